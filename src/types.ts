@@ -1,0 +1,81 @@
+// Contracts shared by the modules of the action. Each module knows one thing: the Kognic client knows
+// nothing of GitHub, the report knows nothing of HTTP. These types are what passes between them.
+
+/** What a module may say to the person reading the log. `core` satisfies it; tests pass a recorder. */
+export interface Logger {
+  debug(message: string): void
+  info(message: string): void
+  warning(message: string, props?: AnnotationProps): void
+  error(message: string, props?: AnnotationProps): void
+}
+
+export interface AnnotationProps {
+  title?: string
+  file?: string
+  startLine?: number
+}
+
+/** Time, injected so retries and token expiry can be tested without waiting. */
+export interface Clock {
+  now(): number
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+  random(): number
+}
+
+/** One entry of a segmentation class mapping, as Kognic takes it. */
+export interface ClassMappingEntry {
+  annotated: string
+  predicted?: string
+}
+
+/** One problem found in a prediction file. `jsonPath` is like `frames.0.objects.<id>.object_data.bbox[0].val`. */
+export interface Problem {
+  /** Stable kind, for grouping in the summary, e.g. `bbox-size`, `json-syntax`, `scene-id`. */
+  kind: string
+  /** JSON path inside the file; '' when the problem is the file as a whole. */
+  jsonPath: string
+  message: string
+}
+
+/** What the first pass learned of one matched file; the content itself is not kept. */
+export interface InspectedFile {
+  /** Absolute path. */
+  path: string
+  /** Path relative to the workspace, with forward slashes: what people see. */
+  displayPath: string
+  sizeBytes: number
+  /** null when it could not be determined (the file failed). */
+  sceneUuid: string | null
+  /** `openlabel`: the file is an OpenLABEL document named <sceneUuid>.json; `request`: a whole request body. */
+  form: 'openlabel' | 'request' | null
+  /** True when any `image` (segmentation) geometry is present. */
+  hasSegmentation: boolean
+  /** Class names from `ontologies.*.classifications` (segmentation) and root object types. */
+  segmentationClasses: string[]
+  /** Problems that make the file unusable whatever `validation` says (unreadable, not JSON, no scene). */
+  fatal: Problem[]
+  /** OpenLABEL rule violations; what happens to them depends on `validation`. */
+  problems: Problem[]
+  /** Problems beyond those kept in `problems` (a handful are kept per file). */
+  moreProblems: number
+}
+
+export type FileStatus =
+  | 'uploaded'
+  | 'failed'
+  | 'invalid'
+  | 'would-upload'
+  | 'not-attempted'
+
+/** The fate of one matched file: one entry per file in the results file. */
+export interface FileResult {
+  path: string
+  sceneUuid: string | null
+  status: FileStatus
+  predictionUuid: string | null
+  attempts: number
+  /** A request timed out after its body was sent and was retried: Kognic may hold two copies. */
+  possibleDuplicate: boolean
+  error: string | null
+  problems: Problem[]
+}
