@@ -1,0 +1,33 @@
+// Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
+import * as core from '@actions/core'
+import { run } from './main.js'
+
+await run({
+  io: {
+    getInput: (name) => core.getInput(name),
+    setOutput: (name, value) => core.setOutput(name, value),
+    setSecret: (secret) => core.setSecret(secret),
+    setFailed: (message) => core.setFailed(message),
+    group: (name, fn) => core.group(name, fn),
+    writeSummary: async (markdown) => {
+      await core.summary.addRaw(markdown, true).write({ overwrite: false })
+    },
+    logger: {
+      debug: (message) => core.debug(message),
+      info: (message) => core.info(message),
+      warning: (message, props) => core.warning(message, props),
+      error: (message, props) => core.error(message, props)
+    }
+  },
+  env: process.env,
+  workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+  onCancel: (cancel) => {
+    const onSignal = (signal: NodeJS.Signals): void => cancel(`Received ${signal} (the job was cancelled)`)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+})

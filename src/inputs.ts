@@ -1,0 +1,258 @@
+// The action's inputs: read once, validated as a whole, returned as one typed object. Every problem is
+// reported at once, each naming its input and saying how to fix it.
+import { z } from 'zod'
+import { isLoopbackHost } from './net.js'
+
+export const INPUT = {
+  datasetUuid: 'dataset-uuid',
+  group: 'predictions-group',
+  groupUuid: 'predictions-group-uuid',
+  groupDescription: 'predictions-group-description',
+  createGroup: 'create-group',
+  classMapping: 'class-mapping',
+  path: 'path',
+  clientId: 'client-id',
+  clientSecret: 'client-secret',
+  credentials: 'credentials',
+  apiUrl: 'api-url',
+  authUrl: 'auth-url',
+  concurrency: 'concurrency',
+  maxRetries: 'max-retries',
+  requestTimeout: 'request-timeout',
+  maxFileSize: 'max-file-size',
+  validation: 'validation',
+  ifNoFilesFound: 'if-no-files-found',
+  dryRun: 'dry-run',
+  resultsFile: 'results-file'
+} as const
+
+export type InputName = (typeof INPUT)[keyof typeof INPUT]
+
+/** Defaults as action.yml declares them; a test keeps the two equal. */
+export const DEFAULTS: Partial<Record<InputName, string>> = {
+  [INPUT.createGroup]: 'true',
+  [INPUT.apiUrl]: 'https://dataset.app.kognic.com',
+  [INPUT.authUrl]: 'https://auth.app.kognic.com',
+  [INPUT.concurrency]: '10',
+  [INPUT.maxRetries]: '5',
+  [INPUT.requestTimeout]: '120',
+  [INPUT.maxFileSize]: '100',
+  [INPUT.validation]: 'strict',
+  [INPUT.ifNoFilesFound]: 'error',
+  [INPUT.dryRun]: 'false'
+}
+
+/** Kognic advises at most this many concurrent connections. */
+export const ADVISED_MAX_CONCURRENCY = 10
+
+export type GroupRef = { kind: 'name'; name: string } | { kind: 'uuid'; uuid: string }
+
+export interface Inputs {
+  datasetUuid: string
+  group: GroupRef
+  groupDescription: string
+  createGroup: boolean
+  /** Raw class-mapping input: inline JSON or a workspace path; parsed with the files' help later. */
+  classMapping: string
+  patterns: string
+  /** Raw credential inputs; resolved (with env fallbacks) by credentials.ts. */
+  clientId: string
+  clientSecret: string
+  credentials: string
+  apiUrl: string
+  authUrl: string
+  concurrency: number
+  maxRetries: number
+  requestTimeoutMs: number
+  maxFileSizeBytes: number
+  validation: 'strict' | 'warn' | 'off'
+  ifNoFilesFound: 'error' | 'warn' | 'ignore'
+  dryRun: boolean
+  resultsFile: string
+  /** Advice that does not stop the run (e.g. concurrency above Kognic's advice). */
+  warnings: string[]
+}
+
+export class InputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      problems.length === 1
+        ? `Invalid input: ${problems[0]}`
+        : `Invalid inputs (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    )
+    this.name = 'InputError'
+  }
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const uuid = z.string().regex(UUID_RE, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11')
+
+const boolean = z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
+  error: () => "must be 'true' or 'false'"
+})
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+}
+
+const positiveSeconds = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds, from 1 to 3600')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be at least 1 second').max(3600, 'must be at most 3600 seconds'))
+
+function httpUrl() {
+  return z.string().superRefine((raw, ctx) => {
+    let url: URL
+    try {
+      url = new URL(raw)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not a URL; give e.g. https://dataset.app.kognic.com' })
+      return
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      ctx.addIssue({ code: 'custom', message: `must be an https:// URL, not ${url.protocol}` })
+    } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `http:// is refused for ${url.hostname}: credentials and tokens would cross the network in clear text. Use https:// (plain http is allowed only for loopback hosts, e.g. a local emulator)`
+      })
+    }
+    if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: `must not carry a user name or password; give credentials in client-id/client-secret or credentials` })
+    }
+    if (url.search || url.hash) {
+      ctx.addIssue({ code: 'custom', message: 'must not carry a query or fragment' })
+    }
+  })
+}
+
+/** Reads one input; `''` means unset, as the runner passes it. */
+export type InputReader = (name: InputName) => string
+
+/**
+ * Reads and validates every input. Throws InputError listing every problem at once.
+ */
+export function readInputs(read: InputReader): Inputs {
+  const problems: string[] = []
+  const warnings: string[] = []
+  const raw = (name: InputName): string => {
+    const value = read(name).trim()
+    return value === '' ? (DEFAULTS[name] ?? '') : value
+  }
+
+  function parse<T>(name: InputName, schema: z.ZodType<T>, value: string): T | undefined {
+    const result = schema.safeParse(value)
+    if (result.success) return result.data
+    const message = result.error.issues[0]?.message ?? 'is invalid'
+    problems.push(`${name}: ${message}`)
+    return undefined
+  }
+
+  const datasetRaw = raw(INPUT.datasetUuid)
+  let datasetUuid: string | undefined
+  if (datasetRaw === '') {
+    problems.push(`${INPUT.datasetUuid}: required; give the UUID of the Kognic dataset to upload into`)
+  } else {
+    datasetUuid = parse(INPUT.datasetUuid, uuid, datasetRaw)?.toLowerCase()
+  }
+
+  const groupName = raw(INPUT.group)
+  const groupUuidRaw = raw(INPUT.groupUuid)
+  let group: GroupRef | undefined
+  if (groupName !== '' && groupUuidRaw !== '') {
+    problems.push(
+      `${INPUT.group} and ${INPUT.groupUuid}: give one of them, not both (a name to find or create the group, or the UUID of an existing group)`
+    )
+  } else if (groupName === '' && groupUuidRaw === '') {
+    problems.push(
+      `${INPUT.group} or ${INPUT.groupUuid}: one is required; give the name of a predictions group (created if missing) or an existing group's UUID`
+    )
+  } else if (groupName !== '') {
+    if (groupName.length > 255) problems.push(`${INPUT.group}: must be at most 255 characters`)
+    else group = { kind: 'name', name: groupName }
+  } else {
+    const parsed = parse(INPUT.groupUuid, uuid, groupUuidRaw)
+    if (parsed) group = { kind: 'uuid', uuid: parsed.toLowerCase() }
+  }
+
+  const createGroup = parse(INPUT.createGroup, boolean, raw(INPUT.createGroup))
+  const dryRun = parse(INPUT.dryRun, boolean, raw(INPUT.dryRun))
+
+  // The path input is multi-line: keep its lines, drop blank ones.
+  const patterns = read(INPUT.path)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+  if (patterns.length === 0) {
+    problems.push(`${INPUT.path}: required; give one or more glob patterns of prediction files, e.g. predictions/**/*.json`)
+  } else if (patterns.every((p) => p.startsWith('!'))) {
+    problems.push(`${INPUT.path}: every pattern excludes (starts with !); add at least one pattern that matches files`)
+  }
+
+  const apiUrl = parse(INPUT.apiUrl, httpUrl(), raw(INPUT.apiUrl))
+  const authUrl = parse(INPUT.authUrl, httpUrl(), raw(INPUT.authUrl))
+
+  const concurrency = parse(INPUT.concurrency, integer(1, 64), raw(INPUT.concurrency))
+  if (concurrency !== undefined && concurrency > ADVISED_MAX_CONCURRENCY) {
+    warnings.push(
+      `${INPUT.concurrency} is ${concurrency}: Kognic advises at most ${ADVISED_MAX_CONCURRENCY} concurrent connections; more "might not work". Lower it if uploads fail with 429 or connection errors.`
+    )
+  }
+  const maxRetries = parse(INPUT.maxRetries, integer(0, 20), raw(INPUT.maxRetries))
+  const requestTimeout = parse(INPUT.requestTimeout, positiveSeconds, raw(INPUT.requestTimeout))
+  const maxFileSize = parse(INPUT.maxFileSize, integer(1, 2048), raw(INPUT.maxFileSize))
+  const validation = parse(
+    INPUT.validation,
+    z.enum(['strict', 'warn', 'off'], { error: () => "must be 'strict', 'warn' or 'off'" }),
+    raw(INPUT.validation)
+  )
+  const ifNoFilesFound = parse(
+    INPUT.ifNoFilesFound,
+    z.enum(['error', 'warn', 'ignore'], { error: () => "must be 'error', 'warn' or 'ignore'" }),
+    raw(INPUT.ifNoFilesFound)
+  )
+
+  const clientId = read(INPUT.clientId).trim()
+  const clientSecret = read(INPUT.clientSecret).trim()
+  const credentials = read(INPUT.credentials).trim()
+
+  if (problems.length > 0) throw new InputError(problems)
+
+  // Every value below was parsed without a problem, so none is undefined.
+  return {
+    datasetUuid: datasetUuid!,
+    group: group!,
+    groupDescription: raw(INPUT.groupDescription),
+    createGroup: isTrue(createGroup!),
+    classMapping: raw(INPUT.classMapping),
+    patterns: patterns.join('\n'),
+    clientId,
+    clientSecret,
+    credentials,
+    apiUrl: apiUrl!,
+    authUrl: authUrl!,
+    concurrency: concurrency!,
+    maxRetries: maxRetries!,
+    requestTimeoutMs: Math.round(requestTimeout! * 1000),
+    maxFileSizeBytes: maxFileSize! * 1024 * 1024,
+    validation: validation!,
+    ifNoFilesFound: ifNoFilesFound!,
+    dryRun: isTrue(dryRun!),
+    resultsFile: raw(INPUT.resultsFile),
+    warnings
+  }
+}
+
+function isTrue(value: string): boolean {
+  return value.toLowerCase() === 'true'
+}
+
+export function isUuid(value: string): boolean {
+  return UUID_RE.test(value)
+}

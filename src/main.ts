@@ -1,0 +1,456 @@
+// The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
+// Nothing is created or uploaded until every check that can fail the whole run has passed.
+import os from 'node:os'
+import path from 'node:path'
+import { resolveCredentials } from './credentials.js'
+import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
+import { INPUT, readInputs, type Inputs } from './inputs.js'
+import { KognicClient } from './kognic/client.js'
+import { readUploadBody } from './predictions/body.js'
+import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
+import { discoverFiles } from './predictions/discover.js'
+import { findDuplicateScenes } from './predictions/duplicates.js'
+import { inspectFile } from './predictions/inspect.js'
+import { uploadAll } from './predictions/upload.js'
+import { runPool } from './pool.js'
+import type { RunReport } from './report/model.js'
+import { createProgress } from './report/progress.js'
+import { writeResultsFile } from './report/results.js'
+import { renderSummary } from './report/summary.js'
+import type { ClassMappingEntry, FileResult, InspectedFile, Logger } from './types.js'
+
+/** What the flow needs from the runner; `@actions/core` in production, a recorder in tests. */
+export interface ActionIO {
+  getInput(name: string): string
+  setOutput(name: string, value: string): void
+  setSecret(secret: string): void
+  setFailed(message: string): void
+  group<T>(name: string, fn: () => Promise<T>): Promise<T>
+  writeSummary(markdown: string): Promise<void>
+  logger: Logger
+}
+
+export interface RunDeps {
+  io: ActionIO
+  env: Record<string, string | undefined>
+  /** Where relative paths and globs start: GITHUB_WORKSPACE, else the current directory. */
+  workspace: string
+  /** Subscribes to cancellation (SIGINT/SIGTERM); returns an unsubscribe. */
+  onCancel?: (cancel: (why: string) => void) => () => void
+  now?: () => number
+}
+
+/** Files read at once in the checking pass: enough to overlap I/O, few enough to keep memory flat. */
+const INSPECT_CONCURRENCY = 4
+/** After a cancellation, in-flight requests get this long to finish before they are aborted. */
+const CANCEL_GRACE_MS = 5000
+/** GitHub shows a handful of annotations per step; past this many files, the summary lists the rest. */
+const MAX_FILE_ANNOTATIONS = 50
+
+class FatalError extends Error {}
+
+export async function run(deps: RunDeps): Promise<void> {
+  const { io, env } = deps
+  const log = io.logger
+  const now = deps.now ?? Date.now
+
+  const report: RunReport = {
+    datasetUuid: '',
+    group: { uuid: null, name: null, created: false, state: 'unresolved' },
+    groupUrl: null,
+    dryRun: false,
+    validation: 'strict',
+    counts: zeroCounts(),
+    startedAt: now(),
+    finishedAt: now(),
+    results: [],
+    skipped: [],
+    fatalError: null,
+    cancelled: false,
+    run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
+    warnings: []
+  }
+  let inputs: Inputs | undefined
+  let client: KognicClient | undefined
+  let files: { path: string; displayPath: string }[] = []
+  const inspected = new Map<string, InspectedFile>()
+
+  // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
+  const stopNew = new AbortController()
+  const abortInFlight = new AbortController()
+  let graceTimer: NodeJS.Timeout | undefined
+  const unsubscribe = deps.onCancel?.((why) => {
+    if (stopNew.signal.aborted) return
+    report.cancelled = true
+    log.warning(`${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`)
+    stopNew.abort()
+    graceTimer = setTimeout(() => abortInFlight.abort(), CANCEL_GRACE_MS)
+    graceTimer.unref()
+  })
+
+  try {
+    inputs = readInputs((name) => io.getInput(name))
+    report.datasetUuid = inputs.datasetUuid
+    report.dryRun = inputs.dryRun
+    report.validation = inputs.validation
+    for (const warning of inputs.warnings) {
+      log.warning(warning)
+      report.warnings!.push(warning)
+    }
+    const input = inputs
+
+    const credentials = await resolveCredentials(input, env, (s) => io.setSecret(s))
+    log.info(`Kognic credentials from ${credentials.source}.`)
+    const classMapping = input.classMapping
+      ? await parseClassMapping(input.classMapping, deps.workspace)
+      : undefined
+
+    const discovered = await io.group('Find prediction files', async () => {
+      const found = await discoverFiles(input.patterns, deps.workspace)
+      log.info(`${found.files.length} file(s) matched ${INPUT.path}.`)
+      for (const s of found.skipped) log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' })
+      return found
+    })
+    files = discovered.files
+    report.skipped = discovered.skipped
+    report.counts.matched = files.length
+
+    if (files.length === 0) {
+      const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
+      if (input.ifNoFilesFound === 'error') throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
+      if (input.ifNoFilesFound === 'warn') log.warning(message)
+      else log.info(message)
+      return
+    }
+
+    client = new KognicClient({
+      apiUrl: input.apiUrl,
+      authUrl: input.authUrl,
+      clientId: credentials.clientId,
+      clientSecret: credentials.clientSecret,
+      concurrency: input.concurrency,
+      maxRetries: input.maxRetries,
+      requestTimeoutMs: input.requestTimeoutMs,
+      logger: log,
+      signal: abortInFlight.signal,
+      onToken: (token) => io.setSecret(token)
+    })
+    const api = client
+
+    await io.group('Sign in to Kognic', async () => {
+      await api.authenticate()
+      log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
+    })
+
+    const toUpload = await io.group(`Read and check ${files.length} file(s)`, async () => {
+      await runPool(
+        files.length,
+        INSPECT_CONCURRENCY,
+        async (index) => {
+          const file = files[index]!
+          inspected.set(
+            file.path,
+            await inspectFile(file, { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation })
+          )
+        },
+        stopNew.signal
+      )
+      return checkFiles(files, inspected, input, report, log)
+    })
+    if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
+
+    checkClassMapping(toUpload, classMapping, log)
+
+    const group = await io.group('Resolve the predictions group', async () => {
+      const found = await findGroup(api, input.datasetUuid, input.group)
+      if (found) {
+        log.info(`Using predictions group "${found.name}" (${found.uuid}).`)
+        report.group = { uuid: found.uuid, name: found.name, created: false, state: 'found' }
+        return found
+      }
+      return createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)
+    })
+
+    if (input.dryRun) {
+      for (const file of toUpload) setResult(report, file, { status: 'would-upload' })
+      log.info(
+        `Dry run: ${toUpload.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
+      )
+      return
+    }
+    if (!group) throw new FatalError('No predictions group to upload into')
+
+    await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
+      const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) })
+      progress.start()
+      try {
+        const results = await uploadAll(toUpload, {
+          concurrency: input.concurrency,
+          readBody: readUploadBody,
+          upload: (body) => api.uploadPrediction(group.uuid, body),
+          stop: stopNew.signal,
+          onResult: (result) => {
+            if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
+            log.debug(
+              `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
+            )
+          }
+        })
+        for (const result of results) report.results.push(result)
+      } finally {
+        progress.stop()
+      }
+      log.info(progress.line())
+    })
+  } catch (error) {
+    report.fatalError = error instanceof Error ? error.message : String(error)
+  } finally {
+    unsubscribe?.()
+    if (graceTimer) clearTimeout(graceTimer)
+    const stats = client?.stats()
+    await client?.close().catch(() => undefined)
+    report.finishedAt = now()
+    finishResults(report, files, inspected)
+    if (stats) report.counts.retries = stats.retries
+    await publish(report, inputs, deps)
+  }
+}
+
+/** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the files to upload. */
+function checkFiles(
+  files: { path: string; displayPath: string }[],
+  inspected: Map<string, InspectedFile>,
+  input: Inputs,
+  report: RunReport,
+  log: Logger
+): InspectedFile[] {
+  const all = files.map((f) => inspected.get(f.path)!)
+  const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0))
+  const duplicateOf = new Map<string, string[]>()
+  for (const [scene, paths] of duplicates) for (const p of paths) duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene))
+
+  const toUpload: InspectedFile[] = []
+  let annotated = 0
+  const annotate = (file: InspectedFile, message: string, title: string, level: 'error' | 'warning'): void => {
+    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](message, { file: file.displayPath, title })
+    else log.debug(`${file.displayPath}: ${message}`)
+  }
+
+  for (const file of all) {
+    if (file.fatal.length > 0) {
+      const reason = file.fatal.map((p) => p.message).join('; ')
+      setResult(report, file, { status: 'invalid', error: reason, problems: file.fatal })
+      annotate(file, reason, 'Unusable prediction file', 'error')
+      continue
+    }
+    const others = duplicateOf.get(file.displayPath)
+    if (others) {
+      const scene = others[others.length - 1]!
+      const reason = `Scene ${scene} also has a prediction in ${others.slice(0, -1).join(', ')}: keep one file per scene`
+      setResult(report, file, { status: 'invalid', error: reason })
+      annotate(file, reason, 'Duplicate scene', 'error')
+      continue
+    }
+    if (file.problems.length > 0 && input.validation !== 'off') {
+      const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : ''
+      const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
+      if (input.validation === 'strict') {
+        setResult(report, file, { status: 'invalid', error: `Not uploaded, OpenLABEL problems: ${reason}` })
+        annotate(file, reason, 'Invalid OpenLABEL', 'error')
+        continue
+      }
+      annotate(file, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning')
+    }
+    toUpload.push(file)
+  }
+  const invalid = all.length - toUpload.length
+  if (annotated > MAX_FILE_ANNOTATIONS) {
+    log.warning(`${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`)
+  }
+  log.info(`${toUpload.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
+  return toUpload
+}
+
+/** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
+function checkClassMapping(files: InspectedFile[], mapping: ClassMappingEntry[] | undefined, log: Logger): void {
+  if (!mapping) return
+  const classes = new Set<string>()
+  for (const file of files) for (const c of file.segmentationClasses) classes.add(c)
+  const missing = missingClasses(mapping, classes)
+  if (missing.length > 0) {
+    const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
+    throw new FatalError(
+      `${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
+    )
+  }
+  log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`)
+}
+
+async function createGroupIfAllowed(
+  api: KognicClient,
+  input: Inputs,
+  files: InspectedFile[],
+  classMapping: ClassMappingEntry[] | undefined,
+  env: Record<string, string | undefined>,
+  report: RunReport,
+  log: Logger
+): Promise<GroupSummary | null> {
+  if (input.group.kind !== 'name') return null
+  const name = input.group.name
+  if (!input.createGroup) {
+    throw new FatalError(
+      `Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`
+    )
+  }
+  const segmented = files.find((f) => f.hasSegmentation)
+  if (segmented && !classMapping) {
+    throw new FatalError(
+      `${segmented.displayPath} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
+    )
+  }
+  if (input.dryRun) {
+    log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`)
+    report.group = { uuid: null, name, created: false, state: 'would-create' }
+    return null
+  }
+  const description = input.groupDescription || defaultGroupDescription(env)
+  const uuid = await api.createPredictionsGroup(input.datasetUuid, {
+    name,
+    description,
+    ...(classMapping ? { classMapping } : {})
+  })
+  log.info(`Created predictions group "${name}" (${uuid}).`)
+  report.group = { uuid, name, created: true, state: 'created' }
+  return { uuid, name }
+}
+
+function setResult(report: RunReport, file: InspectedFile, fields: Partial<FileResult> & Pick<FileResult, 'status'>): void {
+  report.results.push({
+    path: file.displayPath,
+    sceneUuid: file.sceneUuid,
+    predictionUuid: null,
+    attempts: 0,
+    possibleDuplicate: false,
+    error: null,
+    problems: file.problems,
+    ...fields
+  })
+}
+
+/** Every matched file gets a result: those the run never reached say why. Then counts follow from results. */
+function finishResults(
+  report: RunReport,
+  files: { path: string; displayPath: string }[],
+  inspected: Map<string, InspectedFile>
+): void {
+  const seen = new Set(report.results.map((r) => r.path))
+  const why = report.cancelled
+    ? 'Not uploaded: the run was cancelled'
+    : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
+  for (const file of files) {
+    if (seen.has(file.displayPath)) continue
+    const info = inspected.get(file.path)
+    report.results.push({
+      path: file.displayPath,
+      sceneUuid: info?.sceneUuid ?? null,
+      status: 'not-attempted',
+      predictionUuid: null,
+      attempts: 0,
+      possibleDuplicate: false,
+      error: why,
+      problems: info?.problems ?? []
+    })
+  }
+  const order = new Map(files.map((f, i) => [f.displayPath, i]))
+  report.results.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
+
+  const c = report.counts
+  c.matched = files.length
+  c.uploaded = count(report.results, 'uploaded')
+  c.wouldUpload = count(report.results, 'would-upload')
+  c.invalid = count(report.results, 'invalid')
+  c.notAttempted = count(report.results, 'not-attempted')
+  c.failed = count(report.results, 'failed') + c.invalid + c.notAttempted
+  c.possibleDuplicates = report.results.filter((r) => r.possibleDuplicate).length
+}
+
+/** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
+async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunDeps): Promise<void> {
+  const { io, env } = deps
+  const log = io.logger
+  const c = report.counts
+
+  let resultsFile = ''
+  try {
+    resultsFile = resolveResultsPath(inputs?.resultsFile ?? '', deps)
+    await writeResultsFile(resultsFile, report)
+    log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`)
+  } catch (error) {
+    log.warning(`Could not write the results file ${resultsFile}: ${error instanceof Error ? error.message : String(error)}`)
+    resultsFile = ''
+  }
+
+  io.setOutput('predictions-group-uuid', report.group.uuid ?? '')
+  io.setOutput('group-created', String(report.group.created))
+  io.setOutput('matched', String(c.matched))
+  io.setOutput('uploaded', String(c.uploaded))
+  io.setOutput('failed', String(c.failed))
+  io.setOutput('results-file', resultsFile)
+
+  const failedUploads = report.results.filter((r) => r.status === 'failed')
+  for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
+    log.error(`Upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' })
+  }
+  if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
+    log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`)
+  }
+
+  if (env.GITHUB_STEP_SUMMARY) {
+    try {
+      await io.writeSummary(renderSummary(report))
+    } catch (error) {
+      log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  if (report.fatalError) {
+    io.setFailed(report.fatalError)
+  } else if (c.failed > 0) {
+    io.setFailed(
+      report.dryRun
+        ? `Dry run: ${c.failed} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
+        : `${c.failed} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`
+    )
+  } else if (report.cancelled) {
+    io.setFailed('Cancelled')
+  } else {
+    log.info(
+      report.dryRun
+        ? `Dry run complete: ${c.wouldUpload} of ${c.matched} file(s) would be uploaded.`
+        : `Uploaded ${c.uploaded} of ${c.matched} file(s).`
+    )
+  }
+}
+
+function resolveResultsPath(configured: string, deps: RunDeps): string {
+  if (configured) return path.resolve(deps.workspace, configured)
+  const { env } = deps
+  const dir = env.RUNNER_TEMP || os.tmpdir()
+  const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') || String(process.pid)
+  return path.join(dir, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`)
+}
+
+function zeroCounts(): RunReport['counts'] {
+  return { matched: 0, uploaded: 0, failed: 0, invalid: 0, notAttempted: 0, wouldUpload: 0, possibleDuplicates: 0, retries: 0 }
+}
+
+function count(results: FileResult[], status: FileResult['status']): number {
+  let n = 0
+  for (const r of results) if (r.status === status) n++
+  return n
+}
+
+function oneLine(text: string): string {
+  const joined = text.split('\n').join(', ')
+  return joined.length > 200 ? `${joined.slice(0, 200)}…` : joined
+}
