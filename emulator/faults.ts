@@ -1,0 +1,182 @@
+// Fault injection that is deterministic under concurrency: each decision is a hash of (seed, request key,
+// attempt number for that key), never a draw from a shared stream whose order depends on arrival order.
+import { createHash } from 'node:crypto'
+
+export interface EmulatorFaults {
+  /** PRNG seed; default 1. */
+  seed?: number
+  /** Fixed delay before every response (token and API), default 0. */
+  latencyMs?: number
+  /** 0..1 share of API requests answered 429. */
+  rate429?: number
+  /** Retry-After on 429s: seconds (default 1), an HTTP date ~1 s ahead, or absent. */
+  retryAfter?: number | 'http-date' | 'none'
+  /** Share answered 500/502/503/504 (the status is chosen by the same hash). */
+  rate5xx?: number
+  /** Share where the socket is reset without a response. */
+  dropRate?: number
+  /** Share delayed by slowMs extra (independent of the other faults). */
+  slowRate?: number
+  /** Extra delay of a slow response; default 1000. */
+  slowMs?: number
+  /** Uploads only: the prediction IS stored, then the response never comes. */
+  storeThenHangRate?: number
+  /** expires_in of issued tokens; default 3600; tokens past expiry get 401. */
+  tokenLifetimeSeconds?: number
+  /** The token endpoint answers 429 beyond `max` requests per sliding window. */
+  tokenRateLimit?: { max: number; windowMs: number }
+  /** sceneUuid -> message: uploads for that scene get 400 {"message": ...}. */
+  rejectScenes?: Record<string, string>
+  /** When set, every API response carries header `sunset-date: <value>`. */
+  sunsetDate?: string
+}
+
+export type FaultKind = 'rate429' | 'http5xx' | 'drop' | 'slow' | 'storeThenHang' | 'tokenRateLimit'
+
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'rate429',
+  'http5xx',
+  'drop',
+  'slow',
+  'storeThenHang',
+  'tokenRateLimit'
+]
+
+/** What happens to one request. `slowMs` adds to whatever else happens. */
+export interface FaultDecision {
+  kind: 'none' | 'rate429' | 'http5xx' | 'drop' | 'storeThenHang'
+  /** The status for `http5xx`. */
+  status?: 500 | 502 | 503 | 504
+  slowMs: number
+}
+
+const SERVER_ERROR_STATUSES = [500, 502, 503, 504] as const
+export const DEFAULT_SLOW_MS = 1000
+export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
+
+/** A number in [0, 1) from (seed, key, attempt, stream); `stream` separates independent draws. */
+export function hashUnit(seed: number, key: string, attempt: number, stream: string): number {
+  const digest = createHash('sha256').update(`${seed}\u0000${key}\u0000${attempt}\u0000${stream}`).digest()
+  return digest.readUIntBE(0, 6) / 2 ** 48
+}
+
+/**
+ * Decides the fault for attempt `attempt` (1-based) of the request identified by `key`. The rates share one
+ * draw, in this order: 429, 5xx, drop, store-then-hang (uploads only); so they never overlap.
+ */
+export function decideFault(
+  faults: EmulatorFaults,
+  key: string,
+  attempt: number,
+  isUpload: boolean
+): FaultDecision {
+  const seed = faults.seed ?? 1
+  const slowMs =
+    (faults.slowRate ?? 0) > 0 && hashUnit(seed, key, attempt, 'slow') < (faults.slowRate ?? 0)
+      ? (faults.slowMs ?? DEFAULT_SLOW_MS)
+      : 0
+  const draw = hashUnit(seed, key, attempt, 'kind')
+  let threshold = faults.rate429 ?? 0
+  if (draw < threshold) return { kind: 'rate429', slowMs }
+  threshold += faults.rate5xx ?? 0
+  if (draw < threshold) {
+    const pick = Math.floor(hashUnit(seed, key, attempt, 'status') * SERVER_ERROR_STATUSES.length)
+    return { kind: 'http5xx', status: SERVER_ERROR_STATUSES[pick] ?? 500, slowMs }
+  }
+  threshold += faults.dropRate ?? 0
+  if (draw < threshold) return { kind: 'drop', slowMs }
+  if (isUpload) {
+    threshold += faults.storeThenHangRate ?? 0
+    if (draw < threshold) return { kind: 'storeThenHang', slowMs }
+  }
+  return { kind: 'none', slowMs }
+}
+
+/** Throws an Error naming the bad field, so a typo in `--faults` is not silently ignored. */
+export function validateFaults(value: unknown, source = 'faults'): EmulatorFaults {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`${source}: must be an object such as {"rate429": 0.1}`)
+  }
+  const faults = value as Record<string, unknown>
+  const known = new Set([
+    'seed',
+    'latencyMs',
+    'rate429',
+    'retryAfter',
+    'rate5xx',
+    'dropRate',
+    'slowRate',
+    'slowMs',
+    'storeThenHangRate',
+    'tokenLifetimeSeconds',
+    'tokenRateLimit',
+    'rejectScenes',
+    'sunsetDate'
+  ])
+  const unknown = Object.keys(faults).filter((key) => !known.has(key))
+  if (unknown.length > 0) {
+    throw new Error(`${source}: unknown field(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`)
+  }
+  const fail = (field: string, what: string): never => {
+    throw new Error(`${source}: "${field}" ${what}, got ${JSON.stringify(faults[field])}`)
+  }
+  for (const field of ['rate429', 'rate5xx', 'dropRate', 'slowRate', 'storeThenHangRate']) {
+    const rate = faults[field]
+    if (rate !== undefined && (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))) {
+      fail(field, 'must be a number from 0 to 1')
+    }
+  }
+  for (const field of ['latencyMs', 'slowMs', 'seed']) {
+    const n = faults[field]
+    if (n !== undefined && (typeof n !== 'number' || !Number.isFinite(n) || n < 0)) {
+      fail(field, 'must be a non-negative number')
+    }
+  }
+  const lifetime = faults.tokenLifetimeSeconds
+  if (lifetime !== undefined && (typeof lifetime !== 'number' || !(lifetime > 0))) {
+    fail('tokenLifetimeSeconds', 'must be a positive number')
+  }
+  const retryAfter = faults.retryAfter
+  if (
+    retryAfter !== undefined &&
+    retryAfter !== 'http-date' &&
+    retryAfter !== 'none' &&
+    (typeof retryAfter !== 'number' || !(retryAfter >= 0))
+  ) {
+    fail('retryAfter', 'must be a number of seconds, "http-date" or "none"')
+  }
+  const limit = faults.tokenRateLimit
+  if (limit !== undefined) {
+    const ok =
+      typeof limit === 'object' &&
+      limit !== null &&
+      typeof (limit as { max?: unknown }).max === 'number' &&
+      (limit as { max: number }).max >= 0 &&
+      typeof (limit as { windowMs?: unknown }).windowMs === 'number' &&
+      (limit as { windowMs: number }).windowMs > 0
+    if (!ok) fail('tokenRateLimit', 'must be {"max": <count>, "windowMs": <positive ms>}')
+  }
+  const rejectScenes = faults.rejectScenes
+  if (rejectScenes !== undefined) {
+    const ok =
+      typeof rejectScenes === 'object' &&
+      rejectScenes !== null &&
+      !Array.isArray(rejectScenes) &&
+      Object.values(rejectScenes).every((message) => typeof message === 'string')
+    if (!ok) fail('rejectScenes', 'must map scene UUIDs to message strings')
+  }
+  if (faults.sunsetDate !== undefined && typeof faults.sunsetDate !== 'string') {
+    fail('sunsetDate', 'must be a string')
+  }
+  const shareSum =
+    Number(faults.rate429 ?? 0) +
+    Number(faults.rate5xx ?? 0) +
+    Number(faults.dropRate ?? 0) +
+    Number(faults.storeThenHangRate ?? 0)
+  if (shareSum > 1 + 1e-9) {
+    throw new Error(
+      `${source}: rate429 + rate5xx + dropRate + storeThenHangRate must not exceed 1 (is ${shareSum})`
+    )
+  }
+  return value as EmulatorFaults
+}
