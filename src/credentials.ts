@@ -87,12 +87,19 @@ export async function resolveCredentials(
 function fromPair(id: string, secret: string, names: string, where: string): Credentials {
   if (id === '' || secret === '') {
     const missing = id === '' ? 'client id' : 'client secret'
-    throw new CredentialsError(`${names}: the ${missing} is empty; give both the client id and the client secret`)
+    throw new CredentialsError(
+      `${names}: the ${missing} is empty; give both the client id and the client secret`
+    )
   }
   return { clientId: id, clientSecret: secret, source: `${names} (${where})` }
 }
 
-function fromCredentialsJson(text: string, where: string, mask: (s: string) => void, now: () => number): Credentials {
+function fromCredentialsJson(
+  text: string,
+  where: string,
+  mask: (s: string) => void,
+  now: () => number
+): Credentials {
   let json: unknown
   try {
     json = JSON.parse(text)

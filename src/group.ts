@@ -21,7 +21,11 @@ export class GroupError extends Error {
  * Returns the dataset's group the inputs name, or null when a name matches no group (the caller decides
  * whether to create it). A UUID that is not the dataset's, or a name two groups share, is an error.
  */
-export async function findGroup(api: GroupLister, datasetUuid: string, ref: GroupRef): Promise<GroupSummary | null> {
+export async function findGroup(
+  api: GroupLister,
+  datasetUuid: string,
+  ref: GroupRef
+): Promise<GroupSummary | null> {
   const groups = await api.listPredictionsGroups(datasetUuid)
   if (ref.kind === 'uuid') {
     const found = groups.find((g) => g.uuid.toLowerCase() === ref.uuid)
@@ -59,6 +63,7 @@ export function defaultGroupDescription(env: Record<string, string | undefined>)
 export function workflowRunUrl(env: Record<string, string | undefined>): string | undefined {
   const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env
   if (!server || !repo || !runId) return undefined
-  const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''
+  const attempt =
+    env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''
   return `${server.replace(/\/+$/, '')}/${repo}/actions/runs/${runId}${attempt}`
 }

@@ -124,7 +124,10 @@ function httpUrl() {
       })
     }
     if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: `must not carry a user name or password; give credentials in client-id/client-secret or credentials` })
+      ctx.addIssue({
+        code: 'custom',
+        message: `must not carry a user name or password; give credentials in client-id/client-secret or credentials`
+      })
     }
     if (url.search || url.hash) {
       ctx.addIssue({ code: 'custom', message: 'must not carry a query or fragment' })
@@ -190,9 +193,13 @@ export function readInputs(read: InputReader): Inputs {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'))
   if (patterns.length === 0) {
-    problems.push(`${INPUT.path}: required; give one or more glob patterns of prediction files, e.g. predictions/**/*.json`)
+    problems.push(
+      `${INPUT.path}: required; give one or more glob patterns of prediction files, e.g. predictions/**/*.json`
+    )
   } else if (patterns.every((p) => p.startsWith('!'))) {
-    problems.push(`${INPUT.path}: every pattern excludes (starts with !); add at least one pattern that matches files`)
+    problems.push(
+      `${INPUT.path}: every pattern excludes (starts with !); add at least one pattern that matches files`
+    )
   }
 
   const apiUrl = parse(INPUT.apiUrl, httpUrl(), raw(INPUT.apiUrl))

@@ -82,7 +82,9 @@ export async function run(deps: RunDeps): Promise<void> {
   const unsubscribe = deps.onCancel?.((why) => {
     if (stopNew.signal.aborted) return
     report.cancelled = true
-    log.warning(`${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`)
+    log.warning(
+      `${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`
+    )
     stopNew.abort()
     graceTimer = setTimeout(() => abortInFlight.abort(), CANCEL_GRACE_MS)
     graceTimer.unref()
@@ -108,7 +110,8 @@ export async function run(deps: RunDeps): Promise<void> {
     const discovered = await io.group('Find prediction files', async () => {
       const found = await discoverFiles(input.patterns, deps.workspace)
       log.info(`${found.files.length} file(s) matched ${INPUT.path}.`)
-      for (const s of found.skipped) log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' })
+      for (const s of found.skipped)
+        log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' })
       return found
     })
     files = discovered.files
@@ -117,7 +120,8 @@ export async function run(deps: RunDeps): Promise<void> {
 
     if (files.length === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
-      if (input.ifNoFilesFound === 'error') throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
+      if (input.ifNoFilesFound === 'error')
+        throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
       if (input.ifNoFilesFound === 'warn') log.warning(message)
       else log.info(message)
       return
@@ -150,7 +154,10 @@ export async function run(deps: RunDeps): Promise<void> {
           const file = files[index]!
           inspected.set(
             file.path,
-            await inspectFile(file, { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation })
+            await inspectFile(file, {
+              maxFileSizeBytes: input.maxFileSizeBytes,
+              validation: input.validation
+            })
           )
         },
         stopNew.signal
@@ -227,11 +234,17 @@ function checkFiles(
   const all = files.map((f) => inspected.get(f.path)!)
   const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0))
   const duplicateOf = new Map<string, string[]>()
-  for (const [scene, paths] of duplicates) for (const p of paths) duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene))
+  for (const [scene, paths] of duplicates)
+    for (const p of paths) duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene))
 
   const toUpload: InspectedFile[] = []
   let annotated = 0
-  const annotate = (file: InspectedFile, message: string, title: string, level: 'error' | 'warning'): void => {
+  const annotate = (
+    file: InspectedFile,
+    message: string,
+    title: string,
+    level: 'error' | 'warning'
+  ): void => {
     if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](message, { file: file.displayPath, title })
     else log.debug(`${file.displayPath}: ${message}`)
   }
@@ -265,14 +278,20 @@ function checkFiles(
   }
   const invalid = all.length - toUpload.length
   if (annotated > MAX_FILE_ANNOTATIONS) {
-    log.warning(`${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`)
+    log.warning(
+      `${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`
+    )
   }
   log.info(`${toUpload.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
   return toUpload
 }
 
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(files: InspectedFile[], mapping: ClassMappingEntry[] | undefined, log: Logger): void {
+function checkClassMapping(
+  files: InspectedFile[],
+  mapping: ClassMappingEntry[] | undefined,
+  log: Logger
+): void {
   if (!mapping) return
   const classes = new Set<string>()
   for (const file of files) for (const c of file.segmentationClasses) classes.add(c)
@@ -283,7 +302,9 @@ function checkClassMapping(files: InspectedFile[], mapping: ClassMappingEntry[] 
       `${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
     )
   }
-  log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`)
+  log.info(
+    `${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`
+  )
 }
 
 async function createGroupIfAllowed(
@@ -324,7 +345,11 @@ async function createGroupIfAllowed(
   return { uuid, name }
 }
 
-function setResult(report: RunReport, file: InspectedFile, fields: Partial<FileResult> & Pick<FileResult, 'status'>): void {
+function setResult(
+  report: RunReport,
+  file: InspectedFile,
+  fields: Partial<FileResult> & Pick<FileResult, 'status'>
+): void {
   report.results.push({
     path: file.displayPath,
     sceneUuid: file.sceneUuid,
@@ -386,7 +411,9 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
     await writeResultsFile(resultsFile, report)
     log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`)
   } catch (error) {
-    log.warning(`Could not write the results file ${resultsFile}: ${error instanceof Error ? error.message : String(error)}`)
+    log.warning(
+      `Could not write the results file ${resultsFile}: ${error instanceof Error ? error.message : String(error)}`
+    )
     resultsFile = ''
   }
 
@@ -402,14 +429,18 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
     log.error(`Upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' })
   }
   if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
-    log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`)
+    log.error(
+      `${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`
+    )
   }
 
   if (env.GITHUB_STEP_SUMMARY) {
     try {
       await io.writeSummary(renderSummary(report))
     } catch (error) {
-      log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`)
+      log.warning(
+        `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`
+      )
     }
   }
 
@@ -436,12 +467,23 @@ function resolveResultsPath(configured: string, deps: RunDeps): string {
   if (configured) return path.resolve(deps.workspace, configured)
   const { env } = deps
   const dir = env.RUNNER_TEMP || os.tmpdir()
-  const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') || String(process.pid)
+  const id =
+    [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
+    String(process.pid)
   return path.join(dir, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`)
 }
 
 function zeroCounts(): RunReport['counts'] {
-  return { matched: 0, uploaded: 0, failed: 0, invalid: 0, notAttempted: 0, wouldUpload: 0, possibleDuplicates: 0, retries: 0 }
+  return {
+    matched: 0,
+    uploaded: 0,
+    failed: 0,
+    invalid: 0,
+    notAttempted: 0,
+    wouldUpload: 0,
+    possibleDuplicates: 0,
+    retries: 0
+  }
 }
 
 function count(results: FileResult[], status: FileResult['status']): number {

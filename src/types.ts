@@ -60,12 +60,7 @@ export interface InspectedFile {
   moreProblems: number
 }
 
-export type FileStatus =
-  | 'uploaded'
-  | 'failed'
-  | 'invalid'
-  | 'would-upload'
-  | 'not-attempted'
+export type FileStatus = 'uploaded' | 'failed' | 'invalid' | 'would-upload' | 'not-attempted'
 
 /** The fate of one matched file: one entry per file in the results file. */
 export interface FileResult {

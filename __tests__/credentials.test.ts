@@ -1,0 +1,146 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { CredentialsError, resolveCredentials } from '../src/credentials.js'
+
+const SECRET = 'sEcReT-value-123456'
+const none = { credentials: '', clientId: '', clientSecret: '' }
+
+function credentialsJson(fields: Record<string, unknown> = {}): string {
+  return JSON.stringify(
+    {
+      clientId: 'id-from-file',
+      clientSecret: SECRET,
+      email: 'ml@example.com',
+      userId: 7,
+      issuer: 'auth.kognic',
+      ...fields
+    },
+    null,
+    2
+  )
+}
+
+async function failure(promise: Promise<unknown>): Promise<CredentialsError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  expect(error).toBeInstanceOf(CredentialsError)
+  expect((error as Error).message).not.toContain(SECRET)
+  return error as CredentialsError
+}
+
+describe('resolveCredentials', () => {
+  it('takes client-id and client-secret inputs and masks the secret', async () => {
+    const masked: string[] = []
+    const creds = await resolveCredentials({ ...none, clientId: 'abc', clientSecret: SECRET }, {}, (s) =>
+      masked.push(s)
+    )
+    expect(creds).toEqual({
+      clientId: 'abc',
+      clientSecret: SECRET,
+      source: 'client-id/client-secret (inputs)'
+    })
+    expect(masked).toContain(SECRET)
+  })
+
+  it('takes the credentials input and masks the whole content, line by line, and the secret', async () => {
+    const masked: string[] = []
+    const json = credentialsJson()
+    const creds = await resolveCredentials({ ...none, credentials: json }, {}, (s) => masked.push(s))
+    expect(creds.clientId).toBe('id-from-file')
+    expect(creds.clientSecret).toBe(SECRET)
+    expect(masked).toContain(json)
+    expect(masked).toContain(`"clientSecret": "${SECRET}",`)
+    expect(masked).toContain(SECRET)
+  })
+
+  it('falls back to env KOGNIC_CREDENTIALS (a file) before env client id/secret', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'creds-'))
+    const file = path.join(dir, 'credentials.json')
+    writeFileSync(file, credentialsJson())
+    const masked: string[] = []
+    const creds = await resolveCredentials(
+      none,
+      { KOGNIC_CREDENTIALS: file, KOGNIC_CLIENT_ID: 'env-id', KOGNIC_CLIENT_SECRET: 'env-secret-xyz' },
+      (s) => masked.push(s)
+    )
+    expect(creds).toMatchObject({ clientId: 'id-from-file', clientSecret: SECRET })
+    expect(creds.source).toContain(file)
+    expect(masked).toContain(SECRET)
+    expect(masked).toContain('env-secret-xyz')
+  })
+
+  it('falls back to env KOGNIC_CLIENT_ID/KOGNIC_CLIENT_SECRET', async () => {
+    const creds = await resolveCredentials(
+      none,
+      { KOGNIC_CLIENT_ID: 'env-id', KOGNIC_CLIENT_SECRET: SECRET },
+      () => {}
+    )
+    expect(creds).toMatchObject({
+      clientId: 'env-id',
+      clientSecret: SECRET,
+      source: expect.stringContaining('env')
+    })
+  })
+
+  it('refuses both forms at once', async () => {
+    const error = await failure(
+      resolveCredentials(
+        { credentials: credentialsJson(), clientId: 'a', clientSecret: SECRET },
+        {},
+        () => {}
+      )
+    )
+    expect(error.message).toMatch(/credentials and client-id\/client-secret are both set/)
+  })
+
+  it('refuses half a pair, naming the missing half', async () => {
+    expect((await failure(resolveCredentials({ ...none, clientId: 'a' }, {}, () => {}))).message).toMatch(
+      /client secret is empty/
+    )
+    expect(
+      (await failure(resolveCredentials(none, { KOGNIC_CLIENT_SECRET: SECRET }, () => {}))).message
+    ).toMatch(/env KOGNIC_CLIENT_ID\/KOGNIC_CLIENT_SECRET: the client id is empty/)
+  })
+
+  it('says how to give credentials when there are none', async () => {
+    const error = await failure(resolveCredentials(none, {}, () => {}))
+    expect(error.message).toMatch(/No Kognic credentials: set client-id and client-secret/)
+  })
+
+  it('refuses credentials JSON that is not JSON without quoting it', async () => {
+    const error = await failure(
+      resolveCredentials({ ...none, credentials: `{"clientSecret": "${SECRET}"` }, {}, () => {})
+    )
+    expect(error.message).toMatch(/the credentials input is not valid JSON/)
+  })
+
+  it('names the fields a credentials file lacks', async () => {
+    const error = await failure(
+      resolveCredentials({ ...none, credentials: JSON.stringify({ clientSecret: SECRET }) }, {}, () => {})
+    )
+    expect(error.message).toMatch(/not a Kognic credentials file: clientId missing/)
+  })
+
+  it('refuses expired credentials, as the Python client does', async () => {
+    const json = credentialsJson({ expires: '2020-01-01T00:00:00Z' })
+    const error = await failure(resolveCredentials({ ...none, credentials: json }, {}, () => {}))
+    expect(error.message).toMatch(/expired on 2020-01-01T00:00:00.000Z; create new API credentials/)
+    const future = credentialsJson({ expires: '2999-01-01T00:00:00Z' })
+    await expect(resolveCredentials({ ...none, credentials: future }, {}, () => {})).resolves.toMatchObject({
+      clientId: 'id-from-file'
+    })
+  })
+
+  it('says which KOGNIC_CREDENTIALS path cannot be read', async () => {
+    const error = await failure(
+      resolveCredentials(none, { KOGNIC_CREDENTIALS: '/nonexistent/creds.json' }, () => {})
+    )
+    expect(error.message).toMatch(
+      /KOGNIC_CREDENTIALS points to \/nonexistent\/creds.json, which cannot be read \(ENOENT\)/
+    )
+  })
+})

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest'
+import { defaultGroupDescription, findGroup, GroupError, workflowRunUrl } from '../src/group.js'
+
+const DATASET = '0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11'
+const groups = [
+  { uuid: 'aaaaaaaa-0000-4000-8000-000000000001', name: 'nightly' },
+  { uuid: 'aaaaaaaa-0000-4000-8000-000000000002', name: 'twice' },
+  { uuid: 'aaaaaaaa-0000-4000-8000-000000000003', name: 'twice' }
+]
+const api = { listPredictionsGroups: async () => groups }
+
+describe('findGroup', () => {
+  it('finds a group by exact name', async () => {
+    expect(await findGroup(api, DATASET, { kind: 'name', name: 'nightly' })).toEqual(groups[0])
+  })
+  it('returns null when no group has the name (names are exact: no case folding)', async () => {
+    expect(await findGroup(api, DATASET, { kind: 'name', name: 'Nightly' })).toBeNull()
+  })
+  it('lists both UUIDs when two groups share the name', async () => {
+    const error = await findGroup(api, DATASET, { kind: 'name', name: 'twice' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GroupError)
+    expect((error as Error).message).toContain(
+      'aaaaaaaa-0000-4000-8000-000000000002, aaaaaaaa-0000-4000-8000-000000000003'
+    )
+    expect((error as Error).message).toContain('predictions-group-uuid')
+  })
+  it('finds a group by UUID, whatever its case', async () => {
+    expect(
+      await findGroup(api, DATASET, { kind: 'uuid', uuid: 'aaaaaaaa-0000-4000-8000-000000000002' })
+    ).toEqual(groups[1])
+  })
+  it('names the dataset and its groups when a UUID is not among them', async () => {
+    const error = await findGroup(api, DATASET, {
+      kind: 'uuid',
+      uuid: 'bbbbbbbb-0000-4000-8000-000000000009'
+    }).catch((e: unknown) => e)
+    expect((error as Error).message).toMatch(
+      /predictions-group-uuid bbbbbbbb-0000-4000-8000-000000000009 is not a predictions group of dataset 0b9c3b4e/
+    )
+    expect((error as Error).message).toContain('"nightly" (aaaaaaaa-0000-4000-8000-000000000001)')
+  })
+})
+
+describe('group description and run link', () => {
+  const env = {
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_REPOSITORY: 'acme/perception',
+    GITHUB_RUN_ID: '42',
+    GITHUB_RUN_ATTEMPT: '2',
+    GITHUB_SHA: '0123456789abcdef0123'
+  }
+  it('links the run attempt', () => {
+    expect(workflowRunUrl(env)).toBe('https://github.com/acme/perception/actions/runs/42/attempts/2')
+    expect(workflowRunUrl({ ...env, GITHUB_RUN_ATTEMPT: '1' })).toBe(
+      'https://github.com/acme/perception/actions/runs/42'
+    )
+    expect(workflowRunUrl({})).toBeUndefined()
+  })
+  it('says where the predictions came from', () => {
+    expect(defaultGroupDescription(env)).toBe(
+      'Uploaded by Kognic Upload Predictions from acme/perception at 0123456789ab (https://github.com/acme/perception/actions/runs/42/attempts/2)'
+    )
+    expect(defaultGroupDescription({})).toBe('Uploaded by Kognic Upload Predictions')
+  })
+})
