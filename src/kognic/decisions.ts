@@ -1,0 +1,206 @@
+// Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
+// When the real API turns out to differ, this is the file to change.
+
+export const DEFAULT_API_URL = 'https://dataset.app.kognic.com'
+export const DEFAULT_AUTH_URL = 'https://auth.app.kognic.com'
+
+export const TOKEN_PATH = '/v1/auth/oauth/token'
+export const DATASETS_PATH = '/v2/datasets'
+
+export function predictionsGroupsPath(datasetUuid: string): string {
+  return `/v1/datasets/${encodeURIComponent(datasetUuid)}/predictions-groups`
+}
+
+export function predictionsPath(groupUuid: string): string {
+  return `/v1/predictions-groups/${encodeURIComponent(groupUuid)}/predictions`
+}
+
+/** Path templates: how an endpoint is named once (e.g. in a deprecation warning), without ids. */
+export const ENDPOINT_TEMPLATES = {
+  listGroups: 'GET /v1/datasets/{datasetUuid}/predictions-groups',
+  createGroup: 'POST /v1/datasets/{datasetUuid}/predictions-groups',
+  uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions',
+  token: `POST ${TOKEN_PATH}`
+} as const
+
+/** The docs warn that more than 10 concurrent connections "might not work and is not recommended". */
+export const MAX_ADVISED_CONCURRENCY = 10
+
+/** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
+
+/** Connection failures worth another try (the network or the server blinked). */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT'
+])
+
+/** Backoff between retries: exponential from the base, capped, with jitter. */
+export const RETRY_BASE_MS = 500
+export const RETRY_CAP_MS = 30_000
+/** A server asking for a longer pause than this is not waited for longer than this. */
+export const RETRY_AFTER_CAP_MS = 5 * 60_000
+
+/** Responses larger than this are refused rather than held in memory. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+export const EXCERPT_MAX_CHARS = 200
+export const SERVER_MESSAGE_MAX_CHARS = 300
+
+/**
+ * How long before expiry a token is renewed: 10% of its lifetime, at most a minute, so a 30 s token is
+ * renewed ~3 s before it expires instead of on every call.
+ */
+export function tokenRenewalMarginMs(lifetimeMs: number): number {
+  if (!Number.isFinite(lifetimeMs) || lifetimeMs <= 0) return 0
+  return Math.min(60_000, lifetimeMs * 0.1)
+}
+
+/** Either header marks a deprecated endpoint; `sunset-date` is what Kognic sends, `sunset` is RFC 8594. */
+export const SUNSET_HEADERS = ['sunset-date', 'sunset'] as const
+
+/**
+ * Joins a base URL and an absolute API path without `//` or a doubled version segment: the docs give the
+ * base as `https://…/v1/` and then append `/v1/…`-style paths, so a base ending in `/v<N>` loses that
+ * segment when the path brings its own version (`/v1/…` or `/v2/…`).
+ */
+export function joinUrl(base: string, path: string): string {
+  let trimmedBase = base.trim().replace(/\/+$/, '')
+  const cleanPath = '/' + path.replace(/^\/+/, '')
+  if (/^\/v\d+(\/|$)/.test(cleanPath)) {
+    trimmedBase = trimmedBase.replace(/\/v\d+$/, '')
+  }
+  return trimmedBase + cleanPath
+}
+
+/**
+ * Parses a configured base URL (api-url or auth-url), refusing anything but http(s) so a typo fails
+ * before the first request instead of as a confusing network error.
+ */
+export function parseBaseUrl(value: string, inputName: string): URL {
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    throw new Error(`${inputName} "${value}" is not a URL: use e.g. ${DEFAULT_API_URL}`)
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`${inputName} "${value}" must start with https:// (or http:// for a local server)`)
+  }
+  if (url.username || url.password) {
+    throw new Error(`${inputName} must not carry a user name or password; credentials go in client-id/secret`)
+  }
+  if (url.search || url.hash) {
+    throw new Error(`${inputName} "${value}" must not have a query or fragment`)
+  }
+  return url
+}
+
+// Control characters (C0, DEL, C1) would garble the log or inject workflow commands.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]+/g
+
+/** One line of at most `max` characters of untrusted text: control characters out, whitespace collapsed. */
+export function excerpt(text: string, max: number = EXCERPT_MAX_CHARS): string {
+  const oneLine = text.replace(CONTROL_CHARS, ' ').replace(/\s+/g, ' ').trim()
+  if (oneLine.length <= max) return oneLine
+  return oneLine.slice(0, max - 1) + '…'
+}
+
+/** A list item as this project uses it: the id and the name. */
+export interface ListedItem {
+  uuid: string
+  name: string
+}
+
+export class KognicResponseShapeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'KognicResponseShapeError'
+  }
+}
+
+function parseJsonOrExplain(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new KognicResponseShapeError(`${what}: the response is not JSON: "${excerpt(text)}"`)
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined
+}
+
+/**
+ * Reads a list response: `{"data": [...]}` or a bare array; each item's id is `uuid` (or `id`) and its
+ * name `name`. Anything else is an error quoting what came back, so a changed API is easy to diagnose.
+ */
+export function parseListResponse(text: string, what: string): ListedItem[] {
+  const parsed = parseJsonOrExplain(text, what)
+  const items = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed['data'] : undefined
+  if (!Array.isArray(items)) {
+    throw new KognicResponseShapeError(
+      `${what}: expected {"data": [...]} or a JSON array, got "${excerpt(text)}"`
+    )
+  }
+  return items.map((item, index) => {
+    const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
+    const name = isRecord(item) ? item['name'] : undefined
+    if (uuid === undefined || typeof name !== 'string') {
+      throw new KognicResponseShapeError(
+        `${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`
+      )
+    }
+    return { uuid, name }
+  })
+}
+
+/** Reads a create response: `{"data": "<uuid>"}`, or `{"data": {"uuid": …}}` (or `id`). */
+export function parseCreatedResponse(text: string, what: string): string {
+  const parsed = parseJsonOrExplain(text, what)
+  const data = isRecord(parsed) ? parsed['data'] : undefined
+  const uuid =
+    nonEmptyString(data) ??
+    (isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined)
+  if (uuid === undefined) {
+    throw new KognicResponseShapeError(
+      `${what}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "${excerpt(text)}"`
+    )
+  }
+  return uuid
+}
+
+/**
+ * What the server said went wrong, fit for a log line: the JSON `message` when there is one (a list of
+ * messages is joined), else the body text; control characters stripped, cut to ~300 characters.
+ */
+export function extractServerMessage(text: string): string {
+  let message = text
+  try {
+    const parsed = JSON.parse(text) as unknown
+    if (isRecord(parsed)) {
+      const field = parsed['message']
+      if (typeof field === 'string' && field.trim() !== '') message = field
+      else if (Array.isArray(field) && field.length > 0) message = field.map((m) => String(m)).join('; ')
+    }
+  } catch {
+    // Not JSON: the text itself is the message.
+  }
+  return excerpt(message, SERVER_MESSAGE_MAX_CHARS)
+}

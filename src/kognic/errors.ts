@@ -1,0 +1,54 @@
+// The errors the Kognic client throws: each says which endpoint, what status, and what to do about it.
+
+export interface KognicApiErrorDetails {
+  /** Method and path, e.g. `POST /v1/predictions-groups/<uuid>/predictions`; never the host or headers. */
+  endpoint: string
+  status?: number
+  attempts: number
+  possibleDuplicate: boolean
+  /** The last failure was of a kind that is retried (the retries ran out), not the request's fault. */
+  retryable: boolean
+}
+
+export class KognicApiError extends Error {
+  readonly endpoint: string
+  readonly status?: number
+  readonly attempts: number
+  readonly possibleDuplicate: boolean
+  readonly retryable: boolean
+
+  constructor(message: string, details: KognicApiErrorDetails, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'KognicApiError'
+    this.endpoint = details.endpoint
+    if (details.status !== undefined) this.status = details.status
+    this.attempts = details.attempts
+    this.possibleDuplicate = details.possibleDuplicate
+    this.retryable = details.retryable
+  }
+}
+
+/** The token endpoint refused or could not be reached: nothing else can work, so the run should stop. */
+export class KognicAuthError extends Error {
+  readonly status?: number
+  readonly attempts: number
+
+  constructor(
+    message: string,
+    details: { status?: number; attempts: number },
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
+    this.name = 'KognicAuthError'
+    if (details.status !== undefined) this.status = details.status
+    this.attempts = details.attempts
+  }
+}
+
+/** The run was cancelled (the AbortSignal fired): not a failure of Kognic or of the file. */
+export class KognicCancelledError extends Error {
+  constructor(message = 'Cancelled', options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'KognicCancelledError'
+  }
+}
