@@ -1,0 +1,108 @@
+// The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import type { FileResult } from '../types.js'
+import type { RunCounts, RunReport, SkippedPath } from './model.js'
+
+export const RESULTS_FILE_VERSION = 1
+
+/** The shape of the results file, for readers. */
+export interface ResultsFile {
+  version: typeof RESULTS_FILE_VERSION
+  datasetUuid: string
+  predictionsGroupUuid: string | null
+  predictionsGroupName: string | null
+  groupCreated: boolean
+  dryRun: boolean
+  validation: RunReport['validation']
+  counts: RunCounts
+  /** ISO 8601. */
+  startedAt: string
+  finishedAt: string
+  fatalError: string | null
+  cancelled: boolean
+  skipped: SkippedPath[]
+  files: FileResult[]
+}
+
+// Entries are written in batches of about this many characters: few writes, no giant string.
+const WRITE_CHUNK_CHARS = 256 * 1024
+
+/**
+ * Writes the results as JSON to `path`, creating parent directories. The text goes to a temporary file
+ * beside it that is then renamed over `path`, so a reader sees the old file or the new one, never half.
+ * One entry per line, so the file can be grepped and diffed.
+ */
+export async function writeResultsFile(path: string, report: RunReport): Promise<void> {
+  const head = resultsHeader(report)
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await mkdir(dirname(path), { recursive: true })
+    const handle = await open(temporary, 'wx')
+    try {
+      // The header object ends with "\n}": reopen it to append the files array entry by entry.
+      let chunk = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "files": [`
+      let first = true
+      for (const result of report.results) {
+        chunk += `${first ? '' : ','}\n    ${JSON.stringify(fileEntry(result))}`
+        first = false
+        if (chunk.length >= WRITE_CHUNK_CHARS) {
+          await handle.write(chunk)
+          chunk = ''
+        }
+      }
+      chunk += first ? ']\n}\n' : '\n  ]\n}\n'
+      await handle.write(chunk)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temporary, path)
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => undefined)
+    throw new Error(
+      `Could not write the results file ${path}: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Check that the results-file path names a file in a writable directory.',
+      { cause: error }
+    )
+  }
+}
+
+/** Everything in the results file but the files. */
+export function resultsHeader(report: RunReport): Omit<ResultsFile, 'files'> {
+  return {
+    version: RESULTS_FILE_VERSION,
+    datasetUuid: report.datasetUuid,
+    predictionsGroupUuid: report.group.uuid,
+    predictionsGroupName: report.group.name,
+    groupCreated: report.group.created,
+    dryRun: report.dryRun,
+    validation: report.validation,
+    counts: { ...report.counts },
+    startedAt: isoTime(report.startedAt),
+    finishedAt: isoTime(report.finishedAt),
+    fatalError: report.fatalError ?? null,
+    cancelled: report.cancelled ?? false,
+    skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
+  }
+}
+
+// Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
+function fileEntry(result: FileResult): FileResult {
+  return {
+    path: result.path,
+    sceneUuid: result.sceneUuid,
+    status: result.status,
+    predictionUuid: result.predictionUuid,
+    attempts: result.attempts,
+    possibleDuplicate: result.possibleDuplicate,
+    error: result.error,
+    problems: result.problems.map(({ kind, jsonPath, message }) => ({ kind, jsonPath, message }))
+  }
+}
+
+function isoTime(ms: number): string {
+  // A bad timestamp must not cost the whole results file.
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString()
+}

@@ -1,0 +1,409 @@
+// The job summary: what someone opens after the run. Self-contained GitHub-flavoured markdown and HTML so
+// the same text serves as a pull-request comment. Everything that came from a file or the server is
+// escaped; the whole stays under a byte limit (GitHub refuses a step summary over 1 MiB).
+import type { FileResult, Problem } from '../types.js'
+import { escapeMarkdownCell, safeUrl } from './escape.js'
+import { formatCount, formatDuration, formatRate } from './format.js'
+import type { RunReport } from './model.js'
+
+/** Below GitHub's 1 MiB so the caller has room for a line of its own. */
+export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
+export const DEFAULT_SUMMARY_HEADING = 'Kognic predictions upload'
+
+export interface SummaryOptions {
+  /** UTF-8 bytes the output never exceeds. Default 1,000,000; a pull-request comment wants ~60,000. */
+  maxBytes?: number
+  /** Markdown heading; '' for none. Escaped. */
+  heading?: string
+  /** Where the results file was written: named where rows had to be left out. */
+  resultsFile?: string | null
+  /** Dry run: most file → scene rows listed before "and N more". Default 1,000. */
+  maxDryRunRows?: number
+}
+
+// Characters kept of each piece of outside text; long enough to tell things apart, short enough for a table.
+const PATH_CHARS = 200
+const SCENE_CHARS = 80
+const REASON_CHARS = 300
+const FATAL_CHARS = 1000
+const WARNING_CHARS = 300
+const MAX_WARNINGS = 20
+const MAX_LISTED_SKIPPED = 10
+const MAX_LISTED_DUPLICATES = 10
+const MAX_PROBLEM_KINDS = 50
+const EXAMPLES_PER_KIND = 3
+/** A `<details>` block starts open when it has at most this many rows. */
+const OPEN_WHEN_AT_MOST = 10
+const DEFAULT_DRY_RUN_ROWS = 1000
+
+const md = escapeMarkdownCell
+const n = formatCount
+
+export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
+  const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES))
+  const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING
+  const hint = opts.resultsFile
+    ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
+    : 'The results file lists every file.'
+
+  const head = [
+    heading ? `## ${md(heading, 120)}` : '',
+    statusLine(report),
+    overview(report),
+    countsTable(report),
+    notes(report)
+  ].filter((part) => part !== '')
+  const footer = opts.resultsFile
+    ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code></sub>`
+    : ''
+
+  const joined = (parts: string[]): string => `${parts.filter((part) => part !== '').join('\n\n')}\n`
+  // Sections are given the space left in order of how much a reader needs them: the validation table is
+  // short (one row per kind), the failures come next, the dry-run listing last.
+  let remaining = maxBytes - bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES
+  const validation = validationSection(report, remaining, hint)
+  remaining -= bytes(validation)
+  const failures = failuresSection(report, remaining, hint)
+  remaining -= bytes(failures)
+  const dryRunFiles = report.dryRun
+    ? dryRunSection(report, remaining, hint, opts.maxDryRunRows ?? DEFAULT_DRY_RUN_ROWS)
+    : ''
+
+  const out = joined([...head, failures, validation, dryRunFiles, footer])
+  if (bytes(out) <= maxBytes) return out
+  // Only when the limit is too small for even the fixed part: keep the heading and status, cut the rest.
+  const note = `\n\n_The summary was cut to fit ${n(maxBytes)} bytes. ${hint}_\n`
+  const essentials = joined(head.slice(0, 2)).trimEnd()
+  return bytes(essentials) + bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes)
+}
+
+const SEPARATOR_BYTES = 2
+
+function statusLine(report: RunReport): string {
+  const c = report.counts
+  const soFar = report.dryRun
+    ? 'nothing was uploaded (dry run).'
+    : c.matched === 0
+      ? 'no files were uploaded.'
+      : `${n(c.uploaded)} of ${n(c.matched)} files were uploaded before it stopped.`
+  if (report.cancelled) {
+    const why = report.fatalError ? ` ${md(report.fatalError, FATAL_CHARS)}` : ''
+    return `⛔ **Cancelled.**${why} ${capitalise(soFar)}`
+  }
+  if (report.fatalError) {
+    return `⛔ **Stopped:** ${md(report.fatalError, FATAL_CHARS)}\n\n${capitalise(soFar)}`
+  }
+  if (report.dryRun) {
+    const invalid = c.invalid > 0 ? `; ${n(c.invalid)} would not (invalid)` : ''
+    return `🧪 **Dry run:** ${n(c.wouldUpload)} of ${n(c.matched)} files would be uploaded${invalid}. Nothing was uploaded.`
+  }
+  if (c.matched === 0) return '⚠️ **No prediction files matched.** Nothing was uploaded.'
+  const notUploaded = c.failed + c.invalid + c.notAttempted
+  if (notUploaded > 0) {
+    const parts = [
+      c.failed > 0 ? `${n(c.failed)} failed` : '',
+      c.invalid > 0 ? `${n(c.invalid)} invalid` : '',
+      c.notAttempted > 0 ? `${n(c.notAttempted)} not attempted` : ''
+    ].filter((part) => part !== '')
+    return `❌ **${n(notUploaded)} of ${n(c.matched)} files not uploaded** (${parts.join(', ')}); ${n(c.uploaded)} uploaded.`
+  }
+  return `✅ **All ${n(c.uploaded)} files uploaded.**`
+}
+
+function overview(report: RunReport): string {
+  const durationMs = report.finishedAt - report.startedAt
+  const throughput =
+    !report.dryRun && report.counts.uploaded > 0
+      ? ` · ${formatRate(report.counts.uploaded, durationMs, 'uploads/s')}`
+      : ''
+  const lines = [
+    `- **Dataset:** <code>${md(report.datasetUuid, 100)}</code>`,
+    `- **Predictions group:** ${groupText(report)}`,
+    `- **Validation:** ${md(report.validation, 20)}`,
+    `- **Duration:** ${formatDuration(durationMs)}${throughput}`
+  ]
+  const run = runText(report)
+  if (run) lines.push(`- **Workflow run:** ${run}`)
+  return lines.join('\n')
+}
+
+const GROUP_STATE_TEXT: Record<RunReport['group']['state'], string> = {
+  found: 'existing group',
+  created: 'created by this run',
+  'would-create': 'would be created (dry run)',
+  unresolved: 'not resolved'
+}
+
+function groupText(report: RunReport): string {
+  const { uuid, name, state } = report.group
+  const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null
+  const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_')
+  const url = safeUrl(report.groupUrl)
+  const linked = url ? `[${label}](${url})` : label
+  const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked
+  return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`
+}
+
+function runText(report: RunReport): string | null {
+  const run = report.run
+  if (!run) return null
+  const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null
+  const repo = run.repository ? md(run.repository, 140) : null
+  const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run')
+  const url = safeUrl(run.url)
+  if (!url && !repo && !sha) return null
+  return url ? `[${label}](${url})` : label
+}
+
+function countsTable(report: RunReport): string {
+  const c = report.counts
+  const rows: [string, number][] = [['Matched', c.matched]]
+  if (report.dryRun) {
+    rows.push(['Would upload', c.wouldUpload], ['Invalid', c.invalid])
+  } else {
+    rows.push(['Uploaded', c.uploaded], ['Failed', c.failed], ['Invalid', c.invalid])
+  }
+  if (c.notAttempted > 0) rows.push(['Not attempted', c.notAttempted])
+  if (report.skipped.length > 0) rows.push(['Skipped (not files)', report.skipped.length])
+  return [
+    '| Files | Count |',
+    '| :-- | --: |',
+    ...rows.map(([label, count]) => `| ${label} | ${n(count)} |`)
+  ].join('\n')
+}
+
+function notes(report: RunReport): string {
+  const c = report.counts
+  const lines: string[] = []
+  if (c.retries > 0) {
+    lines.push(
+      `- 🔁 ${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection).`
+    )
+  }
+  if (c.possibleDuplicates > 0) {
+    const files = report.results.filter((result) => result.possibleDuplicate)
+    lines.push(
+      `- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
+        `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
+        listSome(
+          files.map(
+            (result) => `${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`
+          ),
+          MAX_LISTED_DUPLICATES
+        )
+    )
+  }
+  if (report.skipped.length > 0) {
+    const count = report.skipped.length
+    lines.push(
+      `- ${n(count)} matched ${count === 1 ? 'path is not a file and was' : 'paths are not files and were'} skipped: ` +
+        listSome(
+          report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`),
+          MAX_LISTED_SKIPPED
+        )
+    )
+  }
+  const warnings = report.warnings ?? []
+  for (const warning of warnings.slice(0, MAX_WARNINGS)) lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`)
+  if (warnings.length > MAX_WARNINGS) lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`)
+  return lines.join('\n')
+}
+
+function listSome(items: string[], max: number): string {
+  const shown = items.slice(0, max).join(', ')
+  return items.length > max ? `${shown} and ${n(items.length - max)} more.` : `${shown}.`
+}
+
+function failuresSection(report: RunReport, budget: number, hint: string): string {
+  const failed = (result: FileResult): boolean => result.status === 'failed' || result.status === 'invalid'
+  const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0)
+  if (total === 0) return ''
+  function* rows(): Generator<string> {
+    for (const result of report.results) {
+      if (!failed(result)) continue
+      yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} | ${md(failureReason(result), REASON_CHARS)} |`
+    }
+  }
+  const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded'
+  return detailsTable(
+    {
+      summary: `${title} (${n(total)})`,
+      header: '| File | Scene | Reason |\n| --- | --- | --- |',
+      rows: rows(),
+      totalRows: total,
+      maxRows: Number.POSITIVE_INFINITY,
+      noun: 'files'
+    },
+    budget,
+    hint
+  )
+}
+
+function failureReason(result: FileResult): string {
+  if (result.error) return result.status === 'invalid' ? `Invalid: ${result.error}` : result.error
+  const first = result.problems[0]
+  if (first) {
+    const more = result.problems.length > 1 ? ` (and ${n(result.problems.length - 1)} more problems)` : ''
+    const where = first.jsonPath ? ` at ${first.jsonPath}` : ''
+    return `Invalid: ${first.message}${where}${more}`
+  }
+  return result.status === 'invalid' ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
+}
+
+function sceneCell(result: FileResult): string {
+  return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—'
+}
+
+interface ProblemKind {
+  kind: string
+  problems: number
+  files: number
+  examples: { path: string; problem: Problem }[]
+}
+
+function validationSection(report: RunReport, budget: number, hint: string): string {
+  const kinds = new Map<string, ProblemKind>()
+  const filesWithProblems = new Set<number>()
+  report.results.forEach((result, index) => {
+    const seenInThisFile = new Set<string>()
+    for (const problem of result.problems) {
+      filesWithProblems.add(index)
+      let entry = kinds.get(problem.kind)
+      if (!entry) {
+        entry = { kind: problem.kind, problems: 0, files: 0, examples: [] }
+        kinds.set(problem.kind, entry)
+      }
+      entry.problems++
+      if (!seenInThisFile.has(problem.kind)) {
+        seenInThisFile.add(problem.kind)
+        entry.files++
+        // One example per file, so three examples show three files rather than one file three times.
+        if (entry.examples.length < EXAMPLES_PER_KIND) entry.examples.push({ path: result.path, problem })
+      }
+    }
+  })
+  if (kinds.size === 0) return ''
+  // Most frequent first; ties by name so the order never depends on which file finished first.
+  const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1))
+  const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0)
+  const consequence =
+    report.validation === 'strict'
+      ? report.dryRun
+        ? 'files with problems would not be uploaded'
+        : 'files with problems were not uploaded'
+      : report.validation === 'warn'
+        ? 'reported only; the files were still uploaded unless unreadable'
+        : 'validation is off; only problems that stop a file are listed'
+  const rows = sorted.map((kind) => {
+    const examples = kind.examples.map(({ path, problem }) => {
+      const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : ''
+      return `${md(path, 120)}${where}: ${md(problem.message, 200)}`
+    })
+    return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`
+  })
+  return detailsTable(
+    {
+      summary:
+        `Validation problems: ${n(totalProblems)} in ${n(filesWithProblems.size)} ` +
+        `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})`,
+      header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
+      rows,
+      totalRows: rows.length,
+      maxRows: MAX_PROBLEM_KINDS,
+      noun: 'kinds of problem'
+    },
+    budget,
+    hint
+  )
+}
+
+function dryRunSection(report: RunReport, budget: number, hint: string, maxRows: number): string {
+  const total = report.results.reduce(
+    (count, result) => count + (result.status === 'would-upload' ? 1 : 0),
+    0
+  )
+  if (total === 0) return ''
+  function* rows(): Generator<string> {
+    for (const result of report.results) {
+      if (result.status === 'would-upload') yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} |`
+    }
+  }
+  return detailsTable(
+    {
+      summary: `Files that would be uploaded (${n(total)})`,
+      header: '| File | Scene |\n| --- | --- |',
+      rows: rows(),
+      totalRows: total,
+      maxRows: Math.max(0, maxRows),
+      noun: 'files'
+    },
+    budget,
+    hint
+  )
+}
+
+interface DetailsTable {
+  /** Safe text for `<summary>`: only our words and numbers. */
+  summary: string
+  /** The header and delimiter rows. */
+  header: string
+  rows: Iterable<string>
+  totalRows: number
+  maxRows: number
+  /** What a row is, for "and N more <noun>". */
+  noun: string
+}
+
+/**
+ * A table inside `<details>`, with as many rows as fit in `budget` bytes (and at most `maxRows`), then a
+ * line saying how many were left out. '' when not even the frame fits.
+ */
+function detailsTable(table: DetailsTable, budget: number, hint: string): string {
+  const open = table.totalRows <= OPEN_WHEN_AT_MOST ? ' open' : ''
+  const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`
+  const closing = '\n\n</details>'
+  const omittedNote = (omitted: number, forSize: boolean): string =>
+    `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`
+  let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows, true))
+  const shown: string[] = []
+  let cutForSize = false
+  for (const row of table.rows) {
+    if (shown.length >= table.maxRows) break
+    const size = bytes(row) + 1
+    if (used + size > budget) {
+      cutForSize = true
+      break
+    }
+    shown.push(row)
+    used += size
+  }
+  const omitted = table.totalRows - shown.length
+  if (shown.length === 0) {
+    const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`
+    return bytes(line) <= budget ? line : ''
+  }
+  const note = omitted > 0 ? omittedNote(omitted, cutForSize) : ''
+  return `${opening}${shown.join('\n')}${note}${closing}`
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}
+
+/** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
+function fitBytes(text: string, max: number): string {
+  if (bytes(text) <= max) return text
+  let used = 0
+  let out = ''
+  for (const ch of text) {
+    const size = bytes(ch)
+    if (used + size > max) break
+    out += ch
+    used += size
+  }
+  return out
+}
