@@ -1,0 +1,192 @@
+// Runs the built action (`node dist/index.js`) the way the runner does: inputs as INPUT_<NAME> env vars
+// (hyphens kept), per-step output and summary files, cwd = GITHUB_WORKSPACE, no stdin.
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const ENTRY = path.join(ROOT, 'dist', 'index.js')
+
+export interface ActionRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  outputs: Record<string, string>
+  summary: string
+  /** Parsed results file, when the action wrote one. */
+  results: ResultsFile | null
+  workspace: string
+  durationMs: number
+}
+
+export interface ResultsFile {
+  version: number
+  datasetUuid: string
+  predictionsGroupUuid: string | null
+  groupCreated: boolean
+  dryRun: boolean
+  counts: Record<string, number>
+  files: {
+    path: string
+    sceneUuid: string | null
+    status: string
+    predictionUuid: string | null
+    attempts: number
+    possibleDuplicate: boolean
+    error: string | null
+    problems: { kind: string; jsonPath: string; message: string }[]
+  }[]
+}
+
+export interface RunOptions {
+  inputs: Record<string, string>
+  /** Files to create in a fresh workspace: relative path → content. */
+  files?: Record<string, string | Buffer>
+  /** Use this workspace instead of a fresh one. */
+  workspace?: string
+  env?: Record<string, string>
+  /** Send this signal after `afterMs`. */
+  kill?: { signal: NodeJS.Signals; afterMs?: number; whenStdoutMatches?: RegExp }
+  timeoutMs?: number
+}
+
+export function makeWorkspace(files: Record<string, string | Buffer> = {}): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kup-ws-'))
+  for (const [rel, content] of Object.entries(files)) {
+    const full = path.join(dir, rel)
+    mkdirSync(path.dirname(full), { recursive: true })
+    writeFileSync(full, content)
+  }
+  return dir
+}
+
+export async function runAction(opts: RunOptions): Promise<ActionRun> {
+  const workspace = opts.workspace ?? makeWorkspace(opts.files)
+  if (opts.workspace && opts.files) {
+    for (const [rel, content] of Object.entries(opts.files)) {
+      const full = path.join(workspace, rel)
+      mkdirSync(path.dirname(full), { recursive: true })
+      writeFileSync(full, content)
+    }
+  }
+  const runnerDir = mkdtempSync(path.join(os.tmpdir(), 'kup-runner-'))
+  const outputFile = path.join(runnerDir, 'output')
+  const summaryFile = path.join(runnerDir, 'summary')
+  const temp = path.join(runnerDir, 'temp')
+  mkdirSync(temp)
+  for (const f of [outputFile, summaryFile, path.join(runnerDir, 'state'), path.join(runnerDir, 'env')])
+    writeFileSync(f, '')
+
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.homedir(),
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: path.join(runnerDir, 'state'),
+    GITHUB_ENV: path.join(runnerDir, 'env'),
+    RUNNER_TEMP: temp,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_REPOSITORY: 'acme/perception',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_ACTION: 'upload',
+    ...opts.env
+  }
+  for (const [name, value] of Object.entries(opts.inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+
+  const started = Date.now()
+  const child = spawn(process.execPath, [ENTRY], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8')
+  child.stderr.setEncoding('utf8')
+  let killed = false
+  const sendKill = (): void => {
+    if (!killed && opts.kill) {
+      killed = true
+      child.kill(opts.kill.signal)
+    }
+  }
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk
+    if (opts.kill?.whenStdoutMatches?.test(stdout)) sendKill()
+  })
+  child.stderr.on('data', (chunk: string) => (stderr += chunk))
+  if (opts.kill?.afterMs !== undefined) setTimeout(sendKill, opts.kill.afterMs)
+
+  const timeout = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 45_000)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s]))
+  )
+  clearTimeout(timeout)
+
+  const outputs = parseOutputs(readFileSync(outputFile, 'utf8'))
+  const resultsPath = outputs['results-file']
+  const results =
+    resultsPath && existsSync(resultsPath)
+      ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile)
+      : null
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs,
+    summary: readFileSync(summaryFile, 'utf8'),
+    results,
+    workspace,
+    durationMs: Date.now() - started
+  }
+}
+
+/** Parses the runner's `name<<delimiter` / value / `delimiter` output file format. */
+export function parseOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split(os.EOL)
+  for (let i = 0; i < lines.length; i++) {
+    const header = /^([^<]+)<<(.+)$/.exec(lines[i]!)
+    if (!header) continue
+    const [, name, delimiter] = header
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!)
+    outputs[name!] = value.join(os.EOL)
+  }
+  return outputs
+}
+
+/** Error annotations (`::error file=…::message`) the action printed. */
+export function annotations(
+  stdout: string,
+  level: 'error' | 'warning' = 'error'
+): { file?: string; message: string }[] {
+  const found: { file?: string; message: string }[] = []
+  for (const line of stdout.split('\n')) {
+    const m = new RegExp(`^::${level}(?: ([^:]*))?::(.*)$`).exec(line)
+    if (!m) continue
+    const props = m[1] ?? ''
+    const file = /(?:^|,)file=([^,]*)/.exec(props)?.[1]
+    found.push({ file: file ? unescapeProperty(file) : undefined, message: unescapeData(m[2]!) })
+  }
+  return found
+}
+
+function unescapeData(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+function unescapeProperty(s: string): string {
+  return unescapeData(s).replace(/%3A/g, ':').replace(/%2C/g, ',')
+}
+
+export function uuid(): string {
+  return randomUUID()
+}
