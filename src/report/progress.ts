@@ -75,9 +75,9 @@ export function createProgress(opts: ProgressOptions): Progress {
       record(now())
       timer = setInterval(() => {
         if (stopped) return
-        // Print before recording: the line measures from the older baseline, recording moves it on.
-        opts.print(line())
+        // Record first, so the baseline is exactly one window back when the line is printed.
         record(now())
+        opts.print(line())
       }, intervalMs)
       // A progress line must never keep the process alive.
       timer.unref()
