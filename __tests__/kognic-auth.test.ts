@@ -1,0 +1,240 @@
+import { Agent } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { TokenProvider } from '../src/kognic/auth.js'
+import type { TokenProviderOptions } from '../src/kognic/auth.js'
+import { KognicAuthError } from '../src/kognic/errors.js'
+import { ManualClock, RecordingLogger, startServer, startTokenServer } from './kognic-fixtures.js'
+import type { TestServer } from './kognic-fixtures.js'
+
+const SECRET = 'super-secret-value-42'
+const cleanups: (() => Promise<void>)[] = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function track<T extends TestServer>(server: T): Promise<T> {
+  cleanups.push(() => server.close())
+  return server
+}
+
+function provider(authUrl: string, overrides: Partial<TokenProviderOptions> = {}) {
+  const agent = new Agent({ connections: 4 })
+  cleanups.push(() => agent.destroy())
+  const clock = new ManualClock()
+  const logger = new RecordingLogger()
+  const tokens = new TokenProvider({
+    authUrl,
+    clientId: 'my-client',
+    clientSecret: SECRET,
+    dispatcher: agent,
+    clock,
+    logger,
+    maxRetries: 3,
+    requestTimeoutMs: 2000,
+    ...overrides
+  })
+  return { tokens, clock, logger }
+}
+
+async function authError(promise: Promise<unknown>): Promise<KognicAuthError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  expect(error).toBeInstanceOf(KognicAuthError)
+  return error as KognicAuthError
+}
+
+describe('TokenProvider', () => {
+  it('posts the client-credentials form to /v1/auth/oauth/token, even under a base ending in /v1/', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 3600 }))
+    const seen: string[] = []
+    const { tokens } = provider(`${server.url}/v1/`, { onToken: (token) => seen.push(token) })
+
+    expect(await tokens.getToken()).toBe('token-1')
+
+    expect(server.requests).toHaveLength(1)
+    const [request] = server.requests
+    expect(request?.method).toBe('POST')
+    expect(request?.path).toBe('/v1/auth/oauth/token')
+    expect(request?.headers['content-type']).toBe('application/x-www-form-urlencoded')
+    expect(Object.fromEntries(new URLSearchParams(request?.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'my-client',
+      client_secret: SECRET
+    })
+    expect(seen).toEqual(['token-1'])
+    expect(tokens.tokenRequests).toBe(1)
+  })
+
+  it('keeps one token for the run while it is fresh', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 3600 }))
+    const { tokens, clock } = provider(server.url)
+    for (let i = 0; i < 5; i++) {
+      expect(await tokens.getToken()).toBe('token-1')
+      clock.advance(60_000)
+    }
+    expect(server.issued).toEqual(['token-1'])
+  })
+
+  it('renews a short-lived token shortly before it expires, not on every call', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 30 }))
+    const { tokens, clock } = provider(server.url)
+
+    expect(await tokens.getToken()).toBe('token-1')
+    clock.advance(20_000)
+    expect(await tokens.getToken()).toBe('token-1')
+    clock.advance(6_900) // 26.9 s: still outside the 3 s margin
+    expect(await tokens.getToken()).toBe('token-1')
+    clock.advance(200) // 27.1 s: inside the margin
+    expect(await tokens.getToken()).toBe('token-2')
+    expect(await tokens.getToken()).toBe('token-2')
+    expect(tokens.tokenRequests).toBe(2)
+  })
+
+  it('keeps a token without expires_in until the API rejects it', async () => {
+    const server = await track(await startTokenServer({}))
+    const { tokens, clock } = provider(server.url)
+    expect(await tokens.getToken()).toBe('token-1')
+    clock.advance(24 * 3600_000)
+    expect(await tokens.getToken()).toBe('token-1')
+    expect(await tokens.renewAfterRejection('token-1')).toBe('token-2')
+    expect(tokens.tokenRequests).toBe(2)
+  })
+
+  it('shares one token request among 20 concurrent callers when the token has expired', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 60, delayMs: 50 }))
+    const { tokens, clock } = provider(server.url)
+    expect(await tokens.getToken()).toBe('token-1')
+    clock.advance(61_000)
+
+    const results = await Promise.all(Array.from({ length: 20 }, () => tokens.getToken()))
+
+    expect(new Set(results)).toEqual(new Set(['token-2']))
+    expect(server.requests).toHaveLength(2)
+    expect(tokens.tokenRequests).toBe(2)
+  })
+
+  it('renews once for a burst of 401s on the same token', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 3600, delayMs: 30 }))
+    const { tokens } = provider(server.url)
+    const first = await tokens.getToken()
+
+    const renewed = await Promise.all(Array.from({ length: 10 }, () => tokens.renewAfterRejection(first)))
+    // A late 401 for the old token after the renewal finished must not trigger another one.
+    const late = await tokens.renewAfterRejection(first)
+
+    expect(new Set([...renewed, late])).toEqual(new Set(['token-2']))
+    expect(server.issued).toEqual(['token-1', 'token-2'])
+  })
+
+  it('backs off on 429 from the token endpoint, honouring Retry-After', async () => {
+    const server = await track(
+      await startTokenServer({
+        expiresIn: 3600,
+        failures: [
+          {
+            status: 429,
+            body: { message: 'Client authentication rate limit exceeded' },
+            headers: { 'retry-after': '7' }
+          },
+          { status: 429, body: { message: 'Client authentication rate limit exceeded' } }
+        ]
+      })
+    )
+    const { tokens, clock, logger } = provider(server.url)
+
+    expect(await tokens.getToken()).toBe('token-1')
+
+    // First wait from Retry-After, second from backoff (equal jitter, retry 2: 500..1000 ms).
+    expect(clock.sleeps[0]).toBe(7000)
+    expect(clock.sleeps[1]).toBeGreaterThanOrEqual(500)
+    expect(clock.sleeps[1]).toBeLessThanOrEqual(1000)
+    expect(tokens.tokenRequests).toBe(3)
+    expect(logger.at('debug')[0]).toMatch(
+      /Retrying POST \/v1\/auth\/oauth\/token after 429 Too Many Requests in 7000 ms/
+    )
+  })
+
+  it('retries 5xx and gives up after maxRetries with the last status', async () => {
+    const failures = Array.from({ length: 10 }, () => ({ status: 503, body: { message: 'down' } }))
+    const server = await track(await startTokenServer({ expiresIn: 3600, failures }))
+    const { tokens } = provider(server.url, { maxRetries: 2 })
+
+    const error = await authError(tokens.getToken())
+
+    expect(error.message).toMatch(
+      /Could not get a Kognic access token after 3 attempts .*503 Service Unavailable/
+    )
+    expect(error.status).toBe(503)
+    expect(error.attempts).toBe(3)
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it.each([400, 401, 403])(
+    'does not retry %i and says to check the credentials, without the secret',
+    async (status) => {
+      // A server that echoes the secret back must not get it into the message.
+      const server = await track(
+        await startTokenServer({
+          failures: [{ status, body: { message: `invalid client secret ${SECRET}` } }]
+        })
+      )
+      const { tokens, logger } = provider(server.url)
+
+      const error = await authError(tokens.getToken())
+
+      expect(error.message).toContain(`Kognic rejected the client credentials (${status} `)
+      expect(error.message).toContain('check client-id/client-secret or credentials')
+      expect(error.message).toContain('invalid client secret ***')
+      expect(error.message).not.toContain(SECRET)
+      expect(error.status).toBe(status)
+      expect(server.requests).toHaveLength(1)
+      expect(logger.all()).not.toContain(SECRET)
+    }
+  )
+
+  it('names a wrong auth URL (404) instead of blaming the credentials', async () => {
+    const server = await track(await startServer((_request, res) => res.writeHead(404).end('Not Found')))
+    const { tokens } = provider(server.url)
+    const error = await authError(tokens.getToken())
+    expect(error.message).toBe(
+      'The Kognic token endpoint (POST /v1/auth/oauth/token) answered 404 Not Found: Not Found: check auth-url'
+    )
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('refuses a 200 without an access_token, naming the fields it got', async () => {
+    const server = await track(
+      await startServer((_request, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"token": "x", "expires_in": 60}')
+      })
+    )
+    const { tokens } = provider(server.url)
+    const error = await authError(tokens.getToken())
+    expect(error.message).toMatch(/answered 200 without an access_token: "token, expires_in"/)
+  })
+
+  it('retries an unreachable token endpoint, then explains', async () => {
+    const closed = await startServer(() => {})
+    const url = closed.url
+    await closed.close()
+    const { tokens, clock } = provider(url, { maxRetries: 1 })
+    const error = await authError(tokens.getToken())
+    expect(error.message).toMatch(/Could not get a Kognic access token after 2 attempts .*ECONNREFUSED/)
+    expect(clock.sleeps).toHaveLength(1)
+  })
+
+  it('masks the refresh token too', async () => {
+    const server = await track(
+      await startServer((_request, res) => {
+        res.writeHead(200).end('{"access_token": "acc", "refresh_token": "ref", "expires_in": 60}')
+      })
+    )
+    const seen: string[] = []
+    const { tokens } = provider(server.url, { onToken: (token) => seen.push(token) })
+    await tokens.getToken()
+    expect(seen).toEqual(['acc', 'ref'])
+  })
+})
