@@ -4,7 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
 import { bboxDoc, cuboidDoc, json, requestBody, segmentationDoc } from '../scripts/sample-predictions.js'
-import { annotations, runAction, type ActionRun } from './helpers/run-action.js'
+import { annotations, runAction, type ActionRun } from '../scripts/runner.js'
 
 const CLIENT_ID = 'process-test-client'
 const CLIENT_SECRET = 'pr0cess-Test-Secret-d41d8cd98f00b204'
@@ -70,11 +70,7 @@ function bboxFiles(n: number, from = 0, dir = 'preds'): Record<string, string> {
 }
 
 function groupsNamed(name: string, dataset = OD) {
-  const all = emulator.state.groups as unknown as
-    | Record<string, { uuid: string; name: string; classMapping?: unknown; description: string }[]>
-    | Map<string, { uuid: string; name: string; classMapping?: unknown; description: string }[]>
-  const list = all instanceof Map ? all.get(dataset) : all[dataset]
-  return (list ?? []).filter((g) => g.name === name)
+  return (emulator.state.groups[dataset] ?? []).filter((g) => g.name === name)
 }
 
 function predictionsIn(groupUuid: string) {

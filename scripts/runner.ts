@@ -1,5 +1,6 @@
 // Runs the built action (`node dist/index.js`) the way the runner does: inputs as INPUT_<NAME> env vars
-// (hyphens kept), per-step output and summary files, cwd = GITHUB_WORKSPACE, no stdin.
+// (hyphens kept), per-step output and summary files, cwd = GITHUB_WORKSPACE, no stdin. Used by the
+// process-level tests, the demo and the benchmarks.
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs'
@@ -7,7 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const ENTRY = path.join(ROOT, 'dist', 'index.js')
 
 export interface ActionRun {

@@ -13,7 +13,7 @@ import { findDuplicateScenes } from './predictions/duplicates.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
 import { runPool } from './pool.js'
-import type { RunReport } from './report/model.js'
+import { countResults, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
 import { writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
@@ -217,8 +217,8 @@ export async function run(deps: RunDeps): Promise<void> {
     const stats = client?.stats()
     await client?.close().catch(() => undefined)
     report.finishedAt = now()
-    finishResults(report, files, inspected)
     if (stats) report.counts.retries = stats.retries
+    finishResults(report, files, inspected)
     await publish(report, inputs, deps)
   }
 }
@@ -389,14 +389,8 @@ function finishResults(
   const order = new Map(files.map((f, i) => [f.displayPath, i]))
   report.results.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
 
-  const c = report.counts
-  c.matched = files.length
-  c.uploaded = count(report.results, 'uploaded')
-  c.wouldUpload = count(report.results, 'would-upload')
-  c.invalid = count(report.results, 'invalid')
-  c.notAttempted = count(report.results, 'not-attempted')
-  c.failed = count(report.results, 'failed') + c.invalid + c.notAttempted
-  c.possibleDuplicates = report.results.filter((r) => r.possibleDuplicate).length
+  const retries = report.counts.retries
+  report.counts = countResults(report.results, retries)
 }
 
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
@@ -404,6 +398,8 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   const { io, env } = deps
   const log = io.logger
   const c = report.counts
+  // The `failed` output counts every file not uploaded: invalid, refused, or never reached.
+  const notUploaded = c.failed + c.invalid + c.notAttempted
 
   let resultsFile = ''
   try {
@@ -421,7 +417,7 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   io.setOutput('group-created', String(report.group.created))
   io.setOutput('matched', String(c.matched))
   io.setOutput('uploaded', String(c.uploaded))
-  io.setOutput('failed', String(c.failed))
+  io.setOutput('failed', String(notUploaded))
   io.setOutput('results-file', resultsFile)
 
   const failedUploads = report.results.filter((r) => r.status === 'failed')
@@ -446,11 +442,11 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   if (report.fatalError) {
     io.setFailed(report.fatalError)
-  } else if (c.failed > 0) {
+  } else if (notUploaded > 0) {
     io.setFailed(
       report.dryRun
-        ? `Dry run: ${c.failed} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
-        : `${c.failed} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`
+        ? `Dry run: ${notUploaded} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
+        : `${notUploaded} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`
     )
   } else if (report.cancelled) {
     io.setFailed('Cancelled')
@@ -484,12 +480,6 @@ function zeroCounts(): RunReport['counts'] {
     possibleDuplicates: 0,
     retries: 0
   }
-}
-
-function count(results: FileResult[], status: FileResult['status']): number {
-  let n = 0
-  for (const r of results) if (r.status === status) n++
-  return n
 }
 
 function oneLine(text: string): string {
