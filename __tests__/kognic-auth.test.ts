@@ -196,7 +196,11 @@ describe('TokenProvider', () => {
   )
 
   it('names a wrong auth URL (404) instead of blaming the credentials', async () => {
-    const server = await track(await startServer((_request, res) => res.writeHead(404).end('Not Found')))
+    const server = await track(
+      await startServer((_request, res) => {
+        res.writeHead(404).end('Not Found')
+      })
+    )
     const { tokens } = provider(server.url)
     const error = await authError(tokens.getToken())
     expect(error.message).toBe(
