@@ -1,0 +1,134 @@
+// The `class-mapping` input: Kognic's segmentation class mapping, inline or in a workspace file.
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import type { ClassMappingEntry } from '../types.js'
+
+const INPUT = 'class-mapping'
+const EXAMPLE = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]'
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Parses the `class-mapping` input: a JSON list when it starts with `[`, else the path of a `.json` file
+ * inside `workspace` holding one. Throws an Error naming the input and what is wrong. '' gives [].
+ */
+export async function parseClassMapping(raw: string, workspace: string): Promise<ClassMappingEntry[]> {
+  const value = raw.trim()
+  if (value === '') return []
+  if (value.startsWith('[')) return parseMappingJson(value, `${INPUT} (inline)`)
+  if (value.startsWith('{')) {
+    throw new Error(
+      `${INPUT}: expected a JSON list of {"annotated", "predicted"} entries, e.g. ${EXAMPLE}; found a single object`
+    )
+  }
+
+  const root = path.resolve(workspace)
+  const file = path.resolve(root, value)
+  const relative = path.relative(root, file)
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new Error(
+      `${INPUT}: "${value}" is neither a JSON list (it does not start with "[") nor a file inside the workspace ${root}; give the list inline or the path of a .json file relative to the workspace`
+    )
+  }
+  if (!file.toLowerCase().endsWith('.json')) {
+    throw new Error(
+      `${INPUT}: "${value}" does not start with "[" and is not a .json file path; give the list inline, e.g. ${EXAMPLE}, or the path of a .json file in the workspace`
+    )
+  }
+  let text: string
+  try {
+    text = await fs.readFile(file, 'utf8')
+  } catch (error) {
+    const code =
+      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error)
+    throw new Error(
+      code === 'ENOENT'
+        ? `${INPUT}: file "${value}" not found in the workspace ${root}; check the path (relative to the workspace) and that the step writing it ran first`
+        : `${INPUT}: cannot read "${value}" (${code})`,
+      { cause: error }
+    )
+  }
+  return parseMappingJson(text.replace(/^\uFEFF/, ''), `${INPUT} file "${value}"`)
+}
+
+function parseMappingJson(text: string, source: string): ClassMappingEntry[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new Error(
+      `${source} is not valid JSON (${error instanceof Error ? error.message : String(error)}); expected e.g. ${EXAMPLE}`,
+      { cause: error }
+    )
+  }
+  if (!Array.isArray(parsed)) {
+    throw new Error(`${source} must be a JSON list of {"annotated", "predicted"} entries, e.g. ${EXAMPLE}`)
+  }
+  if (parsed.length === 0) {
+    throw new Error(`${source} is an empty list; list every class, e.g. ${EXAMPLE}, or leave ${INPUT} empty`)
+  }
+
+  const entries: ClassMappingEntry[] = []
+  const byPredicted = new Map<string, number>()
+  const byAnnotated = new Map<string, number>()
+  parsed.forEach((entry: unknown, index) => {
+    const where = `${source}, entry ${index + 1}`
+    if (!isRecord(entry)) {
+      throw new Error(
+        `${where}: expected an object {"annotated": "<class>", "predicted": "<class>"}, found ${JSON.stringify(entry)}`
+      )
+    }
+    const unknownKeys = Object.keys(entry).filter((key) => key !== 'annotated' && key !== 'predicted')
+    if (unknownKeys.length > 0) {
+      throw new Error(
+        `${where}: unknown key(s) ${unknownKeys.map((k) => `"${k}"`).join(', ')}; an entry has only "annotated" and, optionally, "predicted"`
+      )
+    }
+    const { annotated, predicted } = entry
+    if (annotated === undefined) {
+      throw new Error(`${where}: missing "annotated" (the class name in the annotations)`)
+    }
+    if (typeof annotated !== 'string' || annotated === '') {
+      throw new Error(`${where}: "annotated" must be a non-empty string, found ${JSON.stringify(annotated)}`)
+    }
+    if (predicted !== undefined && (typeof predicted !== 'string' || predicted === '')) {
+      throw new Error(
+        `${where}: "predicted" must be a non-empty string or left out, found ${JSON.stringify(predicted)}`
+      )
+    }
+    const sameAnnotated = byAnnotated.get(annotated)
+    if (sameAnnotated !== undefined) {
+      throw new Error(
+        `${where}: annotated class "${annotated}" is already mapped in entry ${sameAnnotated}; map each annotated class once`
+      )
+    }
+    byAnnotated.set(annotated, index + 1)
+    if (predicted !== undefined) {
+      const samePredicted = byPredicted.get(predicted)
+      if (samePredicted !== undefined) {
+        throw new Error(
+          `${where}: predicted class "${predicted}" is already mapped in entry ${samePredicted}; map each predicted class once`
+        )
+      }
+      byPredicted.set(predicted, index + 1)
+      entries.push({ annotated, predicted })
+    } else {
+      entries.push({ annotated })
+    }
+  })
+  return entries
+}
+
+/** Classes found in the predictions that no entry's `predicted` covers, sorted. */
+export function missingClasses(
+  mapping: readonly ClassMappingEntry[],
+  classesFound: Iterable<string>
+): string[] {
+  const covered = new Set<string>()
+  for (const entry of mapping) if (entry.predicted !== undefined) covered.add(entry.predicted)
+  const missing = new Set<string>()
+  for (const name of classesFound) if (!covered.has(name)) missing.add(name)
+  return [...missing].sort()
+}

@@ -1,0 +1,235 @@
+// The `path` input's globs → the prediction files, relative to the workspace, sorted and deduplicated.
+//
+// @actions/glob 0.7 resolves relative patterns against process.cwd(), rejects `..`, and with its default
+// implicitDescendants turns `preds/*.json` into `preds/*.json/**` too. So patterns are made absolute here,
+// includes match exactly what they say (implicitDescendants: false: `preds/**` and `preds/**/*.json` still
+// match files at any depth), and an exclude also excludes what is under it (`!preds/old` = `!preds/old/**`).
+import * as glob from '@actions/glob'
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+
+export interface DiscoveredFile {
+  /** Absolute path, as matched (not resolved through symbolic links). */
+  path: string
+  /** Relative to the workspace, with forward slashes. */
+  displayPath: string
+}
+
+export interface SkippedPath {
+  displayPath: string
+  reason: string
+}
+
+export interface Discovery {
+  files: DiscoveredFile[]
+  skipped: SkippedPath[]
+}
+
+const INPUT = 'path'
+const IS_WINDOWS = process.platform === 'win32'
+// On Windows `\` separates; elsewhere it escapes a glob character.
+const SEPARATORS = IS_WINDOWS ? /[\\/]+/ : /\/+/
+const GLOB_CHARACTERS = IS_WINDOWS ? /[*?[]/ : /[*?[\\]/
+
+interface NormalizedPattern {
+  negate: boolean
+  /** Absolute, with the literal part glob-escaped. */
+  pattern: string
+  /** Ends in `**`: it matches every directory on the way, which is not a sign of a mistake. */
+  endsWithGlobstar: boolean
+}
+
+/** Escapes glob characters in a literal path, as @actions/glob does for the working directory. */
+function globEscape(literal: string): string {
+  return (IS_WINDOWS ? literal : literal.replace(/\\/g, '\\\\'))
+    .replace(/(\[)(?=[^/]+\])/g, '[[]')
+    .replace(/\?/g, '[?]')
+    .replace(/\*/g, '[*]')
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate)
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+}
+
+function toDisplayPath(workspace: string, file: string): string {
+  return path.relative(workspace, file).split(path.sep).join('/')
+}
+
+/** One pattern line → an absolute pattern inside the workspace, or an Error naming the `path` input. */
+function normalizePattern(line: string, workspace: string): NormalizedPattern {
+  let body = line
+  let negate = false
+  while (body.startsWith('!')) {
+    negate = !negate
+    body = body.slice(1).trim()
+  }
+  if (body === '') throw new Error(`Input ${INPUT}: the line "${line}" has no pattern after "!"`)
+
+  const trailingSeparator = SEPARATORS.test(body[body.length - 1]!)
+  let literal: string
+  let rest: string
+  if (path.isAbsolute(body)) {
+    const root = path.parse(body).root
+    literal = root
+    rest = body.slice(root.length)
+  } else {
+    literal = workspace
+    rest = body
+  }
+  // Fold the literal leading segments (with `.` and `..`) into a real path, so where the pattern points
+  // can be checked; after the first wildcard, `..` cannot be checked and is refused.
+  const segments = rest.split(SEPARATORS).filter((s) => s !== '')
+  let firstGlob = 0
+  for (; firstGlob < segments.length; firstGlob++) {
+    const segment = segments[firstGlob]!
+    if (segment === '.') continue
+    if (segment === '..') literal = path.dirname(literal)
+    else if (GLOB_CHARACTERS.test(segment)) break
+    else literal = path.join(literal, segment)
+  }
+  const globbed = segments.slice(firstGlob)
+  if (globbed.some((s) => s === '.' || s === '..')) {
+    throw new Error(
+      `Input ${INPUT}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`
+    )
+  }
+  if (!isInside(workspace, literal)) {
+    throw new Error(
+      `Input ${INPUT}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`
+    )
+  }
+  const pattern =
+    globEscape(literal) +
+    (globbed.length > 0 ? path.sep + globbed.join(path.sep) : '') +
+    (trailingSeparator ? path.sep : '')
+  return { negate, pattern, endsWithGlobstar: !trailingSeparator && globbed[globbed.length - 1] === '**' }
+}
+
+async function globPaths(patterns: string[], options: glob.GlobOptions): Promise<string[]> {
+  if (!patterns.some((p) => !p.startsWith('!'))) return []
+  const globber = await glob.create(patterns.join('\n'), { excludeHiddenFiles: false, ...options })
+  return globber.glob()
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined
+}
+
+/**
+ * The files `patterns` (newline-separated globs relative to `workspace`; `!` excludes; blank lines and
+ * `#` comments ignored) match. Matched directories, broken symbolic links, files outside the workspace
+ * (through a link) and second paths to one file are in `skipped`, with the reason. Throws only for a bad
+ * pattern.
+ */
+export async function discoverFiles(patterns: string, workspace: string): Promise<Discovery> {
+  const root = path.resolve(workspace)
+  const includes: NormalizedPattern[] = []
+  const excludes: string[] = []
+  for (const raw of patterns.split(/\r?\n|\r/)) {
+    const line = raw.trim()
+    if (line === '' || line.startsWith('#')) continue
+    const normalized = normalizePattern(line, root)
+    if (normalized.negate) {
+      excludes.push(`!${normalized.pattern}`)
+      if (!normalized.endsWithGlobstar) {
+        excludes.push(`!${normalized.pattern.replace(/[\\/]$/, '')}${path.sep}**`)
+      }
+    } else includes.push(normalized)
+  }
+  const includePatterns = includes.map((p) => p.pattern)
+  const skipped: SkippedPath[] = []
+
+  const matched = await globPaths([...includePatterns, ...excludes], {
+    followSymbolicLinks: true,
+    implicitDescendants: false,
+    matchDirectories: false,
+    omitBrokenSymbolicLinks: true
+  })
+  const matchedSet = new Set(matched)
+
+  // Broken links are dropped silently when following links; without following, they show up as entries.
+  const unfollowed = await globPaths([...includePatterns, ...excludes], {
+    followSymbolicLinks: false,
+    implicitDescendants: false,
+    matchDirectories: false
+  })
+  for (const candidate of unfollowed) {
+    if (matchedSet.has(candidate)) continue
+    const link = await fs.lstat(candidate).catch(() => null)
+    if (!link?.isSymbolicLink()) continue
+    const target = await fs.stat(candidate).then(
+      () => null,
+      (error: unknown) => errorCode(error) ?? 'unreadable'
+    )
+    if (target === null) continue // a link to a directory: its files are matched through it
+    const pointsTo = await fs.readlink(candidate).catch(() => '?')
+    skipped.push({
+      displayPath: toDisplayPath(root, candidate),
+      reason: `broken symbolic link to "${pointsTo}" (${target}); fix or remove the link, or exclude it with !`
+    })
+  }
+
+  // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
+  const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern)
+  if (exact.length > 0) {
+    const withDirectories = await globPaths([...exact, ...excludes], {
+      followSymbolicLinks: true,
+      implicitDescendants: false,
+      matchDirectories: true,
+      omitBrokenSymbolicLinks: true
+    })
+    for (const candidate of withDirectories) {
+      if (matchedSet.has(candidate)) continue
+      const stats = await fs.stat(candidate).catch(() => null)
+      if (!stats?.isDirectory()) continue
+      const displayPath = toDisplayPath(root, candidate)
+      skipped.push({
+        displayPath,
+        reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
+      })
+    }
+  }
+
+  // Resolve links: a file outside the workspace is not uploaded, and one file reached twice is taken once.
+  const realRoot = await fs.realpath(root).catch(() => root)
+  const files: DiscoveredFile[] = []
+  const byRealPath = new Map<string, string>()
+  const ordered = [...matchedSet]
+    .map((p) => ({ path: p, displayPath: toDisplayPath(root, p) }))
+    .sort((a, b) => (a.displayPath < b.displayPath ? -1 : a.displayPath > b.displayPath ? 1 : 0))
+  for (const file of ordered) {
+    let real: string
+    try {
+      real = await fs.realpath(file.path)
+    } catch (error) {
+      skipped.push({
+        displayPath: file.displayPath,
+        reason: `cannot be resolved (${errorCode(error) ?? String(error)}); it may have been removed while the patterns were matched`
+      })
+      continue
+    }
+    if (!isInside(realRoot, real)) {
+      skipped.push({
+        displayPath: file.displayPath,
+        reason: `is a symbolic link to ${real}, outside the workspace; only files inside the workspace are uploaded`
+      })
+      continue
+    }
+    const first = byRealPath.get(real)
+    if (first !== undefined) {
+      skipped.push({
+        displayPath: file.displayPath,
+        reason: `is the same file as ${first} (reached through a symbolic link); it is uploaded once, as ${first}`
+      })
+      continue
+    }
+    byRealPath.set(real, file.displayPath)
+    files.push(file)
+  }
+
+  skipped.sort((a, b) => (a.displayPath < b.displayPath ? -1 : a.displayPath > b.displayPath ? 1 : 0))
+  return { files, skipped }
+}

@@ -1,0 +1,247 @@
+// The first pass over one matched file: can it be read, which scene is it for, what is wrong with it.
+// The parsed content is dropped before returning; the upload re-reads the file (body.ts).
+import { promises as fs } from 'node:fs'
+import * as path from 'node:path'
+import type { InspectedFile, Problem } from '../types.js'
+import { locateJsonError } from './json-position.js'
+import { analyseOpenLabel, describeValue } from './validate.js'
+
+export interface InspectOptions {
+  maxFileSizeBytes: number
+  validation: 'strict' | 'warn' | 'off'
+  /** Problems kept in `problems`; the rest are counted in `moreProblems`. Default 5. */
+  maxProblemsPerFile?: number
+}
+
+export const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
+/** The input that sets the size limit, named in the message when a file is over it. */
+const MAX_FILE_SIZE_INPUT = 'max-file-size'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const REQUEST_KEYS = ['sceneUuid', 'openlabelContent']
+const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}'
+const BOM = '\uFEFF'
+
+export function isSceneUuid(value: string): boolean {
+  return UUID.test(value)
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function mebibytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024)
+  return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined
+}
+
+function unreadable(displayPath: string, error: unknown): Problem {
+  const code = errorCode(error)
+  const hint =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'make it readable by the user the runner runs as'
+      : code === 'ENOENT'
+        ? 'it was moved or deleted after it was matched; check that no other step changes the files meanwhile'
+        : 'check the file and the disk'
+  const detail = error instanceof Error ? error.message : String(error)
+  return {
+    kind: 'unreadable',
+    jsonPath: '',
+    message: `cannot read ${displayPath} (${code ?? detail}): ${hint}`
+  }
+}
+
+/** Reads, parses and checks one file; never throws for the file's faults: they are in `fatal`. */
+export async function inspectFile(
+  file: { path: string; displayPath: string },
+  opts: InspectOptions
+): Promise<InspectedFile> {
+  const result: InspectedFile = {
+    path: file.path,
+    displayPath: file.displayPath,
+    sizeBytes: 0,
+    sceneUuid: null,
+    form: null,
+    hasSegmentation: false,
+    segmentationClasses: [],
+    fatal: [],
+    problems: [],
+    moreProblems: 0
+  }
+  const fail = (kind: string, message: string, jsonPath = ''): InspectedFile => {
+    result.fatal.push({ kind, jsonPath, message })
+    result.sceneUuid = null
+    result.form = null
+    return result
+  }
+
+  // Size first, from stat alone: a file over the limit is never read.
+  let stats
+  try {
+    stats = await fs.stat(file.path)
+  } catch (error) {
+    result.fatal.push(unreadable(file.displayPath, error))
+    return result
+  }
+  result.sizeBytes = stats.size
+  if (stats.isDirectory()) {
+    return fail(
+      'not-a-file',
+      `${file.displayPath} is a directory, not a prediction file; match files, e.g. with dir/**/*.json`
+    )
+  }
+  if (!stats.isFile()) {
+    return fail(
+      'not-a-file',
+      `${file.displayPath} is not a regular file (a device, socket or pipe); match only JSON files`
+    )
+  }
+  if (stats.size > opts.maxFileSizeBytes) {
+    return fail(
+      'too-large',
+      `${file.displayPath} is ${mebibytes(stats.size)} (${stats.size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`
+    )
+  }
+  if (stats.size === 0)
+    return fail('empty', `${file.displayPath} is empty; expected an OpenLABEL JSON document`)
+
+  const parsed = await readJson(file)
+  if ('kind' in parsed) return fail(parsed.kind, parsed.message)
+
+  const scene = findScene(parsed.doc, file.path)
+  if ('kind' in scene) return fail(scene.kind, `${file.displayPath}: ${scene.message}`, scene.jsonPath)
+  result.sceneUuid = scene.sceneUuid
+  result.form = scene.form
+
+  const analysis = analyseOpenLabel(scene.openlabelDocument)
+  result.hasSegmentation = analysis.hasSegmentation
+  result.segmentationClasses = analysis.segmentationClasses
+  if (opts.validation !== 'off') {
+    const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE
+    result.problems = analysis.problems.slice(0, keep)
+    result.moreProblems = analysis.problems.length - result.problems.length
+  }
+  return result
+}
+
+/** Reads and parses the file; the text lives only in here, so it can be freed while the document is walked. */
+async function readJson(file: { path: string; displayPath: string }): Promise<{ doc: unknown } | Problem> {
+  let text: string
+  try {
+    text = await fs.readFile(file.path, 'utf8')
+  } catch (error) {
+    return unreadable(file.displayPath, error)
+  }
+  if (text.startsWith(BOM)) text = text.slice(1)
+  if (text.trim() === '') {
+    return {
+      kind: 'empty',
+      jsonPath: '',
+      message: `${file.displayPath} holds only whitespace; expected an OpenLABEL JSON document`
+    }
+  }
+  try {
+    return { doc: JSON.parse(text) as unknown }
+  } catch (error) {
+    const where = locateJsonError(text, error)
+    return {
+      kind: 'json-syntax',
+      jsonPath: '',
+      message: `${file.displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
+    }
+  }
+}
+
+interface SceneFound {
+  sceneUuid: string
+  form: 'openlabel' | 'request'
+  /** The `{"openlabel": {...}}` document to validate. */
+  openlabelDocument: Record<string, unknown>
+}
+
+/** Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither. */
+export function findScene(doc: unknown, filePath: string): SceneFound | Problem {
+  const shape = (message: string): Problem => ({ kind: 'shape', jsonPath: '', message })
+  if (!isRecord(doc)) {
+    return shape(
+      `the top level is ${describeValue(doc)}; expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`
+    )
+  }
+
+  if ('sceneUuid' in doc || 'openlabelContent' in doc) {
+    // The request form is sent as it is, so it must be exactly what the API takes.
+    const extra = Object.keys(doc).filter((key) => !REQUEST_KEYS.includes(key))
+    if (extra.length > 0) {
+      return shape(
+        `unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} in a request body; the file is sent as it is, so it must be exactly ${REQUEST_FORM_HINT}`
+      )
+    }
+    const sceneUuid = doc.sceneUuid
+    if (typeof sceneUuid !== 'string' || !isSceneUuid(sceneUuid)) {
+      return {
+        kind: 'scene-id',
+        jsonPath: 'sceneUuid',
+        message: `sceneUuid is ${describeValue(sceneUuid)}; expected the UUID of a scene in the dataset (8-4-4-4-12 hexadecimal digits)`
+      }
+    }
+    const content = doc.openlabelContent
+    if (!isRecord(content)) {
+      return shape(`openlabelContent is ${describeValue(content)}; expected {"openlabel": {...}}`)
+    }
+    const contentExtra = Object.keys(content).filter((key) => key !== 'openlabel')
+    if (contentExtra.length > 0) {
+      return shape(
+        `unexpected key(s) ${contentExtra.map((k) => `"${k}"`).join(', ')} in openlabelContent; expected only {"openlabel": {...}}`
+      )
+    }
+    if (!isRecord(content.openlabel))
+      return openlabelNotObject(content.openlabel, 'openlabelContent.openlabel')
+    return { sceneUuid: sceneUuid.toLowerCase(), form: 'request', openlabelDocument: content }
+  }
+
+  if ('openlabel' in doc) {
+    const extra = Object.keys(doc).filter((key) => key !== 'openlabel')
+    if (extra.length > 0) {
+      return shape(
+        `unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "openlabel"; the document is sent as the prediction, so it must be only {"openlabel": {...}}`
+      )
+    }
+    if (!isRecord(doc.openlabel)) return openlabelNotObject(doc.openlabel, 'openlabel')
+    const name = path.basename(filePath)
+    const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null
+    if (stem === null || !isSceneUuid(stem)) {
+      return {
+        kind: 'scene-id',
+        jsonPath: '',
+        message: `the file name is not a scene UUID, so the scene is unknown; name it <scene-uuid>.json, or use the request-body form ${REQUEST_FORM_HINT}`
+      }
+    }
+    return { sceneUuid: stem.toLowerCase(), form: 'openlabel', openlabelDocument: doc }
+  }
+
+  const keys = Object.keys(doc)
+  return shape(
+    `no "openlabel" or "sceneUuid" at the top level (found ${
+      keys.length > 0
+        ? keys
+            .slice(0, 5)
+            .map((k) => `"${k}"`)
+            .join(', ')
+        : 'an empty object'
+    }); expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`
+  )
+}
+
+function openlabelNotObject(value: unknown, jsonPath: string): Problem {
+  return {
+    kind: 'openlabel-not-object',
+    jsonPath,
+    message: `"openlabel" is ${describeValue(value)}; expected an object with metadata, streams, objects and frames`
+  }
+}
