@@ -221,7 +221,7 @@ function failuresSection(report: RunReport, budget: number, hint: string): strin
   function* rows(): Generator<string> {
     for (const result of report.results) {
       if (!failed(result)) continue
-      yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} | ${md(failureReason(result), REASON_CHARS)} |`
+      yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} | ${failureReason(result)} |`
     }
   }
   const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded'
@@ -239,15 +239,18 @@ function failuresSection(report: RunReport, budget: number, hint: string): strin
   )
 }
 
+/** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result: FileResult): string {
-  if (result.error) return result.status === 'invalid' ? `Invalid: ${result.error}` : result.error
+  const invalid = result.status === 'invalid' ? 'Invalid: ' : ''
+  if (result.error) return `${invalid}${md(result.error, REASON_CHARS)}`
   const first = result.problems[0]
   if (first) {
-    const more = result.problems.length > 1 ? ` (and ${n(result.problems.length - 1)} more problems)` : ''
-    const where = first.jsonPath ? ` at ${first.jsonPath}` : ''
-    return `Invalid: ${first.message}${where}${more}`
+    const others = result.problems.length - 1
+    const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : ''
+    const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : ''
+    return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`
   }
-  return result.status === 'invalid' ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
+  return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
 }
 
 function sceneCell(result: FileResult): string {

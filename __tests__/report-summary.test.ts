@@ -1,0 +1,429 @@
+import { describe, expect, it } from 'vitest'
+import { countResults, type RunReport } from '../src/report/model.js'
+import { renderSummary } from '../src/report/summary.js'
+import type { FileResult, Problem } from '../src/types.js'
+
+const STARTED = Date.UTC(2026, 2, 1, 12, 0, 0)
+const HOSTILE_FILE_NAME = '<img src=x onerror=alert(1)>|**x**.json'
+const HOSTILE_FILE_NAME_ESCAPED = '&lt;img src=x onerror=alert\\(1\\)&gt;\\|\\*\\*x\\*\\*.json'
+
+function scene(i: number): string {
+  return `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+}
+
+function fileResult(i: number, over: Partial<FileResult> = {}): FileResult {
+  return {
+    path: `predictions/${scene(i)}.json`,
+    sceneUuid: scene(i),
+    status: 'uploaded',
+    predictionUuid: `prediction-${i}`,
+    attempts: 1,
+    possibleDuplicate: false,
+    error: null,
+    problems: [],
+    ...over
+  }
+}
+
+function many(count: number, over: Partial<FileResult> = {}, from = 0): FileResult[] {
+  return Array.from({ length: count }, (_, i) => fileResult(from + i, over))
+}
+
+function makeReport(results: FileResult[], over: Partial<RunReport> = {}, retries = 0): RunReport {
+  return {
+    datasetUuid: 'd0d0d0d0-0000-4000-8000-000000000001',
+    group: { uuid: 'g0g0-1', name: 'nightly-model', created: false, state: 'found' },
+    groupUrl: 'https://app.kognic.com/view/datasets/d0/predictions/g0g0-1',
+    dryRun: false,
+    validation: 'strict',
+    counts: countResults(results, retries),
+    startedAt: STARTED,
+    finishedAt: STARTED + 25_000,
+    results,
+    skipped: [],
+    ...over
+  }
+}
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}
+
+/** The table rows of the `<details>` block whose summary starts with `title`. */
+function tableRows(summary: string, title: string): string[] {
+  const start = summary.indexOf(`<summary>${title}`)
+  expect(start, `no section "${title}"`).toBeGreaterThanOrEqual(0)
+  const end = summary.indexOf('</details>', start)
+  return summary
+    .slice(start, end)
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| ---') && !/^\| (File|Kind) \|/.test(line))
+}
+
+describe('renderSummary: all uploaded', () => {
+  const report = makeReport(many(120), {
+    run: {
+      url: 'https://github.com/acme/models/actions/runs/42',
+      repository: 'acme/models',
+      sha: 'abcdef1234567'
+    }
+  })
+  const summary = renderSummary(report)
+
+  it('says everything was uploaded, where to, how long it took and how fast', () => {
+    expect(summary.startsWith('## Kognic predictions upload\n\n✅ **All 120 files uploaded.**\n')).toBe(true)
+    expect(summary).toContain('- **Dataset:** <code>d0d0d0d0-0000-4000-8000-000000000001</code>')
+    expect(summary).toContain(
+      '- **Predictions group:** [nightly-model](https://app.kognic.com/view/datasets/d0/predictions/g0g0-1) ' +
+        '(<code>g0g0-1</code>) — existing group'
+    )
+    expect(summary).toContain('- **Duration:** 25s · 4.8 uploads/s')
+    expect(summary).toContain(
+      '- **Workflow run:** [acme/models@abcdef1](https://github.com/acme/models/actions/runs/42)'
+    )
+    expect(summary).toContain('| Uploaded | 120 |')
+    expect(summary).toContain('| Failed | 0 |')
+  })
+
+  it('shows no failure table, retries or duplicates when there are none', () => {
+    expect(summary).not.toContain('<details')
+    expect(summary).not.toContain('retried')
+    expect(summary).not.toContain('stored twice')
+    expect(summary).not.toContain('Not attempted')
+  })
+
+  it('is deterministic', () => {
+    expect(renderSummary(makeReport(many(120), { run: report.run }))).toBe(summary)
+  })
+})
+
+describe('renderSummary: partial failure', () => {
+  const results = [
+    ...many(96),
+    fileResult(200, {
+      status: 'failed',
+      predictionUuid: null,
+      attempts: 5,
+      error: 'HTTP 503 after 5 attempts'
+    }),
+    fileResult(201, {
+      status: 'failed',
+      predictionUuid: null,
+      error: 'HTTP 400: <script>alert("x")</script>\n# Not a heading\n[click](javascript:alert(1))'
+    }),
+    fileResult(202, { path: HOSTILE_FILE_NAME, status: 'failed', predictionUuid: null, error: 'HTTP 422' }),
+    fileResult(203, {
+      status: 'invalid',
+      predictionUuid: null,
+      sceneUuid: null,
+      attempts: 0,
+      problems: [
+        { kind: 'scene-id', jsonPath: '', message: 'The file name is not a scene UUID' },
+        { kind: 'json-syntax', jsonPath: '', message: 'Unexpected token' }
+      ]
+    }),
+    fileResult(204, { possibleDuplicate: true }),
+    fileResult(205, { possibleDuplicate: true, path: 'predictions/@octocat.json' })
+  ]
+  const summary = renderSummary(
+    makeReport(results, { group: { uuid: 'g-new', name: 'run_7', created: true, state: 'created' } }, 17)
+  )
+
+  it('counts what was not uploaded in the status line', () => {
+    expect(summary).toContain('❌ **4 of 102 files not uploaded** (3 failed, 1 invalid); 98 uploaded.')
+    expect(summary).toContain('run\\_7](https://app.kognic.com/')
+    expect(summary).toContain('— created by this run')
+  })
+
+  it('lists each failed file with its scene and reason, escaped, in an open <details>', () => {
+    expect(summary).toContain('<details open>\n<summary>Files not uploaded (4)</summary>')
+    const rows = tableRows(summary, 'Files not uploaded')
+    expect(rows).toEqual([
+      `| predictions/${scene(200)}.json | ${scene(200)} | HTTP 503 after 5 attempts |`,
+      `| predictions/${scene(201)}.json | ${scene(201)} | HTTP 400: &lt;script&gt;alert\\(&quot;x&quot;\\)&lt;/script&gt; ` +
+        '\\# Not a heading \\[click\\]\\(javascript:alert\\(1\\)\\) |',
+      `| ${HOSTILE_FILE_NAME_ESCAPED} | ${scene(202)} | HTTP 422 |`,
+      `| predictions/${scene(203)}.json | — | Invalid: The file name is not a scene UUID (and 1 more problem) |`
+    ])
+  })
+
+  it('never lets outside text through raw', () => {
+    expect(summary).not.toContain('<script')
+    expect(summary).not.toContain('<img')
+    expect(summary).not.toContain('](javascript')
+    expect(summary).not.toContain('@octocat')
+  })
+
+  it('reports retries and possible duplicates, naming the files', () => {
+    expect(summary).toContain('- 🔁 17 requests were retried')
+    expect(summary).toContain('- ⚠️ 2 uploads may be stored twice')
+    expect(summary).toContain(`predictions/${scene(204)}.json (${scene(204)})`)
+    expect(summary).toContain('predictions/@\u200Boctocat.json')
+  })
+
+  it('closes the failures table when there are many', () => {
+    const long = renderSummary(makeReport([...many(5), ...many(11, { status: 'failed', error: 'x' }, 100)]))
+    expect(long).toContain('<details>\n<summary>Files not uploaded (11)</summary>')
+    expect(tableRows(long, 'Files not uploaded')).toHaveLength(11)
+  })
+})
+
+describe('renderSummary: dry run', () => {
+  it('says nothing was uploaded and lists file → scene', () => {
+    const results = [
+      ...many(8, { status: 'would-upload', predictionUuid: null, attempts: 0 }),
+      ...many(2, { status: 'invalid', predictionUuid: null, attempts: 0, error: 'Not JSON' }, 50)
+    ]
+    const summary = renderSummary(
+      makeReport(results, {
+        dryRun: true,
+        group: { uuid: null, name: 'candidate', created: false, state: 'would-create' },
+        groupUrl: null
+      })
+    )
+    expect(summary).toContain(
+      '🧪 **Dry run:** 8 of 10 files would be uploaded; 2 would not (invalid). Nothing was uploaded.'
+    )
+    expect(summary).toContain('- **Predictions group:** candidate — would be created (dry run)')
+    expect(summary).toContain('| Would upload | 8 |')
+    expect(summary).not.toContain('| Uploaded |')
+    expect(summary).not.toContain('uploads/s')
+    expect(tableRows(summary, 'Files that would be uploaded (8)')).toEqual(
+      results.slice(0, 8).map((r) => `| ${r.path} | ${r.sceneUuid} |`)
+    )
+    expect(tableRows(summary, 'Files that would not be uploaded (2)')).toEqual([
+      `| predictions/${scene(50)}.json | ${scene(50)} | Invalid: Not JSON |`,
+      `| predictions/${scene(51)}.json | ${scene(51)} | Invalid: Not JSON |`
+    ])
+  })
+
+  it('caps the file → scene table and says how many more there are', () => {
+    const results = many(1500, { status: 'would-upload', predictionUuid: null, attempts: 0 })
+    const summary = renderSummary(makeReport(results, { dryRun: true }), { resultsFile: 'out/results.json' })
+    expect(tableRows(summary, 'Files that would be uploaded (1,500)')).toHaveLength(1000)
+    expect(summary).toContain(
+      '_…and 500 more files not shown. Every file is listed in <code>out/results.json</code>._'
+    )
+    const capped = renderSummary(makeReport(results, { dryRun: true }), { maxDryRunRows: 20 })
+    expect(tableRows(capped, 'Files that would be uploaded')).toHaveLength(20)
+    expect(capped).toContain('_…and 1,480 more files not shown. The results file lists every file._')
+  })
+})
+
+describe('renderSummary: the run stopped', () => {
+  it('shows a fatal error before upload first, escaped', () => {
+    const summary = renderSummary(
+      makeReport([], {
+        group: { uuid: null, name: null, created: false, state: 'unresolved' },
+        groupUrl: null,
+        fatalError: 'Authentication failed: HTTP 401 <b>invalid_client</b>\nCheck KOGNIC_CLIENT_ID'
+      })
+    )
+    expect(summary).toContain(
+      '⛔ **Stopped:** Authentication failed: HTTP 401 &lt;b&gt;invalid\\_client&lt;/b&gt; Check KOGNIC\\_CLIENT\\_ID\n\nNo files were uploaded.'
+    )
+    expect(summary.indexOf('⛔')).toBeLessThan(summary.indexOf('**Dataset:**'))
+    expect(summary).toContain('- **Predictions group:** _unnamed_ — not resolved')
+    expect(summary).not.toContain('✅')
+  })
+
+  it('says how far a fatal error mid-upload got', () => {
+    const results = [
+      ...many(30),
+      ...many(70, { status: 'not-attempted', predictionUuid: null, attempts: 0 }, 30)
+    ]
+    const summary = renderSummary(makeReport(results, { fatalError: 'Kognic answered 403 Forbidden' }))
+    expect(summary).toContain(
+      '⛔ **Stopped:** Kognic answered 403 Forbidden\n\n30 of 100 files were uploaded before it stopped.'
+    )
+    expect(summary).toContain('| Not attempted | 70 |')
+  })
+
+  it('says the run was cancelled and how far it got', () => {
+    const results = [
+      ...many(40),
+      ...many(60, { status: 'not-attempted', predictionUuid: null, attempts: 0 }, 40)
+    ]
+    const summary = renderSummary(makeReport(results, { cancelled: true }))
+    expect(summary).toContain('⛔ **Cancelled.** 40 of 100 files were uploaded before it stopped.')
+    expect(summary).toContain('| Not attempted | 60 |')
+    expect(summary).not.toContain('❌')
+  })
+})
+
+describe('renderSummary: validation problems', () => {
+  const bbox = (i: number): Problem => ({
+    kind: 'bbox-size',
+    jsonPath: `frames.0.objects.o${i}.object_data.bbox[0].val`,
+    message: `width ${-i} is negative`
+  })
+  const results = [
+    fileResult(1, { problems: [bbox(1), bbox(2)] }),
+    fileResult(2, { problems: [bbox(3)] }),
+    fileResult(3, { problems: [bbox(4), { kind: 'confidence-range', jsonPath: 'x', message: '1.5 > 1' }] }),
+    fileResult(4, { problems: [bbox(5)] }),
+    fileResult(5, { problems: [{ kind: 'confidence-range', jsonPath: 'y', message: '<b>2</b>' }] }),
+    fileResult(6)
+  ]
+
+  it('groups problems by kind, most frequent first, with counts and a few examples', () => {
+    const summary = renderSummary(makeReport(results, { validation: 'warn' }))
+    expect(summary).toContain(
+      '<summary>Validation problems: 7 in 5 files (reported only; the files were still uploaded unless unreadable)</summary>'
+    )
+    const rows = tableRows(summary, 'Validation problems')
+    expect(rows).toHaveLength(2)
+    // Five bbox problems in four files; three examples, one per file.
+    expect(rows[0]).toBe(
+      '| <code>bbox-size</code> | 5 | 4 | ' +
+        [1, 2, 3]
+          .map((file, index) => {
+            const problem = bbox([1, 3, 4][index] ?? 0)
+            const path = `predictions/${scene(file)}.json`
+            return `${path} at <code>${problem.jsonPath.replace(/[_[\]]/g, '\\$&')}</code>: ${problem.message}`
+          })
+          .join('<br>') +
+        ' |'
+    )
+    expect(rows[1]).toBe(
+      `| <code>confidence-range</code> | 2 | 2 | predictions/${scene(3)}.json at <code>x</code>: 1.5 &gt; 1<br>` +
+        `predictions/${scene(5)}.json at <code>y</code>: &lt;b&gt;2&lt;/b&gt; |`
+    )
+  })
+
+  it('says in strict mode that files with problems were not uploaded', () => {
+    const summary = renderSummary(makeReport(results, { validation: 'strict' }))
+    expect(summary).toContain('(files with problems were not uploaded)</summary>')
+  })
+
+  it('caps the number of kinds listed', () => {
+    const kinds = Array.from({ length: 60 }, (_, i) =>
+      fileResult(i, {
+        problems: [{ kind: `kind-${String(i).padStart(2, '0')}`, jsonPath: '', message: 'm' }]
+      })
+    )
+    const summary = renderSummary(makeReport(kinds))
+    expect(tableRows(summary, 'Validation problems')).toHaveLength(50)
+    expect(summary).toContain('_…and 10 more kinds of problem not shown.')
+  })
+})
+
+describe('renderSummary: size limit', () => {
+  const failures = (count: number): FileResult[] =>
+    Array.from({ length: count }, (_, i) =>
+      fileResult(i, {
+        // Multi-byte characters, so a limit counted in characters rather than bytes would overflow.
+        path: `predictions/夜間モデル/${scene(i)}.json`,
+        status: 'failed',
+        predictionUuid: null,
+        attempts: 5,
+        error: `HTTP 503: service unavailable — überlastet ${i}`
+      })
+    )
+
+  it('stays under 1 MB with 50,000 failures and says how many rows were left out', () => {
+    const results = failures(50_000)
+    const summary = renderSummary(makeReport(results), { resultsFile: 'kognic-results.json' })
+    expect(bytes(summary)).toBeLessThanOrEqual(1_000_000)
+    expect(bytes(summary)).toBeGreaterThan(900_000)
+    const shown = tableRows(summary, 'Files not uploaded (50,000)')
+    expect(shown.length).toBeGreaterThan(1000)
+    const omitted = (50_000 - shown.length).toLocaleString('en-US')
+    expect(summary).toContain(
+      `_…and ${omitted} more files not shown (the summary has a size limit). ` +
+        'Every file is listed in <code>kognic-results.json</code>._\n\n</details>'
+    )
+    // The rows shown are the first ones, whole.
+    expect(shown[0]).toBe(
+      `| predictions/夜間モデル/${scene(0)}.json | ${scene(0)} | HTTP 503: service unavailable — überlastet 0 |`
+    )
+    expect(summary.trimEnd().endsWith('</sub>')).toBe(true)
+  })
+
+  it('fits a pull-request comment limit, keeping the validation table', () => {
+    const results = failures(5000).map((result, i) =>
+      i % 2 === 0
+        ? {
+            ...result,
+            status: 'invalid' as const,
+            problems: [{ kind: 'bbox-size', jsonPath: 'a', message: 'b' }]
+          }
+        : result
+    )
+    const summary = renderSummary(makeReport(results), { maxBytes: 60_000 })
+    expect(bytes(summary)).toBeLessThanOrEqual(60_000)
+    expect(tableRows(summary, 'Validation problems')).toHaveLength(1)
+    expect(summary).toMatch(/_…and [\d,]+ more files not shown \(the summary has a size limit\)/)
+  })
+
+  it('stays within any limit, however small, keeping the status and saying what was left out', () => {
+    const report = makeReport(failures(100))
+    const seen = { table: 0, notListed: 0, cut: 0 }
+    for (let maxBytes = 0; maxBytes <= 4000; maxBytes += 7) {
+      const summary = renderSummary(report, { maxBytes })
+      expect(bytes(summary), `maxBytes ${maxBytes}`).toBeLessThanOrEqual(maxBytes)
+      if (maxBytes >= 300)
+        expect(summary, `maxBytes ${maxBytes}`).toContain('❌ **100 of 100 files not uploaded**')
+      if (summary.includes('<details')) {
+        seen.table++
+        expect(summary).toMatch(/_…and \d+ more files not shown \(the summary has a size limit\)\./)
+      } else if (summary.includes('not listed here')) {
+        seen.notListed++
+        expect(summary).toContain(
+          '**Files not uploaded (100):** not listed here (the summary has a size limit). The results file lists every file.'
+        )
+      } else if (summary.includes('The summary was cut to fit')) {
+        seen.cut++
+      }
+    }
+    // Every degradation step was met on the way down.
+    expect(seen.table).toBeGreaterThan(0)
+    expect(seen.notListed).toBeGreaterThan(0)
+    expect(seen.cut).toBeGreaterThan(0)
+  })
+
+  it('cuts long outside text in table cells', () => {
+    const summary = renderSummary(
+      makeReport([fileResult(1, { status: 'failed', error: 'e'.repeat(10_000), path: 'p'.repeat(5000) })])
+    )
+    const row = tableRows(summary, 'Files not uploaded')[0] ?? ''
+    expect(row).toBe(`| ${'p'.repeat(199)}… | ${scene(1)} | ${'e'.repeat(299)}… |`)
+  })
+})
+
+describe('renderSummary: other details', () => {
+  it('escapes and caps warnings and skipped paths', () => {
+    const warnings = Array.from({ length: 25 }, (_, i) => `warning ${i} <i>x</i>`)
+    const skipped = Array.from({ length: 12 }, (_, i) => ({
+      displayPath: `dir_${i}.json`,
+      reason: 'directory'
+    }))
+    const summary = renderSummary(makeReport(many(2), { warnings, skipped }))
+    expect(summary).toContain('- ⚠️ warning 0 &lt;i&gt;x&lt;/i&gt;')
+    expect(summary).toContain('- ⚠️ warning 19 ')
+    expect(summary).not.toContain('warning 20 ')
+    expect(summary).toContain('- …and 5 more warnings.')
+    expect(summary).toContain('- 12 matched paths are not files and were skipped: dir\\_0.json (directory), ')
+    expect(summary).toContain('dir\\_9.json (directory) and 2 more.')
+    expect(summary).toContain('| Skipped (not files) | 12 |')
+  })
+
+  it('does not link a group URL that is not http(s)', () => {
+    const summary = renderSummary(makeReport(many(1), { groupUrl: 'javascript:alert(1)' }))
+    expect(summary).toContain('- **Predictions group:** nightly-model (<code>g0g0-1</code>) — existing group')
+    expect(summary).not.toContain('javascript')
+  })
+
+  it('takes a heading, escaped, or none', () => {
+    expect(
+      renderSummary(makeReport(many(1)), { heading: 'Model *v2*' }).startsWith('## Model \\*v2\\*\n')
+    ).toBe(true)
+    expect(renderSummary(makeReport(many(1)), { heading: '' }).startsWith('✅')).toBe(true)
+  })
+
+  it('warns when nothing matched and nothing stopped the run', () => {
+    expect(renderSummary(makeReport([]))).toContain(
+      '⚠️ **No prediction files matched.** Nothing was uploaded.'
+    )
+  })
+})
