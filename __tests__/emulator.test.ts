@@ -517,6 +517,31 @@ describe('uploading predictions', () => {
     expect(status).toBe(413)
   })
 
+  it('answers 413 once a chunked body grows past maxUploadBytes, and stores nothing', async () => {
+    const emulator = await start({ maxUploadBytes: 64 * 1024 })
+    const token = await getToken(emulator)
+    const big = { sceneUuid: SCENE, openlabelContent: openlabel({ padding: 'x'.repeat(100 * 1024) }) }
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${emulator.url}/v1/predictions-groups/${SAMPLE_OD_GROUP_UUID}/predictions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+      })
+      req.on('response', (res) => {
+        res.resume()
+        resolve(res.statusCode ?? 0)
+      })
+      req.on('error', reject)
+      // Two chunks without Content-Length: the limit must be enforced while streaming.
+      const text = JSON.stringify(big)
+      req.write(text.slice(0, 1000))
+      req.end(text.slice(1000))
+    })
+    expect(status).toBe(413)
+    expect(emulator.state.predictions).toEqual([])
+    const small = await upload(emulator, token, SAMPLE_OD_GROUP_UUID, SCENE)
+    expect(small.status).toBe(201)
+  })
+
   it('counts the peak number of concurrent uploads', async () => {
     const emulator = await start({ faults: { latencyMs: 150 } })
     const token = await getToken(emulator)

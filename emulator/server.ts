@@ -49,6 +49,8 @@ export interface EmulatorOptions {
   quiet?: boolean
   /** Keep each uploaded `openlabelContent` in `state.predictions[].content` (memory grows with uploads). */
   keepBodies?: boolean
+  /** Largest accepted upload body in bytes; default MAX_UPLOAD_BYTES (256 MiB). Larger bodies get 413. */
+  maxUploadBytes?: number
 }
 
 export type EndpointName =
@@ -187,6 +189,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const listShape = opts.listShape ?? 'wrapped'
   const quiet = opts.quiet ?? false
   const keepBodies = opts.keepBodies ?? false
+  const maxUploadBytes = opts.maxUploadBytes ?? MAX_UPLOAD_BYTES
 
   const datasets = new Map(
     seed.datasets.map((dataset) => [
@@ -590,7 +593,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   // ---- uploads
 
   async function handleUpload(ex: Exchange, groupUuid: string): Promise<void> {
-    const body = await readJsonBody(ex, MAX_UPLOAD_BYTES, { deferParseErrors: true })
+    const body = await readJsonBody(ex, maxUploadBytes, { deferParseErrors: true })
     if (body === undefined) return
     const sceneForKey =
       body.parsed !== null && typeof body.parsed === 'object' && 'sceneUuid' in body.parsed
