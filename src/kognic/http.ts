@@ -91,9 +91,10 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
     }
     // Rejects now and tears the exchange down, or, when undici has not handed it a socket yet, as soon as it does.
     const stop = (error: Error): void => {
+      // Settle first: undici reports the abort through onError synchronously, which must not win.
+      settle(error)
       pendingAbort = error
       abortExchange?.(error)
-      settle(error)
     }
     const onCancel = (): void => stop(new KognicCancelledError('Cancelled while the request was in flight'))
 

@@ -1,0 +1,530 @@
+import type { ServerResponse } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import { KognicApiError, KognicAuthError, KognicCancelledError, KognicClient } from '../src/kognic/client.js'
+import type { KognicClientOptions } from '../src/kognic/client.js'
+import type { Clock } from '../src/types.js'
+import {
+  delay,
+  FastClock,
+  ManualClock,
+  RecordingLogger,
+  sendJson,
+  startServer,
+  startTokenServer
+} from './kognic-fixtures.js'
+import type { ReceivedRequest, Route, TestServer } from './kognic-fixtures.js'
+
+const SECRET = 'client-secret-do-not-print'
+const DATASET = 'ds-0001'
+const GROUP = 'group-0001'
+const UPLOAD_PATH = `/v1/predictions-groups/${GROUP}/predictions`
+const cleanups: (() => Promise<void>)[] = []
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+interface Setup {
+  client: KognicClient
+  api: TestServer
+  auth: TestServer & { issued: string[] }
+  logger: RecordingLogger
+  clock: Clock
+}
+
+async function setup(
+  route: Route,
+  options: Partial<KognicClientOptions> & { expiresIn?: number; tokenDelayMs?: number } = {}
+): Promise<Setup> {
+  const { expiresIn, tokenDelayMs, ...clientOptions } = options
+  const api = await startServer(route)
+  cleanups.push(() => api.close())
+  const auth = await startTokenServer({
+    expiresIn: expiresIn ?? 3600,
+    ...(tokenDelayMs === undefined ? {} : { delayMs: tokenDelayMs })
+  })
+  cleanups.push(() => auth.close())
+  const logger = new RecordingLogger()
+  const clock = clientOptions.clock ?? new ManualClock()
+  const client = new KognicClient({
+    apiUrl: api.url,
+    authUrl: auth.url,
+    clientId: 'client-id',
+    clientSecret: SECRET,
+    concurrency: 4,
+    maxRetries: 3,
+    requestTimeoutMs: 2000,
+    logger,
+    clock,
+    ...clientOptions
+  })
+  cleanups.push(() => client.close())
+  return { client, api, auth, logger, clock }
+}
+
+async function rejection<T extends Error>(
+  promise: Promise<unknown>,
+  type: new (...args: never[]) => T
+): Promise<T> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e
+  )
+  expect(error).toBeInstanceOf(type)
+  return error as T
+}
+
+/** Answers 201 with a prediction uuid numbered by arrival. */
+function created(res: ServerResponse, request: ReceivedRequest, index: number): void {
+  sendJson(res, 201, { data: `prediction-${index}` })
+  void request
+}
+
+/** A route that answers the listed statuses in order, then 201. */
+function sequence(...answers: (number | ((res: ServerResponse) => void))[]): Route {
+  let index = 0
+  return (request, res) => {
+    const answer = answers[index++]
+    if (answer === undefined) created(res, request, index)
+    else if (typeof answer === 'number') sendJson(res, answer, { message: `status ${answer}` })
+    else answer(res)
+  }
+}
+
+describe('KognicClient calls', () => {
+  it('lists predictions groups with a bearer token', async () => {
+    const { client, api } = await setup((_request, res) =>
+      sendJson(res, 200, { data: [{ uuid: 'g1', name: 'baseline', createdAt: 'x' }] })
+    )
+    expect(await client.listPredictionsGroups(DATASET)).toEqual([{ uuid: 'g1', name: 'baseline' }])
+    expect(api.requests[0]?.method).toBe('GET')
+    expect(api.requests[0]?.path).toBe(`/v1/datasets/${DATASET}/predictions-groups`)
+    expect(api.requests[0]?.headers.authorization).toBe('Bearer token-1')
+    expect(api.requests[0]?.headers['user-agent']).toBe('kognic-upload-predictions')
+  })
+
+  it('creates a group with name, description and class mapping as JSON', async () => {
+    const { client, api } = await setup((_request, res) => sendJson(res, 201, { data: 'new-group' }))
+    const uuid = await client.createPredictionsGroup(DATASET, {
+      name: 'run 42',
+      description: 'from CI',
+      classMapping: [{ annotated: 'oak', predicted: 'tree' }, { annotated: '_background' }]
+    })
+    expect(uuid).toBe('new-group')
+    expect(api.requests[0]?.method).toBe('POST')
+    expect(api.requests[0]?.headers['content-type']).toBe('application/json')
+    expect(JSON.parse(api.requests[0]?.body ?? '')).toEqual({
+      name: 'run 42',
+      description: 'from CI',
+      classMapping: [{ annotated: 'oak', predicted: 'tree' }, { annotated: '_background' }]
+    })
+  })
+
+  it('leaves classMapping out when there is none', async () => {
+    const { client, api } = await setup((_request, res) => sendJson(res, 201, { data: { uuid: 'g2' } }))
+    expect(await client.createPredictionsGroup(DATASET, { name: 'n', description: 'd' })).toBe('g2')
+    expect(JSON.parse(api.requests[0]?.body ?? '')).toEqual({ name: 'n', description: 'd' })
+  })
+
+  it('uploads the given bytes as-is with content-type application/json', async () => {
+    const { client, api } = await setup((request, res) => created(res, request, 7))
+    const body = Buffer.from('{"sceneUuid":"s1",  "openlabelContent":{"openlabel":{}}}\n')
+    const result = await client.uploadPrediction(GROUP, body)
+    expect(result).toEqual({ predictionUuid: 'prediction-7', attempts: 1, possibleDuplicate: false })
+    expect(api.requests[0]?.path).toBe(UPLOAD_PATH)
+    expect(api.requests[0]?.headers['content-type']).toBe('application/json')
+    expect(api.requests[0]?.body).toBe(body.toString())
+    expect(client.stats()).toEqual({ requests: 1, retries: 0, tokenRequests: 1, possibleDuplicates: 0 })
+  })
+
+  it('works with docs-style base URLs ending in /v1/ (no /v1/v1, no //)', async () => {
+    const server = await startServer((request, res) => {
+      if (request.path === '/v1/auth/oauth/token') sendJson(res, 200, { access_token: 'tok', expires_in: 60 })
+      else if (request.path === UPLOAD_PATH) created(res, request, 1)
+      else sendJson(res, 404, { message: `no route ${request.path}` })
+    })
+    cleanups.push(() => server.close())
+    const client = new KognicClient({
+      apiUrl: `${server.url}/v1/`,
+      authUrl: `${server.url}/v1/`,
+      clientId: 'c',
+      clientSecret: 's',
+      concurrency: 1,
+      maxRetries: 0,
+      requestTimeoutMs: 1000,
+      logger: new RecordingLogger(),
+      clock: new ManualClock()
+    })
+    cleanups.push(() => client.close())
+    await client.uploadPrediction(GROUP, '{}')
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/auth/oauth/token', UPLOAD_PATH])
+  })
+
+  it('refuses a 2xx whose body has an unexpected shape, saying the upload may be stored', async () => {
+    const { client } = await setup((_request, res) => sendJson(res, 201, { ok: true }))
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error.message).toBe(
+      `POST ${UPLOAD_PATH}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "{"ok":true}" ` +
+        '(the server accepted the request, so it may have been stored)'
+    )
+    expect(error.status).toBe(201)
+    expect(error.retryable).toBe(false)
+  })
+
+  it('rejects bad settings up front', () => {
+    const base = {
+      apiUrl: 'http://127.0.0.1:1',
+      authUrl: 'http://127.0.0.1:1',
+      clientId: 'c',
+      clientSecret: 's',
+      concurrency: 2,
+      maxRetries: 1,
+      requestTimeoutMs: 100,
+      logger: new RecordingLogger()
+    }
+    expect(() => new KognicClient({ ...base, concurrency: 0 })).toThrow(/concurrency must be/)
+    expect(() => new KognicClient({ ...base, maxRetries: -1 })).toThrow(/maxRetries must be/)
+    expect(() => new KognicClient({ ...base, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs must be/)
+    expect(() => new KognicClient({ ...base, apiUrl: 'dataset.app.kognic.com' })).toThrow(/api-url/)
+  })
+})
+
+describe('KognicClient retries', () => {
+  it.each([429, 500, 502, 503, 504])('retries %i, then succeeds', async (status) => {
+    const { client, api, logger, clock } = await setup(sequence(status))
+    const result = await client.uploadPrediction(GROUP, '{}')
+    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: false })
+    expect(api.requests).toHaveLength(2)
+    expect(client.stats()).toMatchObject({ requests: 2, retries: 1, possibleDuplicates: 0 })
+    const sleeps = (clock as ManualClock).sleeps
+    expect(sleeps).toEqual([375]) // equal jitter, first retry: 250 + 250·0.5
+    expect(logger.at('debug')).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Retrying POST ${UPLOAD_PATH} after ${status} .* in 375 ms \\(attempt 2 of at most 4\\)$`)
+      )
+    ])
+  })
+
+  it('honours Retry-After in seconds', async () => {
+    const { client, clock } = await setup(
+      sequence((res) => sendJson(res, 503, { message: 'busy' }, { 'retry-after': '4' }))
+    )
+    await client.uploadPrediction(GROUP, '{}')
+    expect((clock as ManualClock).sleeps).toEqual([4000])
+  })
+
+  it.each([
+    [400, 'Bad Request', 'Scene 5f1c is not part of dataset ds-0001'],
+    [404, 'Not Found', 'Predictions group group-0001 not found'],
+    [422, 'Unprocessable Entity', 'openlabelContent.openlabel.frames is required']
+  ])('does not retry %i and shows the server message', async (status, text, message) => {
+    const { client, api, clock } = await setup((_request, res) =>
+      sendJson(res, status, { message, statusCode: status })
+    )
+    const error = await rejection(client.uploadPrediction(GROUP, '{"secret-body": 1}'), KognicApiError)
+    expect(error.message).toBe(`POST ${UPLOAD_PATH} failed: ${status} ${text}: ${message}`)
+    expect(error).toMatchObject({ status, attempts: 1, retryable: false, possibleDuplicate: false })
+    expect(error.endpoint).toBe(`POST ${UPLOAD_PATH}`)
+    expect(api.requests).toHaveLength(1)
+    expect((clock as ManualClock).sleeps).toEqual([])
+  })
+
+  it('shows a plain-text error body when there is no JSON message', async () => {
+    const { client } = await setup((_request, res) => {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('Request body too large\r\n')
+    })
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error.message).toBe(`POST ${UPLOAD_PATH} failed: 413 Payload Too Large: Request body too large`)
+  })
+
+  it('gives up after maxRetries with attempts = maxRetries + 1', async () => {
+    const { client, api } = await setup((_request, res) => sendJson(res, 503, { message: 'maintenance' }), {
+      maxRetries: 2
+    })
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ status: 503, attempts: 3, retryable: true, possibleDuplicate: false })
+    expect(error.message).toBe(
+      `POST ${UPLOAD_PATH} failed after 3 attempts: 503 Service Unavailable: maintenance`
+    )
+    expect(api.requests).toHaveLength(3)
+    expect(client.stats()).toMatchObject({ requests: 3, retries: 2 })
+  })
+
+  it('with maxRetries 0 tries exactly once', async () => {
+    const { client, api } = await setup(sequence(500), { maxRetries: 0 })
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error.attempts).toBe(1)
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('retries a refused connection; nothing was sent, so no duplicate', async () => {
+    const auth = await startTokenServer({ expiresIn: 3600 })
+    cleanups.push(() => auth.close())
+    const closed = await startServer(() => {})
+    await closed.close()
+    const clock = new ManualClock()
+    const client = new KognicClient({
+      apiUrl: closed.url,
+      authUrl: auth.url,
+      clientId: 'c',
+      clientSecret: SECRET,
+      concurrency: 2,
+      maxRetries: 2,
+      requestTimeoutMs: 2000,
+      logger: new RecordingLogger(),
+      clock
+    })
+    cleanups.push(() => client.close())
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ attempts: 3, retryable: true, possibleDuplicate: false })
+    expect(error.status).toBeUndefined()
+    expect(error.message).toMatch(new RegExp(`^POST ${UPLOAD_PATH} failed after 3 attempts: ECONNREFUSED`))
+    expect(clock.sleeps).toHaveLength(2)
+  })
+})
+
+describe('KognicClient possible duplicates', () => {
+  it('marks an upload retried after a timeout with the body sent', async () => {
+    let calls = 0
+    const { client, api } = await setup(
+      (request, res) => {
+        calls++
+        // The first upload is read in full and never answered: the client cannot know if it was stored.
+        if (calls === 1) return
+        created(res, request, calls)
+      },
+      { requestTimeoutMs: 150 }
+    )
+    const result = await client.uploadPrediction(GROUP, '{"x":1}')
+    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: true })
+    expect(api.requests.map((r) => r.body)).toEqual(['{"x":1}', '{"x":1}'])
+    expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 1 })
+  })
+
+  it('marks an upload retried after the connection dropped once the body arrived', async () => {
+    let calls = 0
+    const { client, logger } = await setup((request, res) => {
+      calls++
+      if (calls === 1) res.socket?.destroy()
+      else created(res, request, calls)
+    })
+    const result = await client.uploadPrediction(GROUP, '{}')
+    expect(result.possibleDuplicate).toBe(true)
+    expect(result.attempts).toBe(2)
+    expect(logger.at('debug')[0]).toMatch(/Retrying POST .* after .*(other side closed|ECONNRESET|socket)/i)
+  })
+
+  it('keeps the mark when the retries run out, and says why', async () => {
+    const { client } = await setup(() => {}, { requestTimeoutMs: 60, maxRetries: 1 })
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ attempts: 2, possibleDuplicate: true, retryable: true })
+    expect(error.message).toBe(
+      `POST ${UPLOAD_PATH} failed after 2 attempts: timed out after 60 ms ` +
+        '(a request was sent in full before its answer was lost: Kognic may have stored it)'
+    )
+    expect(client.stats().possibleDuplicates).toBe(1)
+  })
+
+  it('does not mark a GET that timed out', async () => {
+    let calls = 0
+    const { client } = await setup(
+      (_request, res) => {
+        if (++calls === 1) return
+        sendJson(res, 200, { data: [] })
+      },
+      { requestTimeoutMs: 60 }
+    )
+    expect(await client.listPredictionsGroups(DATASET)).toEqual([])
+    expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 0 })
+  })
+
+  it('does not mark an upload retried after a 5xx status', async () => {
+    const { client } = await setup(sequence(502))
+    expect((await client.uploadPrediction(GROUP, '{}')).possibleDuplicate).toBe(false)
+  })
+})
+
+describe('KognicClient tokens', () => {
+  it('authenticate() checks the credentials and the error holds no secret', async () => {
+    const api = await startServer(() => {})
+    cleanups.push(() => api.close())
+    const auth = await startTokenServer({ failures: [{ status: 401, body: { message: 'invalid_client' } }] })
+    cleanups.push(() => auth.close())
+    const logger = new RecordingLogger()
+    const client = new KognicClient({
+      apiUrl: api.url,
+      authUrl: auth.url,
+      clientId: 'client-id',
+      clientSecret: SECRET,
+      concurrency: 2,
+      maxRetries: 3,
+      requestTimeoutMs: 1000,
+      logger,
+      clock: new ManualClock()
+    })
+    cleanups.push(() => client.close())
+    const error = await rejection(client.authenticate(), KognicAuthError)
+    expect(error.message).toBe(
+      'Kognic rejected the client credentials (401 Unauthorized: invalid_client): check client-id/client-secret or credentials'
+    )
+    expect(`${error.message} ${error.stack ?? ''}`).not.toContain(SECRET)
+    expect(auth.requests).toHaveLength(1)
+    expect(api.requests).toHaveLength(0)
+  })
+
+  it('on 401 renews the token once and retries the request', async () => {
+    const { client, api, auth } = await setup((request, res) => {
+      if (request.headers.authorization === 'Bearer token-1') sendJson(res, 401, { message: 'jwt expired' })
+      else created(res, request, 1)
+    })
+    const result = await client.uploadPrediction(GROUP, '{}')
+    expect(result).toEqual({ predictionUuid: 'prediction-1', attempts: 2, possibleDuplicate: false })
+    expect(api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer token-1', 'Bearer token-2'])
+    expect(auth.issued).toEqual(['token-1', 'token-2'])
+    expect(client.stats().tokenRequests).toBe(2)
+  })
+
+  it('a second 401 is an error, after exactly one renewal', async () => {
+    const { client, api, auth } = await setup((_request, res) => sendJson(res, 401, { message: 'no access' }))
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ status: 401, attempts: 2, retryable: false })
+    expect(error.message).toBe(
+      `POST ${UPLOAD_PATH} failed after 2 attempts: 401 Unauthorized: no access ` +
+        '(a freshly renewed access token was refused too: check the credentials)'
+    )
+    expect(api.requests).toHaveLength(2)
+    expect(auth.issued).toEqual(['token-1', 'token-2'])
+  })
+
+  it('20 concurrent calls with an expired token share one token request', async () => {
+    const clock = new ManualClock()
+    const { client, auth, api } = await setup((request, res) => created(res, request, api.requests.length), {
+      clock,
+      concurrency: 10,
+      expiresIn: 60,
+      tokenDelayMs: 40
+    })
+    await client.authenticate()
+    clock.advance(120_000)
+    const results = await Promise.all(Array.from({ length: 20 }, () => client.uploadPrediction(GROUP, '{}')))
+    expect(results).toHaveLength(20)
+    expect(auth.requests).toHaveLength(2)
+    expect(new Set(api.requests.map((r) => r.headers.authorization))).toEqual(new Set(['Bearer token-2']))
+    expect(client.stats().tokenRequests).toBe(2)
+  })
+
+  it('a burst of 401s renews the token once', async () => {
+    const { client, auth, api } = await setup(
+      async (request, res) => {
+        await delay(10)
+        if (request.headers.authorization === 'Bearer token-1') sendJson(res, 401, { message: 'revoked' })
+        else created(res, request, api.requests.length)
+      },
+      { concurrency: 8, tokenDelayMs: 20 }
+    )
+    await Promise.all(Array.from({ length: 16 }, () => client.uploadPrediction(GROUP, '{}')))
+    expect(auth.issued).toEqual(['token-1', 'token-2'])
+  })
+
+  it('passes every new token to onToken before it is used, and never logs it or the body', async () => {
+    const seen: string[] = []
+    const { client, logger } = await setup(sequence(503, 401), {
+      onToken: (token) => seen.push(token)
+    })
+    await client.uploadPrediction(GROUP, '{"sceneUuid": "very-private-content"}')
+    expect(seen).toEqual(['token-1', 'token-2'])
+    const log = logger.all()
+    expect(log).not.toContain('token-1')
+    expect(log).not.toContain('token-2')
+    expect(log).not.toContain('very-private-content')
+    expect(log).not.toContain(SECRET)
+    expect(log).not.toMatch(/authorization|bearer/i)
+  })
+})
+
+describe('KognicClient sharing the server', () => {
+  it('never has more than `concurrency` requests or sockets open', async () => {
+    const { client, api } = await setup(
+      async (request, res) => {
+        await delay(25)
+        created(res, request, api.requests.length)
+      },
+      { concurrency: 3 }
+    )
+    await Promise.all(Array.from({ length: 15 }, () => client.uploadPrediction(GROUP, '{}')))
+    expect(api.requests).toHaveLength(15)
+    expect(api.maxInFlight).toBe(3)
+    expect(api.connections).toBeLessThanOrEqual(3)
+  })
+
+  it('pauses every worker while the server asks one to wait (429 Retry-After)', async () => {
+    const clock = new FastClock(20) // 2 s of client time pass in 100 ms
+    const arrivals: { at: number; status: number }[] = []
+    let pauseSentAt = 0
+    const { client } = await setup(
+      async (request, res) => {
+        const at = clock.now()
+        if (arrivals.length === 0) {
+          arrivals.push({ at, status: 429 })
+          pauseSentAt = clock.now()
+          sendJson(res, 429, { message: 'Too many requests' }, { 'retry-after': '2' })
+          return
+        }
+        arrivals.push({ at, status: 201 })
+        await delay(10) // 200 ms of client time: without a shared pause the next round would start long before 2 s
+        created(res, request, arrivals.length)
+      },
+      { clock, concurrency: 4 }
+    )
+
+    await Promise.all(Array.from({ length: 10 }, () => client.uploadPrediction(GROUP, '{}')))
+
+    expect(arrivals).toHaveLength(11)
+    // The first round (4 requests) was already on its way when the 429 went out; nothing else may start
+    // until the 2 s pause is over.
+    const firstRound = arrivals.slice(0, 4)
+    const later = arrivals.slice(4)
+    expect(firstRound.every((a) => a.at < pauseSentAt + 150)).toBe(true)
+    expect(later.every((a) => a.at >= pauseSentAt + 2000 - 50)).toBe(true)
+  })
+
+  it('warns once about a sunset-date header, naming the endpoint and date', async () => {
+    const { client, logger } = await setup((request, res) => {
+      sendJson(res, 201, { data: 'p' }, { 'sunset-date': '2026-12-31' })
+      void request
+    })
+    for (let i = 0; i < 3; i++) await client.uploadPrediction(GROUP, '{}')
+    await client.createPredictionsGroup(DATASET, { name: 'n', description: 'd' })
+    expect(logger.at('warning')).toEqual([
+      'Kognic marks POST /v1/predictions-groups/{groupUuid}/predictions as deprecated (sunset-date: 2026-12-31): ' +
+        'this action may need an update before then'
+    ])
+  })
+
+  it('cancellation aborts requests in flight and starts no new ones', async () => {
+    const controller = new AbortController()
+    const { client, api } = await setup(
+      async (request, res) => {
+        await delay(200)
+        created(res, request, 1)
+      },
+      { signal: controller.signal, concurrency: 2, clock: new ManualClock() }
+    )
+    const uploads = Array.from({ length: 6 }, () => client.uploadPrediction(GROUP, '{}'))
+    await delay(50)
+    controller.abort()
+    const outcomes = await Promise.allSettled(uploads)
+    expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof KognicCancelledError)).toBe(
+      true
+    )
+    await delay(20)
+    expect(api.requests.length).toBeLessThanOrEqual(2)
+  })
+
+  it('close() ends the pool; later calls fail clearly', async () => {
+    const { client } = await setup((request, res) => created(res, request, 1))
+    await client.uploadPrediction(GROUP, '{}')
+    await client.close()
+    await expect(client.uploadPrediction(GROUP, '{}')).rejects.toThrow(/client is closed/)
+  })
+})
