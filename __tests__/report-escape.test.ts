@@ -29,6 +29,10 @@ describe('escapeMarkdownCell', () => {
     expect(escapeMarkdownCell('  one\r\n\r\ntwo\tthree\u2028four  ')).toBe('one two three four')
   })
 
+  it('escapes text that already looks like an entity, so it shows as typed', () => {
+    expect(escapeMarkdownCell('&lt;b&gt; &#42;')).toBe('&amp;lt;b&amp;gt; &amp;\\#42;')
+  })
+
   it('breaks @mentions so a file name cannot notify anyone', () => {
     expect(escapeMarkdownCell('@octocat')).toBe('@\u200Boctocat')
   })

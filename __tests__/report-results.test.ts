@@ -38,6 +38,40 @@ function makeReport(results: FileResult[], over: Partial<RunReport> = {}): RunRe
   }
 }
 
+describe('countResults', () => {
+  it('counts each status and the possible duplicates, and passes retries through', () => {
+    const results = [
+      fileResult(1),
+      fileResult(2, { possibleDuplicate: true }),
+      fileResult(3, { status: 'failed', possibleDuplicate: true }),
+      fileResult(4, { status: 'invalid' }),
+      fileResult(5, { status: 'not-attempted' }),
+      fileResult(6, { status: 'would-upload' }),
+      fileResult(7, { status: 'would-upload' })
+    ]
+    expect(countResults(results, 9)).toEqual({
+      matched: 7,
+      uploaded: 2,
+      failed: 1,
+      invalid: 1,
+      notAttempted: 1,
+      wouldUpload: 2,
+      possibleDuplicates: 2,
+      retries: 9
+    })
+    expect(countResults([])).toEqual({
+      matched: 0,
+      uploaded: 0,
+      failed: 0,
+      invalid: 0,
+      notAttempted: 0,
+      wouldUpload: 0,
+      possibleDuplicates: 0,
+      retries: 0
+    })
+  })
+})
+
 describe('writeResultsFile', () => {
   let dir = ''
   beforeEach(async () => {

@@ -38,7 +38,8 @@ export function oneLine(s: string, max = DEFAULT_MAX_CHARS): string {
 
 /**
  * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
- * backslash-escaped, on one line, at most `max` characters before escaping.
+ * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
+ * on the line: a leading `-` or `1.` is left as it is.
  */
 export function escapeMarkdownCell(s: string, max = DEFAULT_MAX_CHARS): string {
   return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined))
