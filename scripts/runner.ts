@@ -165,6 +165,25 @@ export function parseOutputs(text: string): Record<string, string> {
   return outputs
 }
 
+/**
+ * The log without the `::add-mask::` commands, which the runner consumes and never shows. A secret found
+ * in what is left was printed by the action itself (the tests do not rely on the runner's masking).
+ */
+export function visibleLog(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n')
+}
+
+/** Values the action asked the runner to mask. */
+export function maskedValues(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('::add-mask::'))
+    .map((line) => line.slice('::add-mask::'.length))
+}
+
 /** Error annotations (`::error file=…::message`) the action printed. */
 export function annotations(
   stdout: string,

@@ -130,7 +130,7 @@ function fromCredentialsJson(
 }
 
 /** Masks a secret and, for multi-line values, each line: the runner matches masks line by line. */
-function maskAll(mask: (s: string) => void, ...values: (string | undefined)[]): void {
+export function maskAll(mask: (s: string) => void, ...values: (string | undefined)[]): void {
   for (const value of values) {
     if (!value) continue
     mask(value)

@@ -2,7 +2,7 @@
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
 import os from 'node:os'
 import path from 'node:path'
-import { resolveCredentials } from './credentials.js'
+import { maskAll, resolveCredentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
 import { INPUT, readInputs, type Inputs } from './inputs.js'
 import { KognicClient } from './kognic/client.js'
@@ -91,6 +91,8 @@ export async function run(deps: RunDeps): Promise<void> {
   })
 
   try {
+    // Mask secret inputs before anything can fail and print: an input error must not carry them.
+    maskAll((s) => io.setSecret(s), io.getInput(INPUT.clientSecret), io.getInput(INPUT.credentials))
     inputs = readInputs((name) => io.getInput(name))
     report.datasetUuid = inputs.datasetUuid
     report.dryRun = inputs.dryRun
