@@ -119,6 +119,26 @@ class Slots {
   }
 }
 
+const UNREACHABLE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH'
+])
+
+/** What the person reading the log can do about a request that got no answer. */
+function transportHint(error: HttpTransportError): string {
+  if (error.timedOut)
+    return '. The server did not answer in time: raise the request timeout, or lower concurrency'
+  if (UNREACHABLE_CODES.has(error.code)) return '. Check api-url and that the runner can reach it'
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code)) {
+    return '. The TLS certificate was not accepted: check api-url (and NODE_EXTRA_CA_CERTS behind a proxy)'
+  }
+  return ''
+}
+
 export class KognicClient {
   readonly #options: KognicClientOptions
   readonly #clock: Clock
@@ -309,7 +329,8 @@ export class KognicClient {
             : ''
           throw finish(
             new KognicApiError(
-              `${endpoint} failed${this.#afterAttempts(attempts)}: ${outcome.message}${duplicateNote}`,
+              `${endpoint} failed${this.#afterAttempts(attempts)}: ${outcome.message}${duplicateNote}` +
+                transportHint(outcome),
               { endpoint, attempts, possibleDuplicate, retryable: failure.retryable },
               { cause: outcome }
             )
