@@ -19,7 +19,7 @@ export function locateJsonError(text: string, error: unknown): JsonErrorLocation
   const position = reported ? Number(reported[1]) : findJsonErrorOffset(text)
   // V8 quotes a slice of the input after the reason; the reason is what helps.
   const reason = message
-    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
     .replace(/ in JSON at position \d+.*$/s, '')
     .trim()
   const { line, column } = lineAndColumn(text, position)

@@ -62,9 +62,10 @@ export function describeValue(value: unknown): string {
       : JSON.stringify(value)
   }
   if (Array.isArray(value)) {
-    if (value.length > 12) return `a list of ${value.length} items`
-    const text = JSON.stringify(value)
-    return text.length > 80 ? `a list of ${value.length} items` : text
+    const text = value.length > 12 ? '' : JSON.stringify(value)
+    return text !== '' && text.length <= 80
+      ? text
+      : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`
   }
   if (isRecord(value)) return 'an object'
   return String(value)
@@ -380,7 +381,7 @@ export function pngHeaderProblem(base64: string): string | null {
   const colourType = header[25]!
   if (bitDepth !== 8 || colourType !== 0) {
     const colour = PNG_COLOUR_TYPES[colourType] ?? `unknown colour type ${colourType}`
-    return `val is a ${bitDepth}-bit ${colour} PNG (colour type ${colourType}); ${expected}`
+    return `val is a PNG of bit depth ${bitDepth}, colour type ${colourType} (${colour}); ${expected}`
   }
   return null
 }
