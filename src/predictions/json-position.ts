@@ -38,7 +38,7 @@ export function lineAndColumn(text: string, position: number): { line: number; c
 }
 
 const WHITESPACE = new Set([' ', '\t', '\n', '\r'])
-const HEX = /^[0-9a-fA-F]{4}$/
+const HEX_DIGIT = /^[0-9a-fA-F]$/
 
 const enum Expect {
   Value,
@@ -71,7 +71,7 @@ export function findJsonErrorOffset(text: string): number {
       if (c === 0x5c) {
         const e = text[i + 1]
         if (e === 'u') {
-          if (!HEX.test(text.slice(i + 2, i + 6))) return ((i += 1), false)
+          for (let k = 2; k < 6; k++) if (!HEX_DIGIT.test(text[i + k] ?? '')) return ((i += k), false)
           i += 6
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2
         else return ((i += 1), false)

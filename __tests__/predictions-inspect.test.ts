@@ -1,0 +1,309 @@
+import { promises as fsp } from 'node:fs'
+import { mkdtemp, rm, writeFile, chmod, mkdir, truncate } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { inspectFile, type InspectOptions } from '../src/predictions/inspect.js'
+import { findJsonErrorOffset, locateJsonError } from '../src/predictions/json-position.js'
+import {
+  bbox,
+  bboxDocument,
+  CAR,
+  requestBody,
+  SCENES,
+  segmentationDocument
+} from './fixtures/predictions/build.js'
+
+const SCENE = SCENES.bbox
+const OPTIONS: InspectOptions = { maxFileSizeBytes: 1024 * 1024, validation: 'strict' }
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inspect-'))
+})
+afterEach(async () => {
+  vi.restoreAllMocks()
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function inspectText(name: string, text: string | Buffer, opts: Partial<InspectOptions> = {}) {
+  const path = join(dir, name)
+  await writeFile(path, text)
+  return inspectFile({ path, displayPath: `preds/${name}` }, { ...OPTIONS, ...opts })
+}
+
+describe('which scene a file is for', () => {
+  it('takes the scene from the name of an OpenLABEL document, lowercased', async () => {
+    const file = await inspectText(`${SCENE.toUpperCase()}.JSON`, JSON.stringify(bboxDocument()))
+    expect(file.fatal).toEqual([])
+    expect(file.form).toBe('openlabel')
+    expect(file.sceneUuid).toBe(SCENE)
+  })
+
+  it('takes the scene from a request body, whatever the file is called, lowercased', async () => {
+    const file = await inspectText(
+      'anything.json',
+      JSON.stringify(requestBody(SCENE.toUpperCase(), bboxDocument()))
+    )
+    expect(file.fatal).toEqual([])
+    expect(file.form).toBe('request')
+    expect(file.sceneUuid).toBe(SCENE)
+  })
+
+  it('refuses an OpenLABEL document named like a UUID but not ending in .json', async () => {
+    const file = await inspectText(SCENE, JSON.stringify(bboxDocument()))
+    expect(file.fatal.map((p) => p.kind)).toEqual(['scene-id'])
+  })
+
+  it('refuses an almost-UUID name', async () => {
+    const file = await inspectText(`${SCENE.slice(0, -1)}g.json`, JSON.stringify(bboxDocument()))
+    expect(file.fatal[0]!.message).toContain('name it <scene-uuid>.json, or use the request-body form')
+  })
+
+  it('refuses extra keys beside "openlabel" and inside openlabelContent', async () => {
+    const extraTop = await inspectText(`${SCENE}.json`, JSON.stringify({ ...bboxDocument(), note: 1 }))
+    expect(extraTop.fatal[0]!.message).toContain('unexpected top-level key(s) "note" beside "openlabel"')
+    const extraContent = await inspectText(
+      'r.json',
+      JSON.stringify({ sceneUuid: SCENE, openlabelContent: { ...bboxDocument(), x: 1 } })
+    )
+    expect(extraContent.fatal[0]!.message).toContain('unexpected key(s) "x" in openlabelContent')
+  })
+
+  it('names the top-level keys of an object of neither form', async () => {
+    const file = await inspectText(`${SCENE}.json`, JSON.stringify({ predictions: [] }))
+    expect(file.fatal).toEqual([
+      expect.objectContaining({ kind: 'shape', message: expect.stringContaining('found "predictions"') })
+    ])
+  })
+
+  it('reads a file that starts with a UTF-8 BOM', async () => {
+    const file = await inspectText(
+      `${SCENE}.json`,
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(bboxDocument()))])
+    )
+    expect(file.fatal).toEqual([])
+    expect(file.problems).toEqual([])
+  })
+})
+
+describe('fatal problems of the file itself', () => {
+  it('is too large: decided from stat, the file is never read', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    await writeFile(path, '')
+    // Sparse: 3 GiB on paper, nothing on disk; reading it would take long or fail.
+    await truncate(path, 3 * 1024 * 1024 * 1024)
+    const readFile = vi.spyOn(fsp, 'readFile')
+    const file = await inspectFile(
+      { path, displayPath: 'preds/big.json' },
+      { ...OPTIONS, maxFileSizeBytes: 100 * 1024 * 1024 }
+    )
+    expect(readFile).not.toHaveBeenCalled()
+    expect(file.sizeBytes).toBe(3 * 1024 * 1024 * 1024)
+    expect(file.fatal).toEqual([
+      {
+        kind: 'too-large',
+        jsonPath: '',
+        message: expect.stringContaining(
+          'preds/big.json is 3072 MiB (3221225472 bytes), over the 100 MiB limit; raise the max-file-size input'
+        )
+      }
+    ])
+    expect(file.sceneUuid).toBeNull()
+  })
+
+  it('accepts a file exactly at the limit', async () => {
+    const text = JSON.stringify(bboxDocument())
+    const file = await inspectText(`${SCENE}.json`, text, { maxFileSizeBytes: Buffer.byteLength(text) })
+    expect(file.fatal).toEqual([])
+    const over = await inspectText(`${SCENE}.json`, text, { maxFileSizeBytes: Buffer.byteLength(text) - 1 })
+    expect(over.fatal.map((p) => p.kind)).toEqual(['too-large'])
+  })
+
+  it('is a directory', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    await mkdir(path)
+    const file = await inspectFile({ path, displayPath: 'preds/x.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({
+        kind: 'not-a-file',
+        message: expect.stringContaining('preds/x.json is a directory')
+      })
+    ])
+  })
+
+  it('vanished after it was matched', async () => {
+    const file = await inspectFile({ path: join(dir, 'gone.json'), displayPath: 'preds/gone.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({
+        kind: 'unreadable',
+        message: expect.stringContaining('cannot read preds/gone.json (ENOENT): it was moved or deleted')
+      })
+    ])
+  })
+
+  it.skipIf(process.getuid?.() === 0)('cannot be read (EACCES)', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    await writeFile(path, JSON.stringify(bboxDocument()))
+    await chmod(path, 0o000)
+    const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
+    expect(file.fatal[0]!.message).toContain('cannot read preds/locked.json (EACCES): make it readable')
+  })
+
+  it('cannot be read: a read error after stat is reported, not thrown', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    await writeFile(path, JSON.stringify(bboxDocument()))
+    vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
+    const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({
+        kind: 'unreadable',
+        message: expect.stringContaining(
+          'cannot read preds/locked.json (EACCES): make it readable by the user'
+        )
+      })
+    ])
+  })
+
+  it('is empty or only whitespace', async () => {
+    expect((await inspectText('a.json', '')).fatal.map((p) => p.kind)).toEqual(['empty'])
+    expect((await inspectText('b.json', ' \n\t\n')).fatal[0]!.message).toContain('holds only whitespace')
+  })
+
+  it('is not JSON: line and column of the fault, from V8 or from the scanner', async () => {
+    // V8 gives a position for this one.
+    const missingComma = await inspectText('a.json', '{\n  "openlabel": {\n    "a": 1\n    "b": 2\n  }\n}\n')
+    expect(missingComma.fatal[0]!.message).toMatch(
+      /is not valid JSON: .* at line 4, column 5 \(character 34\)/
+    )
+    // V8 gives none for an unexpected token; the scanner finds it.
+    const trailingComma = await inspectText('b.json', '{\n  "openlabel": {\n    "a": [1, 2,]\n  }\n}')
+    expect(trailingComma.fatal[0]!.message).toContain("Unexpected token ']' at line 3, column 16")
+    const truncated = await inspectText('c.json', '{\n  "openlabel": {\n    "a": [1, 2')
+    expect(truncated.fatal[0]!.message).toMatch(/at line 3, column 15 \(character 33\)/)
+  })
+})
+
+describe('problems kept per file', () => {
+  function manyBadBoxes(count: number): string {
+    const doc = bboxDocument() as { openlabel: { frames: Record<string, unknown> } }
+    doc.openlabel.frames = {
+      '0': {
+        frame_properties: { timestamp: 0 },
+        objects: { [CAR]: { object_data: { bbox: Array.from({ length: count }, () => bbox([1, 1, 0, 0])) } } }
+      }
+    }
+    return JSON.stringify(doc)
+  }
+
+  it('keeps the first five by default and counts the rest', async () => {
+    const file = await inspectText(`${SCENE}.json`, manyBadBoxes(8))
+    expect(file.problems).toHaveLength(5)
+    expect(file.problems[4]!.jsonPath).toBe(`frames.0.objects.${CAR}.object_data.bbox[4].val`)
+    expect(file.moreProblems).toBe(3)
+  })
+
+  it('keeps as many as asked', async () => {
+    const file = await inspectText(`${SCENE}.json`, manyBadBoxes(8), { maxProblemsPerFile: 2 })
+    expect(file.problems).toHaveLength(2)
+    expect(file.moreProblems).toBe(6)
+  })
+
+  it('keeps none with validation off, but still learns the segmentation facts', async () => {
+    const doc = segmentationDocument('not a png') as { openlabel: Record<string, unknown> }
+    const file = await inspectText(`${SCENE}.json`, JSON.stringify(doc), { validation: 'off' })
+    expect(file.problems).toEqual([])
+    expect(file.moreProblems).toBe(0)
+    expect(file.hasSegmentation).toBe(true)
+    expect(file.segmentationClasses).toEqual(['car', 'road'])
+    const strict = await inspectText(`${SCENE}.json`, JSON.stringify(doc))
+    expect(strict.problems.map((p) => p.kind)).toEqual(['image-png'])
+  })
+})
+
+describe('findJsonErrorOffset', () => {
+  const cases = [
+    '',
+    ' ',
+    '{',
+    '{"a"',
+    '{"a":',
+    '{"a":1',
+    '{"a":1,',
+    '{"a":1,}',
+    '{,}',
+    '{"a" 1}',
+    '{a:1}',
+    '[1,]',
+    '[,1]',
+    '[1 2]',
+    '[01]',
+    '[1.]',
+    '[1e]',
+    '[-]',
+    '[.5]',
+    '[+1]',
+    '["a\\x"]',
+    '["\\u12G4"]',
+    '["a\tb"]',
+    '[tru]',
+    '[nul]',
+    '[True]',
+    '{"a":1}}',
+    '{"a":1} x',
+    '[[[[]]]',
+    '[{"a":[{"b":}]}]',
+    "{'a':1}",
+    '"unterminated'
+  ]
+
+  it('finds a fault in each invalid text, where V8 does when V8 says', () => {
+    for (const text of cases) {
+      let v8: string | null = null
+      try {
+        JSON.parse(text)
+      } catch (error) {
+        v8 = (error as Error).message
+      }
+      expect(v8, text).not.toBeNull()
+      const offset = findJsonErrorOffset(text)
+      expect(offset, text).toBeGreaterThanOrEqual(0)
+      const reported = /at position (\d+)/.exec(v8!)
+      if (reported) expect(offset, `${text}: ${v8}`).toBe(Number(reported[1]))
+    }
+  })
+
+  it('finds no fault in valid JSON', () => {
+    for (const text of [
+      '{}',
+      '[]',
+      ' {"a": [1, -2.5e+3, 0, true, false, null, "x\\u00e9\\n", {}, []]} ',
+      '"s"',
+      '0',
+      JSON.stringify(bboxDocument())
+    ]) {
+      expect(findJsonErrorOffset(text), text).toBe(-1)
+    }
+  })
+
+  it('survives deep nesting', () => {
+    expect(findJsonErrorOffset('['.repeat(100000))).toBe(100000)
+  })
+
+  it('gives line and column, 1-based', () => {
+    const text = 'x\n\n  ]'
+    let error: unknown
+    try {
+      JSON.parse(text)
+    } catch (e) {
+      error = e
+    }
+    expect(locateJsonError(text, error)).toMatchObject({ position: 0, line: 1, column: 1 })
+    expect(locateJsonError('{\n\n  ]', new SyntaxError('Unexpected token'))).toMatchObject({
+      position: 5,
+      line: 3,
+      column: 3,
+      reason: 'Unexpected token'
+    })
+  })
+})
