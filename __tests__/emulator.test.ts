@@ -473,6 +473,35 @@ describe('uploading predictions', () => {
     expect(emulator.state.predictions).toHaveLength(1)
   })
 
+  it('parses bodies of 1 MiB or more on a worker thread with the same rules', async () => {
+    const emulator = await start()
+    const token = await getToken(emulator)
+    const scene = SAMPLE_SEG_SCENES[2] as string
+    const padding = { '@padding': { type: 'camera', note: 'x'.repeat(1.5 * 1024 * 1024) } }
+    const good = openlabel({ streams: padding, objects: { a: { name: 'a', type: 'tree' } } })
+    const stored = await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, good)
+    expect(stored.status).toBe(201)
+    expect(emulator.state.predictions[0]?.sizeBytes).toBeGreaterThan(1.5 * 1024 * 1024)
+
+    const unmapped = openlabel({ streams: padding, objects: { a: { name: 'a', type: 'oak' } } })
+    const refused = await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, unmapped)
+    expect(refused.status).toBe(400)
+    expect((refused.body as { message: string }).message).toContain(': oak;')
+
+    const path = `/v1/predictions-groups/${SAMPLE_SEG_GROUP_UUID}/predictions`
+    const broken = await api(
+      emulator,
+      token,
+      'POST',
+      path,
+      JSON.stringify({ sceneUuid: scene, openlabelContent: good }).slice(0, -1)
+    )
+    expect(broken.status).toBe(400)
+    expect((broken.body as { message: string }).message).toMatch(/^Invalid JSON body/)
+    expect(emulator.state.offThreadParses).toBe(3)
+    expect(emulator.state.predictions).toHaveLength(1)
+  })
+
   it('stores both uploads of the same scene into one group and counts the duplicate', async () => {
     const emulator = await start()
     const token = await getToken(emulator)

@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net'
 
 import { DEFAULT_TOKEN_LIFETIME_SECONDS, FAULT_KINDS, decideFault, validateFaults } from './faults.js'
 import type { EmulatorFaults, FaultDecision, FaultKind } from './faults.js'
+import { OffThreadInspector } from './off-thread.js'
 import { validateSeed } from './seed.js'
+import { parseAndInspectUploadBody } from './upload-body.js'
+import type { UploadInspection } from './upload-body.js'
 import type { EmulatorSeed, SeedClassMappingEntry } from './seed.js'
 
 export {
@@ -32,6 +35,8 @@ export const TOKEN_PATH = '/v1/auth/oauth/token'
 /** Largest accepted upload body; the real limit is undocumented. */
 export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 const MAX_SMALL_BODY_BYTES = 1024 * 1024
+/** Upload bodies from this size on are parsed on a worker thread. */
+const OFF_THREAD_MIN_BYTES = 1024 * 1024
 export const ANNOTATIONS_PAGE_SIZE = 25
 const ANNOTATIONS_PER_SCENE = 2
 const REQUEST_LOG_CAP = 100_000
@@ -130,6 +135,8 @@ export interface EmulatorState {
   faultsInjected: Record<FaultKind, number>
   /** Requests that carried an Authorization header (any endpoint). */
   authHeadersSeen: number
+  /** Upload bodies parsed on the worker thread (those of 1 MiB or more). */
+  offThreadParses: number
   /** The last REQUEST_LOG_CAP requests, oldest first. */
   log: RequestLogEntry[]
 }
@@ -212,6 +219,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const pendingTimers = new Set<NodeJS.Timeout>()
   const sockets = new Set<Socket>()
   let closed = false
+  const offThread = new OffThreadInspector()
 
   const state: EmulatorState = freshState()
   loadSeedGroups()
@@ -234,6 +242,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       maxInFlight: 0,
       faultsInjected: Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>,
       authHeadersSeen: 0,
+      offThreadParses: 0,
       log: []
     }
   }
@@ -277,6 +286,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
+      if (closed) return // a pending off-thread parse was cancelled by close()
       console.error('emulator: internal error', error)
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(500, { 'content-type': 'application/json' })
@@ -593,35 +603,52 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   // ---- uploads
 
   async function handleUpload(ex: Exchange, groupUuid: string): Promise<void> {
-    const body = await readJsonBody(ex, maxUploadBytes, { deferParseErrors: true })
-    if (body === undefined) return
-    const sceneForKey =
-      body.parsed !== null && typeof body.parsed === 'object' && 'sceneUuid' in body.parsed
-        ? String((body.parsed as { sceneUuid: unknown }).sceneUuid)
-        : ''
-    if (await injectFault(ex, `${ex.method} ${ex.path}#${sceneForKey.toLowerCase()}`, true)) return
-    if (body.parseError !== undefined) return badRequest(ex, body.parseError)
+    if (!(await requireJsonContentType(ex))) return
+    const raw = await readBody(ex, maxUploadBytes)
+    if (raw === null) return
+    const sizeBytes = raw.length // read now: handing the body to the worker detaches it
+    let inspection: UploadInspection
+    let parsed: unknown
+    if (keepBodies || raw.length < OFF_THREAD_MIN_BYTES) {
+      ;({ parsed, ...inspection } = parseAndInspectUploadBody(raw))
+    } else {
+      state.offThreadParses++
+      inspection = await offThread.inspect(raw)
+      if (closed) return
+    }
+    if (await injectFault(ex, `${ex.method} ${ex.path}#${inspection.sceneForKey}`, true)) return
+    if (inspection.parseError !== undefined) return badRequest(ex, inspection.parseError)
     const group = groupsByUuid.get(groupUuid)
     if (!group)
       return send(ex, { status: 404, json: { message: `Predictions group ${groupUuid} not found` } })
-    const dataset = datasets.get(group.datasetUuid)
-    const checked = checkUploadBody(body.parsed, group, dataset?.scenes ?? new Set())
-    if (typeof checked === 'string') return badRequest(ex, checked)
-    const rejection =
-      faults.rejectScenes?.[checked.sceneUuid] ?? faults.rejectScenes?.[checked.sceneUuidAsSent]
+    if (inspection.problem !== null || inspection.sceneUuid === null) {
+      return badRequest(ex, inspection.problem ?? 'sceneUuid must be a non-empty string')
+    }
+    const sceneUuid = inspection.sceneUuid.toLowerCase()
+    if (!datasets.get(group.datasetUuid)?.scenes.has(sceneUuid)) {
+      return badRequest(ex, `Scene ${inspection.sceneUuid} is not part of dataset ${group.datasetUuid}`)
+    }
+    const rejection = faults.rejectScenes?.[sceneUuid] ?? faults.rejectScenes?.[inspection.sceneUuid]
     if (rejection !== undefined) return badRequest(ex, rejection)
+    const unmapped = unmappedClasses(group, inspection.classes)
+    if (unmapped.length > 0) {
+      return badRequest(
+        ex,
+        `Class(es) not in the class mapping of predictions group ${group.uuid}: ${unmapped.join(', ')}; every predicted class must be a "predicted" value of the mapping`
+      )
+    }
 
     const prediction: StoredPrediction = {
       uuid: randomUUID(),
       groupUuid: group.uuid,
       datasetUuid: group.datasetUuid,
-      sceneUuid: checked.sceneUuid,
-      sizeBytes: body.size,
-      sha256: body.sha256,
+      sceneUuid,
+      sizeBytes,
+      sha256: raw.sha256,
       receivedAt: Date.now()
     }
-    if (keepBodies) prediction.content = checked.openlabelContent
-    const pair = `${group.uuid}/${checked.sceneUuid}`
+    if (keepBodies) prediction.content = (parsed as { openlabelContent: unknown }).openlabelContent
+    const pair = `${group.uuid}/${sceneUuid}`
     if (seenUploads.has(pair)) state.duplicateUploads++
     seenUploads.add(pair)
     state.predictions.push(prediction)
@@ -640,13 +667,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
    * Reads the body up to `limit` bytes. Answers 413 (and returns null) beyond it; returns null when the client
    * went away. The body streams in without blocking the event loop.
    */
-  async function readBody(ex: Exchange, limit: number): Promise<Buffer | null> {
+  async function readBody(ex: Exchange, limit: number): Promise<(Buffer & { sha256: string }) | null> {
     const declared = Number(ex.req.headers['content-length'] ?? NaN)
     if (declared > limit) {
       await tooLarge(ex, limit)
       return null
     }
     const chunks: Buffer[] = []
+    const hash = createHash('sha256')
     let size = 0
     try {
       for await (const chunk of ex.req) {
@@ -656,11 +684,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
           return null
         }
         chunks.push(chunk as Buffer)
+        hash.update(chunk as Buffer) // chunk by chunk, so hashing a large body never blocks for long
       }
     } catch {
       return null // the client aborted the upload
     }
-    return Buffer.concat(chunks, size)
+    return Object.assign(Buffer.concat(chunks, size), { sha256: hash.digest('hex') })
   }
 
   async function tooLarge(ex: Exchange, limit: number): Promise<void> {
@@ -671,47 +700,29 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     })
   }
 
-  async function readJsonBody(ex: Exchange, limit: number): Promise<unknown | undefined>
-  async function readJsonBody(
-    ex: Exchange,
-    limit: number,
-    options: { deferParseErrors: true }
-  ): Promise<{ parsed: unknown; parseError?: string; size: number; sha256: string } | undefined>
+  /** Answers 415 and returns false unless the request says its body is JSON. */
+  async function requireJsonContentType(ex: Exchange): Promise<boolean> {
+    if (isMediaType(ex.req, 'application/json')) return true
+    await send(ex, {
+      status: 415,
+      json: {
+        message: `Content-Type must be application/json, got ${ex.req.headers['content-type'] ?? 'none'}`
+      }
+    })
+    return false
+  }
+
   /** Checks Content-Type, reads and parses; answers the error itself and returns undefined on failure. */
-  async function readJsonBody(
-    ex: Exchange,
-    limit: number,
-    options?: { deferParseErrors: true }
-  ): Promise<unknown> {
-    if (!isMediaType(ex.req, 'application/json')) {
-      await send(ex, {
-        status: 415,
-        json: {
-          message: `Content-Type must be application/json, got ${ex.req.headers['content-type'] ?? 'none'}`
-        }
-      })
-      return undefined
-    }
+  async function readJsonBody(ex: Exchange, limit: number): Promise<unknown> {
+    if (!(await requireJsonContentType(ex))) return undefined
     const raw = await readBody(ex, limit)
     if (raw === null) return undefined
-    let parsed: unknown = null
-    let parseError: string | undefined
     try {
-      parsed = JSON.parse(raw.toString('utf8'))
+      return JSON.parse(raw.toString('utf8')) as unknown
     } catch (error) {
-      parseError = `Invalid JSON body: ${(error as Error).message.slice(0, 200)}`
-    }
-    if (options?.deferParseErrors) {
-      const sha256 = createHash('sha256').update(raw).digest('hex')
-      return parseError === undefined
-        ? { parsed, size: raw.length, sha256 }
-        : { parsed, parseError, size: raw.length, sha256 }
-    }
-    if (parseError !== undefined) {
-      await badRequest(ex, parseError)
+      await badRequest(ex, `Invalid JSON body: ${(error as Error).message.slice(0, 200)}`)
       return undefined
     }
-    return parsed
   }
 
   function badRequest(ex: Exchange, message: string): Promise<void> {
@@ -753,8 +764,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       closed = true
       for (const timer of pendingTimers) clearTimeout(timer)
       pendingTimers.clear()
+      const workerStopped = offThread.close()
       return new Promise((resolve) => {
-        server.close(() => resolve())
+        server.close(() => resolve(workerStopped))
         for (const socket of sockets) socket.destroy()
         server.closeAllConnections()
       })
@@ -888,60 +900,11 @@ export function checkCreateGroupBody(body: unknown, segmentation: boolean): stri
   return null
 }
 
-/** The upload body rules; returns the 400 message, or the checked fields. */
-export function checkUploadBody(
-  body: unknown,
-  group: Pick<StoredGroup, 'uuid' | 'datasetUuid' | 'classMapping'>,
-  datasetScenes: ReadonlySet<string>
-): string | { sceneUuid: string; sceneUuidAsSent: string; openlabelContent: unknown } {
-  const allowed = ['sceneUuid', 'openlabelContent']
-  if (!isObject(body)) return 'Body must be a JSON object {"sceneUuid", "openlabelContent"}'
-  const extra = unknownKeys(body, allowed)
-  if (extra.length > 0) return `Unknown field(s): ${extra.join(', ')}; allowed: ${allowed.join(', ')}`
-  if (typeof body.sceneUuid !== 'string' || body.sceneUuid === '')
-    return 'sceneUuid must be a non-empty string'
-  const sceneUuid = body.sceneUuid.toLowerCase()
-  if (!datasetScenes.has(sceneUuid))
-    return `Scene ${body.sceneUuid} is not part of dataset ${group.datasetUuid}`
-  const content = body.openlabelContent
-  if (!isObject(content)) return 'openlabelContent must be an object {"openlabel": {...}}'
-  const extraInContent = unknownKeys(content, ['openlabel'])
-  if (extraInContent.length > 0) {
-    return `openlabelContent has unknown field(s): ${extraInContent.join(', ')}; it holds only "openlabel"`
-  }
-  const openlabel = content.openlabel
-  if (!isObject(openlabel)) return 'openlabelContent.openlabel must be an object'
-  const metadata = openlabel.metadata
-  const schemaVersion = isObject(metadata) ? metadata.schema_version : undefined
-  if (schemaVersion !== '1.0.0') {
-    return `openlabelContent.openlabel.metadata.schema_version must be "1.0.0", got ${JSON.stringify(schemaVersion ?? null)}`
-  }
-  if (group.classMapping !== null) {
-    const mapped = new Set(
-      group.classMapping.flatMap((entry) => (entry.predicted === undefined ? [] : [entry.predicted]))
-    )
-    const missing = [...predictionClasses(openlabel)].filter((name) => !mapped.has(name)).sort()
-    if (missing.length > 0) {
-      return `Class(es) not in the class mapping of predictions group ${group.uuid}: ${missing.join(', ')}; every predicted class must be a "predicted" value of the mapping`
-    }
-  }
-  return { sceneUuid, sceneUuidAsSent: body.sceneUuid, openlabelContent: content }
-}
-
-/** Class names in `ontologies.*.classifications` values and root `objects.*.type`. */
-export function predictionClasses(openlabel: Record<string, unknown>): Set<string> {
-  const classes = new Set<string>()
-  if (isObject(openlabel.ontologies)) {
-    for (const ontology of Object.values(openlabel.ontologies)) {
-      if (!isObject(ontology) || !isObject(ontology.classifications)) continue
-      for (const name of Object.values(ontology.classifications))
-        if (typeof name === 'string') classes.add(name)
-    }
-  }
-  if (isObject(openlabel.objects)) {
-    for (const object of Object.values(openlabel.objects)) {
-      if (isObject(object) && typeof object.type === 'string') classes.add(object.type)
-    }
-  }
-  return classes
+/** Classes of the upload that are not a `predicted` value of the group's class mapping, sorted. */
+function unmappedClasses(group: Pick<StoredGroup, 'classMapping'>, classes: readonly string[]): string[] {
+  if (group.classMapping === null) return []
+  const mapped = new Set(
+    group.classMapping.flatMap((entry) => (entry.predicted === undefined ? [] : [entry.predicted]))
+  )
+  return classes.filter((name) => !mapped.has(name)).sort()
 }
