@@ -522,6 +522,39 @@ describe('KognicClient sharing the server', () => {
     expect(api.requests.length).toBeLessThanOrEqual(2)
   })
 
+  it('an already-cancelled run sends nothing', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const { client, api, auth } = await setup((request, res) => created(res, request, 1), {
+      signal: controller.signal
+    })
+    await rejection(client.uploadPrediction(GROUP, '{}'), KognicCancelledError)
+    expect(api.requests).toHaveLength(0)
+    expect(auth.requests).toHaveLength(0)
+  })
+
+  it('many uploads sharing one cancellation signal raise no listener-leak warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name)
+    }
+    process.on('warning', onWarning)
+    cleanups.push(async () => {
+      process.off('warning', onWarning)
+    })
+    const controller = new AbortController()
+    const { client } = await setup(
+      async (request, res) => {
+        await delay(5)
+        created(res, request, 1)
+      },
+      { signal: controller.signal, concurrency: 10 }
+    )
+    await Promise.all(Array.from({ length: 40 }, () => client.uploadPrediction(GROUP, '{}')))
+    await delay(10)
+    expect(warnings).not.toContain('MaxListenersExceededWarning')
+  })
+
   it('close() ends the pool; later calls fail clearly', async () => {
     const { client } = await setup((request, res) => created(res, request, 1))
     await client.uploadPrediction(GROUP, '{}')

@@ -1,5 +1,6 @@
 // Typed calls to the Kognic dataset API over one keep-alive pool: bounded concurrency, retries with
 // backoff, a shared pause when the server says "too many requests", and errors that say what failed.
+import { setMaxListeners } from 'node:events'
 import { Agent } from 'undici'
 import type { ClassMappingEntry, Clock, Logger } from '../types.js'
 import { TokenProvider } from './auth.js'
@@ -90,6 +91,7 @@ class Slots {
   }
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw new KognicCancelledError('Cancelled while waiting for a free connection')
     if (this.#free > 0) {
       this.#free--
     } else {
@@ -150,6 +152,9 @@ export class KognicClient {
   #pausedUntil = 0
   #sunsetWarned = false
   #closed = false
+  /** Follows the caller's signal; every request in flight and every waiter listens to this one. */
+  readonly #cancel = new AbortController()
+  readonly #followCancel = (): void => this.#cancel.abort(this.#options.signal?.reason)
   readonly #stats = { requests: 0, retries: 0, possibleDuplicates: 0 }
 
   constructor(options: KognicClientOptions) {
@@ -166,6 +171,11 @@ export class KognicClient {
     parseBaseUrl(options.authUrl, 'auth-url')
     this.#options = options
     this.#clock = options.clock ?? systemClock
+    // Many listeners at once are expected here (one per request or wait), not a leak worth a warning.
+    setMaxListeners(0, this.#cancel.signal)
+    const callerSignal = options.signal
+    if (callerSignal?.aborted) this.#cancel.abort(callerSignal.reason)
+    else callerSignal?.addEventListener('abort', this.#followCancel, { once: true })
     this.#apiBase = options.apiUrl
     // Keep-alive is undici's default; one connection per concurrent worker, no pipelining behind a slow upload.
     this.#agent = new Agent({ connections: options.concurrency, pipelining: 1 })
@@ -180,7 +190,7 @@ export class KognicClient {
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
-      ...(options.signal ? { signal: options.signal } : {}),
+      signal: this.#cancel.signal,
       ...(options.onToken ? { onToken: options.onToken } : {})
     })
   }
@@ -242,6 +252,7 @@ export class KognicClient {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#options.signal?.removeEventListener('abort', this.#followCancel)
     await this.#agent.destroy()
   }
 
@@ -285,7 +296,7 @@ export class KognicClient {
       this.#throwIfStopped(endpoint)
       let token: string
       let outcome: HttpResponse | HttpTransportError
-      const release = await this.#slots.acquire(this.#options.signal)
+      const release = await this.#slots.acquire(this.#cancel.signal)
       try {
         await this.#waitWhilePaused()
         token = await this.#tokens.getToken()
@@ -304,7 +315,7 @@ export class KognicClient {
           },
           ...(call.body !== undefined ? { body: call.body } : {}),
           timeoutMs: this.#options.requestTimeoutMs,
-          ...(this.#options.signal ? { signal: this.#options.signal } : {})
+          signal: this.#cancel.signal
         }).catch((error: unknown) => {
           if (error instanceof HttpTransportError) return error
           throw error
@@ -401,13 +412,13 @@ export class KognicClient {
   }
 
   async #sleep(ms: number): Promise<void> {
-    await this.#clock.sleep(ms, this.#options.signal)
+    await this.#clock.sleep(ms, this.#cancel.signal)
     // An injected clock may ignore the signal; cancellation must still stop the next attempt.
-    if (this.#options.signal?.aborted) throw new KognicCancelledError('Cancelled while waiting to retry')
+    if (this.#cancel.signal.aborted) throw new KognicCancelledError('Cancelled while waiting to retry')
   }
 
   #throwIfStopped(endpoint: string): void {
-    if (this.#options.signal?.aborted) throw new KognicCancelledError(`Cancelled before ${endpoint}`)
+    if (this.#cancel.signal.aborted) throw new KognicCancelledError(`Cancelled before ${endpoint}`)
     if (this.#closed) throw new Error(`The Kognic client is closed; cannot run ${endpoint}`)
   }
 
