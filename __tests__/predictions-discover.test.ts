@@ -1,0 +1,179 @@
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { discoverFiles } from '../src/predictions/discover.js'
+
+let base: string
+let ws: string
+let outside: string
+
+async function touch(relative: string, root = ws): Promise<void> {
+  const path = join(root, relative)
+  await mkdir(dirname(path), { recursive: true })
+  await writeFile(path, '{}')
+}
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(join(tmpdir(), 'discover-')))
+  ws = join(base, 'workspace')
+  outside = join(base, 'elsewhere')
+  for (const file of [
+    'preds/a.json',
+    'preds/b.json',
+    'preds/notes.txt',
+    'preds/sub/c.json',
+    'preds/sub/deep/d.json',
+    'preds/old/e.json',
+    'preds/old/inner/f.json',
+    'preds/.hidden/g.json',
+    'preds/weird.json/inside.json',
+    'other/h.json',
+    'odd [dir]/i.json'
+  ]) {
+    await touch(file)
+  }
+  await touch('secret.json', outside)
+  await symlink(join(ws, 'nowhere.json'), join(ws, 'preds', 'broken.json'))
+  await symlink(join(outside, 'secret.json'), join(ws, 'preds', 'escape.json'))
+  await symlink(join(ws, 'preds', 'sub'), join(ws, 'linked-sub'))
+})
+
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true })
+})
+
+async function displayPaths(patterns: string) {
+  const found = await discoverFiles(patterns, ws)
+  return { files: found.files.map((f) => f.displayPath), skipped: found.skipped }
+}
+
+describe('discoverFiles', () => {
+  it('matches only the files directly in a folder with dir/*.json, and reports matched directories', async () => {
+    const found = await displayPaths('preds/*.json')
+    expect(found.files).toEqual(['preds/a.json', 'preds/b.json'])
+    expect(found.skipped).toEqual([
+      { displayPath: 'preds/broken.json', reason: expect.stringContaining('broken symbolic link to') },
+      {
+        displayPath: 'preds/escape.json',
+        reason: expect.stringContaining(
+          `is a symbolic link to ${join(outside, 'secret.json')}, outside the workspace`
+        )
+      },
+      {
+        displayPath: 'preds/weird.json',
+        reason: expect.stringContaining(
+          'is a directory, not a file; to take the files in it, match them, e.g. preds/weird.json/**/*.json'
+        )
+      }
+    ])
+  })
+
+  it('matches at any depth with dir/**/*.json, hidden folders included, without reporting directories', async () => {
+    const found = await displayPaths('preds/**/*.json')
+    expect(found.files).toEqual([
+      'preds/.hidden/g.json',
+      'preds/a.json',
+      'preds/b.json',
+      'preds/old/e.json',
+      'preds/old/inner/f.json',
+      'preds/sub/c.json',
+      'preds/sub/deep/d.json',
+      'preds/weird.json/inside.json'
+    ])
+    // weird.json is a directory matched by *.json: named; the rest are on the way.
+    expect(found.skipped.map((s) => s.displayPath)).toEqual([
+      'preds/broken.json',
+      'preds/escape.json',
+      'preds/weird.json'
+    ])
+  })
+
+  it('matches every file under a folder with dir/**, and reports no directories', async () => {
+    const found = await displayPaths('preds/**')
+    expect(found.files).toContain('preds/notes.txt')
+    expect(found.files).toContain('preds/sub/deep/d.json')
+    expect(found.skipped.map((s) => s.displayPath)).toEqual(['preds/broken.json', 'preds/escape.json'])
+  })
+
+  it('excludes a folder and everything in it with !dir, and single files with !file', async () => {
+    const found = await displayPaths(
+      '# predictions\n\npreds/**/*.json\n!preds/old\n  !preds/sub/deep/d.json  \n!preds/.hidden/**'
+    )
+    expect(found.files).toEqual([
+      'preds/a.json',
+      'preds/b.json',
+      'preds/sub/c.json',
+      'preds/weird.json/inside.json'
+    ])
+  })
+
+  it('excluding a broken link or a matched directory removes it from skipped', async () => {
+    const found = await displayPaths(
+      'preds/*.json\n!preds/broken.json\n!preds/weird.json\n!preds/escape.json'
+    )
+    expect(found.files).toEqual(['preds/a.json', 'preds/b.json'])
+    expect(found.skipped).toEqual([])
+  })
+
+  it('reports a directory named by a pattern without wildcards', async () => {
+    const found = await displayPaths('preds\nother/')
+    expect(found.files).toEqual([])
+    expect(found.skipped.map((s) => s.displayPath)).toEqual(['other', 'preds'])
+    expect(found.skipped[1]!.reason).toContain('e.g. preds/**/*.json')
+  })
+
+  it('gives absolute paths, sorted and without duplicates across overlapping patterns', async () => {
+    const found = await discoverFiles('preds/sub/**/*.json\npreds/*.json\npreds/sub/c.json\nother/*.json', ws)
+    expect(found.files).toEqual([
+      { path: join(ws, 'other', 'h.json'), displayPath: 'other/h.json' },
+      { path: join(ws, 'preds', 'a.json'), displayPath: 'preds/a.json' },
+      { path: join(ws, 'preds', 'b.json'), displayPath: 'preds/b.json' },
+      { path: join(ws, 'preds', 'sub', 'c.json'), displayPath: 'preds/sub/c.json' },
+      { path: join(ws, 'preds', 'sub', 'deep', 'd.json'), displayPath: 'preds/sub/deep/d.json' }
+    ])
+  })
+
+  it('follows a linked folder, but takes a file reached twice once', async () => {
+    const found = await displayPaths('linked-sub/**/*.json\npreds/sub/**/*.json')
+    expect(found.files).toEqual(['linked-sub/c.json', 'linked-sub/deep/d.json'])
+    expect(found.skipped).toEqual([
+      {
+        displayPath: 'preds/sub/c.json',
+        reason: expect.stringContaining('is the same file as linked-sub/c.json')
+      },
+      {
+        displayPath: 'preds/sub/deep/d.json',
+        reason: expect.stringContaining('same file as linked-sub/deep/d.json')
+      }
+    ])
+  })
+
+  it('takes the workspace path literally, even with glob characters in it', async () => {
+    const found = await discoverFiles('*.json', join(ws, 'odd [dir]'))
+    expect(found.files.map((f) => f.displayPath)).toEqual(['i.json'])
+  })
+
+  it('accepts absolute patterns and .. that stay inside the workspace', async () => {
+    const found = await displayPaths(`${ws}/preds/*.json\nother/../preds/sub/*.json\n./other/*.json`)
+    expect(found.files).toEqual(['other/h.json', 'preds/a.json', 'preds/b.json', 'preds/sub/c.json'])
+  })
+
+  it('refuses patterns that leave the workspace, naming the path input', async () => {
+    await expect(discoverFiles('../elsewhere/*.json', ws)).rejects.toThrow(
+      /Input path: the pattern "..\/elsewhere\/\*.json" points outside the workspace/
+    )
+    await expect(discoverFiles(`${outside}/*.json`, ws)).rejects.toThrow(/points outside the workspace/)
+    await expect(discoverFiles('/**/*.json', ws)).rejects.toThrow(/points outside the workspace/)
+    await expect(discoverFiles('preds/**/../../*.json', ws)).rejects.toThrow(
+      /Input path: the pattern "preds\/\*\*\/..\/..\/\*.json" has "." or ".." after a wildcard/
+    )
+    await expect(discoverFiles('!', ws)).rejects.toThrow(/Input path: the line "!" has no pattern after "!"/)
+  })
+
+  it('finds nothing, without error, when nothing matches or only excludes are given', async () => {
+    expect(await discoverFiles('nothing-here/**/*.json', ws)).toEqual({ files: [], skipped: [] })
+    expect(await discoverFiles('!preds/**', ws)).toEqual({ files: [], skipped: [] })
+    expect(await discoverFiles('# only a comment\n\n', ws)).toEqual({ files: [], skipped: [] })
+  })
+})
