@@ -1,0 +1,130 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { readUploadBody } from '../src/predictions/body.js'
+import { findDuplicateScenes } from '../src/predictions/duplicates.js'
+import { inspectFile } from '../src/predictions/inspect.js'
+import type { InspectedFile } from '../src/types.js'
+import { bboxDocument, requestBody, SCENES, segmentationDocument } from './fixtures/predictions/build.js'
+
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'predictions', 'good')
+const OPTIONS = { maxFileSizeBytes: 10 * 1024 * 1024, validation: 'strict' as const }
+
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'body-'))
+})
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function inspected(name: string, bytes: Buffer | string): Promise<InspectedFile> {
+  const path = join(dir, name)
+  await writeFile(path, bytes)
+  const file = await inspectFile({ path, displayPath: name }, OPTIONS)
+  expect(file.fatal).toEqual([])
+  return file
+}
+
+describe('readUploadBody', () => {
+  it('wraps an OpenLABEL document into the request body, keeping its bytes', async () => {
+    const text = JSON.stringify(segmentationDocument(), null, 2) + '\n'
+    const file = await inspected(`${SCENES.segmentation}.json`, text)
+    const body = await readUploadBody(file)
+    expect(JSON.parse(body.toString('utf8'))).toEqual({
+      sceneUuid: SCENES.segmentation,
+      openlabelContent: segmentationDocument()
+    })
+    // Not re-serialised: the file's formatting is inside, byte for byte.
+    expect(body.toString('utf8')).toBe(`{"sceneUuid":"${SCENES.segmentation}","openlabelContent":${text}}`)
+  })
+
+  it('sends a request body file as it is', async () => {
+    const file = await inspectFile(
+      { path: join(FIXTURES, 'request-body.json'), displayPath: 'good/request-body.json' },
+      OPTIONS
+    )
+    const body = await readUploadBody(file)
+    expect(body.equals(await readFile(join(FIXTURES, 'request-body.json')))).toBe(true)
+    expect(JSON.parse(body.toString('utf8'))).toEqual(requestBody(SCENES.request, bboxDocument()))
+  })
+
+  it('drops a UTF-8 BOM in both forms', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf])
+    const doc = Buffer.from(JSON.stringify(bboxDocument()))
+    const wrapped = await readUploadBody(await inspected(`${SCENES.bbox}.json`, Buffer.concat([bom, doc])))
+    expect(wrapped[0]).toBe(0x7b)
+    expect(JSON.parse(wrapped.toString('utf8')).openlabelContent).toEqual(bboxDocument())
+    const request = Buffer.from(JSON.stringify(requestBody(SCENES.request, bboxDocument())))
+    const asIs = await readUploadBody(await inspected('r.json', Buffer.concat([bom, request])))
+    expect(asIs.equals(request)).toBe(true)
+  })
+
+  it('uses the lowercased scene of an upper-case file name', async () => {
+    const file = await inspected(`${SCENES.bbox.toUpperCase()}.json`, JSON.stringify(bboxDocument()))
+    expect(JSON.parse((await readUploadBody(file)).toString('utf8')).sceneUuid).toBe(SCENES.bbox)
+  })
+
+  it('refuses a file that changed since it was checked', async () => {
+    const file = await inspected(`${SCENES.bbox}.json`, JSON.stringify(bboxDocument()))
+    await writeFile(file.path, JSON.stringify(bboxDocument(), null, 2))
+    await expect(readUploadBody(file)).rejects.toThrow(
+      new RegExp(`${SCENES.bbox}.json changed since it was checked \\(\\d+ bytes then, \\d+ now\\)`)
+    )
+  })
+
+  it('refuses a file that failed inspection', async () => {
+    const path = join(dir, 'x.json')
+    await writeFile(path, '[]')
+    const file = await inspectFile({ path, displayPath: 'x.json' }, OPTIONS)
+    await expect(readUploadBody(file)).rejects.toThrow('x.json was not found usable when it was checked')
+  })
+
+  it('is cheap for a 1 MiB file', async () => {
+    const doc = segmentationDocument('iVBORw0KGgo' + 'A'.repeat(1024 * 1024)) as Record<string, unknown>
+    const file = await inspectFile(
+      await (async () => {
+        const path = join(dir, `${SCENES.segmentation}.json`)
+        await writeFile(path, JSON.stringify(doc))
+        return { path, displayPath: 'big.json' }
+      })(),
+      { ...OPTIONS, validation: 'off' }
+    )
+    const started = performance.now()
+    for (let i = 0; i < 20; i++) await readUploadBody(file)
+    // Generous for a shared machine: a read and one copy each time.
+    expect(performance.now() - started).toBeLessThan(2000)
+  })
+})
+
+describe('findDuplicateScenes', () => {
+  const file = (displayPath: string, sceneUuid: string | null): InspectedFile => ({
+    path: `/ws/${displayPath}`,
+    displayPath,
+    sizeBytes: 1,
+    sceneUuid,
+    form: sceneUuid ? 'openlabel' : null,
+    hasSegmentation: false,
+    segmentationClasses: [],
+    fatal: [],
+    problems: [],
+    moreProblems: 0
+  })
+
+  it('names every file of a scene predicted more than once', () => {
+    const duplicates = findDuplicateScenes([
+      file('a/1.json', 'scene-a'),
+      file('b/1.json', 'scene-b'),
+      file('c/1.json', 'scene-a'),
+      file('d/1.json', null),
+      file('e/1.json', null),
+      file('f/1.json', 'scene-a')
+    ])
+    expect([...duplicates]).toEqual([['scene-a', ['a/1.json', 'c/1.json', 'f/1.json']]])
+  })
+
+  it('is empty when each scene has one file', () => {
+    expect(findDuplicateScenes([file('a.json', 's1'), file('b.json', 's2')]).size).toBe(0)
+  })
+})

@@ -1,0 +1,146 @@
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { missingClasses, parseClassMapping } from '../src/predictions/class-mapping.js'
+
+let base: string
+let ws: string
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(join(tmpdir(), 'class-mapping-')))
+  ws = join(base, 'workspace')
+  await mkdir(join(ws, 'config'), { recursive: true })
+  await writeFile(
+    join(ws, 'config', 'mapping.json'),
+    '\uFEFF[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]\n'
+  )
+  await writeFile(join(ws, 'config', 'object.json'), '{"annotated": "oak"}')
+  await writeFile(join(ws, 'config', 'broken.json'), '[{"annotated": "oak",]')
+  await writeFile(join(base, 'outside.json'), '[]')
+})
+
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true })
+})
+
+describe('parseClassMapping', () => {
+  it('reads an inline list; predicted may be left out', async () => {
+    expect(
+      await parseClassMapping(' [{"annotated": "oak", "predicted": "tree"}, {"annotated": "sky"}] ', ws)
+    ).toEqual([{ annotated: 'oak', predicted: 'tree' }, { annotated: 'sky' }])
+  })
+
+  it('reads a .json file in the workspace, BOM and all', async () => {
+    expect(await parseClassMapping('config/mapping.json', ws)).toEqual([
+      { annotated: 'oak', predicted: 'tree' },
+      { annotated: '_background' }
+    ])
+    expect(await parseClassMapping(join(ws, 'config', 'mapping.json'), ws)).toHaveLength(2)
+  })
+
+  it('gives [] for an empty input', async () => {
+    expect(await parseClassMapping('  \n', ws)).toEqual([])
+  })
+
+  const failures: [string, string, RegExp][] = [
+    [
+      'inline text that is not JSON',
+      '[{"annotated": oak}]',
+      /^class-mapping \(inline\) is not valid JSON \(/
+    ],
+    [
+      'an inline object',
+      '{"annotated": "oak"}',
+      /^class-mapping: expected a JSON list .* found a single object/
+    ],
+    ['an empty list', '[]', /is an empty list; list every class/],
+    [
+      'an entry that is not an object',
+      '[{"annotated": "a"}, "b"]',
+      /entry 2: expected an object .* found "b"/
+    ],
+    [
+      'an entry missing annotated',
+      '[{"predicted": "tree"}]',
+      /entry 1: missing "annotated" \(the class name in the annotations\)/
+    ],
+    [
+      'a non-string annotated',
+      '[{"annotated": 3}]',
+      /entry 1: "annotated" must be a non-empty string, found 3/
+    ],
+    [
+      'an empty annotated',
+      '[{"annotated": ""}]',
+      /entry 1: "annotated" must be a non-empty string, found ""/
+    ],
+    [
+      'a non-string predicted',
+      '[{"annotated": "a", "predicted": null}]',
+      /entry 1: "predicted" must be a non-empty string or left out, found null/
+    ],
+    ['an unknown key', '[{"annotated": "a", "class": "b"}]', /entry 1: unknown key\(s\) "class"/],
+    [
+      'a predicted class mapped twice',
+      '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "pine", "predicted": "tree"}]',
+      /entry 2: predicted class "tree" is already mapped in entry 1/
+    ],
+    [
+      'an annotated class mapped twice',
+      '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "oak", "predicted": "plant"}]',
+      /entry 2: annotated class "oak" is already mapped in entry 1/
+    ],
+    [
+      'a file that does not exist',
+      'config/missing.json',
+      /^class-mapping: file "config\/missing.json" not found in the workspace/
+    ],
+    [
+      'a file holding an object',
+      'config/object.json',
+      /^class-mapping file "config\/object.json" must be a JSON list/
+    ],
+    [
+      'a file that is not JSON',
+      'config/broken.json',
+      /^class-mapping file "config\/broken.json" is not valid JSON/
+    ],
+    [
+      'a path outside the workspace',
+      '../outside.json',
+      /^class-mapping: "..\/outside.json" is neither a JSON list .* nor a file inside the workspace/
+    ],
+    [
+      'a path that is not .json',
+      'config/mapping.yaml',
+      /^class-mapping: "config\/mapping.yaml" does not start with "\[" and is not a .json file path/
+    ]
+  ]
+  for (const [what, raw, message] of failures) {
+    it(`refuses ${what}, naming the input`, async () => {
+      await expect(parseClassMapping(raw, ws)).rejects.toThrow(message)
+    })
+  }
+})
+
+describe('missingClasses', () => {
+  const mapping = [
+    { annotated: 'oak', predicted: 'tree' },
+    { annotated: 'road', predicted: 'road' },
+    { annotated: 'sky' }
+  ]
+
+  it('lists the classes no entry predicts, sorted and once each', () => {
+    expect(missingClasses(mapping, ['tree', 'car', 'road', 'car', 'bike'])).toEqual(['bike', 'car'])
+  })
+
+  it('does not count annotated-only classes as covering a predicted one', () => {
+    expect(missingClasses(mapping, new Set(['sky', 'oak']))).toEqual(['oak', 'sky'])
+  })
+
+  it('is empty when every class is covered, or there are none', () => {
+    expect(missingClasses(mapping, ['tree', 'road'])).toEqual([])
+    expect(missingClasses([], [])).toEqual([])
+  })
+})
