@@ -83,6 +83,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     problems.push({ kind, jsonPath, message })
   }
   const classes = new Set<string>()
+  const at = new GeometryCursor()
   let hasSegmentation = false
   let firstImagePath: string | null = null
 
@@ -253,27 +254,24 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
           }
           for (let i = 0; i < list.length; i++) {
             const geometry: unknown = list[i]
-            // Built lazily: the common case is a valid geometry and no path is needed.
-            const geometryPath = (): string =>
-              `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data.${geometryKey}[${i}]`
+            at.frameId = frameId
+            at.objectId = objectId
+            at.geometryKey = geometryKey
+            at.index = i
             if (!isRecord(geometry)) {
-              report(
-                'structure',
-                geometryPath(),
-                `found ${describeValue(geometry)}; expected a geometry object`
-              )
+              report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`)
               continue
             }
             if (geometryKey === 'bbox') {
-              checkBbox(geometry.val, geometryPath, report)
+              checkBbox(geometry.val, at, report)
             } else if (geometryKey === 'cuboid') {
-              checkCuboid(geometry.val, geometryPath, report)
+              checkCuboid(geometry.val, at, report)
             } else if (geometryKey === 'image') {
               hasSegmentation = true
-              if (firstImagePath === null) firstImagePath = geometryPath()
-              checkImage(geometry, geometryPath, report)
+              if (firstImagePath === null) firstImagePath = at.path()
+              checkImage(geometry, at, report)
             }
-            checkAttributes(geometry.attributes, declaredStreams, geometryPath, report)
+            checkAttributes(geometry.attributes, declaredStreams, at, report)
           }
         }
       }
@@ -294,16 +292,28 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
 
 type Report = (kind: string, jsonPath: string, message: string) => void
 
+/** Where the walk is, updated in place: a path string is only built when a problem is reported. */
+class GeometryCursor {
+  frameId = ''
+  objectId = ''
+  geometryKey = ''
+  index = 0
+
+  path(): string {
+    return `frames${pathKey(this.frameId)}.objects${pathKey(this.objectId)}.object_data.${this.geometryKey}[${this.index}]`
+  }
+}
+
 function allFinite(values: unknown[]): boolean {
   for (const value of values) if (!isFiniteNumber(value)) return false
   return true
 }
 
-function checkBbox(val: unknown, geometryPath: () => string, report: Report): void {
+function checkBbox(val: unknown, at: GeometryCursor, report: Report): void {
   if (!Array.isArray(val) || val.length !== 4 || !allFinite(val)) {
     report(
       'bbox-val',
-      `${geometryPath()}.val`,
+      `${at.path()}.val`,
       `found ${describeValue(val)}; expected [x_center, y_center, width, height]: 4 finite numbers, in pixels`
     )
     return
@@ -312,17 +322,17 @@ function checkBbox(val: unknown, geometryPath: () => string, report: Report): vo
   if (!(width! > 0) || !(height! > 0)) {
     report(
       'bbox-size',
-      `${geometryPath()}.val`,
+      `${at.path()}.val`,
       `width ${width} and height ${height}; both must be positive (val is [x_center, y_center, width, height])`
     )
   }
 }
 
-function checkCuboid(val: unknown, geometryPath: () => string, report: Report): void {
+function checkCuboid(val: unknown, at: GeometryCursor, report: Report): void {
   if (!Array.isArray(val) || val.length !== 10 || !allFinite(val)) {
     report(
       'cuboid-val',
-      `${geometryPath()}.val`,
+      `${at.path()}.val`,
       `found ${describeValue(val)}; expected [x, y, z, qx, qy, qz, qw, width, length, height]: 10 finite numbers`
     )
     return
@@ -332,20 +342,20 @@ function checkCuboid(val: unknown, geometryPath: () => string, report: Report): 
   if (Math.abs(norm - 1) > QUATERNION_TOLERANCE) {
     report(
       'cuboid-quaternion',
-      `${geometryPath()}.val`,
+      `${at.path()}.val`,
       `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; expected a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`
     )
   }
   if (!(v[7]! > 0) || !(v[8]! > 0) || !(v[9]! > 0)) {
     report(
       'cuboid-size',
-      `${geometryPath()}.val`,
+      `${at.path()}.val`,
       `width ${v[7]}, length ${v[8]}, height ${v[9]}; all three must be positive (metres)`
     )
   }
 }
 
-function checkImage(geometry: JsonRecord, geometryPath: () => string, report: Report): void {
+function checkImage(geometry: JsonRecord, at: GeometryCursor, report: Report): void {
   const { val, mime_type: mimeType, encoding } = geometry
   if (mimeType !== 'image/png' || encoding !== 'base64' || typeof val !== 'string') {
     const found: string[] = []
@@ -354,13 +364,13 @@ function checkImage(geometry: JsonRecord, geometryPath: () => string, report: Re
     if (typeof val !== 'string') found.push(`val ${describeValue(val)}`)
     report(
       'image-encoding',
-      geometryPath(),
+      at.path(),
       `found ${found.join(', ')}; expected {"val": "<base64 PNG>", "mime_type": "image/png", "encoding": "base64"}`
     )
     return
   }
   const problem = pngHeaderProblem(val)
-  if (problem !== null) report('image-png', `${geometryPath()}.val`, problem)
+  if (problem !== null) report('image-png', `${at.path()}.val`, problem)
 }
 
 /** Reads only the PNG signature and IHDR from the start of the base64 text; null when it is 8-bit greyscale. */
@@ -389,7 +399,7 @@ export function pngHeaderProblem(base64: string): string | null {
 function checkAttributes(
   attributes: unknown,
   declaredStreams: JsonRecord | null,
-  geometryPath: () => string,
+  at: GeometryCursor,
   report: Report
 ): void {
   const text = isRecord(attributes) ? attributes.text : undefined
@@ -408,7 +418,7 @@ function checkAttributes(
   if (streamIndex < 0 || typeof stream !== 'string' || stream === '') {
     report(
       'stream-missing',
-      `${geometryPath()}.attributes.text`,
+      `${at.path()}.attributes.text`,
       streamIndex < 0
         ? 'no {"name": "stream", "val": "<sensor>"} entry; every geometry must name the stream (sensor) it belongs to'
         : `the stream entry has val ${describeValue(stream)}; expected the name of a declared stream`
@@ -417,7 +427,7 @@ function checkAttributes(
     const known = Object.keys(declaredStreams)
     report(
       'stream-undeclared',
-      `${geometryPath()}.attributes.text[${streamIndex}].val`,
+      `${at.path()}.attributes.text[${streamIndex}].val`,
       `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`
     )
   }
@@ -431,7 +441,7 @@ function checkAttributes(
     if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
       report(
         'confidence',
-        `${geometryPath()}.attributes.num[${j}].val`,
+        `${at.path()}.attributes.num[${j}].val`,
         `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`
       )
     }
