@@ -449,7 +449,7 @@ describe('uploading predictions', () => {
     expect((response.body as { message: string }).message).toMatch(/^Invalid JSON body/)
   })
 
-  it('checks segmentation and object classes against the group class mapping', async () => {
+  it('checks segmentation classes (ontology classifications) against the group class mapping', async () => {
     const emulator = await start()
     const token = await getToken(emulator)
     const scene = SAMPLE_SEG_SCENES[1] as string
@@ -460,15 +460,15 @@ describe('uploading predictions', () => {
     expect((await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, mapped)).status).toBe(201)
 
     const unmapped = openlabel({
-      ontologies: { '0': { classifications: { '0': '_background', '1': 'oak' } } },
-      objects: { a: { name: 'a', type: 'bus' } }
+      ontologies: { '0': { classifications: { '0': '_background', '1': 'oak', '2': 'bus' } } },
+      objects: { a: { name: 'a', type: 'segmentation' } }
     })
     const refused = await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, unmapped)
     expect(refused.status).toBe(400)
     const message = (refused.body as { message: string }).message
     expect(message).toContain(`class mapping of predictions group ${SAMPLE_SEG_GROUP_UUID}: bus, oak`)
     // 'traffic_sign' has no predicted value in the sample mapping, so it is not a predicted class
-    const annotatedOnly = openlabel({ objects: { a: { name: 'a', type: 'traffic_sign' } } })
+    const annotatedOnly = openlabel({ ontologies: { '0': { classifications: { '0': 'traffic_sign' } } } })
     expect((await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, annotatedOnly)).status).toBe(400)
     expect(emulator.state.predictions).toHaveLength(1)
   })
@@ -483,7 +483,11 @@ describe('uploading predictions', () => {
     expect(stored.status).toBe(201)
     expect(emulator.state.predictions[0]?.sizeBytes).toBeGreaterThan(1.5 * 1024 * 1024)
 
-    const unmapped = openlabel({ streams: padding, objects: { a: { name: 'a', type: 'oak' } } })
+    const unmapped = openlabel({
+      streams: padding,
+      ontologies: { '0': { classifications: { '0': 'oak' } } },
+      objects: { a: { name: 'a', type: 'tree' } }
+    })
     const refused = await upload(emulator, token, SAMPLE_SEG_GROUP_UUID, scene, unmapped)
     expect(refused.status).toBe(400)
     expect((refused.body as { message: string }).message).toContain(': oak;')

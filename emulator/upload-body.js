@@ -7,7 +7,10 @@ function isObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Class names in `ontologies.*.classifications` values and root `objects.*.type`. */
+/**
+ * Segmentation class names: the values of `ontologies.*.classifications` (pixel value → class). Root
+ * object types name the segmentation objects themselves, not classes the class mapping must cover.
+ */
 export function predictionClasses(openlabel) {
   const classes = new Set()
   if (isObject(openlabel.ontologies)) {
@@ -15,11 +18,6 @@ export function predictionClasses(openlabel) {
       if (!isObject(ontology) || !isObject(ontology.classifications)) continue
       for (const name of Object.values(ontology.classifications))
         if (typeof name === 'string') classes.add(name)
-    }
-  }
-  if (isObject(openlabel.objects)) {
-    for (const object of Object.values(openlabel.objects)) {
-      if (isObject(object) && typeof object.type === 'string') classes.add(object.type)
     }
   }
   return [...classes]

@@ -434,7 +434,7 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      await io.writeSummary(renderSummary(report))
+      await io.writeSummary(renderSummary(report, { resultsFile: resultsFile || null }))
     } catch (error) {
       log.warning(
         `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`
