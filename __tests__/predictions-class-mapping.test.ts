@@ -39,6 +39,17 @@ describe('parseClassMapping', () => {
     expect(await parseClassMapping(join(ws, 'config', 'mapping.json'), ws)).toHaveLength(2)
   })
 
+  it('accepts several annotated classes for one predicted class, and the other way round', async () => {
+    const merged = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "birch", "predicted": "tree"}]'
+    expect(await parseClassMapping(merged, ws)).toHaveLength(2)
+    const split = '[{"annotated": "tree", "predicted": "oak"}, {"annotated": "tree", "predicted": "birch"}]'
+    expect(await parseClassMapping(split, ws)).toHaveLength(2)
+    // "sky" only in the annotations, and "sky" also mapped: different pairs.
+    expect(
+      await parseClassMapping('[{"annotated": "sky"}, {"annotated": "sky", "predicted": "sky"}]', ws)
+    ).toHaveLength(2)
+  })
+
   it('gives [] for an empty input', async () => {
     expect(await parseClassMapping('  \n', ws)).toEqual([])
   })
@@ -82,14 +93,14 @@ describe('parseClassMapping', () => {
     ],
     ['an unknown key', '[{"annotated": "a", "class": "b"}]', /entry 1: unknown key\(s\) "class"/],
     [
-      'a predicted class mapped twice',
-      '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "pine", "predicted": "tree"}]',
-      /entry 2: predicted class "tree" is already mapped in entry 1/
+      'the same pair twice',
+      '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "sky"}, {"annotated": "oak", "predicted": "tree"}]',
+      /entry 3: repeats entry 1 \(annotated "oak", predicted "tree"\); list each pair once/
     ],
     [
-      'an annotated class mapped twice',
-      '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "oak", "predicted": "plant"}]',
-      /entry 2: annotated class "oak" is already mapped in entry 1/
+      'the same annotated-only entry twice',
+      '[{"annotated": "sky"}, {"annotated": "sky"}]',
+      /entry 2: repeats entry 1 \(annotated "sky", no predicted\)/
     ],
     [
       'a file that does not exist',

@@ -71,8 +71,7 @@ function parseMappingJson(text: string, source: string): ClassMappingEntry[] {
   }
 
   const entries: ClassMappingEntry[] = []
-  const byPredicted = new Map<string, number>()
-  const byAnnotated = new Map<string, number>()
+  const seen = new Map<string, number>()
   parsed.forEach((entry: unknown, index) => {
     const where = `${source}, entry ${index + 1}`
     if (!isRecord(entry)) {
@@ -98,25 +97,17 @@ function parseMappingJson(text: string, source: string): ClassMappingEntry[] {
         `${where}: "predicted" must be a non-empty string or left out, found ${JSON.stringify(predicted)}`
       )
     }
-    const sameAnnotated = byAnnotated.get(annotated)
-    if (sameAnnotated !== undefined) {
+    // Several annotated classes may map to one predicted class and the other way round (merging classes,
+    // as Kognic's oak → tree example does); only the same pair twice is refused, as a slip.
+    const pair = JSON.stringify([annotated, predicted ?? null])
+    const same = seen.get(pair)
+    if (same !== undefined) {
       throw new Error(
-        `${where}: annotated class "${annotated}" is already mapped in entry ${sameAnnotated}; map each annotated class once`
+        `${where}: repeats entry ${same} (annotated "${annotated}"${predicted === undefined ? ', no predicted' : `, predicted "${predicted}"`}); list each pair once`
       )
     }
-    byAnnotated.set(annotated, index + 1)
-    if (predicted !== undefined) {
-      const samePredicted = byPredicted.get(predicted)
-      if (samePredicted !== undefined) {
-        throw new Error(
-          `${where}: predicted class "${predicted}" is already mapped in entry ${samePredicted}; map each predicted class once`
-        )
-      }
-      byPredicted.set(predicted, index + 1)
-      entries.push({ annotated, predicted })
-    } else {
-      entries.push({ annotated })
-    }
+    seen.set(pair, index + 1)
+    entries.push(predicted === undefined ? { annotated } : { annotated, predicted })
   })
   return entries
 }
