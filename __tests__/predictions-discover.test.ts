@@ -116,6 +116,12 @@ describe('discoverFiles', () => {
     expect(found.skipped).toEqual([])
   })
 
+  it('still reports a matched directory when another pattern ends in **', async () => {
+    const found = await displayPaths('other/**\npreds/*.json\n!preds/broken.json\n!preds/escape.json')
+    expect(found.files).toEqual(['other/h.json', 'preds/a.json', 'preds/b.json'])
+    expect(found.skipped.map((s) => s.displayPath)).toEqual(['preds/weird.json'])
+  })
+
   it('reports a directory named by a pattern without wildcards', async () => {
     const found = await displayPaths('preds\nother/')
     expect(found.files).toEqual([])

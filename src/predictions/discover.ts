@@ -112,6 +112,61 @@ async function globPaths(patterns: string[], options: glob.GlobOptions): Promise
   return globber.glob()
 }
 
+// Stat and realpath calls in flight at once while resolving thousands of matches.
+const RESOLVE_CONCURRENCY = 32
+
+type Resolved =
+  | { path: string; kind: 'file'; real: string }
+  | { path: string; kind: 'directory' }
+  | { path: string; kind: 'gone'; code: string }
+
+async function resolve(candidate: string): Promise<Resolved> {
+  try {
+    const stats = await fs.stat(candidate)
+    if (stats.isDirectory()) return { path: candidate, kind: 'directory' }
+    return { path: candidate, kind: 'file', real: await fs.realpath(candidate) }
+  } catch (error) {
+    return { path: candidate, kind: 'gone', code: errorCode(error) ?? String(error) }
+  }
+}
+
+/** Why `candidate` is a broken symbolic link, or null when it is not one. */
+async function brokenLinkReason(candidate: string): Promise<string | null> {
+  const link = await fs.lstat(candidate).catch(() => null)
+  if (!link?.isSymbolicLink()) return null
+  const failure = await fs.stat(candidate).then(
+    () => null,
+    (error: unknown) => errorCode(error) ?? 'unreadable'
+  )
+  // A link to a directory is fine: its files are matched through it.
+  if (failure === null) return null
+  const pointsTo = await fs.readlink(candidate).catch(() => '?')
+  return `broken symbolic link to "${pointsTo}" (${failure}); fix or remove the link, or exclude it with !`
+}
+
+/** `fn` over `items` with at most `limit` calls pending; results in input order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+/** Plain code-unit order: the same on every machine, whatever the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
     ? error.code
@@ -142,13 +197,42 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
   const includePatterns = includes.map((p) => p.pattern)
   const skipped: SkippedPath[] = []
 
-  const matched = await globPaths([...includePatterns, ...excludes], {
+  // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
+  // When every include is such a pattern, one walk finds files and directories alike.
+  const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern)
+  const oneWalk = exact.length === includes.length
+  const found = await globPaths([...includePatterns, ...excludes], {
     followSymbolicLinks: true,
     implicitDescendants: false,
-    matchDirectories: false,
+    matchDirectories: oneWalk,
     omitBrokenSymbolicLinks: true
   })
-  const matchedSet = new Set(matched)
+  const directoryCandidates =
+    oneWalk || exact.length === 0
+      ? []
+      : await globPaths([...exact, ...excludes], {
+          followSymbolicLinks: true,
+          implicitDescendants: false,
+          matchDirectories: true,
+          omitBrokenSymbolicLinks: true
+        })
+  const candidates = [...new Set([...found, ...directoryCandidates])]
+  const resolved = await mapBounded(candidates, RESOLVE_CONCURRENCY, resolve)
+  const matched = new Set<string>()
+  for (const item of resolved) {
+    const displayPath = toDisplayPath(root, item.path)
+    if (item.kind === 'directory') {
+      skipped.push({
+        displayPath,
+        reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
+      })
+    } else if (item.kind === 'gone') {
+      skipped.push({
+        displayPath,
+        reason: `cannot be resolved (${item.code}); it may have been removed while the patterns were matched`
+      })
+    } else matched.add(item.path)
+  }
 
   // Broken links are dropped silently when following links; without following, they show up as entries.
   const unfollowed = await globPaths([...includePatterns, ...excludes], {
@@ -156,61 +240,23 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     implicitDescendants: false,
     matchDirectories: false
   })
-  for (const candidate of unfollowed) {
-    if (matchedSet.has(candidate)) continue
-    const link = await fs.lstat(candidate).catch(() => null)
-    if (!link?.isSymbolicLink()) continue
-    const target = await fs.stat(candidate).then(
-      () => null,
-      (error: unknown) => errorCode(error) ?? 'unreadable'
-    )
-    if (target === null) continue // a link to a directory: its files are matched through it
-    const pointsTo = await fs.readlink(candidate).catch(() => '?')
-    skipped.push({
-      displayPath: toDisplayPath(root, candidate),
-      reason: `broken symbolic link to "${pointsTo}" (${target}); fix or remove the link, or exclude it with !`
-    })
-  }
-
-  // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
-  const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern)
-  if (exact.length > 0) {
-    const withDirectories = await globPaths([...exact, ...excludes], {
-      followSymbolicLinks: true,
-      implicitDescendants: false,
-      matchDirectories: true,
-      omitBrokenSymbolicLinks: true
-    })
-    for (const candidate of withDirectories) {
-      if (matchedSet.has(candidate)) continue
-      const stats = await fs.stat(candidate).catch(() => null)
-      if (!stats?.isDirectory()) continue
-      const displayPath = toDisplayPath(root, candidate)
-      skipped.push({
-        displayPath,
-        reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
-      })
-    }
-  }
+  const unmatched = unfollowed.filter((p) => !matched.has(p))
+  const brokenLinks = await mapBounded(unmatched, RESOLVE_CONCURRENCY, brokenLinkReason)
+  unmatched.forEach((candidate, i) => {
+    const reason = brokenLinks[i]
+    if (reason) skipped.push({ displayPath: toDisplayPath(root, candidate), reason })
+  })
 
   // Resolve links: a file outside the workspace is not uploaded, and one file reached twice is taken once.
   const realRoot = await fs.realpath(root).catch(() => root)
+  const realPaths = new Map(resolved.map((item) => [item.path, item.kind === 'file' ? item.real : '']))
   const files: DiscoveredFile[] = []
   const byRealPath = new Map<string, string>()
-  const ordered = [...matchedSet]
+  const ordered = [...matched]
     .map((p) => ({ path: p, displayPath: toDisplayPath(root, p) }))
-    .sort((a, b) => (a.displayPath < b.displayPath ? -1 : a.displayPath > b.displayPath ? 1 : 0))
+    .sort((a, b) => compare(a.displayPath, b.displayPath))
   for (const file of ordered) {
-    let real: string
-    try {
-      real = await fs.realpath(file.path)
-    } catch (error) {
-      skipped.push({
-        displayPath: file.displayPath,
-        reason: `cannot be resolved (${errorCode(error) ?? String(error)}); it may have been removed while the patterns were matched`
-      })
-      continue
-    }
+    const real = realPaths.get(file.path)!
     if (!isInside(realRoot, real)) {
       skipped.push({
         displayPath: file.displayPath,
@@ -230,6 +276,6 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     files.push(file)
   }
 
-  skipped.sort((a, b) => (a.displayPath < b.displayPath ? -1 : a.displayPath > b.displayPath ? 1 : 0))
+  skipped.sort((a, b) => compare(a.displayPath, b.displayPath))
   return { files, skipped }
 }
