@@ -50,7 +50,7 @@ export interface InspectedFile {
   form: 'openlabel' | 'request' | null
   /** True when any `image` (segmentation) geometry is present. */
   hasSegmentation: boolean
-  /** Class names from `ontologies.*.classifications` (segmentation) and root object types. */
+  /** Segmentation class names: the values of `ontologies.*.classifications`. */
   segmentationClasses: string[]
   /** Problems that make the file unusable whatever `validation` says (unreadable, not JSON, no scene). */
   fatal: Problem[]
