@@ -84082,10 +84082,12 @@ function checkFiles(files, inspected, input, report, log) {
     const toUpload = [];
     let annotated = 0;
     const annotate = (file, message, title, level) => {
+        // The raw log shows only the message: make sure it names the file, as the annotation does.
+        const named = message.startsWith(file.displayPath) ? message : `${file.displayPath}: ${message}`;
         if (annotated++ < MAX_FILE_ANNOTATIONS)
-            log[level](message, { file: file.displayPath, title });
+            log[level](named, { file: file.displayPath, title });
         else
-            log.debug(`${file.displayPath}: ${message}`);
+            log.debug(named);
     };
     for (const file of all) {
         if (file.fatal.length > 0) {
@@ -84106,7 +84108,7 @@ function checkFiles(files, inspected, input, report, log) {
             const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : '';
             const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             if (input.validation === 'strict') {
-                setResult(report, file, { status: 'invalid', error: `Not uploaded, OpenLABEL problems: ${reason}` });
+                setResult(report, file, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
                 annotate(file, reason, 'Invalid OpenLABEL', 'error');
                 continue;
             }
@@ -84225,7 +84227,7 @@ async function publish(report, inputs, deps) {
     io.setOutput('results-file', resultsFile);
     const failedUploads = report.results.filter((r) => r.status === 'failed');
     for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
-        log.error(`Upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' });
+        log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' });
     }
     if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
         log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);

@@ -9,10 +9,24 @@ import {
   SAMPLE_CLIENT_ID,
   SAMPLE_CLIENT_SECRET,
   SAMPLE_OD_DATASET_UUID,
+  SAMPLE_OD_GROUP_UUID,
+  SAMPLE_OD_SCENES,
   SAMPLE_SEG_DATASET_UUID,
   sampleSeed
 } from '../emulator/seed.js'
 import { ENTRY, ROOT, makeWorkspace, runAction, type ActionRun } from './runner.js'
+import { bboxDoc } from './sample-predictions.js'
+
+function negativeWidthBox() {
+  const doc = bboxDoc({ count: 1 }) as {
+    openlabel: {
+      frames: Record<string, { objects: Record<string, { object_data: { bbox: { val: number[] }[] } }> }>
+    }
+  }
+  const box = Object.values(doc.openlabel.frames['0']!.objects)[0]!.object_data.bbox[0]!
+  box.val[2] = -box.val[2]!
+  return doc
+}
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s)
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s)
@@ -38,7 +52,13 @@ async function main(): Promise<number> {
   )
 
   // The runner checks the repository out into the workspace: copy examples/ into a fresh one.
-  const workspace = makeWorkspace()
+  const workspace = makeWorkspace({
+    // Two mistakes people make: a file not named after its scene, and a box with a negative width.
+    'scratch/model-output-0001.json': JSON.stringify({
+      openlabel: { metadata: { schema_version: '1.0.0' } }
+    }),
+    [`scratch/${SAMPLE_OD_SCENES[12]}.json`]: JSON.stringify(negativeWidthBox())
+  })
   cpSync(path.join(ROOT, 'examples'), path.join(workspace, 'examples'), { recursive: true })
 
   const common = {
@@ -61,15 +81,15 @@ async function main(): Promise<number> {
       expectCode: 0
     },
     {
-      title: '2. The same step again: safe to re-run',
-      why: 'The group is found by its name and reused; no second group is created.',
+      title: '2. Two bad files among good ones, into an existing group by UUID',
+      why: 'Each bad file fails alone, named, with the reason; the good ones still land; then the step fails.',
       inputs: {
         'dataset-uuid': SAMPLE_OD_DATASET_UUID,
-        'predictions-group': `demo-boxes-${stamp}`,
-        path: 'examples/object-detection/camera/*.json',
+        'predictions-group-uuid': SAMPLE_OD_GROUP_UUID,
+        path: 'examples/object-detection/camera/*.json\nscratch/*.json',
         ...common
       },
-      expectCode: 0
+      expectCode: 1
     },
     {
       title: '3. Segmentation masks, with the class mapping from a file',
@@ -106,7 +126,7 @@ async function main(): Promise<number> {
         dim(
           `  with:\n${Object.entries(step.inputs)
             .filter(([k]) => k !== 'client-secret')
-            .map(([k, v]) => `    ${k}: ${v}`)
+            .map(([k, v]) => `    ${k}: ${v.replace(/\n/g, '\n      ')}`)
             .join('\n')}\n    client-secret: ***`
         )
       )

@@ -247,8 +247,10 @@ function checkFiles(
     title: string,
     level: 'error' | 'warning'
   ): void => {
-    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](message, { file: file.displayPath, title })
-    else log.debug(`${file.displayPath}: ${message}`)
+    // The raw log shows only the message: make sure it names the file, as the annotation does.
+    const named = message.startsWith(file.displayPath) ? message : `${file.displayPath}: ${message}`
+    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](named, { file: file.displayPath, title })
+    else log.debug(named)
   }
 
   for (const file of all) {
@@ -270,7 +272,7 @@ function checkFiles(
       const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : ''
       const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       if (input.validation === 'strict') {
-        setResult(report, file, { status: 'invalid', error: `Not uploaded, OpenLABEL problems: ${reason}` })
+        setResult(report, file, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
         annotate(file, reason, 'Invalid OpenLABEL', 'error')
         continue
       }
@@ -424,7 +426,7 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   const failedUploads = report.results.filter((r) => r.status === 'failed')
   for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
-    log.error(`Upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' })
+    log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' })
   }
   if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
     log.error(
