@@ -84227,7 +84227,10 @@ async function publish(report, inputs, deps) {
     io.setOutput('results-file', resultsFile);
     const failedUploads = report.results.filter((r) => r.status === 'failed');
     for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
-        log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' });
+        log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
+            file: r.path,
+            title: 'Upload failed'
+        });
     }
     if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
         log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);

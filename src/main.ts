@@ -426,7 +426,10 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   const failedUploads = report.results.filter((r) => r.status === 'failed')
   for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
-    log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, { file: r.path, title: 'Upload failed' })
+    log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
+      file: r.path,
+      title: 'Upload failed'
+    })
   }
   if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
     log.error(
