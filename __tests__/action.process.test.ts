@@ -473,6 +473,18 @@ describe('bad files mixed with good ones', () => {
     expect(predictionsIn(group.uuid)).toHaveLength(4)
   })
 
+  it('creates no group when no file is fit to upload', async () => {
+    const name = `all-bad-${Date.now()}`
+    const run = await runAction({
+      inputs: { 'dataset-uuid': OD, 'predictions-group': name, path: 'preds/*.json', ...creds(), ...urls() },
+      files: { 'preds/a.json': '{}', [`preds/${odScenes[0]}.json`]: 'not json' }
+    })
+    expect(run.code).toBe(1)
+    expect(run.outputs).toMatchObject({ matched: '2', uploaded: '0', failed: '2', 'group-created': 'false' })
+    expect(groupsNamed(name)).toHaveLength(0)
+    expect(run.results!.files.map((f) => f.status)).toEqual(['invalid', 'invalid'])
+  })
+
   it('fails both files that claim the same scene, naming each other, and uploads the rest', async () => {
     const files = {
       ...bboxFiles(1, 36),

@@ -84009,10 +84009,14 @@ async function run(deps) {
                     validation: input.validation
                 }));
             }, stopNew.signal);
+            if (stopNew.signal.aborted)
+                throw new FatalError('Cancelled while reading the prediction files');
             return checkFiles(files, inspected, input, report, log);
         });
-        if (stopNew.signal.aborted)
-            throw new FatalError('Cancelled while reading the prediction files');
+        if (toUpload.length === 0) {
+            log.info('No file is fit to upload, so no group was looked up or created.');
+            return;
+        }
         checkClassMapping(toUpload, classMapping, log);
         const group = await io.group('Resolve the predictions group', async () => {
             const found = await findGroup(api, input.datasetUuid, input.group);

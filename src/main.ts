@@ -164,9 +164,13 @@ export async function run(deps: RunDeps): Promise<void> {
         },
         stopNew.signal
       )
+      if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
       return checkFiles(files, inspected, input, report, log)
     })
-    if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
+    if (toUpload.length === 0) {
+      log.info('No file is fit to upload, so no group was looked up or created.')
+      return
+    }
 
     checkClassMapping(toUpload, classMapping, log)
 
