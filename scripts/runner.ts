@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const ENTRY = path.join(ROOT, 'dist', 'index.js')
+/** The node that runs the action: the runner uses Node 24; CI sets ACTION_NODE to run the suite on it too. */
+export const ACTION_NODE = process.env.ACTION_NODE || process.execPath
 
 export interface ActionRun {
   code: number | null
@@ -106,7 +108,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   }
 
   const started = Date.now()
-  const child = spawn(process.execPath, [ENTRY], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(ACTION_NODE, [ENTRY], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8')
