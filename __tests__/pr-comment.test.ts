@@ -537,3 +537,45 @@ describe('the comment body', () => {
     expect(posted).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/)
   })
 })
+
+describe('start-up cost', () => {
+  // @actions/github prints "GITHUB_EVENT_PATH … does not exist" when it is loaded with such a path: a
+  // visible sign of whether octokit was loaded at all.
+  async function runInChild(eventName: string, apiUrl: string): Promise<string> {
+    const { execFile } = await import('node:child_process')
+    const { promisify } = await import('node:util')
+    const script = `
+      import { upsertPrComment } from ${JSON.stringify(path.resolve('src/github/pr-comment.ts'))}
+      const result = await upsertPrComment({
+        token: 't0ken-value',
+        ctx: { eventName: ${JSON.stringify(eventName)}, eventPath: ${JSON.stringify(eventFile(pullRequestEvent(PR, REPO)))}, repository: ${JSON.stringify(REPO)}, apiUrl: ${JSON.stringify(apiUrl)} },
+        body: 'b',
+        marker: '<!-- m -->',
+        logger: { debug() {}, info() {}, warning() {}, error() {} }
+      })
+      console.log('result', result.action)
+    `
+    const file = path.join(dir, `child-${eventName}.mts`)
+    writeFileSync(file, script)
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], {
+      env: { PATH: process.env.PATH, GITHUB_EVENT_PATH: path.join(dir, 'no-such-event.json') },
+      cwd: process.cwd()
+    })
+    return stdout
+  }
+
+  it('does not load octokit when no comment is posted, and does when one is', async () => {
+    const push = await runInChild('push', 'http://127.0.0.1:9')
+    expect(push).toContain('result skipped')
+    expect(push).not.toContain('does not exist')
+
+    const stub = await startGitHubStub()
+    try {
+      const pr = await runInChild('pull_request', stub.url)
+      expect(pr).toContain('result created')
+      expect(pr).toContain('does not exist')
+    } finally {
+      await stub.close()
+    }
+  })
+})
