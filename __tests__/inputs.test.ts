@@ -161,7 +161,10 @@ describe('readInputs', () => {
     )
     for (const name of names) {
       const ours = DEFAULTS[name as InputName] ?? ''
-      if (declared.has(name)) expect({ name, value: declared.get(name) }).toEqual({ name, value: ours })
+      const value = declared.get(name)
+      // An expression default (github-token's ${{ github.token }}) is filled in by the runner, not by us.
+      if (value === undefined || value.startsWith('${{')) continue
+      expect({ name, value }).toEqual({ name, value: ours })
     }
   })
 })

@@ -108,11 +108,15 @@ describe('commentMarker and its group key', () => {
     expect(commentMarker(DATASET, 'name:ab').startsWith(commentMarker(DATASET, 'name:a'))).toBe(false)
   })
 
-  it('keys by the group UUID when known, else by the name', () => {
+  it('keys by the group as the inputs name it, so a dry run and later runs share one comment', () => {
+    const named = { kind: 'name', name: 'pr-42' } as const
+    expect(markerGroupKey({ uuid: null, name: 'pr-42' }, named)).toBe('name:pr-42')
+    expect(markerGroupKey({ uuid: GROUP, name: 'pr-42' }, named)).toBe('name:pr-42')
+    expect(markerGroupKey({ uuid: null, name: null }, { kind: 'uuid', uuid: GROUP.toUpperCase() })).toBe(
+      GROUP
+    )
     expect(markerGroupKey({ uuid: GROUP.toUpperCase(), name: 'nightly' })).toBe(GROUP)
     expect(markerGroupKey({ uuid: null, name: 'pr-42' })).toBe('name:pr-42')
-    expect(markerGroupKey({ uuid: null, name: null }, { kind: 'name', name: 'pr-42' })).toBe('name:pr-42')
-    expect(markerGroupKey({ uuid: null, name: null }, { kind: 'uuid', uuid: GROUP })).toBe(GROUP)
     expect(markerGroupKey({ uuid: null, name: null })).toBe('unresolved')
   })
 })

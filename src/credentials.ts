@@ -12,7 +12,11 @@ export interface Credentials {
 }
 
 export class CredentialsError extends Error {
-  constructor(message: string) {
+  /** True when no credentials were given at all (as opposed to credentials that are wrong). */
+  constructor(
+    message: string,
+    readonly missing = false
+  ) {
     super(message)
     this.name = 'CredentialsError'
   }
@@ -80,7 +84,8 @@ export async function resolveCredentials(
   }
 
   throw new CredentialsError(
-    `No Kognic credentials: set ${INPUT.clientId} and ${INPUT.clientSecret} (e.g. from repository secrets), or ${INPUT.credentials} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`
+    `No Kognic credentials: set ${INPUT.clientId} and ${INPUT.clientSecret} (e.g. from repository secrets), or ${INPUT.credentials} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`,
+    true
   )
 }
 

@@ -23,7 +23,9 @@ export const INPUT = {
   validation: 'validation',
   ifNoFilesFound: 'if-no-files-found',
   dryRun: 'dry-run',
-  resultsFile: 'results-file'
+  resultsFile: 'results-file',
+  prComment: 'pr-comment',
+  githubToken: 'github-token'
 } as const
 
 export type InputName = (typeof INPUT)[keyof typeof INPUT]
@@ -39,7 +41,8 @@ export const DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUT.maxFileSize]: '100',
   [INPUT.validation]: 'strict',
   [INPUT.ifNoFilesFound]: 'error',
-  [INPUT.dryRun]: 'false'
+  [INPUT.dryRun]: 'false',
+  [INPUT.prComment]: 'false'
 }
 
 /** Kognic advises at most this many concurrent connections. */
@@ -69,6 +72,9 @@ export interface Inputs {
   ifNoFilesFound: 'error' | 'warn' | 'ignore'
   dryRun: boolean
   resultsFile: string
+  prComment: boolean
+  /** Token for the pull-request comment; the runner fills in github.token by default. */
+  githubToken: string
   /** Advice that does not stop the run (e.g. concurrency above Kognic's advice). */
   warnings: string[]
 }
@@ -186,6 +192,7 @@ export function readInputs(read: InputReader): Inputs {
 
   const createGroup = parse(INPUT.createGroup, boolean, raw(INPUT.createGroup))
   const dryRun = parse(INPUT.dryRun, boolean, raw(INPUT.dryRun))
+  const prComment = parse(INPUT.prComment, boolean, raw(INPUT.prComment))
 
   // The path input is multi-line: keep its lines, drop blank ones.
   const patterns = read(INPUT.path)
@@ -252,6 +259,8 @@ export function readInputs(read: InputReader): Inputs {
     ifNoFilesFound: ifNoFilesFound!,
     dryRun: isTrue(dryRun!),
     resultsFile: raw(INPUT.resultsFile),
+    prComment: isTrue(prComment!),
+    githubToken: read(INPUT.githubToken).trim(),
     warnings
   }
 }

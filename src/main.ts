@@ -2,7 +2,7 @@
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
 import os from 'node:os'
 import path from 'node:path'
-import { maskAll, resolveCredentials } from './credentials.js'
+import { CredentialsError, maskAll, resolveCredentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
 import { INPUT, readInputs, type Inputs } from './inputs.js'
 import { KognicClient } from './kognic/client.js'
@@ -92,7 +92,12 @@ export async function run(deps: RunDeps): Promise<void> {
 
   try {
     // Mask secret inputs before anything can fail and print: an input error must not carry them.
-    maskAll((s) => io.setSecret(s), io.getInput(INPUT.clientSecret), io.getInput(INPUT.credentials))
+    maskAll(
+      (s) => io.setSecret(s),
+      io.getInput(INPUT.clientSecret),
+      io.getInput(INPUT.credentials),
+      io.getInput(INPUT.githubToken)
+    )
     inputs = readInputs((name) => io.getInput(name))
     report.datasetUuid = inputs.datasetUuid
     report.dryRun = inputs.dryRun
@@ -103,8 +108,18 @@ export async function run(deps: RunDeps): Promise<void> {
     }
     const input = inputs
 
-    const credentials = await resolveCredentials(input, env, (s) => io.setSecret(s))
-    log.info(`Kognic credentials from ${credentials.source}.`)
+    const credentials = await resolveCredentials(input, env, (s) => io.setSecret(s)).catch(
+      (error: unknown) => {
+        // A pull request from a fork gets no secrets: its dry run can still check the files.
+        if (input.dryRun && error instanceof CredentialsError && error.missing) return null
+        throw error
+      }
+    )
+    if (credentials) log.info(`Kognic credentials from ${credentials.source}.`)
+    else
+      log.warning(
+        'Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in and the predictions group are not.'
+      )
     const classMapping = input.classMapping
       ? await parseClassMapping(input.classMapping, deps.workspace)
       : undefined
@@ -129,6 +144,41 @@ export async function run(deps: RunDeps): Promise<void> {
       return
     }
 
+    /** Reads and checks every file (no content kept); returns those fit to upload. */
+    const inspectAll = (): Promise<InspectedFile[]> =>
+      io.group(`Read and check ${files.length} file(s)`, async () => {
+        await runPool(
+          files.length,
+          INSPECT_CONCURRENCY,
+          async (index) => {
+            const file = files[index]!
+            inspected.set(
+              file.path,
+              await inspectFile(file, {
+                maxFileSizeBytes: input.maxFileSizeBytes,
+                validation: input.validation
+              })
+            )
+          },
+          stopNew.signal
+        )
+        if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
+        return checkFiles(files, inspected, input, report, log)
+      })
+
+    if (!credentials) {
+      report.group = {
+        uuid: input.group.kind === 'uuid' ? input.group.uuid : null,
+        name: input.group.kind === 'name' ? input.group.name : null,
+        created: false,
+        state: 'unresolved'
+      }
+      const toCheck = await inspectAll()
+      if (toCheck.length > 0) checkClassMapping(toCheck, classMapping, log)
+      for (const file of toCheck) setResult(report, file, { status: 'would-upload' })
+      return
+    }
+
     client = new KognicClient({
       apiUrl: input.apiUrl,
       authUrl: input.authUrl,
@@ -139,6 +189,7 @@ export async function run(deps: RunDeps): Promise<void> {
       requestTimeoutMs: input.requestTimeoutMs,
       logger: log,
       signal: abortInFlight.signal,
+      stopNewAttempts: stopNew.signal,
       onToken: (token) => io.setSecret(token)
     })
     const api = client
@@ -148,25 +199,7 @@ export async function run(deps: RunDeps): Promise<void> {
       log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
     })
 
-    const toUpload = await io.group(`Read and check ${files.length} file(s)`, async () => {
-      await runPool(
-        files.length,
-        INSPECT_CONCURRENCY,
-        async (index) => {
-          const file = files[index]!
-          inspected.set(
-            file.path,
-            await inspectFile(file, {
-              maxFileSizeBytes: input.maxFileSizeBytes,
-              validation: input.validation
-            })
-          )
-        },
-        stopNew.signal
-      )
-      if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
-      return checkFiles(files, inspected, input, report, log)
-    })
+    const toUpload = await inspectAll()
     if (toUpload.length === 0) {
       log.info('No file is fit to upload, so no group was looked up or created.')
       return
@@ -449,6 +482,21 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
         `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`
       )
     }
+  }
+
+  if (inputs?.prComment) {
+    // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
+    const { buildPrComment, prCommentContextFromEnv, upsertPrComment } =
+      await import('./github/pr-comment.js')
+    const { marker, body } = buildPrComment(report, inputs.group)
+    const outcome = await upsertPrComment({
+      token: inputs.githubToken,
+      ctx: prCommentContextFromEnv(env),
+      body,
+      marker,
+      logger: log
+    })
+    if (outcome.url) log.info(`Pull-request comment ${outcome.action}: ${outcome.url}`)
   }
 
   if (report.fatalError) {

@@ -129,19 +129,19 @@ export function commentMarker(datasetUuid: string, groupKey: string): string {
 }
 
 /**
- * The group part of the marker. The rule: the group's UUID when the run knows it (found, created, or given as
- * `predictions-group-uuid`); else `name:<name>` — a dry run of a group not created yet, or a run that stopped
- * before the group was resolved, keyed by the name the inputs gave. Once the group exists its comment is keyed
- * by the UUID, so the dry run's comment is not the one the first real run updates.
+ * The group part of the marker: the group as the inputs name it — `name:<name>` for `predictions-group`, the
+ * UUID for `predictions-group-uuid` — so a dry run, the first real run that creates the group and every later
+ * run of the same step share one comment. Without inputs (they were invalid), the group the run knew, else
+ * `unresolved`.
  */
 export function markerGroupKey(
   group: Pick<GroupReport, 'uuid' | 'name'>,
   inputGroup?: { kind: 'name'; name: string } | { kind: 'uuid'; uuid: string }
 ): string {
-  if (group.uuid) return group.uuid.toLowerCase()
   if (inputGroup?.kind === 'uuid') return inputGroup.uuid.toLowerCase()
-  const name = group.name ?? (inputGroup?.kind === 'name' ? inputGroup.name : null)
-  return name ? `name:${name}` : 'unresolved'
+  if (inputGroup?.kind === 'name') return `name:${inputGroup.name}`
+  if (group.uuid) return group.uuid.toLowerCase()
+  return group.name ? `name:${group.name}` : 'unresolved'
 }
 
 /** The comment for a run: the job summary's renderer, cut to fit a comment, and its marker. */
