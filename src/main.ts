@@ -60,7 +60,7 @@ export async function run(deps: RunDeps): Promise<void> {
     groupUrl: null,
     dryRun: false,
     validation: 'strict',
-    counts: zeroCounts(),
+    counts: countResults([]),
     startedAt: now(),
     finishedAt: now(),
     results: [],
@@ -526,19 +526,6 @@ function resolveResultsPath(configured: string, deps: RunDeps): string {
     [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
     String(process.pid)
   return path.join(dir, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`)
-}
-
-function zeroCounts(): RunReport['counts'] {
-  return {
-    matched: 0,
-    uploaded: 0,
-    failed: 0,
-    invalid: 0,
-    notAttempted: 0,
-    wouldUpload: 0,
-    possibleDuplicates: 0,
-    retries: 0
-  }
 }
 
 function oneLine(text: string): string {
