@@ -100,7 +100,14 @@ describe('a group by name', () => {
   it('creates the group when the dataset has none by that name, and uploads every file', async () => {
     const name = `created-${Date.now()}`
     const run = await runAction({
-      inputs: { 'dataset-uuid': OD, 'predictions-group': name, path: 'preds/*.json', ...creds(), ...urls() },
+      inputs: {
+        'dataset-uuid': OD,
+        'predictions-group': name,
+        path: 'preds/*.json',
+        'group-link-template': 'https://app.kognic.test/view/dataset/{dataset}/predictions/{group}',
+        ...creds(),
+        ...urls()
+      },
       files: bboxFiles(5)
     })
     expect(run.code, run.stdout + run.stderr).toBe(0)
@@ -126,7 +133,7 @@ describe('a group by name', () => {
       expect(file.predictionUuid).toMatch(/^[0-9a-f-]{36}$/)
     }
     expect(run.summary).toContain(name)
-    expect(run.summary).toContain(group!.uuid)
+    expect(run.summary).toContain(`https://app.kognic.test/view/dataset/${OD}/predictions/${group!.uuid}`)
     expectNoSecrets(run)
   })
 

@@ -135,6 +135,24 @@ describe('readInputs', () => {
     expect(problems.join('\n')).not.toContain('u:p')
   })
 
+  it('takes a group link template with a {group} placeholder, over https only', () => {
+    const template = 'https://app.kognic.com/view/dataset/{dataset}/predictions/{group}'
+    expect(readInputs(reader({ ...minimal, 'group-link-template': template })).groupLinkTemplate).toBe(
+      template
+    )
+    for (const bad of [
+      'http://app.example.com/{group}',
+      'https://app.example.com/groups',
+      'not a url {group}'
+    ]) {
+      expect(problemsOf({ ...minimal, 'group-link-template': bad })).toEqual([
+        expect.stringMatching(
+          /^group-link-template: must be an https:\/\/ address with a \{group\} placeholder/
+        )
+      ])
+    }
+  })
+
   it('warns, without failing, when concurrency is above what Kognic advises', () => {
     const inputs = readInputs(reader({ ...minimal, concurrency: '20' }))
     expect(inputs.concurrency).toBe(20)

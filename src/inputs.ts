@@ -25,6 +25,7 @@ export const INPUT = {
   dryRun: 'dry-run',
   resultsFile: 'results-file',
   prComment: 'pr-comment',
+  groupLinkTemplate: 'group-link-template',
   githubToken: 'github-token'
 } as const
 
@@ -73,6 +74,8 @@ export interface Inputs {
   dryRun: boolean
   resultsFile: string
   prComment: boolean
+  /** Address of a group in the Kognic app, with {dataset} and {group} placeholders; '' for no link. */
+  groupLinkTemplate: string
   /** Token for the pull-request comment; the runner fills in github.token by default. */
   githubToken: string
   /** Advice that does not stop the run (e.g. concurrency above Kognic's advice). */
@@ -232,6 +235,21 @@ export function readInputs(read: InputReader): Inputs {
     raw(INPUT.ifNoFilesFound)
   )
 
+  const groupLinkTemplate = raw(INPUT.groupLinkTemplate)
+  if (groupLinkTemplate !== '') {
+    let url: URL | undefined
+    try {
+      url = new URL(groupLinkTemplate.replace(/\{(dataset|group)\}/g, 'x'))
+    } catch {
+      url = undefined
+    }
+    if (!url || url.protocol !== 'https:' || !groupLinkTemplate.includes('{group}')) {
+      problems.push(
+        `${INPUT.groupLinkTemplate}: must be an https:// address with a {group} placeholder (and optionally {dataset}), e.g. the address of a group in the Kognic app with its UUIDs replaced`
+      )
+    }
+  }
+
   const clientId = read(INPUT.clientId).trim()
   const clientSecret = read(INPUT.clientSecret).trim()
   const credentials = read(INPUT.credentials).trim()
@@ -260,6 +278,7 @@ export function readInputs(read: InputReader): Inputs {
     dryRun: isTrue(dryRun!),
     resultsFile: raw(INPUT.resultsFile),
     prComment: isTrue(prComment!),
+    groupLinkTemplate,
     githubToken: read(INPUT.githubToken).trim(),
     warnings
   }

@@ -251,6 +251,7 @@ export async function run(deps: RunDeps): Promise<void> {
   } catch (error) {
     report.fatalError = error instanceof Error ? error.message : String(error)
   } finally {
+    report.groupUrl = groupLink(inputs, report)
     unsubscribe?.()
     if (graceTimer) clearTimeout(graceTimer)
     const stats = client?.stats()
@@ -516,6 +517,15 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
         : `Uploaded ${c.uploaded} of ${c.matched} file(s).`
     )
   }
+}
+
+/** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
+function groupLink(inputs: Inputs | undefined, report: RunReport): string | null {
+  const uuid = report.group.uuid
+  if (!inputs?.groupLinkTemplate || !uuid) return null
+  return inputs.groupLinkTemplate
+    .replace(/\{dataset\}/g, encodeURIComponent(report.datasetUuid))
+    .replace(/\{group\}/g, encodeURIComponent(uuid))
 }
 
 function resolveResultsPath(configured: string, deps: RunDeps): string {
