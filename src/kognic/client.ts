@@ -42,6 +42,11 @@ export interface KognicClientOptions {
   clock?: Clock
   /** Cancellation: no new attempt starts, and requests in flight are aborted. */
   signal?: AbortSignal
+  /**
+   * Winding down: no new attempt starts (retries included) and waits for a pause or a backoff end at once,
+   * while requests already in flight go on until `signal`.
+   */
+  stopNewAttempts?: AbortSignal
   /** Called with every new access token before it is used, so it can be masked. */
   onToken?: (token: string) => void
   userAgent?: string
@@ -155,6 +160,9 @@ export class KognicClient {
   /** Follows the caller's signal; every request in flight and every waiter listens to this one. */
   readonly #cancel = new AbortController()
   readonly #followCancel = (): void => this.#cancel.abort(this.#options.signal?.reason)
+  /** Aborted on cancel or on stopNewAttempts: every wait and every new attempt listens to this one. */
+  readonly #stopAttempts = new AbortController()
+  readonly #followStop = (): void => this.#stopAttempts.abort(this.#options.stopNewAttempts?.reason)
   readonly #stats = { requests: 0, retries: 0, possibleDuplicates: 0 }
 
   constructor(options: KognicClientOptions) {
@@ -173,9 +181,20 @@ export class KognicClient {
     this.#clock = options.clock ?? systemClock
     // Many listeners at once are expected here (one per request or wait), not a leak worth a warning.
     setMaxListeners(0, this.#cancel.signal)
+    setMaxListeners(0, this.#stopAttempts.signal)
+    this.#cancel.signal.addEventListener(
+      'abort',
+      () => this.#stopAttempts.abort(this.#cancel.signal.reason),
+      {
+        once: true
+      }
+    )
     const callerSignal = options.signal
     if (callerSignal?.aborted) this.#cancel.abort(callerSignal.reason)
     else callerSignal?.addEventListener('abort', this.#followCancel, { once: true })
+    const stopSignal = options.stopNewAttempts
+    if (stopSignal?.aborted) this.#stopAttempts.abort(stopSignal.reason)
+    else stopSignal?.addEventListener('abort', this.#followStop, { once: true })
     this.#apiBase = options.apiUrl
     // Keep-alive is undici's default; one connection per concurrent worker, no pipelining behind a slow upload.
     this.#agent = new Agent({ connections: options.concurrency, pipelining: 1 })
@@ -190,7 +209,8 @@ export class KognicClient {
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
-      signal: this.#cancel.signal,
+      // A token is only ever needed for a new attempt, so winding down stops token requests too.
+      signal: this.#stopAttempts.signal,
       ...(options.onToken ? { onToken: options.onToken } : {})
     })
   }
@@ -253,6 +273,7 @@ export class KognicClient {
     if (this.#closed) return
     this.#closed = true
     this.#options.signal?.removeEventListener('abort', this.#followCancel)
+    this.#options.stopNewAttempts?.removeEventListener('abort', this.#followStop)
     await this.#agent.destroy()
   }
 
@@ -292,103 +313,118 @@ export class KognicClient {
       return outcome
     }
 
-    for (;;) {
-      this.#throwIfStopped(endpoint)
-      let token: string
-      let outcome: HttpResponse | HttpTransportError
-      const release = await this.#slots.acquire(this.#cancel.signal)
-      try {
-        await this.#waitWhilePaused()
-        token = await this.#tokens.getToken()
+    try {
+      for (;;) {
         this.#throwIfStopped(endpoint)
-        attempts++
-        this.#stats.requests++
-        outcome = await sendRequest(this.#agent, {
-          origin: url.origin,
-          path: url.pathname + url.search,
-          method: call.method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            'user-agent': this.#options.userAgent ?? DEFAULT_USER_AGENT,
-            ...(call.contentType ? { 'content-type': call.contentType } : {})
-          },
-          ...(call.body !== undefined ? { body: call.body } : {}),
-          timeoutMs: this.#options.requestTimeoutMs,
-          signal: this.#cancel.signal
-        }).catch((error: unknown) => {
-          if (error instanceof HttpTransportError) return error
-          throw error
-        })
-      } finally {
-        release()
-      }
+        let token: string
+        let outcome: HttpResponse | HttpTransportError
+        const release = await this.#slots.acquire(this.#stopAttempts.signal)
+        try {
+          await this.#waitWhilePaused()
+          token = await this.#tokens.getToken()
+          this.#throwIfStopped(endpoint)
+          attempts++
+          this.#stats.requests++
+          outcome = await sendRequest(this.#agent, {
+            origin: url.origin,
+            path: url.pathname + url.search,
+            method: call.method,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              'user-agent': this.#options.userAgent ?? DEFAULT_USER_AGENT,
+              ...(call.contentType ? { 'content-type': call.contentType } : {})
+            },
+            ...(call.body !== undefined ? { body: call.body } : {}),
+            timeoutMs: this.#options.requestTimeoutMs,
+            signal: this.#cancel.signal
+          }).catch((error: unknown) => {
+            if (error instanceof HttpTransportError) return error
+            throw error
+          })
+        } finally {
+          release()
+        }
 
-      let reason: string
-      let delayMs: number
-      if (outcome instanceof HttpTransportError) {
-        const failure = classifyFailure({
-          error: outcome,
-          method: call.method,
-          requestSent: outcome.requestSent,
-          timedOut: outcome.timedOut
-        })
-        if (failure.possibleDuplicate) possibleDuplicate = true
-        if (!failure.retryable || retries >= maxRetries) {
-          const duplicateNote = possibleDuplicate
-            ? ' (a request was sent in full before its answer was lost: Kognic may have stored it)'
-            : ''
-          throw finish(
-            new KognicApiError(
-              `${endpoint} failed${this.#afterAttempts(attempts)}: ${outcome.message}${duplicateNote}` +
-                transportHint(outcome),
-              { endpoint, attempts, possibleDuplicate, retryable: failure.retryable },
-              { cause: outcome }
-            )
-          )
-        }
-        reason = outcome.message
-        delayMs = this.#backoff(retries + 1)
-      } else {
-        const response = outcome
-        this.#warnIfSunset(response, call.template)
-        if (response.status >= 200 && response.status < 300) {
-          return finish({ response, attempts, possibleDuplicate })
-        }
-        if (response.status === 401 && !renewedAfterRejection) {
-          // The token may have been revoked or expired early: renew once (shared with other workers).
-          renewedAfterRejection = true
-          logger.debug(`${endpoint} answered 401: renewing the access token and trying again`)
-          await this.#tokens.renewAfterRejection(token)
-          continue
-        }
-        const failure = classifyFailure({ status: response.status })
-        if (!failure.retryable || retries >= maxRetries) {
-          const hint =
-            response.status === 401
-              ? ' (a freshly renewed access token was refused too: check the credentials)'
+        let reason: string
+        let delayMs: number
+        if (outcome instanceof HttpTransportError) {
+          const failure = classifyFailure({
+            error: outcome,
+            method: call.method,
+            requestSent: outcome.requestSent,
+            timedOut: outcome.timedOut
+          })
+          if (failure.possibleDuplicate) possibleDuplicate = true
+          if (!failure.retryable || retries >= maxRetries) {
+            const duplicateNote = possibleDuplicate
+              ? ' (a request was sent in full before its answer was lost: Kognic may have stored it)'
               : ''
-          throw finish(
-            new KognicApiError(
-              `${endpoint} failed${this.#afterAttempts(attempts)}: ${this.#describe(response)}${hint}`,
-              { endpoint, status: response.status, attempts, possibleDuplicate, retryable: failure.retryable }
+            throw finish(
+              new KognicApiError(
+                `${endpoint} failed${this.#afterAttempts(attempts)}: ${outcome.message}${duplicateNote}` +
+                  transportHint(outcome),
+                { endpoint, attempts, possibleDuplicate, retryable: failure.retryable },
+                { cause: outcome }
+              )
             )
-          )
+          }
+          reason = outcome.message
+          delayMs = this.#backoff(retries + 1)
+        } else {
+          const response = outcome
+          this.#warnIfSunset(response, call.template)
+          if (response.status >= 200 && response.status < 300) {
+            return finish({ response, attempts, possibleDuplicate })
+          }
+          if (response.status === 401 && !renewedAfterRejection) {
+            // The token may have been revoked or expired early: renew once (shared with other workers).
+            renewedAfterRejection = true
+            logger.debug(`${endpoint} answered 401: renewing the access token and trying again`)
+            await this.#tokens.renewAfterRejection(token)
+            continue
+          }
+          const failure = classifyFailure({ status: response.status })
+          if (!failure.retryable || retries >= maxRetries) {
+            const hint =
+              response.status === 401
+                ? ' (a freshly renewed access token was refused too: check the credentials)'
+                : ''
+            throw finish(
+              new KognicApiError(
+                `${endpoint} failed${this.#afterAttempts(attempts)}: ${this.#describe(response)}${hint}`,
+                {
+                  endpoint,
+                  status: response.status,
+                  attempts,
+                  possibleDuplicate,
+                  retryable: failure.retryable
+                }
+              )
+            )
+          }
+          reason = `${response.status} ${response.statusText}`.trim()
+          const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.#clock.now())
+          delayMs = retryAfterMs ?? this.#backoff(retries + 1)
+          if (response.status === 429 || retryAfterMs !== undefined) {
+            // The server asked for a pause: every worker honours it, not only the one that was told.
+            this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delayMs)
+          }
         }
-        reason = `${response.status} ${response.statusText}`.trim()
-        const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.#clock.now())
-        delayMs = retryAfterMs ?? this.#backoff(retries + 1)
-        if (response.status === 429 || retryAfterMs !== undefined) {
-          // The server asked for a pause: every worker honours it, not only the one that was told.
-          this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delayMs)
-        }
+        retries++
+        this.#stats.retries++
+        logger.debug(
+          `Retrying ${endpoint} after ${reason} in ${delayMs} ms (attempt ${attempts + 1} of at most ${maxRetries + 1})`
+        )
+        await this.#sleep(delayMs)
       }
-      retries++
-      this.#stats.retries++
-      logger.debug(
-        `Retrying ${endpoint} after ${reason} in ${delayMs} ms (attempt ${attempts + 1} of at most ${maxRetries + 1})`
-      )
-      await this.#sleep(delayMs)
+    } catch (error) {
+      // Tell "cancelled before anything was sent" from "cancelled with a request out": the file's fate differs.
+      if (error instanceof KognicCancelledError) {
+        error.attempts ??= attempts
+        error.possibleDuplicate ??= possibleDuplicate
+      }
+      throw error
     }
   }
 
@@ -412,13 +448,13 @@ export class KognicClient {
   }
 
   async #sleep(ms: number): Promise<void> {
-    await this.#clock.sleep(ms, this.#cancel.signal)
+    await this.#clock.sleep(ms, this.#stopAttempts.signal)
     // An injected clock may ignore the signal; cancellation must still stop the next attempt.
-    if (this.#cancel.signal.aborted) throw new KognicCancelledError('Cancelled while waiting to retry')
+    if (this.#stopAttempts.signal.aborted) throw new KognicCancelledError('Cancelled while waiting to retry')
   }
 
   #throwIfStopped(endpoint: string): void {
-    if (this.#cancel.signal.aborted) throw new KognicCancelledError(`Cancelled before ${endpoint}`)
+    if (this.#stopAttempts.signal.aborted) throw new KognicCancelledError(`Cancelled before ${endpoint}`)
     if (this.#closed) throw new Error(`The Kognic client is closed; cannot run ${endpoint}`)
   }
 

@@ -47,6 +47,11 @@ export class KognicAuthError extends Error {
 
 /** The run was cancelled (the AbortSignal fired): not a failure of Kognic or of the file. */
 export class KognicCancelledError extends Error {
+  /** Requests sent for the call before it was cancelled, when the client knows. */
+  attempts?: number
+  /** An earlier attempt of the call was sent in full and its answer lost: Kognic may hold it. */
+  possibleDuplicate?: boolean
+
   constructor(message = 'Cancelled', options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'KognicCancelledError'

@@ -96,7 +96,15 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       pendingAbort = error
       abortExchange?.(error)
     }
-    const onCancel = (): void => stop(new KognicCancelledError('Cancelled while the request was in flight'))
+    // A write that had left in full may have been stored: say so, or a re-run may store it twice.
+    const onCancel = (): void =>
+      stop(
+        new KognicCancelledError(
+          requestSent && request.method === 'POST'
+            ? 'Cancelled while waiting for the answer; the request had been sent in full, so Kognic may have stored it: check before uploading it again'
+            : 'Cancelled while the request was in flight'
+        )
+      )
 
     const timer = setTimeout(() => {
       stop(

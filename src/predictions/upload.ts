@@ -42,7 +42,7 @@ export async function uploadAll(files: readonly InspectedFile[], opts: UploadOpt
         predictionUuid: null,
         attempts: 0,
         possibleDuplicate: false,
-        error: 'Not uploaded: the run was stopped before this file was started',
+        error: 'Not uploaded: the run was cancelled before this file was started',
         problems: file.problems
       }
   )
@@ -75,11 +75,14 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
     }
   } catch (error) {
     const info = error as { attempts?: unknown; possibleDuplicate?: unknown }
+    const attempts = typeof info.attempts === 'number' ? info.attempts : 1
+    // Stopped before a single request left: Kognic has nothing of this file, so it was not attempted.
+    const notSent = attempts === 0 && opts.stop?.aborted === true
     return {
       ...base,
-      status: 'failed',
+      status: notSent ? 'not-attempted' : 'failed',
       predictionUuid: null,
-      attempts: typeof info.attempts === 'number' ? info.attempts : 1,
+      attempts,
       possibleDuplicate: info.possibleDuplicate === true,
       error: describe(error)
     }
