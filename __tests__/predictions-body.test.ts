@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, truncate, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { readUploadBody } from '../src/predictions/body.js'
+import { readUploadBody, SYNC_READ_MAX_BYTES } from '../src/predictions/body.js'
 import { findDuplicateScenes } from '../src/predictions/duplicates.js'
 import { inspectFile } from '../src/predictions/inspect.js'
 import type { InspectedFile } from '../src/types.js'
@@ -72,6 +72,44 @@ describe('readUploadBody', () => {
     await expect(readUploadBody(file)).rejects.toThrow(
       new RegExp(`${SCENES.bbox}.json changed since it was checked \\(\\d+ bytes then, \\d+ now\\)`)
     )
+  })
+
+  it('refuses a file that grew or shrank by a few bytes since it was checked', async () => {
+    const text = JSON.stringify(bboxDocument())
+    const grown = await inspected(`${SCENES.bbox}.json`, text)
+    await appendFile(grown.path, '\n')
+    await expect(readUploadBody(grown)).rejects.toThrow(
+      `changed since it was checked (${text.length} bytes then, ${text.length + 1} now)`
+    )
+    const shrunk = await inspected(`${SCENES.request}.json`, `${text}\n\n`)
+    await truncate(shrunk.path, text.length)
+    await expect(readUploadBody(shrunk)).rejects.toThrow(
+      `changed since it was checked (${text.length + 2} bytes then, ${text.length} now)`
+    )
+  })
+
+  it('reports a file removed since it was checked', async () => {
+    const file = await inspected(`${SCENES.bbox}.json`, JSON.stringify(bboxDocument()))
+    await unlink(file.path)
+    await expect(readUploadBody(file)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('reads a file above the synchronous-read size asynchronously, into the same body', async () => {
+    const doc = segmentationDocument('iVBORw0KGgo' + 'A'.repeat(SYNC_READ_MAX_BYTES))
+    const text = `\uFEFF${JSON.stringify(doc)}`
+    const path = join(dir, `${SCENES.segmentation}.json`)
+    await writeFile(path, text)
+    const file = await inspectFile(
+      { path, displayPath: 'big.json' },
+      { ...OPTIONS, validation: 'off', maxFileSizeBytes: 3 * SYNC_READ_MAX_BYTES }
+    )
+    expect(file.sizeBytes).toBeGreaterThan(SYNC_READ_MAX_BYTES)
+    const body = await readUploadBody(file)
+    expect(body.toString('utf8')).toBe(
+      `{"sceneUuid":"${SCENES.segmentation}","openlabelContent":${JSON.stringify(doc)}}`
+    )
+    await appendFile(path, ' ')
+    await expect(readUploadBody(file)).rejects.toThrow('changed since it was checked')
   })
 
   it('refuses a file that failed inspection', async () => {

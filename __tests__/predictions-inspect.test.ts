@@ -1,8 +1,9 @@
-import { promises as fsp } from 'node:fs'
+import nodeFs, { promises as fsp } from 'node:fs'
 import { mkdtemp, rm, writeFile, chmod, mkdir, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { SYNC_READ_MAX_BYTES } from '../src/predictions/body.js'
 import { inspectFile, type InspectOptions } from '../src/predictions/inspect.js'
 import { findJsonErrorOffset, locateJsonError } from '../src/predictions/json-position.js'
 import {
@@ -150,11 +151,34 @@ describe('fatal problems of the file itself', () => {
     expect(file.fatal[0]!.message).toContain('cannot read preds/locked.json (EACCES): make it readable')
   })
 
-  it('cannot be read: a read error after stat is reported, not thrown', async () => {
+  it('cannot be read: a read error after stat is reported, not thrown (small file, read at once)', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, JSON.stringify(bboxDocument()))
-    vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
+    vi.spyOn(nodeFs, 'readFileSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('denied'), { code: 'EACCES' })
+    })
     const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({
+        kind: 'unreadable',
+        message: expect.stringContaining(
+          'cannot read preds/locked.json (EACCES): make it readable by the user'
+        )
+      })
+    ])
+  })
+
+  it('cannot be read: a read error after stat is reported, not thrown (big file, read asynchronously)', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    await writeFile(path, '')
+    await truncate(path, SYNC_READ_MAX_BYTES + 1)
+    const readAtOnce = vi.spyOn(nodeFs, 'readFileSync')
+    vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
+    const file = await inspectFile(
+      { path, displayPath: 'preds/locked.json' },
+      { ...OPTIONS, maxFileSizeBytes: 2 * SYNC_READ_MAX_BYTES }
+    )
+    expect(readAtOnce).not.toHaveBeenCalled()
     expect(file.fatal).toEqual([
       expect.objectContaining({
         kind: 'unreadable',

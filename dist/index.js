@@ -78382,7 +78382,9 @@ async function readUploadBody(file) {
     const close = file.form === 'openlabel' ? CLOSE : NOTHING;
     const body = Buffer.allocUnsafe(open.length + file.sizeBytes + close.length);
     const content = body.subarray(open.length, open.length + file.sizeBytes);
-    const size = file.sizeBytes <= SYNC_READ_MAX_BYTES ? readWholeSync(file.path, content) : await readWhole(file.path, content);
+    const size = file.sizeBytes <= SYNC_READ_MAX_BYTES
+        ? readWholeSync(file.path, content)
+        : await readWhole(file.path, content);
     if (size !== file.sizeBytes) {
         throw new Error(`${file.displayPath} changed since it was checked (${file.sizeBytes} bytes then, ${size} now); make sure no other step writes the prediction files during the upload`);
     }
