@@ -32,6 +32,8 @@ interface Case {
   concurrency?: number
   requestTimeoutSeconds?: number
   maxRetries?: number
+  /** Inputs that replace the defaults, e.g. credentials instead of client-id/client-secret. */
+  inputs?: Record<string, string>
 }
 
 interface Outcome {
@@ -58,7 +60,8 @@ async function runCase(c: Case): Promise<Outcome> {
       'auth-url': emulator.url,
       concurrency: String(concurrency),
       'max-retries': String(c.maxRetries ?? 10),
-      'request-timeout': String(c.requestTimeoutSeconds ?? 10)
+      'request-timeout': String(c.requestTimeoutSeconds ?? 10),
+      ...c.inputs
     },
     files,
     timeoutMs: 60_000
@@ -79,7 +82,7 @@ function summaryCount(summary: string, label: string): number {
  * duplicate), each failed file not stored, never more than `concurrency` uploads in flight, and outputs,
  * results file and summary that agree with what the emulator holds.
  */
-function expectTrueOutcome(o: Outcome, expected: { failedScenes?: string[] } = {}): void {
+function expectTrueOutcome(o: Outcome, expected: { failedScenes?: string[]; secrets?: string[] } = {}): void {
   const { run, stored } = o
   const state = o.emulator.state
   const log = `${run.stdout}\n${run.stderr}`
@@ -129,13 +132,16 @@ function expectTrueOutcome(o: Outcome, expected: { failedScenes?: string[] } = {
   expect(results.counts.possibleDuplicates).toBe(results.files.filter((f) => f.possibleDuplicate).length)
   expect(state.maxInFlight).toBeLessThanOrEqual(o.concurrency)
   expect(run.code, log).toBe(failedScenes.size > 0 ? 1 : 0)
-  expectNoSecretsLeaked(o)
+  expectNoSecretsLeaked(o, expected.secrets)
 }
 
 /** The secret and every token the emulator issued were masked, and appear nowhere a person or step reads. */
-function expectNoSecretsLeaked(o: Outcome): void {
+function expectNoSecretsLeaked(o: Outcome, secrets: string[] = [CLIENT_SECRET]): void {
   const { run } = o
-  expect(maskedValues(run.stdout)).toContain(CLIENT_SECRET)
+  const masked = maskedValues(run.stdout)
+  for (const secret of secrets) expect(masked).toContain(secret)
+  const issued = [...o.emulator.state.tokensIssued, ...o.emulator.state.refreshTokensIssued]
+  for (const token of o.emulator.state.tokensIssued) expect(masked).toContain(token)
   const places = {
     stdout: visibleLog(run.stdout),
     stderr: run.stderr,
@@ -144,7 +150,7 @@ function expectNoSecretsLeaked(o: Outcome): void {
     results: JSON.stringify(run.results ?? '')
   }
   for (const [where, text] of Object.entries(places)) {
-    for (const secret of [CLIENT_SECRET, ...o.emulator.state.tokensIssued]) {
+    for (const secret of [...secrets, ...issued]) {
       expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false })
     }
   }
@@ -459,5 +465,36 @@ describe('cancellation', () => {
     expect(o.endedAt - o.arrivals[0]!).toBeLessThan(9000)
     expect(o.endedAt - lastArrival).toBeGreaterThan(4500)
     expect(o.run.results!.files.every((f) => f.status !== 'uploaded')).toBe(true)
+  })
+})
+
+describe('secrets under faults', () => {
+  it('the credentials JSON, its secret and every token stay out of logs, summary, outputs and results', async () => {
+    const credentials = JSON.stringify({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      email: 'ml@acme.test',
+      userId: 7,
+      issuer: 'auth.kognic.test'
+    })
+    const rejected = [scenes[5]!]
+    const o = await runCase({
+      faults: {
+        seed: 30,
+        rate5xx: 0.1,
+        dropRate: 0.05,
+        storeThenHangRate: 0.05,
+        tokenLifetimeSeconds: 1,
+        latencyMs: 60,
+        rejectScenes: { [rejected[0]!]: `Scene ${rejected[0]} refused` }
+      },
+      files: 40,
+      concurrency: 4,
+      requestTimeoutSeconds: 1,
+      inputs: { 'client-id': '', 'client-secret': '', credentials }
+    })
+    expectTrueOutcome(o, { failedScenes: rejected, secrets: [CLIENT_SECRET, credentials] })
+    // Tokens were renewed under faults: several were issued, and each was masked and kept out of sight.
+    expect(o.emulator.state.tokensIssued.length).toBeGreaterThan(1)
   })
 })
