@@ -34,6 +34,8 @@ interface Case {
   maxRetries?: number
   /** Inputs that replace the defaults, e.g. credentials instead of client-id/client-secret. */
   inputs?: Record<string, string>
+  /** Called as each upload reaches the emulator, before its faults are decided. */
+  onUploadArrival?: (count: number, em: Emulator) => void
 }
 
 interface Outcome {
@@ -45,7 +47,9 @@ interface Outcome {
 }
 
 async function runCase(c: Case): Promise<Outcome> {
-  emulator = await startEmulator({ seed, quiet: true, faults: c.faults })
+  const em = await startEmulator({ seed, quiet: true, faults: c.faults })
+  emulator = em
+  if (c.onUploadArrival) recordUploadArrivals(em, (count) => c.onUploadArrival?.(count, em))
   const concurrency = c.concurrency ?? 6
   const files: Record<string, string> = {}
   for (let i = 0; i < c.files; i++) files[`preds/${scenes[i]}.json`] = json(bboxDoc({ seed: i + 1 }))
@@ -56,8 +60,8 @@ async function runCase(c: Case): Promise<Outcome> {
       path: 'preds/*.json',
       'client-id': CLIENT_ID,
       'client-secret': CLIENT_SECRET,
-      'api-url': emulator.url,
-      'auth-url': emulator.url,
+      'api-url': em.url,
+      'auth-url': em.url,
       concurrency: String(concurrency),
       'max-retries': String(c.maxRetries ?? 10),
       'request-timeout': String(c.requestTimeoutSeconds ?? 10),
@@ -67,8 +71,8 @@ async function runCase(c: Case): Promise<Outcome> {
     timeoutMs: 60_000
   })
   const stored = new Map<string, number>()
-  for (const p of emulator.state.predictions) stored.set(p.sceneUuid, (stored.get(p.sceneUuid) ?? 0) + 1)
-  return { run, emulator, concurrency, stored }
+  for (const p of em.state.predictions) stored.set(p.sceneUuid, (stored.get(p.sceneUuid) ?? 0) + 1)
+  return { run, emulator: em, concurrency, stored }
 }
 
 /** A count from the summary's table, e.g. `| Uploaded | 60 |`. */
@@ -496,5 +500,28 @@ describe('secrets under faults', () => {
     expectTrueOutcome(o, { failedScenes: rejected, secrets: [CLIENT_SECRET, credentials] })
     // Tokens were renewed under faults: several were issued, and each was masked and kept out of sight.
     expect(o.emulator.state.tokensIssued.length).toBeGreaterThan(1)
+  })
+})
+
+describe('a server that echoes secrets', () => {
+  it('has the token and the secret it echoes in an error cut out of results, summary and log', async () => {
+    const echoing = scenes[30]!
+    const o = await runCase({
+      faults: { seed: 31 },
+      files: 40,
+      concurrency: 2,
+      // Once uploads run, the server starts quoting the live token and the secret back in a refusal.
+      onUploadArrival: (count, em) => {
+        if (count !== 1) return
+        const token = em.state.tokensIssued[em.state.tokensIssued.length - 1]!
+        em.setFaults({
+          seed: 31,
+          rejectScenes: { [echoing]: `Bearer ${token} may not write; client_secret=${CLIENT_SECRET} refused` }
+        })
+      }
+    })
+    expectTrueOutcome(o, { failedScenes: [echoing] })
+    const file = o.run.results!.files.find((f) => f.sceneUuid === echoing)!
+    expect(file.error).toContain('Bearer *** may not write; client_secret=*** refused')
   })
 })

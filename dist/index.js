@@ -77809,6 +77809,8 @@ class TokenProvider {
     #held;
     #inFlight;
     #tokenRequests = 0;
+    /** Every access and refresh token obtained: a server may echo one back in an error message. */
+    #issued = [];
     constructor(options) {
         this.#options = options;
         this.#tokenUrl = new URL(joinUrl(options.authUrl, TOKEN_PATH));
@@ -77922,12 +77924,20 @@ class TokenProvider {
     }
     /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
     #describe(response) {
-        const message = this.#redact(extractServerMessage(response.text));
+        const message = extractServerMessage(this.#redact(response.text));
         return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '');
     }
     #redact(text) {
-        const secret = this.#options.clientSecret;
-        return secret.length >= 4 ? text.split(secret).join('***') : text;
+        return this.redact(text);
+    }
+    /** `text` with the client secret and every token this provider obtained cut out: for server messages. */
+    redact(text) {
+        let clean = text;
+        for (const secret of [this.#options.clientSecret, ...this.#issued]) {
+            if (secret.length >= 4)
+                clean = clean.split(secret).join('***');
+        }
+        return clean;
     }
     #readToken(response, startedAt, endpoint, attempt) {
         let body;
@@ -77944,10 +77954,13 @@ class TokenProvider {
             throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${response.status} without an access_token: ` +
                 `"${this.#redact(excerpt(typeof body === 'object' ? Object.keys(record).join(', ') : response.text))}"`, { status: response.status, attempts: attempt });
         }
+        this.#issued.push(accessToken);
         this.#options.onToken?.(accessToken);
         const refreshToken = record['refresh_token'];
-        if (typeof refreshToken === 'string' && refreshToken !== '')
+        if (typeof refreshToken === 'string' && refreshToken !== '') {
+            this.#issued.push(refreshToken);
             this.#options.onToken?.(refreshToken);
+        }
         const expiresIn = record['expires_in'];
         // Lifetime is undocumented: without expires_in the token is kept until the API answers 401.
         const lifetimeMs = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
@@ -78186,7 +78199,7 @@ class KognicClient {
                 throw error;
             // A 2xx on a write means it was probably stored even though its answer is unreadable.
             const stored = call.method === 'POST' ? ' (the server accepted the request, so it may have been stored)' : '';
-            throw new KognicApiError(`${error.message}${stored}`, {
+            throw new KognicApiError(`${this.#tokens.redact(error.message)}${stored}`, {
                 endpoint,
                 status: exchange.response.status,
                 attempts: exchange.attempts,
@@ -78318,8 +78331,10 @@ class KognicClient {
     #afterAttempts(attempts) {
         return attempts > 1 ? ` after ${attempts} attempts` : '';
     }
+    /** Status and the server's message, with any secret or token the server echoed cut out. */
     #describe(response) {
-        const message = extractServerMessage(response.text);
+        // Redact before the message is cut short, so no prefix of a secret survives either.
+        const message = extractServerMessage(this.#tokens.redact(response.text));
         return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '');
     }
     async #waitWhilePaused() {

@@ -36,6 +36,8 @@ export class TokenProvider {
   #held: HeldToken | undefined
   #inFlight: Promise<HeldToken> | undefined
   #tokenRequests = 0
+  /** Every access and refresh token obtained: a server may echo one back in an error message. */
+  readonly #issued: string[] = []
 
   constructor(options: TokenProviderOptions) {
     this.#options = options
@@ -166,13 +168,21 @@ export class TokenProvider {
 
   /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
   #describe(response: HttpResponse): string {
-    const message = this.#redact(extractServerMessage(response.text))
+    const message = extractServerMessage(this.#redact(response.text))
     return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '')
   }
 
   #redact(text: string): string {
-    const secret = this.#options.clientSecret
-    return secret.length >= 4 ? text.split(secret).join('***') : text
+    return this.redact(text)
+  }
+
+  /** `text` with the client secret and every token this provider obtained cut out: for server messages. */
+  redact(text: string): string {
+    let clean = text
+    for (const secret of [this.#options.clientSecret, ...this.#issued]) {
+      if (secret.length >= 4) clean = clean.split(secret).join('***')
+    }
+    return clean
   }
 
   #readToken(response: HttpResponse, startedAt: number, endpoint: string, attempt: number): HeldToken {
@@ -192,9 +202,13 @@ export class TokenProvider {
         { status: response.status, attempts: attempt }
       )
     }
+    this.#issued.push(accessToken)
     this.#options.onToken?.(accessToken)
     const refreshToken = record['refresh_token']
-    if (typeof refreshToken === 'string' && refreshToken !== '') this.#options.onToken?.(refreshToken)
+    if (typeof refreshToken === 'string' && refreshToken !== '') {
+      this.#issued.push(refreshToken)
+      this.#options.onToken?.(refreshToken)
+    }
     const expiresIn = record['expires_in']
     // Lifetime is undocumented: without expires_in the token is kept until the API answers 401.
     const lifetimeMs =

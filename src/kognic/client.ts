@@ -287,7 +287,7 @@ export class KognicClient {
       const stored =
         call.method === 'POST' ? ' (the server accepted the request, so it may have been stored)' : ''
       throw new KognicApiError(
-        `${error.message}${stored}`,
+        `${this.#tokens.redact(error.message)}${stored}`,
         {
           endpoint,
           status: exchange.response.status,
@@ -436,8 +436,10 @@ export class KognicClient {
     return attempts > 1 ? ` after ${attempts} attempts` : ''
   }
 
+  /** Status and the server's message, with any secret or token the server echoed cut out. */
   #describe(response: HttpResponse): string {
-    const message = extractServerMessage(response.text)
+    // Redact before the message is cut short, so no prefix of a secret survives either.
+    const message = extractServerMessage(this.#tokens.redact(response.text))
     return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '')
   }
 
