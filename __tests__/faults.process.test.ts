@@ -161,9 +161,25 @@ function expectNoSecretsLeaked(o: Outcome, secrets: string[] = [CLIENT_SECRET]):
 }
 
 describe('each fault alone', () => {
-  it('429 with Retry-After in seconds: retried after the pause, every file once', async () => {
-    const o = await runCase({ faults: { rate429: 0.1, retryAfter: 1, seed: 3 }, files: 40 })
+  it('429 with Retry-After in seconds: every worker pauses, then retries; every file once', async () => {
+    const arrivals: number[] = []
+    const answered429: number[] = []
+    const o = await runCase({
+      faults: { rate429: 0.1, retryAfter: 1, seed: 3 },
+      files: 40,
+      onUploadArrival: (count, em) => {
+        arrivals.push(Date.now())
+        if (count === 1) stampUpload429s(em, answered429)
+      }
+    })
     expectTrueOutcome(o)
+    // The gate: in the middle of each 1 s pause no upload reached the server (the edges allow for
+    // requests already on their way and for timer slack).
+    expect(answered429.length).toBeGreaterThan(0)
+    for (const at of answered429) {
+      const during = arrivals.filter((t) => t > at + 300 && t < at + 900)
+      expect({ pauseAt: at, arrivals: during }).toEqual({ pauseAt: at, arrivals: [] })
+    }
     expect(o.emulator.state.faultsInjected.rate429).toBeGreaterThan(0)
     expect(o.run.results!.counts.retries).toBeGreaterThanOrEqual(o.emulator.state.faultsInjected.rate429)
     expect(o.emulator.state.tokenRequests).toBe(1)
@@ -314,6 +330,16 @@ describe('every fault at once', () => {
   })
 })
 
+/** Collects the times at which the emulator answered an upload with 429 (its log entry is written then). */
+function stampUpload429s(em: Emulator, into: number[]): void {
+  const log = em.state.log
+  const push = log.push.bind(log)
+  log.push = (...entries) => {
+    for (const entry of entries) if (entry.status === 429 && entry.key?.includes('#')) into.push(Date.now())
+    return push(...entries)
+  }
+}
+
 /** Times at which upload requests reached the emulator, recorded as its counter is bumped on arrival. */
 function recordUploadArrivals(em: Emulator, onArrival?: (count: number) => void): number[] {
   const arrivals: number[] = []
@@ -364,6 +390,8 @@ async function runCancelled(
       'request-timeout': '30'
     },
     files,
+    // Per-file lines are debug lines: the runner shows them with RUNNER_DEBUG=1.
+    env: { RUNNER_DEBUG: '1' },
     kill: { signal, whenStdoutMatches: opts.whenStdoutMatches ?? FIRST_UPLOADED },
     timeoutMs: 40_000
   })
