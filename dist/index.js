@@ -67407,6 +67407,7 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
         writeSummary: async (markdown) => {
             await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write({ overwrite: false });
         },
+        isDebug: () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o(),
         logger: {
             debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
             info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
@@ -83714,18 +83715,23 @@ async function run(deps) {
             onToken: (token) => io.setSecret(token)
         });
         const api = client;
+        // Sign-in and the group lookup only read; they run while the files are checked, and are awaited
+        // before anything is created or uploaded. Their failures are reported in their own log groups.
+        const signedIn = api.authenticate();
+        const groupFound = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
+        groupFound.catch(() => undefined);
+        const toUpload = await inspectAll();
         await io.group('Sign in to Kognic', async () => {
-            await api.authenticate();
+            await signedIn;
             log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`);
         });
-        const toUpload = await inspectAll();
         if (toUpload.length === 0) {
-            log.info('No file is fit to upload, so no group was looked up or created.');
+            log.info('No file is fit to upload, so no group was created.');
             return;
         }
         checkClassMapping(toUpload, classMapping, log);
         const group = await io.group('Resolve the predictions group', async () => {
-            const found = await findGroup(api, input.datasetUuid, input.group);
+            const found = await groupFound;
             if (found) {
                 log.info(`Using predictions group "${found.name}" (${found.uuid}).`);
                 report.group = { uuid: found.uuid, name: found.name, created: false, state: 'found' };
@@ -83741,6 +83747,7 @@ async function run(deps) {
         }
         if (!group)
             throw new FatalError('No predictions group to upload into');
+        const debug = io.isDebug();
         await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
             const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) });
             progress.start();
@@ -83753,7 +83760,9 @@ async function run(deps) {
                     onResult: (result) => {
                         if (result.status === 'uploaded' || result.status === 'failed')
                             progress.tick(result.status);
-                        log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
+                        // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
+                        if (debug)
+                            log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
                     }
                 });
                 for (const result of results)
@@ -84811,6 +84820,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   V4: () => (/* binding */ getInput),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
@@ -84818,7 +84828,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);

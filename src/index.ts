@@ -12,6 +12,7 @@ await run({
     writeSummary: async (markdown) => {
       await core.summary.addRaw(markdown, true).write({ overwrite: false })
     },
+    isDebug: () => core.isDebug(),
     logger: {
       debug: (message) => core.debug(message),
       info: (message) => core.info(message),

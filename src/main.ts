@@ -27,6 +27,8 @@ export interface ActionIO {
   setFailed(message: string): void
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
   writeSummary(markdown: string): Promise<void>
+  /** True when the runner shows debug lines (RUNNER_DEBUG=1). */
+  isDebug(): boolean
   logger: Logger
 }
 
@@ -194,21 +196,28 @@ export async function run(deps: RunDeps): Promise<void> {
     })
     const api = client
 
+    // Sign-in and the group lookup only read; they run while the files are checked, and are awaited
+    // before anything is created or uploaded. Their failures are reported in their own log groups.
+    const signedIn = api.authenticate()
+    const groupFound = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
+    groupFound.catch(() => undefined)
+
+    const toUpload = await inspectAll()
+
     await io.group('Sign in to Kognic', async () => {
-      await api.authenticate()
+      await signedIn
       log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
     })
 
-    const toUpload = await inspectAll()
     if (toUpload.length === 0) {
-      log.info('No file is fit to upload, so no group was looked up or created.')
+      log.info('No file is fit to upload, so no group was created.')
       return
     }
 
     checkClassMapping(toUpload, classMapping, log)
 
     const group = await io.group('Resolve the predictions group', async () => {
-      const found = await findGroup(api, input.datasetUuid, input.group)
+      const found = await groupFound
       if (found) {
         log.info(`Using predictions group "${found.name}" (${found.uuid}).`)
         report.group = { uuid: found.uuid, name: found.name, created: false, state: 'found' }
@@ -226,6 +235,7 @@ export async function run(deps: RunDeps): Promise<void> {
     }
     if (!group) throw new FatalError('No predictions group to upload into')
 
+    const debug = io.isDebug()
     await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
       const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) })
       progress.start()
@@ -237,9 +247,11 @@ export async function run(deps: RunDeps): Promise<void> {
           stop: stopNew.signal,
           onResult: (result) => {
             if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
-            log.debug(
-              `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
-            )
+            // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
+            if (debug)
+              log.debug(
+                `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
+              )
           }
         })
         for (const result of results) report.results.push(result)
