@@ -400,6 +400,7 @@ describe('dry run', () => {
     ])
     expect(run.summary).toMatch(/dry run/i)
     expect(run.summary).toContain(odScenes[0])
+    expect(run.stdout).toContain(`preds/${odScenes[3]}.json → scene ${odScenes[3]}`)
   })
 
   it('finds an existing group and still signs in, so bad credentials fail a dry run too', async () => {

@@ -55598,6 +55598,13 @@ async function run(deps) {
                 throw new FatalError('Cancelled while reading the prediction files');
             return checkFiles(files, inspected, input, report, log);
         });
+        /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
+        const recordDryRun = (fit) => io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
+            for (const file of fit) {
+                setResult(report, file, { status: 'would-upload' });
+                log.info(`${file.displayPath} → scene ${file.sceneUuid}`);
+            }
+        });
         if (!credentials) {
             report.group = {
                 uuid: input.group.kind === 'uuid' ? input.group.uuid : null,
@@ -55608,8 +55615,7 @@ async function run(deps) {
             const toCheck = await inspectAll();
             if (toCheck.length > 0)
                 checkClassMapping(toCheck, classMapping, log);
-            for (const file of toCheck)
-                setResult(report, file, { status: 'would-upload' });
+            await recordDryRun(toCheck);
             return;
         }
         client = new KognicClient({
@@ -55651,8 +55657,7 @@ async function run(deps) {
             return createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log);
         });
         if (input.dryRun) {
-            for (const file of toUpload)
-                setResult(report, file, { status: 'would-upload' });
+            await recordDryRun(toUpload);
             log.info(`Dry run: ${toUpload.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`);
             return;
         }

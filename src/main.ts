@@ -168,6 +168,15 @@ export async function run(deps: RunDeps): Promise<void> {
         return checkFiles(files, inspected, input, report, log)
       })
 
+    /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
+    const recordDryRun = (fit: InspectedFile[]): Promise<void> =>
+      io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
+        for (const file of fit) {
+          setResult(report, file, { status: 'would-upload' })
+          log.info(`${file.displayPath} → scene ${file.sceneUuid}`)
+        }
+      })
+
     if (!credentials) {
       report.group = {
         uuid: input.group.kind === 'uuid' ? input.group.uuid : null,
@@ -177,7 +186,7 @@ export async function run(deps: RunDeps): Promise<void> {
       }
       const toCheck = await inspectAll()
       if (toCheck.length > 0) checkClassMapping(toCheck, classMapping, log)
-      for (const file of toCheck) setResult(report, file, { status: 'would-upload' })
+      await recordDryRun(toCheck)
       return
     }
 
@@ -227,7 +236,7 @@ export async function run(deps: RunDeps): Promise<void> {
     })
 
     if (input.dryRun) {
-      for (const file of toUpload) setResult(report, file, { status: 'would-upload' })
+      await recordDryRun(toUpload)
       log.info(
         `Dry run: ${toUpload.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
       )
