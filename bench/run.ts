@@ -6,7 +6,6 @@ import os from 'node:os'
 import path from 'node:path'
 import * as prettier from 'prettier'
 import ts from 'typescript'
-import { startEmulator, TOKEN_PATH, type Emulator } from '../emulator/server.js'
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET } from '../emulator/seed.js'
 import { ENTRY, ROOT } from '../scripts/runner.js'
 import {
@@ -14,11 +13,11 @@ import {
   BENCH_OD_DATASET,
   BENCH_SEG_DATASET,
   bboxSet,
-  benchSeed,
   segmentationSet,
   type FixtureSet
 } from './fixtures.js'
 import { HAS_GNU_TIME, measureNode, type Measured } from './measure.js'
+import { startRemoteEmulator, type RemoteEmulator, type RunSummary } from './remote-emulator.js'
 
 type Profile = 'quick' | 'default' | 'full'
 
@@ -125,7 +124,7 @@ function buildBaseline(): void {
   writeFileSync(BASELINE_BUILT, out.outputText)
 }
 
-function runnerEnv(s: Scenario, set: FixtureSet, emulator: Emulator): Record<string, string> {
+function runnerEnv(s: Scenario, set: FixtureSet, emulator: RemoteEmulator): Record<string, string> {
   const inputs: Record<string, string> = {
     'dataset-uuid': s.kind === 'bbox' ? BENCH_OD_DATASET : BENCH_SEG_DATASET,
     'predictions-group': BENCH_GROUP_NAME,
@@ -156,11 +155,11 @@ function runnerEnv(s: Scenario, set: FixtureSet, emulator: Emulator): Record<str
 async function runOnce(
   s: Scenario,
   set: FixtureSet,
-  emulator: Emulator,
+  emulator: RemoteEmulator,
   program: 'action' | 'baseline'
 ): Promise<RunFacts> {
-  emulator.reset()
-  emulator.setFaults({ latencyMs: s.latencyMs })
+  await emulator.reset()
+  await emulator.setFaults({ latencyMs: s.latencyMs })
   const measured = await measureNode({
     args: [program === 'action' ? ENTRY : BASELINE_BUILT],
     cwd: set.workspace,
@@ -168,26 +167,19 @@ async function runOnce(
     // Twice the ideal plus a generous fixed allowance: a hung run fails the bench instead of stalling it.
     timeoutMs: 2 * idealMs(s) + 300_000
   })
-  const stored = emulator.state.predictions.length
-  if (measured.code !== 0 || stored !== s.n || measured.outputs.uploaded !== String(s.n)) {
+  const server = await emulator.summary(s.latencyMs)
+  if (measured.code !== 0 || server.stored !== s.n || measured.outputs.uploaded !== String(s.n)) {
     throw new Error(
-      `${program} run ${describe(s)} did not upload every file: exit ${measured.code}, ${stored} stored, output uploaded=${measured.outputs.uploaded}\n${measured.stdoutTail}\n${measured.stderr}`
+      `${program} run ${describe(s)} did not upload every file: exit ${measured.code}, ${server.stored} stored, output uploaded=${measured.outputs.uploaded}\n${measured.stdoutTail}\n${measured.stderr}`
     )
   }
-  return facts(measured, emulator, s.latencyMs)
+  return facts(measured, server)
 }
 
-function facts(m: Measured, emulator: Emulator, latencyMs: number): RunFacts {
-  const log = emulator.state.log
-  const uploads = log.filter((e) => e.method === 'POST' && e.path.endsWith('/predictions'))
-  const serverExtraMs = uploads.reduce((sum, e) => sum + e.ms - latencyMs, 0) / Math.max(1, uploads.length)
-  const tokenMs = log.find((e) => e.path === TOKEN_PATH)?.ms ?? null
-  const listMs = log.find((e) => e.method === 'GET' && e.path.endsWith('/predictions-groups'))?.ms ?? null
-  let firstStored = Infinity
-  for (const p of emulator.state.predictions) firstStored = Math.min(firstStored, p.receivedAt)
-  const startupMs = Number.isFinite(firstStored)
-    ? firstStored - m.spawnedAt - (tokenMs ?? 0) - (listMs ?? 0)
-    : null
+function facts(m: Measured, server: RunSummary): RunFacts {
+  const { tokenMs, listMs, firstStoredAt } = server
+  const startupMs =
+    firstStoredAt === null ? null : firstStoredAt - m.spawnedAt - (tokenMs ?? 0) - (listMs ?? 0)
   return {
     wallMs: m.wallMs,
     peakRssMiB: m.peakRssMiB,
@@ -197,8 +189,8 @@ function facts(m: Measured, emulator: Emulator, latencyMs: number): RunFacts {
     listMs,
     inspectMs: groupDuration(m, /^Read and check/),
     uploadMs: groupDuration(m, /^Upload /),
-    maxInFlight: emulator.state.maxInFlight,
-    serverExtraMs
+    maxInFlight: server.maxInFlight,
+    serverExtraMs: server.serverExtraMs
   }
 }
 
@@ -299,7 +291,7 @@ function markdownTable(rows: Row[]): string {
 function machine(): string[] {
   const cpus = os.cpus()
   return [
-    `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical core(s) (shared with the emulator, which runs in the benchmark's process)`,
+    `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} logical core(s), shared by the program measured and the emulator (each in its own process; nothing pinned)`,
     `Memory: ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     `OS: ${os.type()} ${os.release()} (${os.arch()})`,
     `Node: ${process.version}`,
@@ -448,7 +440,7 @@ async function main(): Promise<void> {
   const load = await loadTime()
   console.log(`Bundle load ${fmt.ms(load.bundleMs)}, bare node ${fmt.ms(load.bareNodeMs)}`)
 
-  const emulator = await startEmulator({ seed: benchSeed(), quiet: true })
+  const emulator = await startRemoteEmulator()
   const rows: Row[] = []
   try {
     for (const s of scenarios(profile).filter((x) => !only || only.includes(x.purpose))) {

@@ -75,6 +75,10 @@ export function decideFault(
     (faults.slowRate ?? 0) > 0 && hashUnit(seed, key, attempt, 'slow') < (faults.slowRate ?? 0)
       ? (faults.slowMs ?? DEFAULT_SLOW_MS)
       : 0
+  const anyShare =
+    (faults.rate429 ?? 0) + (faults.rate5xx ?? 0) + (faults.dropRate ?? 0) + (faults.storeThenHangRate ?? 0)
+  // No share to draw against: skip the hash (a benchmark's requests would each pay it for nothing).
+  if (anyShare === 0) return { kind: 'none', slowMs }
   const draw = hashUnit(seed, key, attempt, 'kind')
   let threshold = faults.rate429 ?? 0
   if (draw < threshold) return { kind: 'rate429', slowMs }

@@ -102,6 +102,8 @@ export interface StoredGroup {
 }
 
 export interface RequestLogEntry {
+  /** Date.now() when the request arrived. */
+  at: number
   method: string
   /** The path without the query string. */
   path: string
@@ -163,10 +165,14 @@ interface Exchange {
   res: ServerResponse
   method: string
   path: string
-  query: URLSearchParams
+  /** The raw query string, without `?` ('' when none). */
+  query: string
   endpoint: EndpointName
+  /** Date.now() on arrival. */
+  arrivedAt: number
+  /** performance.now() on arrival: the latency counts from here, as a network's would. */
   startedAt: number
-  /** Latency plus slow-fault delay, applied before the response. */
+  /** Latency plus slow-fault delay, counted from arrival, so reading and parsing the body overlap it. */
   delayMs: number
   key?: string
   attempt?: number
@@ -310,8 +316,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       res,
       method,
       path,
-      query: new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1)),
+      query: queryAt === -1 ? '' : rawUrl.slice(queryAt + 1),
       endpoint: route.endpoint,
+      arrivedAt: Date.now(),
       startedAt: performance.now(),
       delayMs: faults.latencyMs ?? 0
     }
@@ -351,6 +358,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   function finishLog(ex: Exchange): void {
     const status = ex.res.headersSent ? ex.res.statusCode : 0
     const entry: RequestLogEntry = {
+      at: ex.arrivedAt,
       method: ex.method,
       path: ex.path,
       status,
@@ -368,8 +376,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
   }
 
+  /**
+   * What is left of the request's delay: it runs from arrival, like a network's latency, so reading and
+   * parsing the body overlap it. Whole milliseconds (timers have no finer resolution), which also lets
+   * Node keep one timer list per duration instead of one per request.
+   */
+  function remainingDelay(ex: Exchange): number {
+    return Math.round(ex.delayMs - (performance.now() - ex.startedAt))
+  }
+
   async function send(ex: Exchange, reply: Reply): Promise<void> {
-    await pause(ex.delayMs)
+    await pause(remainingDelay(ex))
     if (closed || ex.res.destroyed) return
     const headers: Record<string, string | number> = { ...reply.headers }
     let body: Buffer
@@ -442,7 +459,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         return true
       case 'drop':
         countFault(ex, 'drop')
-        await pause(ex.delayMs)
+        await pause(remainingDelay(ex))
         // A TCP reset, as a crashed proxy would give; destroy() alone would be a clean FIN.
         if (!ex.req.socket.destroyed) ex.req.socket.resetAndDestroy()
         return true
@@ -580,7 +597,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   async function handleListAnnotations(ex: Exchange, datasetUuid: string): Promise<void> {
     const dataset = datasets.get(datasetUuid)
     if (!dataset) return datasetNotFound(ex, datasetUuid)
-    const rawOffset = ex.query.get('offset') ?? '0'
+    const rawOffset = new URLSearchParams(ex.query).get('offset') ?? '0'
     if (!/^\d+$/.test(rawOffset)) {
       return badRequest(ex, `offset must be a non-negative integer, got ${JSON.stringify(rawOffset)}`)
     }
@@ -776,7 +793,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
 // ---- routing and validation (pure)
 
-const UUID_SEGMENT = '([^/]+)'
+// Compiled once: routing runs on every request.
+const GROUPS_ROUTE = /^\/v1\/datasets\/([^/]+)\/predictions-groups$/
+const PREDICTIONS_ROUTE = /^\/v1\/predictions-groups\/([^/]+)\/predictions$/
+const ANNOTATIONS_ROUTE = /^\/v1\/datasets\/([^/]+)\/annotations$/
 
 function matchRoute(method: string, path: string): Route {
   const notFound = (): Route => {
@@ -785,20 +805,20 @@ function matchRoute(method: string, path: string): Route {
   }
   if (path === TOKEN_PATH) return method === 'POST' ? { endpoint: 'token' } : notFound()
   if (path === '/v2/datasets') return method === 'GET' ? { endpoint: 'listDatasets' } : notFound()
-  let match = new RegExp(`^/v1/datasets/${UUID_SEGMENT}/predictions-groups$`).exec(path)
+  let match = GROUPS_ROUTE.exec(path)
   if (match?.[1]) {
     const datasetUuid = match[1].toLowerCase()
     if (method === 'GET') return { endpoint: 'listGroups', datasetUuid }
     if (method === 'POST') return { endpoint: 'createGroup', datasetUuid }
     return notFound()
   }
-  match = new RegExp(`^/v1/predictions-groups/${UUID_SEGMENT}/predictions$`).exec(path)
+  match = PREDICTIONS_ROUTE.exec(path)
   if (match?.[1]) {
     return method === 'POST'
       ? { endpoint: 'uploadPrediction', groupUuid: match[1].toLowerCase() }
       : notFound()
   }
-  match = new RegExp(`^/v1/datasets/${UUID_SEGMENT}/annotations$`).exec(path)
+  match = ANNOTATIONS_ROUTE.exec(path)
   if (match?.[1]) {
     return method === 'GET'
       ? { endpoint: 'listAnnotations', datasetUuid: match[1].toLowerCase() }

@@ -52,11 +52,14 @@ export function inspectUploadBody(body) {
   return { sceneForKey, problem: null, sceneUuid: body.sceneUuid, classes: predictionClasses(openlabel) }
 }
 
+// One decoder for every body: decode() without `stream` keeps no state between calls.
+const UTF8 = new TextDecoder()
+
 /** Parses a UTF-8 body and inspects it; a syntax error becomes `parseError`. */
 export function parseAndInspectUploadBody(bytes) {
   let parsed
   try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes))
+    parsed = JSON.parse(UTF8.decode(bytes))
   } catch (error) {
     return {
       sceneForKey: '',
