@@ -5,7 +5,7 @@
 // includes match exactly what they say (implicitDescendants: false: `preds/**` and `preds/**/*.json` still
 // match files at any depth), and an exclude also excludes what is under it (`!preds/old` = `!preds/old/**`).
 import * as glob from '@actions/glob'
-import { promises as fs, realpathSync, statSync } from 'node:fs'
+import { promises as fs, readdirSync, realpathSync, statSync } from 'node:fs'
 import * as path from 'node:path'
 
 export interface DiscoveredFile {
@@ -37,6 +37,11 @@ interface NormalizedPattern {
   pattern: string
   /** Ends in `**`: it matches every directory on the way, which is not a sign of a mistake. */
   endsWithGlobstar: boolean
+  /** The leading segments without wildcards, as a real (unescaped) absolute path. */
+  literal: string
+  /** The segments from the first wildcard on. */
+  globbed: string[]
+  trailingSeparator: boolean
 }
 
 /** Escapes glob characters in a literal path, as @actions/glob does for the working directory. */
@@ -118,13 +123,55 @@ function normalizePattern(line: string, workspace: string): NormalizedPattern {
     globEscape(literal) +
     (globbed.length > 0 ? path.sep + globbed.join(path.sep) : '') +
     (trailingSeparator ? path.sep : '')
-  return { negate, pattern, endsWithGlobstar: !trailingSeparator && globbed[globbed.length - 1] === '**' }
+  return {
+    negate,
+    pattern,
+    endsWithGlobstar: !trailingSeparator && globbed[globbed.length - 1] === '**',
+    literal,
+    globbed,
+    trailingSeparator
+  }
 }
 
 async function globPaths(patterns: string[], options: glob.GlobOptions): Promise<string[]> {
   if (!patterns.some((p) => !p.startsWith('!'))) return []
   const globber = await glob.create(patterns.join('\n'), { excludeHiddenFiles: false, ...options })
   return globber.glob()
+}
+
+/** A last segment with `*` and `?` only, as @actions/glob's minimatch reads it (dot: true, no braces). */
+function segmentMatcher(segment: string): RegExp {
+  const source = segment
+    .replace(/[.+^${}()|\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]')
+  return new RegExp(`^${source}$`, IS_WINDOWS ? 'i' : '')
+}
+
+/**
+ * The usual `dir/*.json`: one directory listing and a name test per entry, instead of @actions/glob's walk
+ * with an asynchronous stat per entry (2,000 files: ~200 ms → a few ms). Null when a pattern needs the
+ * full walk: a wildcard before the last segment, `**`, `[…]` or `\` escapes, or a directory that cannot
+ * be listed for another reason than not being there.
+ */
+function listSimplePatterns(includes: readonly NormalizedPattern[]): string[] | null {
+  const found: string[] = []
+  for (const p of includes) {
+    const segment = p.globbed.length === 1 ? p.globbed[0]! : null
+    if (segment === null || p.trailingSeparator || /[[\\]|\*\*/.test(segment)) return null
+    const matcher = segmentMatcher(segment)
+    let names: string[]
+    try {
+      names = readdirSync(p.literal)
+    } catch (error) {
+      const code = errorCode(error)
+      // As the walk: a search path that is not there, or is a file, matches nothing.
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue
+      return null
+    }
+    for (const name of names) if (matcher.test(name)) found.push(path.join(p.literal, name))
+  }
+  return found
 }
 
 // Link checks in flight at once when a walk found broken links.
@@ -227,24 +274,29 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
       matchDirectories: oneWalk,
       omitBrokenSymbolicLinks
     })
-  // First a walk that throws at a broken link: almost always there is none, and then the second walk
-  // that only looks for them (as long again) is not needed. Any error: the careful way, which says why.
   let brokenLinksPossible = false
-  const found = await walk(false).catch(() => {
-    brokenLinksPossible = true
-    return walk(true)
-  })
-  const directoryCandidates =
-    oneWalk || exact.length === 0
-      ? []
-      : await globPaths([...exact, ...excludes], {
-          followSymbolicLinks: true,
-          implicitDescendants: false,
-          matchDirectories: true,
-          omitBrokenSymbolicLinks: true
-        })
-  const candidates = [...new Set([...found, ...directoryCandidates])]
-  const resolved = candidates.map(resolve)
+  // The listing's answer stands unless something in it cannot be resolved: the walk then says why.
+  const listed = excludes.length === 0 ? listSimplePatterns(includes) : null
+  let resolved = listed ? [...new Set(listed)].map(resolve) : null
+  if (resolved?.some((item) => item.kind === 'gone')) resolved = null
+  if (!resolved) {
+    // First a walk that throws at a broken link: almost always there is none, and then the second walk
+    // that only looks for them (as long again) is not needed. Any error: the careful way, which says why.
+    const found = await walk(false).catch(() => {
+      brokenLinksPossible = true
+      return walk(true)
+    })
+    const directoryCandidates =
+      oneWalk || exact.length === 0
+        ? []
+        : await globPaths([...exact, ...excludes], {
+            followSymbolicLinks: true,
+            implicitDescendants: false,
+            matchDirectories: true,
+            omitBrokenSymbolicLinks: true
+          })
+    resolved = [...new Set([...found, ...directoryCandidates])].map(resolve)
+  }
   const matched = new Set<string>()
   for (const item of resolved) {
     const displayPath = toDisplayPath(root, item.path)

@@ -58,11 +58,25 @@ function unreadable(displayPath: string, error: unknown): Problem {
   }
 }
 
+/** Checking runs synchronously file after file; this often it lets waiting I/O (the sign-in's answer) in. */
+const YIELD_EVERY_MS = 2
+let lastYieldAt = 0
+
+/** Lets timers and I/O callbacks run when checking has held the event loop for YIELD_EVERY_MS. */
+async function yieldToEventLoop(): Promise<void> {
+  if (performance.now() - lastYieldAt < YIELD_EVERY_MS) return
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  lastYieldAt = performance.now()
+}
+
 /** Reads, parses and checks one file; never throws for the file's faults: they are in `fatal`. */
 export async function inspectFile(
   file: { path: string; displayPath: string },
   opts: InspectOptions
 ): Promise<InspectedFile> {
+  // Small files are read and parsed synchronously: without this, requests started beside the checks
+  // (the sign-in, the group lookup) would get no answer until every file had been checked.
+  await yieldToEventLoop()
   const result: InspectedFile = {
     path: file.path,
     displayPath: file.displayPath,
