@@ -493,6 +493,29 @@ describe('bad files mixed with good ones', () => {
     expect(run.results!.files.map((f) => f.status)).toEqual(['invalid', 'invalid'])
   })
 
+  it('a pathologically nested file fails alone, named, and the good files land', async () => {
+    let nested = '1'
+    for (let i = 0; i < 100_000; i++) nested = `[${nested}]`
+    const run = await runAction({
+      inputs: {
+        'dataset-uuid': OD,
+        'predictions-group': 'existing',
+        path: 'preds/*.json',
+        ...creds(),
+        ...urls()
+      },
+      files: {
+        ...bboxFiles(2, 12),
+        [`preds/${odScenes[14]}.json`]: `{"openlabel": {"metadata": {"schema_version": ${nested}}}}`
+      }
+    })
+    expect(run.code).toBe(1)
+    expect(run.outputs).toMatchObject({ matched: '3', uploaded: '2', failed: '1' })
+    const bad = run.results!.files.find((f) => f.path === `preds/${odScenes[14]}.json`)!
+    expect(bad.status).toBe('invalid')
+    expect(annotations(run.stdout).map((a) => a.file)).toContain(`preds/${odScenes[14]}.json`)
+  })
+
   it('fails both files that claim the same scene, naming each other, and uploads the rest', async () => {
     const files = {
       ...bboxFiles(1, 36),
@@ -612,22 +635,53 @@ describe('credentials', () => {
   })
 })
 
-describe('input problems', () => {
-  it('lists every input problem at once and still writes outputs and a summary', async () => {
+describe('a dataset the credentials cannot see', () => {
+  it('names dataset-uuid and api-url when the dataset is unknown', async () => {
     const run = await runAction({
-      inputs: { 'dataset-uuid': 'nope', concurrency: 'ten', path: '', ...creds(), ...urls() }
+      inputs: {
+        'dataset-uuid': 'dddddddd-0000-4000-8000-000000000000',
+        'predictions-group': 'x',
+        path: 'preds/*.json',
+        ...creds(),
+        ...urls()
+      },
+      files: bboxFiles(1)
     })
     expect(run.code).toBe(1)
-    expect(run.stdout).toMatch(/Invalid inputs \(4\)/)
-    for (const name of [
-      'dataset-uuid',
-      'predictions-group or predictions-group-uuid',
-      'path',
-      'concurrency'
+    expect(run.stdout).toMatch(
+      /::error::Could not list the predictions groups of dataset dddddddd.*Check dataset-uuid/
+    )
+  })
+})
+
+describe('input problems', () => {
+  it('lists every problem at once, credentials and class mapping included, and still writes outputs and a summary', async () => {
+    const run = await runAction({
+      inputs: {
+        'dataset-uuid': 'nope',
+        concurrency: 'ten',
+        path: '',
+        credentials: `{"clientSecret": "${CLIENT_SECRET}"`,
+        'class-mapping': '[{"predicted": "road"}]',
+        ...urls()
+      }
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/Invalid inputs \(6\)/)
+    for (const text of [
+      'dataset-uuid:',
+      'predictions-group or predictions-group-uuid:',
+      'path:',
+      'concurrency:',
+      'the credentials input is not valid JSON',
+      'class-mapping'
     ]) {
-      expect(run.stdout).toContain(`${name}:`)
+      expect(run.stdout).toContain(text)
     }
     expect(run.outputs).toMatchObject({ matched: '0', uploaded: '0', failed: '0' })
     expect(run.summary).toMatch(/Invalid inputs/)
+    // Not JSON, so the secret inside cannot be found: the whole value is masked instead.
+    expectNoSecrets(run, [`{"clientSecret": "${CLIENT_SECRET}"`])
+    expect(visibleLog(run.stdout)).not.toContain(CLIENT_SECRET)
   })
 })

@@ -86,6 +86,15 @@ describe('resolveCredentials', () => {
     })
   })
 
+  it('masks the form-encoded and URI-encoded forms of a secret with special characters', async () => {
+    const secret = 'p@ss+w/rd=Zq9#xY&k z'
+    const masked: string[] = []
+    await resolveCredentials({ ...none, clientId: 'abc', clientSecret: secret }, {}, (s) => masked.push(s))
+    expect(masked).toContain(secret)
+    expect(masked).toContain(encodeURIComponent(secret))
+    expect(masked).toContain(new URLSearchParams({ v: secret }).toString().slice(2))
+  })
+
   it('refuses both forms at once', async () => {
     const error = await failure(
       resolveCredentials(

@@ -24,6 +24,29 @@ describe('findGroup', () => {
     )
     expect((error as Error).message).toContain('predictions-group-uuid')
   })
+  it('says which inputs to check when the dataset cannot be listed (404/403)', async () => {
+    for (const status of [404, 403]) {
+      const refusing = {
+        listPredictionsGroups: async () => {
+          throw Object.assign(new Error(`GET /v1/datasets/x/predictions-groups failed: ${status}`), {
+            status
+          })
+        }
+      }
+      const error = await findGroup(refusing, DATASET, { kind: 'name', name: 'x' }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(GroupError)
+      expect((error as Error).message).toMatch(/Check dataset-uuid .* api-url .* may see the dataset/)
+    }
+    const failing = {
+      listPredictionsGroups: async () => {
+        throw Object.assign(new Error('500 after retries'), { status: 500 })
+      }
+    }
+    await expect(findGroup(failing, DATASET, { kind: 'name', name: 'x' })).rejects.toThrow(
+      '500 after retries'
+    )
+  })
+
   it('finds a group by UUID, whatever its case', async () => {
     expect(
       await findGroup(api, DATASET, { kind: 'uuid', uuid: 'aaaaaaaa-0000-4000-8000-000000000002' })

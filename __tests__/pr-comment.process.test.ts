@@ -184,6 +184,6 @@ describe('a dry run without credentials (a pull request from a fork)', () => {
       files: files()
     })
     expect(result.code).toBe(1)
-    expect(result.stdout).toMatch(/::error::No Kognic credentials/)
+    expect(result.stdout).toMatch(/::error::.*No Kognic credentials/)
   })
 })

@@ -281,3 +281,18 @@ describe('performance', () => {
     expect(elapsed).toBeLessThan(3000)
   })
 })
+
+describe('pathological values', () => {
+  it('describes a deeply nested list without walking it', () => {
+    let nested: unknown = 1
+    for (let i = 0; i < 200_000; i++) nested = [nested]
+    const doc = { openlabel: { metadata: { schema_version: nested }, streams: {}, objects: {}, frames: {} } }
+    const problems = validateOpenLabel(doc)
+    expect(problems).toEqual([
+      expect.objectContaining({
+        kind: 'schema-version',
+        message: expect.stringContaining('a list of 1 item')
+      })
+    ])
+  })
+})

@@ -127,7 +127,8 @@ describe('writeResultsFile', () => {
       fatalError: null,
       cancelled: false,
       skipped: [{ displayPath: 'predictions/dir.json', reason: 'directory' }],
-      files: results
+      // moreProblems is always written, 0 when the file kept all its problems.
+      files: results.map((r) => ({ ...r, moreProblems: r.moreProblems ?? 0 }))
     })
   })
 

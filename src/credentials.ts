@@ -139,6 +139,13 @@ export function maskAll(mask: (s: string) => void, ...values: (string | undefine
   for (const value of values) {
     if (!value) continue
     mask(value)
+    // The token request sends the secret form-encoded: a server that echoes the body shows that form.
+    for (const encoded of [
+      encodeURIComponent(value),
+      new URLSearchParams({ v: value }).toString().slice(2)
+    ]) {
+      if (encoded !== value) mask(encoded)
+    }
     for (const line of value.split(/\r?\n/)) {
       const trimmed = line.trim()
       // Lines like `{` or `}` are not secret and masking them would blank out logs.

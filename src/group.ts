@@ -26,7 +26,15 @@ export async function findGroup(
   datasetUuid: string,
   ref: GroupRef
 ): Promise<GroupSummary | null> {
-  const groups = await api.listPredictionsGroups(datasetUuid)
+  const groups = await api.listPredictionsGroups(datasetUuid).catch((error: unknown) => {
+    const status = (error as { status?: unknown }).status
+    if (status === 404 || status === 403) {
+      throw new GroupError(
+        `Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${INPUT.datasetUuid} (it follows dataset/ in the app's address), that ${INPUT.apiUrl} is the dataset API's host, and that these credentials may see the dataset.`
+      )
+    }
+    throw error
+  })
   if (ref.kind === 'uuid') {
     const found = groups.find((g) => g.uuid.toLowerCase() === ref.uuid)
     if (found) return found

@@ -2,10 +2,10 @@
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
 import os from 'node:os'
 import path from 'node:path'
-import { CredentialsError, maskAll, resolveCredentials } from './credentials.js'
+import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
-import { INPUT, readInputs, type Inputs } from './inputs.js'
-import { KognicClient } from './kognic/client.js'
+import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
+import { KognicAuthError, KognicClient } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
 import { discoverFiles } from './predictions/discover.js'
@@ -74,8 +74,8 @@ export async function run(deps: RunDeps): Promise<void> {
   }
   let inputs: Inputs | undefined
   let client: KognicClient | undefined
-  let files: { path: string; displayPath: string }[] = []
-  const inspected = new Map<string, InspectedFile>()
+  // One slot per matched file, by position: what the checks learned, and the file's fate once known.
+  const matched: RunFiles = { files: [], inspected: [], outcome: [] }
 
   // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
   const stopNew = new AbortController()
@@ -100,31 +100,20 @@ export async function run(deps: RunDeps): Promise<void> {
       io.getInput(INPUT.credentials),
       io.getInput(INPUT.githubToken)
     )
-    inputs = readInputs((name) => io.getInput(name))
-    report.datasetUuid = inputs.datasetUuid
-    report.dryRun = inputs.dryRun
-    report.validation = inputs.validation
-    for (const warning of inputs.warnings) {
+    const { input, credentials, classMapping } = await readEverything(io, env, deps.workspace)
+    inputs = input
+    report.datasetUuid = input.datasetUuid
+    report.dryRun = input.dryRun
+    report.validation = input.validation
+    for (const warning of input.warnings) {
       log.warning(warning)
       report.warnings!.push(warning)
     }
-    const input = inputs
-
-    const credentials = await resolveCredentials(input, env, (s) => io.setSecret(s)).catch(
-      (error: unknown) => {
-        // A pull request from a fork gets no secrets: its dry run can still check the files.
-        if (input.dryRun && error instanceof CredentialsError && error.missing) return null
-        throw error
-      }
-    )
     if (credentials) log.info(`Kognic credentials from ${credentials.source}.`)
     else
       log.warning(
         'Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in and the predictions group are not.'
       )
-    const classMapping = input.classMapping
-      ? await parseClassMapping(input.classMapping, deps.workspace)
-      : undefined
 
     const discovered = await io.group('Find prediction files', async () => {
       const found = await discoverFiles(input.patterns, deps.workspace)
@@ -133,11 +122,10 @@ export async function run(deps: RunDeps): Promise<void> {
         log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' })
       return found
     })
-    files = discovered.files
+    matched.files = discovered.files
     report.skipped = discovered.skipped
-    report.counts.matched = files.length
 
-    if (files.length === 0) {
+    if (matched.files.length === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
       if (input.ifNoFilesFound === 'error')
         throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
@@ -146,47 +134,47 @@ export async function run(deps: RunDeps): Promise<void> {
       return
     }
 
-    /** Reads and checks every file (no content kept); returns those fit to upload. */
-    const inspectAll = (): Promise<InspectedFile[]> =>
-      io.group(`Read and check ${files.length} file(s)`, async () => {
+    /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
+    const inspectAll = (): Promise<number[]> =>
+      io.group(`Read and check ${matched.files.length} file(s)`, async () => {
+        const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
         await runPool(
-          files.length,
+          matched.files.length,
           INSPECT_CONCURRENCY,
           async (index) => {
-            const file = files[index]!
-            inspected.set(
-              file.path,
-              await inspectFile(file, {
-                maxFileSizeBytes: input.maxFileSizeBytes,
-                validation: input.validation
-              })
-            )
+            matched.inspected[index] = await inspectOrExplain(matched.files[index]!, options)
           },
           stopNew.signal
         )
         if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
-        return checkFiles(files, inspected, input, report, log)
+        return checkFiles(matched, input, log)
       })
 
     /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
-    const recordDryRun = (fit: InspectedFile[]): Promise<void> =>
+    const recordDryRun = (fit: number[]): Promise<void> =>
       io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
-        for (const file of fit) {
-          setResult(report, file, { status: 'would-upload' })
+        for (const index of fit) {
+          const file = matched.inspected[index]!
+          setOutcome(matched, index, { status: 'would-upload' })
           log.info(`${file.displayPath} → scene ${file.sceneUuid}`)
         }
       })
 
     if (!credentials) {
+      // Nothing was looked up: the group stays as the inputs name it, unverified.
       report.group = {
-        uuid: input.group.kind === 'uuid' ? input.group.uuid : null,
+        uuid: null,
         name: input.group.kind === 'name' ? input.group.name : null,
         created: false,
         state: 'unresolved'
       }
-      const toCheck = await inspectAll()
-      if (toCheck.length > 0) checkClassMapping(toCheck, classMapping, log)
-      await recordDryRun(toCheck)
+      const fit = await inspectAll()
+      checkClassMapping(
+        fit.map((i) => matched.inspected[i]!),
+        classMapping,
+        log
+      )
+      await recordDryRun(fit)
       return
     }
 
@@ -211,40 +199,50 @@ export async function run(deps: RunDeps): Promise<void> {
     const groupFound = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
     groupFound.catch(() => undefined)
 
-    const toUpload = await inspectAll()
+    const fit = await inspectAll()
 
     await io.group('Sign in to Kognic', async () => {
       await signedIn
       log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
     })
 
-    if (toUpload.length === 0) {
-      log.info('No file is fit to upload, so no group was created.')
-      return
-    }
-
-    checkClassMapping(toUpload, classMapping, log)
-
-    const group = await io.group('Resolve the predictions group', async () => {
-      const found = await groupFound
-      if (found) {
-        log.info(`Using predictions group "${found.name}" (${found.uuid}).`)
-        report.group = { uuid: found.uuid, name: found.name, created: false, state: 'found' }
-        return found
+    const found = await io.group('Resolve the predictions group', async () => {
+      const group = await groupFound
+      if (group) {
+        log.info(`Using predictions group "${group.name}" (${group.uuid}).`)
+        report.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' }
+        if (classMapping)
+          log.info(
+            `The group exists, so ${INPUT.classMapping} is not sent; it is only used to check the predictions' classes.`
+          )
       }
-      return createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)
+      return group
     })
 
+    if (fit.length === 0) {
+      log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
+      return
+    }
+    const toUpload = fit.map((i) => matched.inspected[i]!)
+    checkClassMapping(toUpload, classMapping, log)
+
+    const group =
+      found ??
+      (await io.group('Create the predictions group', () =>
+        createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)
+      ))
+
     if (input.dryRun) {
-      await recordDryRun(toUpload)
+      await recordDryRun(fit)
       log.info(
-        `Dry run: ${toUpload.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
+        `Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
       )
       return
     }
     if (!group) throw new FatalError('No predictions group to upload into')
 
     const debug = io.isDebug()
+    let refused: KognicAuthError | undefined
     await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
       const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) })
       progress.start()
@@ -252,7 +250,15 @@ export async function run(deps: RunDeps): Promise<void> {
         const results = await uploadAll(toUpload, {
           concurrency: input.concurrency,
           readBody: readUploadBody,
-          upload: (body) => api.uploadPrediction(group.uuid, body),
+          upload: (body) =>
+            api.uploadPrediction(group.uuid, body).catch((error: unknown) => {
+              // Credentials refused mid-run fail every later file alike: stop, and say it once.
+              if (error instanceof KognicAuthError && !refused) {
+                refused = error
+                stopNew.abort()
+              }
+              throw error
+            }),
           stop: stopNew.signal,
           onResult: (result) => {
             if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
@@ -263,42 +269,117 @@ export async function run(deps: RunDeps): Promise<void> {
               )
           }
         })
-        for (const result of results) report.results.push(result)
+        results.forEach((result, i) => {
+          const index = fit[i]!
+          matched.outcome[index] = { ...result, moreProblems: matched.inspected[index]!.moreProblems }
+        })
       } finally {
         progress.stop()
       }
       log.info(progress.line())
     })
+    if (refused) throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`)
   } catch (error) {
     report.fatalError = error instanceof Error ? error.message : String(error)
   } finally {
     report.groupUrl = groupLink(inputs, report)
-    unsubscribe?.()
     if (graceTimer) clearTimeout(graceTimer)
     const stats = client?.stats()
     await client?.close().catch(() => undefined)
     report.finishedAt = now()
-    if (stats) report.counts.retries = stats.retries
-    finishResults(report, files, inspected)
+    report.results = finishResults(matched, report)
+    report.counts = countResults(report.results, stats?.retries ?? 0)
     await publish(report, inputs, deps)
+    // Only now: a second signal while the summary is written must not kill the process half-way.
+    unsubscribe?.()
   }
 }
 
-/** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the files to upload. */
-function checkFiles(
-  files: { path: string; displayPath: string }[],
-  inspected: Map<string, InspectedFile>,
-  input: Inputs,
-  report: RunReport,
-  log: Logger
-): InspectedFile[] {
-  const all = files.map((f) => inspected.get(f.path)!)
+interface RunFiles {
+  files: { path: string; displayPath: string }[]
+  inspected: (InspectedFile | undefined)[]
+  outcome: (FileResult | undefined)[]
+}
+
+/**
+ * The inputs as a whole: the action's inputs, the credentials and the class mapping, every problem of
+ * the three reported at once. Credentials are null only for a dry run given none at all.
+ */
+async function readEverything(
+  io: ActionIO,
+  env: Record<string, string | undefined>,
+  workspace: string
+): Promise<{
+  input: Inputs
+  credentials: Credentials | null
+  classMapping: ClassMappingEntry[] | undefined
+}> {
+  const problems: string[] = []
+  let input: Inputs | undefined
+  try {
+    input = readInputs((name) => io.getInput(name))
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error
+    problems.push(...error.problems)
+  }
+  const raw = {
+    credentials: io.getInput(INPUT.credentials).trim(),
+    clientId: io.getInput(INPUT.clientId).trim(),
+    clientSecret: io.getInput(INPUT.clientSecret).trim()
+  }
+  const dryRun = input?.dryRun ?? false
+  const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error: unknown) => {
+    // A pull request from a fork gets no secrets: its dry run can still check the files.
+    if (error instanceof CredentialsError && error.missing && dryRun) return null
+    problems.push(error instanceof Error ? error.message : String(error))
+    return null
+  })
+  const mappingRaw = io.getInput(INPUT.classMapping).trim()
+  const classMapping = mappingRaw
+    ? await parseClassMapping(mappingRaw, workspace).catch((error: unknown) => {
+        problems.push(error instanceof Error ? error.message : String(error))
+        return undefined
+      })
+    : undefined
+  if (problems.length > 0 || !input) throw new InputError(problems)
+  return { input, credentials, classMapping }
+}
+
+/** Checks one file; an unexpected exception becomes that file's problem, never the run's. */
+async function inspectOrExplain(
+  file: { path: string; displayPath: string },
+  options: Parameters<typeof inspectFile>[1]
+): Promise<InspectedFile> {
+  try {
+    return await inspectFile(file, options)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    return {
+      path: file.path,
+      displayPath: file.displayPath,
+      sizeBytes: 0,
+      sceneUuid: null,
+      form: null,
+      hasSegmentation: false,
+      segmentationClasses: [],
+      fatal: [
+        { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
+      ],
+      problems: [],
+      moreProblems: 0
+    }
+  }
+}
+
+/** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
+function checkFiles(matched: RunFiles, input: Inputs, log: Logger): number[] {
+  const all = matched.inspected.map((f) => f!)
   const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0))
   const duplicateOf = new Map<string, string[]>()
   for (const [scene, paths] of duplicates)
     for (const p of paths) duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene))
 
-  const toUpload: InspectedFile[] = []
+  const fit: number[] = []
   let annotated = 0
   const annotate = (
     file: InspectedFile,
@@ -312,41 +393,41 @@ function checkFiles(
     else log.debug(named)
   }
 
-  for (const file of all) {
+  all.forEach((file, index) => {
     if (file.fatal.length > 0) {
       const reason = file.fatal.map((p) => p.message).join('; ')
-      setResult(report, file, { status: 'invalid', error: reason, problems: file.fatal })
+      setOutcome(matched, index, { status: 'invalid', error: reason, problems: file.fatal })
       annotate(file, reason, 'Unusable prediction file', 'error')
-      continue
+      return
     }
     const others = duplicateOf.get(file.displayPath)
     if (others) {
       const scene = others[others.length - 1]!
       const reason = `Scene ${scene} also has a prediction in ${others.slice(0, -1).join(', ')}: keep one file per scene`
-      setResult(report, file, { status: 'invalid', error: reason })
+      setOutcome(matched, index, { status: 'invalid', error: reason })
       annotate(file, reason, 'Duplicate scene', 'error')
-      continue
+      return
     }
     if (file.problems.length > 0 && input.validation !== 'off') {
       const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : ''
       const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       if (input.validation === 'strict') {
-        setResult(report, file, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
+        setOutcome(matched, index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
         annotate(file, reason, 'Invalid OpenLABEL', 'error')
-        continue
+        return
       }
       annotate(file, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning')
     }
-    toUpload.push(file)
-  }
-  const invalid = all.length - toUpload.length
+    fit.push(index)
+  })
+  const invalid = all.length - fit.length
   if (annotated > MAX_FILE_ANNOTATIONS) {
     log.warning(
       `${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`
     )
   }
-  log.info(`${toUpload.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
-  return toUpload
+  log.info(`${fit.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
+  return fit
 }
 
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
@@ -408,12 +489,13 @@ async function createGroupIfAllowed(
   return { uuid, name }
 }
 
-function setResult(
-  report: RunReport,
-  file: InspectedFile,
+function setOutcome(
+  matched: RunFiles,
+  index: number,
   fields: Partial<FileResult> & Pick<FileResult, 'status'>
 ): void {
-  report.results.push({
+  const file = matched.inspected[index]!
+  matched.outcome[index] = {
     path: file.displayPath,
     sceneUuid: file.sceneUuid,
     predictionUuid: null,
@@ -421,24 +503,21 @@ function setResult(
     possibleDuplicate: false,
     error: null,
     problems: file.problems,
+    moreProblems: file.moreProblems,
     ...fields
-  })
+  }
 }
 
-/** Every matched file gets a result: those the run never reached say why. Then counts follow from results. */
-function finishResults(
-  report: RunReport,
-  files: { path: string; displayPath: string }[],
-  inspected: Map<string, InspectedFile>
-): void {
-  const seen = new Set(report.results.map((r) => r.path))
+/** One result per matched file, in the order matched: those the run never reached say why. */
+function finishResults(matched: RunFiles, report: RunReport): FileResult[] {
   const why = report.cancelled
     ? 'Not uploaded: the run was cancelled'
     : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
-  for (const file of files) {
-    if (seen.has(file.displayPath)) continue
-    const info = inspected.get(file.path)
-    report.results.push({
+  return matched.files.map((file, index) => {
+    const outcome = matched.outcome[index]
+    if (outcome) return outcome
+    const info = matched.inspected[index]
+    return {
       path: file.displayPath,
       sceneUuid: info?.sceneUuid ?? null,
       status: 'not-attempted',
@@ -446,14 +525,10 @@ function finishResults(
       attempts: 0,
       possibleDuplicate: false,
       error: why,
-      problems: info?.problems ?? []
-    })
-  }
-  const order = new Map(files.map((f, i) => [f.displayPath, i]))
-  report.results.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
-
-  const retries = report.counts.retries
-  report.counts = countResults(report.results, retries)
+      problems: info?.problems ?? [],
+      moreProblems: info?.moreProblems ?? 0
+    }
+  })
 }
 
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
@@ -523,14 +598,16 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   if (report.fatalError) {
     io.setFailed(report.fatalError)
+  } else if (report.cancelled) {
+    io.setFailed(
+      `Cancelled: ${c.uploaded} of ${c.matched} file(s) were uploaded before the run stopped; ${notUploaded} were not (see ${resultsFile || 'the results file'}).`
+    )
   } else if (notUploaded > 0) {
     io.setFailed(
       report.dryRun
         ? `Dry run: ${notUploaded} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
         : `${notUploaded} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`
     )
-  } else if (report.cancelled) {
-    io.setFailed('Cancelled')
   } else {
     log.info(
       report.dryRun

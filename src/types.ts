@@ -73,4 +73,6 @@ export interface FileResult {
   possibleDuplicate: boolean
   error: string | null
   problems: Problem[]
+  /** Problems found beyond those listed in `problems` (a handful are kept per file). */
+  moreProblems?: number
 }

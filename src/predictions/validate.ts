@@ -62,7 +62,9 @@ export function describeValue(value: unknown): string {
       : JSON.stringify(value)
   }
   if (Array.isArray(value)) {
-    const text = value.length > 12 ? '' : JSON.stringify(value)
+    // Only a short list of plain values is shown: a nested one could be arbitrarily deep.
+    const plain = value.length <= 12 && value.every((item) => item === null || typeof item !== 'object')
+    const text = plain ? JSON.stringify(value) : ''
     return text !== '' && text.length <= 80
       ? text
       : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`

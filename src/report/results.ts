@@ -98,7 +98,8 @@ function fileEntry(result: FileResult): FileResult {
     attempts: result.attempts,
     possibleDuplicate: result.possibleDuplicate,
     error: result.error,
-    problems: result.problems.map(({ kind, jsonPath, message }) => ({ kind, jsonPath, message }))
+    problems: result.problems.map(({ kind, jsonPath, message }) => ({ kind, jsonPath, message })),
+    moreProblems: result.moreProblems ?? 0
   }
 }
 

@@ -245,7 +245,7 @@ function failureReason(result: FileResult): string {
   if (result.error) return `${invalid}${md(result.error, REASON_CHARS)}`
   const first = result.problems[0]
   if (first) {
-    const others = result.problems.length - 1
+    const others = result.problems.length - 1 + (result.moreProblems ?? 0)
     const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : ''
     const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : ''
     return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`
@@ -267,7 +267,9 @@ interface ProblemKind {
 function validationSection(report: RunReport, budget: number, hint: string): string {
   const kinds = new Map<string, ProblemKind>()
   const filesWithProblems = new Set<number>()
+  let unlisted = 0
   report.results.forEach((result, index) => {
+    unlisted += result.moreProblems ?? 0
     const seenInThisFile = new Set<string>()
     for (const problem of result.problems) {
       filesWithProblems.add(index)
@@ -307,8 +309,9 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   return detailsTable(
     {
       summary:
-        `Validation problems: ${n(totalProblems)} in ${n(filesWithProblems.size)} ` +
-        `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})`,
+        `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems.size)} ` +
+        `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})` +
+        (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
       header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
       rows,
       totalRows: rows.length,
