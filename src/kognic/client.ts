@@ -164,6 +164,8 @@ export class KognicClient {
   readonly #stopAttempts = new AbortController()
   readonly #followStop = (): void => this.#stopAttempts.abort(this.#options.stopNewAttempts?.reason)
   readonly #stats = { requests: 0, retries: 0, possibleDuplicates: 0 }
+  /** Origin and path of each API path, parsed once: every upload goes to the same one. */
+  readonly #targets = new Map<string, { origin: string; path: string }>()
 
   constructor(options: KognicClientOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -303,7 +305,7 @@ export class KognicClient {
   async #exchange(call: ApiCall): Promise<Exchange> {
     const { logger, maxRetries } = this.#options
     const endpoint = `${call.method} ${call.path}`
-    const url = new URL(joinUrl(this.#apiBase, call.path))
+    const target = this.#target(call.path)
     let attempts = 0
     let retries = 0
     let possibleDuplicate = false
@@ -326,8 +328,8 @@ export class KognicClient {
           attempts++
           this.#stats.requests++
           outcome = await sendRequest(this.#agent, {
-            origin: url.origin,
-            path: url.pathname + url.search,
+            origin: target.origin,
+            path: target.path,
             method: call.method,
             headers: {
               authorization: `Bearer ${token}`,
@@ -426,6 +428,16 @@ export class KognicClient {
       }
       throw error
     }
+  }
+
+  #target(apiPath: string): { origin: string; path: string } {
+    let target = this.#targets.get(apiPath)
+    if (!target) {
+      const url = new URL(joinUrl(this.#apiBase, apiPath))
+      target = { origin: url.origin, path: url.pathname + url.search }
+      this.#targets.set(apiPath, target)
+    }
+    return target
   }
 
   #backoff(retry: number): number {

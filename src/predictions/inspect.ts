@@ -22,6 +22,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REQUEST_KEYS = ['sceneUuid', 'openlabelContent']
 const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}'
 const BOM = '\uFEFF'
+/**
+ * The empty list every clean file shares: thousands of files have no problems and no classes, and each
+ * record is kept to the end of the run. Frozen, so a push throws instead of reaching every file.
+ */
+const NONE: never[] = Object.freeze([]) as unknown as never[]
 
 export function isSceneUuid(value: string): boolean {
   return UUID.test(value)
@@ -84,13 +89,13 @@ export async function inspectFile(
     sceneUuid: null,
     form: null,
     hasSegmentation: false,
-    segmentationClasses: [],
-    fatal: [],
-    problems: [],
+    segmentationClasses: NONE,
+    fatal: NONE,
+    problems: NONE,
     moreProblems: 0
   }
   const fail = (kind: string, message: string, jsonPath = ''): InspectedFile => {
-    result.fatal.push({ kind, jsonPath, message })
+    result.fatal = [{ kind, jsonPath, message }]
     result.sceneUuid = null
     result.form = null
     return result
@@ -102,7 +107,7 @@ export async function inspectFile(
   try {
     stats = fs.statSync(file.path)
   } catch (error) {
-    result.fatal.push(unreadable(file.displayPath, error))
+    result.fatal = [unreadable(file.displayPath, error)]
     return result
   }
   result.sizeBytes = stats.size
@@ -137,8 +142,8 @@ export async function inspectFile(
 
   const analysis = analyseOpenLabel(scene.openlabelDocument)
   result.hasSegmentation = analysis.hasSegmentation
-  result.segmentationClasses = analysis.segmentationClasses
-  if (opts.validation !== 'off') {
+  if (analysis.segmentationClasses.length > 0) result.segmentationClasses = analysis.segmentationClasses
+  if (opts.validation !== 'off' && analysis.problems.length > 0) {
     const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE
     result.problems = analysis.problems.slice(0, keep)
     result.moreProblems = analysis.problems.length - result.problems.length

@@ -1,7 +1,7 @@
 // The upload pipeline: `concurrency` workers pull the next file, read it only then, send it, and record its
 // fate. Bodies live only while their request is in flight, so memory does not grow with the file count.
 import { runPool } from '../pool.js'
-import type { FileResult, InspectedFile } from '../types.js'
+import type { FileResult, FileStatus, InspectedFile } from '../types.js'
 
 export interface UploadOutcome {
   predictionUuid: string
@@ -19,6 +19,33 @@ export interface UploadOptions {
   onResult?: (result: FileResult) => void
 }
 
+const NOT_STARTED = 'Not uploaded: the run was cancelled before this file was started'
+
+/**
+ * One file's result, always built by this one literal: every result then shares one hidden class. Built
+ * with a spread (`{ ...base, status }`), V8 gave each its own, ~300 bytes more per file kept to the end.
+ */
+function resultOf(
+  file: InspectedFile,
+  status: FileStatus,
+  predictionUuid: string | null,
+  attempts: number,
+  possibleDuplicate: boolean,
+  error: string | null
+): FileResult {
+  return {
+    path: file.displayPath,
+    sceneUuid: file.sceneUuid,
+    status,
+    predictionUuid,
+    attempts,
+    possibleDuplicate,
+    error,
+    problems: file.problems,
+    moreProblems: file.moreProblems
+  }
+}
+
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 export async function uploadAll(files: readonly InspectedFile[], opts: UploadOptions): Promise<FileResult[]> {
   const results: (FileResult | undefined)[] = new Array(files.length)
@@ -32,60 +59,41 @@ export async function uploadAll(files: readonly InspectedFile[], opts: UploadOpt
     },
     opts.stop
   )
-
   return files.map(
-    (file, index) =>
-      results[index] ?? {
-        path: file.displayPath,
-        sceneUuid: file.sceneUuid,
-        status: 'not-attempted',
-        predictionUuid: null,
-        attempts: 0,
-        possibleDuplicate: false,
-        error: 'Not uploaded: the run was cancelled before this file was started',
-        problems: file.problems
-      }
+    (file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, NOT_STARTED)
   )
 }
 
 async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<FileResult> {
-  const base = { path: file.displayPath, sceneUuid: file.sceneUuid, problems: file.problems }
   let body: Buffer
   try {
     body = await opts.readBody(file)
   } catch (error) {
-    return {
-      ...base,
-      status: 'failed',
-      predictionUuid: null,
-      attempts: 0,
-      possibleDuplicate: false,
-      error: `Could not read the file for upload: ${describe(error)}`
-    }
+    return resultOf(file, 'failed', null, 0, false, `Could not read the file for upload: ${describe(error)}`)
   }
   try {
     const outcome = await opts.upload(body)
-    return {
-      ...base,
-      status: 'uploaded',
-      predictionUuid: outcome.predictionUuid,
-      attempts: outcome.attempts,
-      possibleDuplicate: outcome.possibleDuplicate,
-      error: null
-    }
+    return resultOf(
+      file,
+      'uploaded',
+      outcome.predictionUuid,
+      outcome.attempts,
+      outcome.possibleDuplicate,
+      null
+    )
   } catch (error) {
     const info = error as { attempts?: unknown; possibleDuplicate?: unknown }
     const attempts = typeof info.attempts === 'number' ? info.attempts : 1
     // Stopped before a single request left: Kognic has nothing of this file, so it was not attempted.
     const notSent = attempts === 0 && opts.stop?.aborted === true
-    return {
-      ...base,
-      status: notSent ? 'not-attempted' : 'failed',
-      predictionUuid: null,
+    return resultOf(
+      file,
+      notSent ? 'not-attempted' : 'failed',
+      null,
       attempts,
-      possibleDuplicate: info.possibleDuplicate === true,
-      error: describe(error)
-    }
+      info.possibleDuplicate === true,
+      describe(error)
+    )
   }
 }
 

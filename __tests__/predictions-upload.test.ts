@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest'
+import { uploadAll, type UploadOutcome } from '../src/predictions/upload.js'
+import type { InspectedFile } from '../src/types.js'
+
+function file(i: number, extra: Partial<InspectedFile> = {}): InspectedFile {
+  return {
+    path: `/ws/p/${i}.json`,
+    displayPath: `p/${i}.json`,
+    sizeBytes: 10,
+    sceneUuid: `scene-${i}`,
+    form: 'openlabel',
+    hasSegmentation: false,
+    segmentationClasses: [],
+    fatal: [],
+    problems: [],
+    moreProblems: 0,
+    ...extra
+  }
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1))
+
+describe('uploadAll', () => {
+  it('uploads every file, never more than `concurrency` at once, with results in the order given', async () => {
+    const files = Array.from({ length: 25 }, (_, i) => file(i))
+    let inFlight = 0
+    let most = 0
+    const seen: string[] = []
+    const results = await uploadAll(files, {
+      concurrency: 4,
+      readBody: async (f) => Buffer.from(f.displayPath),
+      upload: async (body): Promise<UploadOutcome> => {
+        inFlight++
+        most = Math.max(most, inFlight)
+        await tick()
+        inFlight--
+        return { predictionUuid: `pred-${body.toString()}`, attempts: 1, possibleDuplicate: false }
+      },
+      onResult: (r) => seen.push(r.path)
+    })
+    expect(most).toBe(4)
+    expect(seen.sort()).toEqual(files.map((f) => f.displayPath).sort())
+    expect(results.map((r) => r.path)).toEqual(files.map((f) => f.displayPath))
+    expect(results[7]).toEqual({
+      path: 'p/7.json',
+      sceneUuid: 'scene-7',
+      status: 'uploaded',
+      predictionUuid: 'pred-p/7.json',
+      attempts: 1,
+      possibleDuplicate: false,
+      error: null,
+      problems: [],
+      moreProblems: 0
+    })
+  })
+
+  it('carries the checks’ problems and their overflow count into each result', async () => {
+    const problems = [{ kind: 'bbox-size', jsonPath: 'frames.0', message: 'too small' }]
+    const [result] = await uploadAll([file(1, { problems, moreProblems: 3 })], {
+      concurrency: 1,
+      readBody: async () => Buffer.from('{}'),
+      upload: async () => ({ predictionUuid: 'u', attempts: 2, possibleDuplicate: true })
+    })
+    expect(result).toMatchObject({ problems, moreProblems: 3, attempts: 2, possibleDuplicate: true })
+  })
+
+  it('fails a file that cannot be read, without an attempt, and goes on with the rest', async () => {
+    const error = Object.assign(new Error('gone'), { code: 'ENOENT' })
+    const results = await uploadAll([file(1), file(2)], {
+      concurrency: 1,
+      readBody: async (f) => {
+        if (f.displayPath === 'p/1.json') throw error
+        return Buffer.from('{}')
+      },
+      upload: async () => ({ predictionUuid: 'u2', attempts: 1, possibleDuplicate: false })
+    })
+    expect(results[0]).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      predictionUuid: null,
+      error: 'Could not read the file for upload: gone (ENOENT)'
+    })
+    expect(results[1]).toMatchObject({ status: 'uploaded', predictionUuid: 'u2' })
+  })
+
+  it('records a refused upload with the attempts and duplicate risk the error carries', async () => {
+    const [result] = await uploadAll([file(1)], {
+      concurrency: 2,
+      readBody: async () => Buffer.from('{}'),
+      upload: async () => {
+        throw Object.assign(new Error('POST … failed after 3 attempts: 503'), {
+          attempts: 3,
+          possibleDuplicate: true
+        })
+      }
+    })
+    expect(result).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      possibleDuplicate: true,
+      error: 'POST … failed after 3 attempts: 503'
+    })
+  })
+
+  it('starts nothing once stopped: files not started, and a file cancelled before sending, are not-attempted', async () => {
+    const stop = new AbortController()
+    const results = await uploadAll([file(1), file(2), file(3)], {
+      concurrency: 1,
+      stop: stop.signal,
+      readBody: async () => Buffer.from('{}'),
+      upload: async () => {
+        stop.abort()
+        throw Object.assign(new Error('Cancelled before POST'), { attempts: 0 })
+      }
+    })
+    expect(results.map((r) => r.status)).toEqual(['not-attempted', 'not-attempted', 'not-attempted'])
+    expect(results[0]!.error).toBe('Cancelled before POST')
+    expect(results[1]!.error).toBe('Not uploaded: the run was cancelled before this file was started')
+  })
+})
