@@ -19,8 +19,8 @@ export type EmulatorReply =
 export interface RunSummary {
   stored: number
   duplicateUploads: number
-  /** Date.now() when the first prediction was stored; null when none was. */
-  firstStoredAt: number | null
+  /** Date.now() when the first upload request arrived; null when none did. */
+  firstUploadAt: number | null
   maxInFlight: number
   /** Mean time the emulator held an upload beyond the latency: its own receiving, parsing and storing. */
   serverExtraMs: number
@@ -34,17 +34,17 @@ function summary(latencyMs: number): RunSummary {
   const { state } = emulator
   let uploads = 0
   let extra = 0
+  let firstUploadAt = Infinity
   for (const entry of state.log) {
     if (entry.method !== 'POST' || !entry.path.endsWith('/predictions')) continue
     uploads++
     extra += entry.ms - latencyMs
+    firstUploadAt = Math.min(firstUploadAt, entry.at)
   }
-  let firstStoredAt = Infinity
-  for (const p of state.predictions) firstStoredAt = Math.min(firstStoredAt, p.receivedAt)
   return {
     stored: state.predictions.length,
     duplicateUploads: state.duplicateUploads,
-    firstStoredAt: Number.isFinite(firstStoredAt) ? firstStoredAt : null,
+    firstUploadAt: Number.isFinite(firstUploadAt) ? firstUploadAt : null,
     maxInFlight: state.maxInFlight,
     serverExtraMs: extra / Math.max(1, uploads),
     tokenMs: state.log.find((e) => e.path === TOKEN_PATH)?.ms ?? null,
