@@ -55781,10 +55781,8 @@ async function run(deps) {
                             log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
                     }
                 });
-                results.forEach((result, i) => {
-                    const index = fit[i];
-                    matched.outcome[index] = { ...result, moreProblems: matched.inspected[index].moreProblems };
-                });
+                // Kept as they are (they carry moreProblems): a copy per file would double what the run holds.
+                results.forEach((result, i) => (matched.outcome[fit[i]] = result));
             }
             finally {
                 progress.stop();

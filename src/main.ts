@@ -269,10 +269,8 @@ export async function run(deps: RunDeps): Promise<void> {
               )
           }
         })
-        results.forEach((result, i) => {
-          const index = fit[i]!
-          matched.outcome[index] = { ...result, moreProblems: matched.inspected[index]!.moreProblems }
-        })
+        // Kept as they are (they carry moreProblems): a copy per file would double what the run holds.
+        results.forEach((result, i) => (matched.outcome[fit[i]!] = result))
       } finally {
         progress.stop()
       }
