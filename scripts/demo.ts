@@ -104,14 +104,15 @@ async function main(): Promise<number> {
       expectCode: 0
     },
     {
-      title: '4. A dry run, as for a pull request from a fork',
-      why: 'Reads, checks and resolves everything; creates and uploads nothing.',
+      title: '4. A dry run without credentials, as for a pull request from a fork',
+      why: 'A fork gets no secrets: the dry run still reads and checks every file and lists file → scene; it creates and uploads nothing.',
       inputs: {
         'dataset-uuid': SAMPLE_OD_DATASET_UUID,
         'predictions-group': 'baseline-model',
         path: 'examples/object-detection/**/*.json',
         'dry-run': 'true',
-        ...common
+        'api-url': emulator.url,
+        'auth-url': emulator.url
       },
       expectCode: 0
     }
@@ -125,9 +126,8 @@ async function main(): Promise<number> {
       console.log(
         dim(
           `  with:\n${Object.entries(step.inputs)
-            .filter(([k]) => k !== 'client-secret')
-            .map(([k, v]) => `    ${k}: ${v.replace(/\n/g, '\n      ')}`)
-            .join('\n')}\n    client-secret: ***`
+            .map(([k, v]) => `    ${k}: ${k === 'client-secret' ? '***' : v.replace(/\n/g, '\n      ')}`)
+            .join('\n')}`
         )
       )
       const run = await runAction({ inputs: step.inputs, workspace })
