@@ -233,6 +233,34 @@ describe('bearer authentication on API endpoints', () => {
   })
 })
 
+describe('revoking a client mid-run', () => {
+  it('answers 401 to its live tokens and its later token requests; reset() restores it', async () => {
+    const emulator = await start()
+    const token = await getToken(emulator)
+    expect((await api(emulator, token, 'GET', '/v2/datasets')).status).toBe(200)
+
+    emulator.revokeClient(SAMPLE_CLIENT_ID)
+
+    const refused = await api(emulator, token, 'GET', '/v2/datasets')
+    expect(refused).toMatchObject({ status: 401, body: { message: 'Access token revoked' } })
+    const again = await fetch(
+      `${emulator.url}/v1/auth/oauth/token`,
+      tokenForm({
+        grant_type: 'client_credentials',
+        client_id: SAMPLE_CLIENT_ID,
+        client_secret: SAMPLE_CLIENT_SECRET
+      })
+    )
+    expect(again.status).toBe(401)
+    expect(await again.json()).toEqual({ error: 'invalid_client', message: 'Client revoked' })
+    expect(emulator.state.tokensIssued).toHaveLength(1)
+    expect(() => emulator.revokeClient('no-such-client')).toThrow(/No client no-such-client/)
+
+    emulator.reset()
+    expect((await api(emulator, token, 'GET', '/v2/datasets')).status).toBe(200)
+  })
+})
+
 describe('datasets and predictions groups', () => {
   it('lists datasets wrapped in data, or bare with listShape "bare"', async () => {
     const emulator = await start()

@@ -296,6 +296,51 @@ describe('each fault alone', () => {
   })
 })
 
+describe('credentials revoked mid-run', () => {
+  it('stops at the refusal: one fatal error, a bounded number of token requests, no file blamed', async () => {
+    // Late enough that the 2 s token was renewed once before the refusal.
+    const revokeAt = 100
+    const o = await runCase({
+      faults: { tokenLifetimeSeconds: 2, latencyMs: 80, seed: 14 },
+      files: 160,
+      concurrency: 4,
+      onUploadArrival: (count, em) => {
+        if (count === revokeAt) em.revokeClient(CLIENT_ID)
+      }
+    })
+    const { run, stored } = o
+    const state = o.emulator.state
+    const log = `${run.stdout}\n${run.stderr}`
+    expect(run.code, log).toBe(1)
+    // The first token, perhaps one renewal of the 2 s token, and the one refused: never one per worker.
+    expect(state.tokenRequests, log).toBeLessThanOrEqual(3)
+    const errors = annotations(run.stdout)
+    expect(errors, log).toHaveLength(1)
+    expect(errors[0]!.file).toBeUndefined()
+    expect(errors[0]!.message).toMatch(/Kognic refused the credentials during the upload/)
+    expect(errors[0]!.message).toContain('Client revoked')
+
+    const files = run.results!.files
+    const uploaded = files.filter((f) => f.status === 'uploaded')
+    expect(uploaded.length).toBe(revokeAt - 1)
+    expect(stored.size).toBe(uploaded.length)
+    for (const file of uploaded) expect(stored.get(file.sceneUuid!)).toBe(1)
+    for (const file of files.filter((f) => f.status !== 'uploaded')) {
+      expect({ path: file.path, status: file.status, flagged: file.possibleDuplicate }).toEqual({
+        path: file.path,
+        status: 'not-attempted',
+        flagged: false
+      })
+      expect(file.error).toMatch(/^Not uploaded: .*Kognic rejected the client credentials/)
+    }
+    // Attempts are upload requests: every one the emulator saw is counted once, none of the token endpoint's.
+    expect(files.reduce((sum, f) => sum + f.attempts, 0)).toBe(state.endpointCounts.uploadPrediction)
+    expect(run.outputs).toMatchObject({ uploaded: String(revokeAt - 1), failed: String(160 - revokeAt + 1) })
+    expect(state.tokensIssued.length).toBeGreaterThanOrEqual(2)
+    expectNoSecretsLeaked(o)
+  })
+})
+
 describe('every fault at once', () => {
   it('uploads every file once (or flags it), fails only the rejected scenes, and says so truly', async () => {
     const rejected = [scenes[9]!, scenes[99]!]

@@ -168,7 +168,7 @@ describe('TokenProvider', () => {
       /Could not get a Kognic access token after 3 attempts .*503 Service Unavailable/
     )
     expect(error.status).toBe(503)
-    expect(error.attempts).toBe(3)
+    expect(error.tokenRequests).toBe(3)
     expect(server.requests).toHaveLength(3)
   })
 
@@ -195,6 +195,42 @@ describe('TokenProvider', () => {
     }
   )
 
+  it('remembers a refusal: every later caller gets it, and the endpoint is not asked again', async () => {
+    // Issues one token, then refuses the client (revoked by an admin mid-run).
+    const server = await track(
+      await startServer((request, res) => {
+        if (server.requests.length === 1) {
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end('{"access_token": "token-1", "expires_in": 30}')
+        } else {
+          res.writeHead(401, { 'content-type': 'application/json' })
+          res.end('{"error": "invalid_client", "message": "Client revoked"}')
+        }
+        void request
+      })
+    )
+    const { tokens, clock } = provider(server.url)
+    expect(await tokens.getToken()).toBe('token-1')
+
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, () => authError(tokens.renewAfterRejection('token-1')))
+    )
+    // Later callers, in every way a worker asks: a renewal, a fresh token, and after the old one expired.
+    const later = [await authError(tokens.renewAfterRejection('token-1')), await authError(tokens.getToken())]
+    clock.advance(60_000)
+    later.push(await authError(tokens.getToken()))
+
+    expect(server.requests).toHaveLength(2)
+    expect(tokens.tokenRequests).toBe(2)
+    for (const error of [...burst, ...later]) {
+      expect(error).toBe(burst[0])
+      expect(error).toMatchObject({ status: 401, tokenRequests: 1 })
+      expect(error.message).toContain(
+        'Kognic rejected the client credentials (401 Unauthorized: Client revoked)'
+      )
+    }
+  })
+
   it('names a wrong auth URL (404) instead of blaming the credentials', async () => {
     const server = await track(
       await startServer((_request, res) => {
@@ -207,6 +243,50 @@ describe('TokenProvider', () => {
       'The Kognic token endpoint (POST /v1/auth/oauth/token) answered 404 Not Found: Not Found: check auth-url'
     )
     expect(server.requests).toHaveLength(1)
+  })
+
+  it('cuts the secret out of an echoed form body, in its raw, URL-encoded and form-encoded shapes', async () => {
+    // Every character that encodes differently: @ + / = # & and a space (%20 in a URL, + in a form).
+    const secret = 'p@ss+w/rd=Zq9#xY&k z'
+    const server = await track(
+      await startServer((request, res) => {
+        res.writeHead(401, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            message: `bad client: ${request.body} | ${encodeURIComponent(secret)} | ${secret}`
+          })
+        )
+      })
+    )
+    const { tokens } = provider(server.url, { clientSecret: secret })
+
+    const error = await authError(tokens.getToken())
+
+    const formEncoded = new URLSearchParams({ s: secret }).toString().slice(2)
+    expect(formEncoded).toBe('p%40ss%2Bw%2Frd%3DZq9%23xY%26k+z')
+    expect(error.message).toContain(
+      'bad client: grant_type=client_credentials&client_id=my-client&client_secret=*** | *** | ***'
+    )
+    for (const shape of [secret, encodeURIComponent(secret), formEncoded, 'Zq9', 'xY%26k']) {
+      expect(error.message).not.toContain(shape)
+    }
+  })
+
+  it.each([
+    ['a bare token', 'text/plain', 'eyJhbGciOi.bare-token-value.sig'],
+    ['a JSON string', 'application/json', '"eyJhbGciOi.bare-token-value.sig"']
+  ])('never quotes a 200 that is %s instead of a JSON object', async (_what, contentType, body) => {
+    const server = await track(
+      await startServer((_request, res) => {
+        res.writeHead(200, { 'content-type': contentType }).end(body)
+      })
+    )
+    const { tokens } = provider(server.url)
+    const error = await authError(tokens.getToken())
+    expect(error.message).toMatch(
+      /^The Kognic token endpoint \(POST \/v1\/auth\/oauth\/token\) answered 200 with (a body that is not JSON|JSON that is not an object) \(\d+ characters, content-type [^)]+\) instead of \{"access_token", "expires_in"\}: check auth-url$/
+    )
+    expect(error.message).not.toContain('bare-token-value')
   })
 
   it('refuses a 200 without an access_token, naming the fields it got', async () => {

@@ -428,6 +428,59 @@ describe('KognicClient tokens', () => {
     expect(auth.issued).toEqual(['token-1', 'token-2'])
   })
 
+  it('credentials revoked mid-run: one refused token request for every waiting call, each counting its own requests', async () => {
+    const api = await startServer(async (request, res) => {
+      await delay(5)
+      // Revoked after the fifth upload: the live token is refused from then on.
+      if (api.requests.length > 5) sendJson(res, 401, { message: 'Access token revoked' })
+      else created(res, request, api.requests.length)
+    })
+    cleanups.push(() => api.close())
+    const auth = await startServer((_request, res) => {
+      if (auth.requests.length === 1) sendJson(res, 200, { access_token: 'token-1', expires_in: 3600 })
+      else sendJson(res, 401, { error: 'invalid_client', message: 'Client revoked' })
+    })
+    cleanups.push(() => auth.close())
+    const client = new KognicClient({
+      apiUrl: api.url,
+      authUrl: auth.url,
+      clientId: 'client-id',
+      clientSecret: SECRET,
+      concurrency: 4,
+      maxRetries: 3,
+      requestTimeoutMs: 2000,
+      logger: new RecordingLogger(),
+      clock: new ManualClock()
+    })
+    cleanups.push(() => client.close())
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 40 }, () => client.uploadPrediction(GROUP, '{}'))
+    )
+
+    expect(auth.requests).toHaveLength(2)
+    expect(client.stats().tokenRequests).toBe(2)
+    const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []))
+    expect(refusals.length).toBeGreaterThan(30)
+    let sent = 0
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') {
+        sent += outcome.value.attempts
+        continue
+      }
+      const error = outcome.reason as KognicAuthError
+      expect(error).toBeInstanceOf(KognicAuthError)
+      expect(error.message).toContain(
+        'Kognic rejected the client credentials (401 Unauthorized: Client revoked)'
+      )
+      expect(error).toMatchObject({ tokenRequests: 1, possibleDuplicate: false })
+      expect([0, 1]).toContain(error.attempts)
+      sent += error.attempts ?? NaN
+    }
+    // Every request the API saw is counted by exactly one call.
+    expect(sent).toBe(api.requests.length)
+  })
+
   it('passes every new token to onToken before it is used, and never logs it or the body', async () => {
     const seen: string[] = []
     const { client, logger } = await setup(sequence(503, 401), {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { KognicAuthError } from '../src/kognic/errors.js'
 import { uploadAll, type UploadOutcome } from '../src/predictions/upload.js'
 import type { InspectedFile } from '../src/types.js'
 
@@ -116,5 +117,54 @@ describe('uploadAll', () => {
     expect(results.map((r) => r.status)).toEqual(['not-attempted', 'not-attempted', 'not-attempted'])
     expect(results[0]!.error).toBe('Cancelled before POST')
     expect(results[1]!.error).toBe('Not uploaded: the run was cancelled before this file was started')
+  })
+
+  it('credentials refused mid-run: the file is not blamed, and counts its own requests, not the token endpoint’s', async () => {
+    const stop = new AbortController()
+    // Seven requests went to the token endpoint; the upload of file 1 had sent one request (answered 401).
+    const refusal = new KognicAuthError('Kognic rejected the client credentials (401 Unauthorized)', {
+      status: 401,
+      tokenRequests: 7
+    })
+    const results = await uploadAll([file(1), file(2), file(3)], {
+      concurrency: 1,
+      stop: stop.signal,
+      readBody: async () => Buffer.from('{}'),
+      upload: async () => {
+        const error = refusal.forCall(1, false)
+        stop.abort(error)
+        throw error
+      }
+    })
+    expect(results[0]).toMatchObject({
+      status: 'not-attempted',
+      attempts: 1,
+      possibleDuplicate: false,
+      error: 'Not uploaded: Kognic rejected the client credentials (401 Unauthorized)'
+    })
+    expect(results.slice(1).map((r) => [r.status, r.attempts, r.error])).toEqual([
+      [
+        'not-attempted',
+        0,
+        'Not uploaded: the run stopped before this file was started: Kognic rejected the client credentials (401 Unauthorized)'
+      ],
+      [
+        'not-attempted',
+        0,
+        'Not uploaded: the run stopped before this file was started: Kognic rejected the client credentials (401 Unauthorized)'
+      ]
+    ])
+  })
+
+  it('credentials refused after an earlier request of the file was lost: failed, flagged, Kognic may hold it', async () => {
+    const refusal = new KognicAuthError('Kognic rejected the client credentials', { tokenRequests: 1 })
+    const [result] = await uploadAll([file(1)], {
+      concurrency: 1,
+      readBody: async () => Buffer.from('{}'),
+      upload: async () => {
+        throw refusal.forCall(2, true)
+      }
+    })
+    expect(result).toMatchObject({ status: 'failed', attempts: 2, possibleDuplicate: true })
   })
 })

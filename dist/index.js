@@ -39304,7 +39304,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1502);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(372);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
 
@@ -39344,7 +39344,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1502:
+/***/ 372:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49301,6 +49301,28 @@ function workflowRunUrl(env) {
 var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/guards.ts
+// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
+/** A plain JSON-like object (not null, not an array). */
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
+ * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
+ */
+function errorCode(error) {
+    for (let current = error, depth = 0; current && depth < 5; depth++) {
+        if (typeof current !== 'object')
+            return undefined;
+        const code = current.code;
+        if (typeof code === 'string')
+            return code;
+        current = current.cause;
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
 // When the real API turns out to differ, this is the file to change.
@@ -49421,7 +49443,7 @@ function parseJsonOrExplain(text, what) {
         throw new KognicResponseShapeError(`${what}: the response is not JSON: "${excerpt(text)}"`);
     }
 }
-function isRecord(value) {
+function decisions_isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function nonEmptyString(value) {
@@ -49433,13 +49455,13 @@ function nonEmptyString(value) {
  */
 function parseListResponse(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const items = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed['data'] : undefined;
+    const items = Array.isArray(parsed) ? parsed : decisions_isRecord(parsed) ? parsed['data'] : undefined;
     if (!Array.isArray(items)) {
         throw new KognicResponseShapeError(`${what}: expected {"data": [...]} or a JSON array, got "${excerpt(text)}"`);
     }
     return items.map((item, index) => {
-        const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
-        const name = isRecord(item) ? item['name'] : undefined;
+        const uuid = decisions_isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
+        const name = decisions_isRecord(item) ? item['name'] : undefined;
         if (uuid === undefined || typeof name !== 'string') {
             throw new KognicResponseShapeError(`${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`);
         }
@@ -49449,9 +49471,9 @@ function parseListResponse(text, what) {
 /** Reads a create response: `{"data": "<uuid>"}`, or `{"data": {"uuid": …}}` (or `id`). */
 function parseCreatedResponse(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const data = isRecord(parsed) ? parsed['data'] : undefined;
+    const data = decisions_isRecord(parsed) ? parsed['data'] : undefined;
     const uuid = nonEmptyString(data) ??
-        (isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
+        (decisions_isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
     if (uuid === undefined) {
         throw new KognicResponseShapeError(`${what}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "${excerpt(text)}"`);
     }
@@ -49465,7 +49487,7 @@ function extractServerMessage(text) {
     let message = text;
     try {
         const parsed = JSON.parse(text);
-        if (isRecord(parsed)) {
+        if (decisions_isRecord(parsed)) {
             const field = parsed['message'];
             if (typeof field === 'string' && field.trim() !== '')
                 message = field;
@@ -49501,13 +49523,35 @@ class KognicApiError extends Error {
 /** The token endpoint refused or could not be reached: nothing else can work, so the run should stop. */
 class KognicAuthError extends Error {
     status;
+    /** Requests sent to the token endpoint for the token that was not obtained, retries included. */
+    tokenRequests;
+    /**
+     * Set when an API call ran into this: that call's requests sent (each answered 401, so not stored),
+     * and whether an earlier one of them had its answer lost after it was sent in full.
+     */
     attempts;
+    possibleDuplicate;
+    /** The run's failure, not one file's: whoever reports per file should not blame the file. */
+    endsRun = true;
     constructor(message, details, options) {
         super(message, options);
         this.name = 'KognicAuthError';
         if (details.status !== undefined)
             this.status = details.status;
-        this.attempts = details.attempts;
+        this.tokenRequests = details.tokenRequests;
+        if (details.attempts !== undefined)
+            this.attempts = details.attempts;
+        if (details.possibleDuplicate !== undefined)
+            this.possibleDuplicate = details.possibleDuplicate;
+    }
+    /** This failure as one API call met it, after sending `attempts` requests: a copy, the original is shared. */
+    forCall(attempts, possibleDuplicate) {
+        return new KognicAuthError(this.message, {
+            ...(this.status !== undefined ? { status: this.status } : {}),
+            tokenRequests: this.tokenRequests,
+            attempts,
+            possibleDuplicate
+        }, { cause: this });
     }
 }
 /** The run was cancelled (the AbortSignal fired): not a failure of Kognic or of the file. */
@@ -49685,7 +49729,7 @@ function parseRetryAfter(header, nowMs, capMs = RETRY_AFTER_CAP_MS) {
         return undefined;
     return Math.min(Math.max(at - nowMs, 0), capMs);
 }
-function errorCode(error) {
+function retry_errorCode(error) {
     for (let current = error, depth = 0; current && depth < 5; depth++) {
         if (typeof current !== 'object')
             return undefined;
@@ -49711,7 +49755,7 @@ function classifyFailure(failure) {
     if ('status' in failure) {
         return { kind: 'status', retryable: RETRYABLE_STATUSES.has(failure.status), possibleDuplicate: false };
     }
-    const code = errorCode(failure.error);
+    const code = retry_errorCode(failure.error);
     const timedOut = failure.timedOut === true || (code !== undefined && TIMEOUT_CODES.has(code));
     const connection = !timedOut && code !== undefined && RETRYABLE_ERROR_CODES.has(code);
     if (!timedOut && !connection)
@@ -49729,11 +49773,14 @@ function classifyFailure(failure) {
 
 
 
+
 class TokenProvider {
     #options;
     #tokenUrl;
     #held;
     #inFlight;
+    /** The token endpoint refused the credentials: they stay refused for the run, so no caller asks again. */
+    #refused;
     #tokenRequests = 0;
     /** Every access and refresh token obtained: a server may echo one back in an error message. */
     #issued = [];
@@ -49765,6 +49812,8 @@ class TokenProvider {
         return (await this.#renew()).accessToken;
     }
     #renew() {
+        if (this.#refused)
+            return Promise.reject(this.#refused);
         // Single flight: whoever comes while a request is out waits for that same request.
         this.#inFlight ??= this.#fetchToken().finally(() => {
             this.#inFlight = undefined;
@@ -49793,7 +49842,7 @@ class TokenProvider {
                 }
                 this.#throwIfRefused(response, attempt);
                 if (!classifyFailure({ status: response.status }).retryable) {
-                    throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${this.#describe(response)}: check auth-url`, { status: response.status, attempts: attempt });
+                    throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${this.#describe(response)}: check auth-url`, { status: response.status, tokenRequests: attempt });
                 }
                 retryReason = `${response.status} ${response.statusText}`.trim();
                 retryAfterMs = parseRetryAfter(response.headers['retry-after'], clock.now());
@@ -49808,12 +49857,12 @@ class TokenProvider {
                     timedOut: error.timedOut
                 });
                 if (!failure.retryable) {
-                    throw new KognicAuthError(`Could not reach the Kognic token endpoint (${this.#tokenUrl.origin}): ${error.message}: check auth-url`, { attempts: attempt }, { cause: error });
+                    throw new KognicAuthError(`Could not reach the Kognic token endpoint (${this.#tokenUrl.origin}): ${error.message}: check auth-url`, { tokenRequests: attempt }, { cause: error });
                 }
                 retryReason = error.message;
             }
             if (attempt > maxRetries) {
-                throw new KognicAuthError(`Could not get a Kognic access token after ${attempt} attempts (${endpoint}): last ${retryReason}`, status === undefined ? { attempts: attempt } : { status, attempts: attempt });
+                throw new KognicAuthError(`Could not get a Kognic access token after ${attempt} attempts (${endpoint}): last ${retryReason}`, status === undefined ? { tokenRequests: attempt } : { status, tokenRequests: attempt });
             }
             const delayMs = retryAfterMs ?? retryDelayMs(attempt, { random: () => clock.random() });
             logger.debug(`Retrying ${endpoint} after ${retryReason} in ${delayMs} ms (attempt ${attempt + 1} of ${maxRetries + 1})`);
@@ -49841,12 +49890,17 @@ class TokenProvider {
             ...(signal ? { signal } : {})
         });
     }
-    /** 400/401/403 mean the credentials are wrong: retrying cannot help and may trip the rate limit. */
+    /**
+     * 400/401/403 mean the credentials are wrong (or were revoked): retrying cannot help and may trip the
+     * rate limit, so the refusal is kept and given to every later caller.
+     */
     #throwIfRefused(response, attempt) {
         if (response.status !== 400 && response.status !== 401 && response.status !== 403)
             return;
-        throw new KognicAuthError(`Kognic rejected the client credentials (${this.#describe(response)}): check client-id/client-secret ` +
-            `or credentials`, { status: response.status, attempts: attempt });
+        this.#held = undefined;
+        this.#refused = new KognicAuthError(`Kognic rejected the client credentials (${this.#describe(response)}): check client-id/client-secret ` +
+            `or credentials`, { status: response.status, tokenRequests: attempt });
+        throw this.#refused;
     }
     /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
     #describe(response) {
@@ -49856,14 +49910,27 @@ class TokenProvider {
     #redact(text) {
         return this.redact(text);
     }
-    /** `text` with the client secret and every token this provider obtained cut out: for server messages. */
+    /**
+     * `text` with the client secret and every token this provider obtained cut out: for server messages.
+     * The secret also in its URL-encoded and form-encoded shapes: the token request sends it form-encoded,
+     * and a server may echo that body back.
+     */
     redact(text) {
         let clean = text;
-        for (const secret of [this.#options.clientSecret, ...this.#issued]) {
-            if (secret.length >= 4)
-                clean = clean.split(secret).join('***');
-        }
+        for (const secret of this.#secretShapes())
+            clean = clean.split(secret).join('***');
         return clean;
+    }
+    #secretShapes() {
+        const secret = this.#options.clientSecret;
+        const shapes = new Set([
+            secret,
+            encodeURIComponent(secret),
+            new URLSearchParams({ s: secret }).toString().slice('s='.length),
+            ...this.#issued
+        ]);
+        // Longest first: a shorter shape inside a longer one must not leave the rest of the longer one behind.
+        return [...shapes].filter((shape) => shape.length >= 4).sort((a, b) => b.length - a.length);
     }
     #readToken(response, startedAt, endpoint, attempt) {
         let body;
@@ -49873,21 +49940,27 @@ class TokenProvider {
         catch {
             body = undefined;
         }
-        const record = typeof body === 'object' && body !== null ? body : {};
-        const accessToken = record['access_token'];
+        if (!isRecord(body)) {
+            // Never quoted: a body that is not a JSON object may well be a bare token.
+            const what = body === undefined ? 'a body that is not JSON' : `JSON that is not an object`;
+            throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
+                `(${response.text.length} characters, content-type ${excerpt(response.headers['content-type'] ?? 'none', 80)}) ` +
+                `instead of {"access_token", "expires_in"}: check auth-url`, { status: response.status, tokenRequests: attempt });
+        }
+        const accessToken = body['access_token'];
         if (typeof accessToken !== 'string' || accessToken === '') {
-            // The body holds a token-like secret at best; quote it only when it has no access_token at all.
+            // Only the field names are quoted: their values may be secrets.
             throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${response.status} without an access_token: ` +
-                `"${this.#redact(excerpt(typeof body === 'object' ? Object.keys(record).join(', ') : response.text))}"`, { status: response.status, attempts: attempt });
+                `"${this.#redact(excerpt(Object.keys(body).join(', ')))}"`, { status: response.status, tokenRequests: attempt });
         }
         this.#issued.push(accessToken);
         this.#options.onToken?.(accessToken);
-        const refreshToken = record['refresh_token'];
+        const refreshToken = body['refresh_token'];
         if (typeof refreshToken === 'string' && refreshToken !== '') {
             this.#issued.push(refreshToken);
             this.#options.onToken?.(refreshToken);
         }
-        const expiresIn = record['expires_in'];
+        const expiresIn = body['expires_in'];
         // Lifetime is undocumented: without expires_in the token is kept until the API answers 401.
         const lifetimeMs = typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0
             ? expiresIn * 1000
@@ -50250,6 +50323,9 @@ class KognicClient {
                 error.attempts ??= attempts;
                 error.possibleDuplicate ??= possibleDuplicate;
             }
+            // The refusal is shared by every call: each gets its own copy, counting its own requests.
+            if (error instanceof KognicAuthError)
+                throw error.forCall(attempts, possibleDuplicate);
             throw error;
         }
     }
@@ -55342,7 +55418,15 @@ async function uploadAll(files, opts) {
         results[index] = result;
         opts.onResult?.(result);
     }, opts.stop);
-    return files.map((file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, NOT_STARTED));
+    const notStarted = notStartedReason(opts.stop);
+    return files.map((file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, notStarted));
+}
+/** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
+function notStartedReason(stop) {
+    const reason = stop?.reason;
+    if (!(reason instanceof Error) || reason.name === 'AbortError')
+        return NOT_STARTED;
+    return `Not uploaded: the run stopped before this file was started: ${reason.message}`;
 }
 async function uploadOne(file, opts) {
     let body;
@@ -55359,9 +55443,16 @@ async function uploadOne(file, opts) {
     catch (error) {
         const info = error;
         const attempts = typeof info.attempts === 'number' ? info.attempts : 1;
+        const possibleDuplicate = info.possibleDuplicate === true;
         // Stopped before a single request left: Kognic has nothing of this file, so it was not attempted.
         const notSent = attempts === 0 && opts.stop?.aborted === true;
-        return resultOf(file, notSent ? 'not-attempted' : 'failed', null, attempts, info.possibleDuplicate === true, upload_describe(error));
+        // The run failed (credentials refused) and nothing of the file can be at Kognic: not the file's fault.
+        const runFailed = info.endsRun === true && !possibleDuplicate;
+        if (notSent || runFailed) {
+            const why = runFailed ? `Not uploaded: ${upload_describe(error)}` : upload_describe(error);
+            return resultOf(file, 'not-attempted', null, attempts, possibleDuplicate, why);
+        }
+        return resultOf(file, 'failed', null, attempts, possibleDuplicate, upload_describe(error));
     }
 }
 function upload_describe(error) {
@@ -55768,7 +55859,7 @@ async function run(deps) {
                         // Credentials refused mid-run fail every later file alike: stop, and say it once.
                         if (error instanceof KognicAuthError && !refused) {
                             refused = error;
-                            stopNew.abort();
+                            stopNew.abort(error);
                         }
                         throw error;
                     }),

@@ -148,7 +148,15 @@ export interface Emulator {
   url: string
   state: EmulatorState
   setFaults(faults: EmulatorFaults): void
-  /** Clears counters, log, predictions and created groups (seeded groups come back); issued tokens stay valid. */
+  /**
+   * Revokes a client mid-run, as an admin would in the Kognic app: its later token requests get 401
+   * invalid_client, and the API answers 401 to every token it was issued. reset() restores it.
+   */
+  revokeClient(clientId: string): void
+  /**
+   * Clears counters, log, predictions and created groups (seeded groups come back) and revocations;
+   * issued tokens stay valid.
+   */
   reset(): void
   /** Closes the server and every socket promptly, hung ones included. */
   close(): Promise<void>
@@ -218,6 +226,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   )
   const clients = new Map(seed.clients.map((client) => [client.clientId, client.clientSecret]))
   const tokens = new Map<string, IssuedToken>()
+  const revokedClients = new Set<string>()
   let groupsByUuid = new Map<string, StoredGroup>()
   let attempts = new Map<string, number>()
   let tokenWindow: number[] = []
@@ -528,6 +537,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         json: { error: 'invalid_client', message: 'Invalid client credentials' }
       })
     }
+    if (revokedClients.has(clientId)) {
+      return send(ex, { status: 401, json: { error: 'invalid_client', message: 'Client revoked' } })
+    }
     const lifetimeSeconds = faults.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS
     const accessToken = makeJwtLikeToken(clientId, lifetimeSeconds)
     const refreshToken = randomBytes(32).toString('base64url')
@@ -557,6 +569,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     if (!match?.[1]) return unauthorized('Missing header Authorization: Bearer <access token>')
     const token = tokens.get(match[1])
     if (!token) return unauthorized('Invalid access token')
+    if (revokedClients.has(token.clientId)) return unauthorized('Access token revoked')
     if (Date.now() >= token.expiresAt) return unauthorized('Token expired')
     return true
   }
@@ -768,6 +781,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     setFaults(next: EmulatorFaults): void {
       faults = validateFaults(next)
     },
+    revokeClient(clientId: string): void {
+      if (!clients.has(clientId)) throw new Error(`No client ${clientId} in the emulator's seed`)
+      revokedClients.add(clientId)
+    },
     reset(): void {
       const kept = { tokensIssued: state.tokensIssued, refreshTokensIssued: state.refreshTokensIssued }
       const inFlight = state.inFlight
@@ -776,6 +793,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       attempts = new Map()
       tokenWindow = []
       seenUploads.clear()
+      revokedClients.clear()
     },
     close(): Promise<void> {
       closed = true

@@ -255,7 +255,7 @@ export async function run(deps: RunDeps): Promise<void> {
               // Credentials refused mid-run fail every later file alike: stop, and say it once.
               if (error instanceof KognicAuthError && !refused) {
                 refused = error
-                stopNew.abort()
+                stopNew.abort(error)
               }
               throw error
             }),

@@ -1,6 +1,7 @@
 // OAuth2 client-credentials tokens for the Kognic API: one token per run, renewed shortly before it
 // expires or once after a 401, and never fetched twice at the same time (the token endpoint rate-limits).
 import type { Dispatcher } from 'undici'
+import { isRecord } from '../guards.js'
 import type { Clock, Logger } from '../types.js'
 import { excerpt, extractServerMessage, joinUrl, TOKEN_PATH, tokenRenewalMarginMs } from './decisions.js'
 import { KognicAuthError, KognicCancelledError } from './errors.js'
@@ -35,6 +36,8 @@ export class TokenProvider {
   readonly #tokenUrl: URL
   #held: HeldToken | undefined
   #inFlight: Promise<HeldToken> | undefined
+  /** The token endpoint refused the credentials: they stay refused for the run, so no caller asks again. */
+  #refused: KognicAuthError | undefined
   #tokenRequests = 0
   /** Every access and refresh token obtained: a server may echo one back in an error message. */
   readonly #issued: string[] = []
@@ -68,6 +71,7 @@ export class TokenProvider {
   }
 
   #renew(): Promise<HeldToken> {
+    if (this.#refused) return Promise.reject(this.#refused)
     // Single flight: whoever comes while a request is out waits for that same request.
     this.#inFlight ??= this.#fetchToken().finally(() => {
       this.#inFlight = undefined
@@ -98,7 +102,7 @@ export class TokenProvider {
         if (!classifyFailure({ status: response.status }).retryable) {
           throw new KognicAuthError(
             `The Kognic token endpoint (${endpoint}) answered ${this.#describe(response)}: check auth-url`,
-            { status: response.status, attempts: attempt }
+            { status: response.status, tokenRequests: attempt }
           )
         }
         retryReason = `${response.status} ${response.statusText}`.trim()
@@ -114,7 +118,7 @@ export class TokenProvider {
         if (!failure.retryable) {
           throw new KognicAuthError(
             `Could not reach the Kognic token endpoint (${this.#tokenUrl.origin}): ${error.message}: check auth-url`,
-            { attempts: attempt },
+            { tokenRequests: attempt },
             { cause: error }
           )
         }
@@ -123,7 +127,7 @@ export class TokenProvider {
       if (attempt > maxRetries) {
         throw new KognicAuthError(
           `Could not get a Kognic access token after ${attempt} attempts (${endpoint}): last ${retryReason}`,
-          status === undefined ? { attempts: attempt } : { status, attempts: attempt }
+          status === undefined ? { tokenRequests: attempt } : { status, tokenRequests: attempt }
         )
       }
       const delayMs = retryAfterMs ?? retryDelayMs(attempt, { random: () => clock.random() })
@@ -156,14 +160,19 @@ export class TokenProvider {
     })
   }
 
-  /** 400/401/403 mean the credentials are wrong: retrying cannot help and may trip the rate limit. */
+  /**
+   * 400/401/403 mean the credentials are wrong (or were revoked): retrying cannot help and may trip the
+   * rate limit, so the refusal is kept and given to every later caller.
+   */
   #throwIfRefused(response: HttpResponse, attempt: number): void {
     if (response.status !== 400 && response.status !== 401 && response.status !== 403) return
-    throw new KognicAuthError(
+    this.#held = undefined
+    this.#refused = new KognicAuthError(
       `Kognic rejected the client credentials (${this.#describe(response)}): check client-id/client-secret ` +
         `or credentials`,
-      { status: response.status, attempts: attempt }
+      { status: response.status, tokenRequests: attempt }
     )
+    throw this.#refused
   }
 
   /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
@@ -176,13 +185,27 @@ export class TokenProvider {
     return this.redact(text)
   }
 
-  /** `text` with the client secret and every token this provider obtained cut out: for server messages. */
+  /**
+   * `text` with the client secret and every token this provider obtained cut out: for server messages.
+   * The secret also in its URL-encoded and form-encoded shapes: the token request sends it form-encoded,
+   * and a server may echo that body back.
+   */
   redact(text: string): string {
     let clean = text
-    for (const secret of [this.#options.clientSecret, ...this.#issued]) {
-      if (secret.length >= 4) clean = clean.split(secret).join('***')
-    }
+    for (const secret of this.#secretShapes()) clean = clean.split(secret).join('***')
     return clean
+  }
+
+  #secretShapes(): string[] {
+    const secret = this.#options.clientSecret
+    const shapes = new Set([
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ s: secret }).toString().slice('s='.length),
+      ...this.#issued
+    ])
+    // Longest first: a shorter shape inside a longer one must not leave the rest of the longer one behind.
+    return [...shapes].filter((shape) => shape.length >= 4).sort((a, b) => b.length - a.length)
   }
 
   #readToken(response: HttpResponse, startedAt: number, endpoint: string, attempt: number): HeldToken {
@@ -192,24 +215,33 @@ export class TokenProvider {
     } catch {
       body = undefined
     }
-    const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}
-    const accessToken = record['access_token']
+    if (!isRecord(body)) {
+      // Never quoted: a body that is not a JSON object may well be a bare token.
+      const what = body === undefined ? 'a body that is not JSON' : `JSON that is not an object`
+      throw new KognicAuthError(
+        `The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
+          `(${response.text.length} characters, content-type ${excerpt(response.headers['content-type'] ?? 'none', 80)}) ` +
+          `instead of {"access_token", "expires_in"}: check auth-url`,
+        { status: response.status, tokenRequests: attempt }
+      )
+    }
+    const accessToken = body['access_token']
     if (typeof accessToken !== 'string' || accessToken === '') {
-      // The body holds a token-like secret at best; quote it only when it has no access_token at all.
+      // Only the field names are quoted: their values may be secrets.
       throw new KognicAuthError(
         `The Kognic token endpoint (${endpoint}) answered ${response.status} without an access_token: ` +
-          `"${this.#redact(excerpt(typeof body === 'object' ? Object.keys(record).join(', ') : response.text))}"`,
-        { status: response.status, attempts: attempt }
+          `"${this.#redact(excerpt(Object.keys(body).join(', ')))}"`,
+        { status: response.status, tokenRequests: attempt }
       )
     }
     this.#issued.push(accessToken)
     this.#options.onToken?.(accessToken)
-    const refreshToken = record['refresh_token']
+    const refreshToken = body['refresh_token']
     if (typeof refreshToken === 'string' && refreshToken !== '') {
       this.#issued.push(refreshToken)
       this.#options.onToken?.(refreshToken)
     }
-    const expiresIn = record['expires_in']
+    const expiresIn = body['expires_in']
     // Lifetime is undocumented: without expires_in the token is kept until the API answers 401.
     const lifetimeMs =
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0

@@ -19,7 +19,7 @@ import {
   SUNSET_HEADERS
 } from './decisions.js'
 import type { ListedItem } from './decisions.js'
-import { KognicApiError, KognicCancelledError } from './errors.js'
+import { KognicApiError, KognicAuthError, KognicCancelledError } from './errors.js'
 import { HttpTransportError, sendRequest } from './http.js'
 import type { HttpResponse } from './http.js'
 import { classifyFailure, parseRetryAfter, retryDelayMs } from './retry.js'
@@ -426,6 +426,8 @@ export class KognicClient {
         error.attempts ??= attempts
         error.possibleDuplicate ??= possibleDuplicate
       }
+      // The refusal is shared by every call: each gets its own copy, counting its own requests.
+      if (error instanceof KognicAuthError) throw error.forCall(attempts, possibleDuplicate)
       throw error
     }
   }

@@ -31,17 +31,42 @@ export class KognicApiError extends Error {
 /** The token endpoint refused or could not be reached: nothing else can work, so the run should stop. */
 export class KognicAuthError extends Error {
   readonly status?: number
-  readonly attempts: number
+  /** Requests sent to the token endpoint for the token that was not obtained, retries included. */
+  readonly tokenRequests: number
+  /**
+   * Set when an API call ran into this: that call's requests sent (each answered 401, so not stored),
+   * and whether an earlier one of them had its answer lost after it was sent in full.
+   */
+  readonly attempts?: number
+  readonly possibleDuplicate?: boolean
+  /** The run's failure, not one file's: whoever reports per file should not blame the file. */
+  readonly endsRun = true
 
   constructor(
     message: string,
-    details: { status?: number; attempts: number },
+    details: { status?: number; tokenRequests: number; attempts?: number; possibleDuplicate?: boolean },
     options?: { cause?: unknown }
   ) {
     super(message, options)
     this.name = 'KognicAuthError'
     if (details.status !== undefined) this.status = details.status
-    this.attempts = details.attempts
+    this.tokenRequests = details.tokenRequests
+    if (details.attempts !== undefined) this.attempts = details.attempts
+    if (details.possibleDuplicate !== undefined) this.possibleDuplicate = details.possibleDuplicate
+  }
+
+  /** This failure as one API call met it, after sending `attempts` requests: a copy, the original is shared. */
+  forCall(attempts: number, possibleDuplicate: boolean): KognicAuthError {
+    return new KognicAuthError(
+      this.message,
+      {
+        ...(this.status !== undefined ? { status: this.status } : {}),
+        tokenRequests: this.tokenRequests,
+        attempts,
+        possibleDuplicate
+      },
+      { cause: this }
+    )
   }
 }
 

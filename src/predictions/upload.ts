@@ -13,7 +13,10 @@ export interface UploadOptions {
   concurrency: number
   readBody: (file: InspectedFile) => Promise<Buffer>
   upload: (body: Buffer) => Promise<UploadOutcome>
-  /** When aborted, no new file is started; files not started are `not-attempted`. */
+  /**
+   * When aborted, no new file is started; files not started are `not-attempted`. Abort it with an Error
+   * to say why the run stopped (e.g. the credentials were refused); without one, the run was cancelled.
+   */
   stop?: AbortSignal
   /** Called as each file finishes, for progress and per-file logging. */
   onResult?: (result: FileResult) => void
@@ -59,9 +62,17 @@ export async function uploadAll(files: readonly InspectedFile[], opts: UploadOpt
     },
     opts.stop
   )
+  const notStarted = notStartedReason(opts.stop)
   return files.map(
-    (file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, NOT_STARTED)
+    (file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, notStarted)
   )
+}
+
+/** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
+function notStartedReason(stop: AbortSignal | undefined): string {
+  const reason: unknown = stop?.reason
+  if (!(reason instanceof Error) || reason.name === 'AbortError') return NOT_STARTED
+  return `Not uploaded: the run stopped before this file was started: ${reason.message}`
 }
 
 async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<FileResult> {
@@ -82,19 +93,29 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
       null
     )
   } catch (error) {
-    const info = error as { attempts?: unknown; possibleDuplicate?: unknown }
+    const info = error as UploadFailure
     const attempts = typeof info.attempts === 'number' ? info.attempts : 1
+    const possibleDuplicate = info.possibleDuplicate === true
     // Stopped before a single request left: Kognic has nothing of this file, so it was not attempted.
     const notSent = attempts === 0 && opts.stop?.aborted === true
-    return resultOf(
-      file,
-      notSent ? 'not-attempted' : 'failed',
-      null,
-      attempts,
-      info.possibleDuplicate === true,
-      describe(error)
-    )
+    // The run failed (credentials refused) and nothing of the file can be at Kognic: not the file's fault.
+    const runFailed = info.endsRun === true && !possibleDuplicate
+    if (notSent || runFailed) {
+      const why = runFailed ? `Not uploaded: ${describe(error)}` : describe(error)
+      return resultOf(file, 'not-attempted', null, attempts, possibleDuplicate, why)
+    }
+    return resultOf(file, 'failed', null, attempts, possibleDuplicate, describe(error))
   }
+}
+
+/** What the error of a failed upload may say about itself (the Kognic client's errors do). */
+interface UploadFailure {
+  /** Upload requests sent for the file, the failed one included. */
+  attempts?: unknown
+  /** A request was sent in full and its answer lost: Kognic may hold the file. */
+  possibleDuplicate?: unknown
+  /** The failure is the whole run's (e.g. the credentials were refused), not this file's. */
+  endsRun?: unknown
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,20 @@
+// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
+
+/** A plain JSON-like object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
+ * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
+ */
+export function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== 'object') return undefined
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string') return code
+    current = (current as { cause?: unknown }).cause
+  }
+  return undefined
+}
