@@ -525,6 +525,8 @@ describe('cancellation', () => {
     for (const file of aborted) {
       expect(o.stored.get(file.sceneUuid!)).toBe(1)
       expect(file.error).toMatch(/may have (been )?stored/)
+      // A flag a script can act on, not only prose.
+      expect(file.possibleDuplicate).toBe(true)
     }
   })
 

@@ -231,6 +231,26 @@ describe('TokenProvider', () => {
     }
   })
 
+  it('a token request cancelled after it was sent says so plainly: nothing is stored by asking for a token', async () => {
+    const server = await track(
+      await startServer(async (_request, res) => {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        res.writeHead(200).end('{"access_token": "late"}')
+      })
+    )
+    const controller = new AbortController()
+    const { tokens } = provider(server.url, { signal: controller.signal })
+    const pending = tokens.getToken().then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    await expect.poll(() => server.requests.length).toBe(1)
+    controller.abort()
+    const error = (await pending) as Error
+    expect(error.name).toBe('KognicCancelledError')
+    expect(error.message).toBe('Cancelled after the request was sent, before its answer came')
+  })
+
   it('names a wrong auth URL (404) instead of blaming the credentials', async () => {
     const server = await track(
       await startServer((_request, res) => {

@@ -575,6 +575,33 @@ describe('KognicClient sharing the server', () => {
     expect(api.requests.length).toBeLessThanOrEqual(2)
   })
 
+  it('an upload cancelled after its body was sent is flagged as a possible duplicate; a GET is not', async () => {
+    const controller = new AbortController()
+    const { client, api } = await setup(
+      async (request, res) => {
+        await delay(300)
+        if (request.method === 'GET') sendJson(res, 200, { data: [] })
+        else created(res, request, 1)
+      },
+      { signal: controller.signal, clock: new ManualClock() }
+    )
+    const upload = rejection(client.uploadPrediction(GROUP, '{"sceneUuid": "s"}'), KognicCancelledError)
+    const list = rejection(client.listPredictionsGroups(DATASET), KognicCancelledError)
+    await expect.poll(() => api.requests.length).toBe(2)
+    controller.abort()
+
+    const uploadError = await upload
+    expect(uploadError).toMatchObject({ attempts: 1, possibleDuplicate: true, requestSent: true })
+    expect(uploadError.message).toBe(
+      'Cancelled after the request was sent, before its answer came; the request had been sent in full, ' +
+        'so Kognic may have stored it: check before uploading it again'
+    )
+    const listError = await list
+    expect(listError).toMatchObject({ attempts: 1, possibleDuplicate: false, requestSent: true })
+    expect(listError.message).toBe('Cancelled after the request was sent, before its answer came')
+    expect(client.stats().possibleDuplicates).toBe(1)
+  })
+
   it('an already-cancelled run sends nothing', async () => {
     const controller = new AbortController()
     controller.abort()

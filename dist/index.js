@@ -49558,8 +49558,10 @@ class KognicAuthError extends Error {
 class KognicCancelledError extends Error {
     /** Requests sent for the call before it was cancelled, when the client knows. */
     attempts;
-    /** An earlier attempt of the call was sent in full and its answer lost: Kognic may hold it. */
+    /** A request of the call was sent in full and its answer not had: Kognic may hold it. */
     possibleDuplicate;
+    /** The request being cancelled had been sent in full (set where it was cancelled). */
+    requestSent;
     constructor(message = 'Cancelled', options) {
         super(message, options);
         this.name = 'KognicCancelledError';
@@ -49634,10 +49636,14 @@ function sendRequest(dispatcher, request) {
             pendingAbort = error;
             abortExchange?.(error);
         };
-        // A write that had left in full may have been stored: say so, or a re-run may store it twice.
-        const onCancel = () => stop(new KognicCancelledError(requestSent && request.method === 'POST'
-            ? 'Cancelled while waiting for the answer; the request had been sent in full, so Kognic may have stored it: check before uploading it again'
-            : 'Cancelled while the request was in flight'));
+        // Whether the request had left in full is for the caller to judge: a write may then have been stored.
+        const onCancel = () => {
+            const error = new KognicCancelledError(requestSent
+                ? 'Cancelled after the request was sent, before its answer came'
+                : 'Cancelled before the request was sent in full');
+            error.requestSent = requestSent;
+            stop(error);
+        };
         const timer = setTimeout(() => {
             stop(new HttpTransportError(`timed out after ${request.timeoutMs} ms`, { code: 'KOGNIC_REQUEST_TIMEOUT', timedOut: true, requestSent }, undefined));
         }, request.timeoutMs);
@@ -50320,8 +50326,16 @@ class KognicClient {
         catch (error) {
             // Tell "cancelled before anything was sent" from "cancelled with a request out": the file's fate differs.
             if (error instanceof KognicCancelledError) {
+                // A write sent in full may have been stored: say so, or a re-run may store it twice.
+                const writeSent = error.requestSent === true && call.method === 'POST';
+                if (writeSent) {
+                    error.message +=
+                        '; the request had been sent in full, so Kognic may have stored it: check before uploading it again';
+                }
                 error.attempts ??= attempts;
-                error.possibleDuplicate ??= possibleDuplicate;
+                error.possibleDuplicate = error.possibleDuplicate === true || possibleDuplicate || writeSent;
+                if (error.possibleDuplicate)
+                    this.#stats.possibleDuplicates++;
             }
             // The refusal is shared by every call: each gets its own copy, counting its own requests.
             if (error instanceof KognicAuthError)

@@ -423,8 +423,15 @@ export class KognicClient {
     } catch (error) {
       // Tell "cancelled before anything was sent" from "cancelled with a request out": the file's fate differs.
       if (error instanceof KognicCancelledError) {
+        // A write sent in full may have been stored: say so, or a re-run may store it twice.
+        const writeSent = error.requestSent === true && call.method === 'POST'
+        if (writeSent) {
+          error.message +=
+            '; the request had been sent in full, so Kognic may have stored it: check before uploading it again'
+        }
         error.attempts ??= attempts
-        error.possibleDuplicate ??= possibleDuplicate
+        error.possibleDuplicate = error.possibleDuplicate === true || possibleDuplicate || writeSent
+        if (error.possibleDuplicate) this.#stats.possibleDuplicates++
       }
       // The refusal is shared by every call: each gets its own copy, counting its own requests.
       if (error instanceof KognicAuthError) throw error.forCall(attempts, possibleDuplicate)

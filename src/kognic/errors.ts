@@ -74,8 +74,10 @@ export class KognicAuthError extends Error {
 export class KognicCancelledError extends Error {
   /** Requests sent for the call before it was cancelled, when the client knows. */
   attempts?: number
-  /** An earlier attempt of the call was sent in full and its answer lost: Kognic may hold it. */
+  /** A request of the call was sent in full and its answer not had: Kognic may hold it. */
   possibleDuplicate?: boolean
+  /** The request being cancelled had been sent in full (set where it was cancelled). */
+  requestSent?: boolean
 
   constructor(message = 'Cancelled', options?: { cause?: unknown }) {
     super(message, options)

@@ -96,15 +96,16 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
       pendingAbort = error
       abortExchange?.(error)
     }
-    // A write that had left in full may have been stored: say so, or a re-run may store it twice.
-    const onCancel = (): void =>
-      stop(
-        new KognicCancelledError(
-          requestSent && request.method === 'POST'
-            ? 'Cancelled while waiting for the answer; the request had been sent in full, so Kognic may have stored it: check before uploading it again'
-            : 'Cancelled while the request was in flight'
-        )
+    // Whether the request had left in full is for the caller to judge: a write may then have been stored.
+    const onCancel = (): void => {
+      const error = new KognicCancelledError(
+        requestSent
+          ? 'Cancelled after the request was sent, before its answer came'
+          : 'Cancelled before the request was sent in full'
       )
+      error.requestSent = requestSent
+      stop(error)
+    }
 
     const timer = setTimeout(() => {
       stop(
