@@ -114,7 +114,8 @@ describe('bad files among good ones', () => {
       expect(emulator.state.predictions.filter((p) => p.sceneUuid === scene)).toHaveLength(1)
       expect(run.results!.files.find((f) => f.sceneUuid === scene)!.status).toBe('uploaded')
     }
-    expect(run.outputs).toMatchObject({ uploaded: String(GOOD.length), failed: String(bad.length) })
+    // The bad files, and the broken link: a path meant as a file that cannot be used.
+    expect(run.outputs).toMatchObject({ uploaded: String(GOOD.length), failed: String(bad.length + 1) })
     // Only the good files (and the unknown scene, refused by the server) were sent.
     expect(emulator.state.endpointCounts.uploadPrediction).toBe(GOOD.length + 1)
   })
@@ -129,7 +130,7 @@ describe('bad files among good ones', () => {
         error: expect.stringMatching(b.error)
       })
     }
-    expect(byPath.size).toBe(GOOD.length + bad.length)
+    expect(byPath.size).toBe(GOOD.length + bad.length + 1)
   })
 
   it('annotates each bad file by name, and names it in the summary', () => {
@@ -160,10 +161,53 @@ describe('bad files among good ones', () => {
         message: expect.stringMatching(s.reason)
       })
     }
-    expect(run.summary).toMatch(/not files/)
+    // The directories are a note; the broken link was meant as a file, so it counts as invalid.
+    expect(run.summary).toMatch(/2 matched paths were skipped \(a directory/)
+    expect(run.results!.files.find((f) => f.path === `preds/${scenes[17]}.json`)).toMatchObject({
+      status: 'invalid',
+      error: expect.stringMatching(/broken symbolic link to "gone\/missing.json"/)
+    })
   })
 
   it('leaks no secret anywhere', () => {
+    expectNoSecrets(run)
+  })
+})
+
+describe('matched paths that cannot be used, among only good files', () => {
+  it('fails the step and lists a broken link and a link out of the workspace as invalid; a directory is a note', async () => {
+    const good = scenes.slice(25, 28)
+    const files: Record<string, string> = {}
+    good.forEach((scene, i) => (files[`preds/${scene}.json`] = json(bboxDoc({ seed: i + 40 }))))
+    files['preds/folder.json/inside.txt'] = 'a directory whose name matches the glob'
+    const workspace = makeWorkspace(files)
+    const outside = makeWorkspace({ 'elsewhere.json': json(bboxDoc({ seed: 50 })) })
+    symlinkSync('gone/missing.json', path.join(workspace, `preds/${scenes[28]}.json`))
+    symlinkSync(path.join(outside, 'elsewhere.json'), path.join(workspace, `preds/${scenes[29]}.json`))
+
+    const run = await runAction({ inputs: { ...baseInputs(), path: 'preds/*.json' }, workspace })
+
+    expect(run.code, run.stdout + run.stderr).toBe(1)
+    for (const scene of good) {
+      expect(run.results!.files.find((f) => f.sceneUuid === scene)?.status).toBe('uploaded')
+    }
+    const unusable = run.results!.files.filter((f) => f.status !== 'uploaded')
+    expect(unusable.map((f) => [f.path, f.status])).toEqual([
+      [`preds/${scenes[28]}.json`, 'invalid'],
+      [`preds/${scenes[29]}.json`, 'invalid']
+    ])
+    expect(unusable[0]!.error).toMatch(/broken symbolic link to "gone\/missing.json"/)
+    expect(unusable[1]!.error).toMatch(/outside the workspace/)
+    expect(emulator.state.predictions.some((p) => p.sceneUuid === scenes[29])).toBe(false)
+    expect(run.outputs).toMatchObject({ uploaded: '3', failed: '2' })
+    expect((run.results as unknown as { skipped: { displayPath: string }[] }).skipped).toEqual([
+      { displayPath: 'preds/folder.json', reason: expect.stringMatching(/is a directory/) }
+    ])
+    const warned = annotations(run.stdout, 'warning').map((w) => w.file)
+    expect(warned).toEqual(
+      expect.arrayContaining(['preds/folder.json', `preds/${scenes[28]}.json`, `preds/${scenes[29]}.json`])
+    )
+    expect(run.summary).toMatch(/\| Invalid \| 2 \|/)
     expectNoSecrets(run)
   })
 })

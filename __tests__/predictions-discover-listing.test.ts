@@ -88,11 +88,11 @@ describe('discoverFiles from a directory listing', () => {
       'preds/scene-1.json',
       'preds/scene-12.json'
     ])
-    expect(listed.skipped.map((s) => s.displayPath)).toEqual([
-      'preds/dir.json',
-      'preds/escape.json',
-      'preds/linked.json',
-      'preds/twin.json'
+    expect(listed.skipped.map((s) => [s.displayPath, s.kind])).toEqual([
+      ['preds/dir.json', 'directory'],
+      ['preds/escape.json', 'outside-workspace'],
+      ['preds/linked.json', 'directory'],
+      ['preds/twin.json', 'same-file']
     ])
   })
 
@@ -103,7 +103,11 @@ describe('discoverFiles from a directory listing', () => {
     const { listed, walked } = await bothWays('with-broken/*.json')
     expect(listed).toEqual(walked)
     expect(listed.skipped).toEqual([
-      { displayPath: 'with-broken/broken.json', reason: expect.stringMatching(/broken symbolic link/) }
+      {
+        displayPath: 'with-broken/broken.json',
+        kind: 'broken-link',
+        reason: expect.stringMatching(/broken symbolic link/)
+      }
     ])
   })
 })

@@ -53,15 +53,21 @@ describe('discoverFiles', () => {
     const found = await displayPaths('preds/*.json')
     expect(found.files).toEqual(['preds/a.json', 'preds/b.json'])
     expect(found.skipped).toEqual([
-      { displayPath: 'preds/broken.json', reason: expect.stringContaining('broken symbolic link to') },
+      {
+        displayPath: 'preds/broken.json',
+        kind: 'broken-link',
+        reason: expect.stringContaining('broken symbolic link to')
+      },
       {
         displayPath: 'preds/escape.json',
+        kind: 'outside-workspace',
         reason: expect.stringContaining(
           `is a symbolic link to ${join(outside, 'secret.json')}, outside the workspace`
         )
       },
       {
         displayPath: 'preds/weird.json',
+        kind: 'directory',
         reason: expect.stringContaining(
           'is a directory, not a file; to take the files in it, match them, e.g. preds/weird.json/**/*.json'
         )
@@ -146,10 +152,12 @@ describe('discoverFiles', () => {
     expect(found.skipped).toEqual([
       {
         displayPath: 'preds/sub/c.json',
+        kind: 'same-file',
         reason: expect.stringContaining('is the same file as linked-sub/c.json')
       },
       {
         displayPath: 'preds/sub/deep/d.json',
+        kind: 'same-file',
         reason: expect.stringContaining('same file as linked-sub/deep/d.json')
       }
     ])

@@ -403,9 +403,11 @@ describe('renderSummary: other details', () => {
     expect(summary).toContain('- ⚠️ warning 19 ')
     expect(summary).not.toContain('warning 20 ')
     expect(summary).toContain('- …and 5 more warnings.')
-    expect(summary).toContain('- 12 matched paths are not files and were skipped: dir\\_0.json (directory), ')
+    expect(summary).toContain(
+      '- 12 matched paths were skipped (a directory, or a second path to a file taken once): dir\\_0.json (directory), '
+    )
     expect(summary).toContain('dir\\_9.json (directory) and 2 more.')
-    expect(summary).toContain('| Skipped (not files) | 12 |')
+    expect(summary).toContain('| Skipped | 12 |')
   })
 
   it('does not link a group URL that is not http(s)', () => {

@@ -54315,6 +54315,10 @@ function glob_hashFiles(patterns_1) {
 
 
 
+/** A matched path meant as a prediction file that cannot be used: it fails the run like a bad file. */
+function isUnusableMatch(skipped) {
+    return skipped.kind !== 'directory' && skipped.kind !== 'same-file';
+}
 const discover_INPUT = 'path';
 const discover_IS_WINDOWS = process.platform === 'win32';
 // On Windows `\` separates; elsewhere it escapes a glob character.
@@ -54578,12 +54582,14 @@ async function discoverFiles(patterns, workspace) {
         if (item.kind === 'directory') {
             skipped.push({
                 displayPath,
+                kind: 'directory',
                 reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
             });
         }
         else if (item.kind === 'gone') {
             skipped.push({
                 displayPath,
+                kind: 'unresolvable',
                 reason: `cannot be resolved (${item.code}); it may have been removed while the patterns were matched`
             });
         }
@@ -54603,7 +54609,7 @@ async function discoverFiles(patterns, workspace) {
     unmatched.forEach((candidate, i) => {
         const reason = brokenLinks[i];
         if (reason)
-            skipped.push({ displayPath: toDisplayPath(root, candidate), reason });
+            skipped.push({ displayPath: toDisplayPath(root, candidate), kind: 'broken-link', reason });
     });
     // Resolve links: a file outside the workspace is not uploaded, and one file reached twice is taken once.
     const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
@@ -54618,6 +54624,7 @@ async function discoverFiles(patterns, workspace) {
         if (!isInside(realRoot, real)) {
             skipped.push({
                 displayPath: file.displayPath,
+                kind: 'outside-workspace',
                 reason: `is a symbolic link to ${real}, outside the workspace; only files inside the workspace are uploaded`
             });
             continue;
@@ -54626,6 +54633,7 @@ async function discoverFiles(patterns, workspace) {
         if (first !== undefined) {
             skipped.push({
                 displayPath: file.displayPath,
+                kind: 'same-file',
                 reason: `is the same file as ${first} (reached through a symbolic link); it is uploaded once, as ${first}`
             });
             continue;
@@ -55706,6 +55714,13 @@ const INSPECT_CONCURRENCY = 4;
 const CANCEL_GRACE_MS = 5000;
 /** GitHub shows a handful of annotations per step; past this many files, the summary lists the rest. */
 const MAX_FILE_ANNOTATIONS = 50;
+const SKIPPED_TITLES = {
+    directory: 'Not a file',
+    'same-file': 'Same file twice',
+    'broken-link': 'Broken symbolic link',
+    'outside-workspace': 'File outside the workspace',
+    unresolvable: 'Path cannot be resolved'
+};
 class FatalError extends Error {
 }
 async function run(deps) {
@@ -55731,7 +55746,7 @@ async function run(deps) {
     let inputs;
     let client;
     // One slot per matched file, by position: what the checks learned, and the file's fate once known.
-    const matched = { files: [], inspected: [], outcome: [] };
+    const matched = { files: [], inspected: [], outcome: [], unusable: [] };
     // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
     const stopNew = new AbortController();
     const abortInFlight = new AbortController();
@@ -55764,12 +55779,35 @@ async function run(deps) {
         const discovered = await io.group('Find prediction files', async () => {
             const found = await discoverFiles(input.patterns, deps.workspace);
             log.info(`${found.files.length} file(s) matched ${INPUT.path}.`);
-            for (const s of found.skipped)
-                log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' });
+            found.skipped.forEach((s, i) => {
+                const line = `${s.displayPath}: ${s.reason}`;
+                if (i < MAX_FILE_ANNOTATIONS)
+                    log.warning(line, { file: s.displayPath, title: SKIPPED_TITLES[s.kind] });
+                else
+                    log.debug(line);
+            });
+            if (found.skipped.length > MAX_FILE_ANNOTATIONS)
+                log.warning(`${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`);
             return found;
         });
         matched.files = discovered.files;
-        report.skipped = discovered.skipped;
+        // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
+        report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s));
+        matched.unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
+            path: s.displayPath,
+            sceneUuid: null,
+            status: 'invalid',
+            predictionUuid: null,
+            attempts: 0,
+            possibleDuplicate: false,
+            error: s.reason,
+            problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
+            moreProblems: 0
+        }));
+        if (matched.files.length === 0 && matched.unusable.length > 0) {
+            log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
+            return;
+        }
         if (matched.files.length === 0) {
             const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
             if (input.ifNoFilesFound === 'error')
@@ -56083,12 +56121,15 @@ function setOutcome(matched, index, fields) {
         ...fields
     };
 }
-/** One result per matched file, in the order matched: those the run never reached say why. */
+/**
+ * One result per matched file, in the order matched: those the run never reached say why. Then the
+ * matched paths that cannot be used.
+ */
 function finishResults(matched, report) {
     const why = report.cancelled
         ? 'Not uploaded: the run was cancelled'
         : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
-    return matched.files.map((file, index) => {
+    const files = matched.files.map((file, index) => {
         const outcome = matched.outcome[index];
         if (outcome)
             return outcome;
@@ -56105,6 +56146,7 @@ function finishResults(matched, report) {
             moreProblems: info?.moreProblems ?? 0
         };
     });
+    return files.concat(matched.unusable);
 }
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
 async function publish(report, inputs, deps) {
@@ -56534,7 +56576,7 @@ function countsTable(report) {
     if (c.notAttempted > 0)
         rows.push(['Not attempted', c.notAttempted]);
     if (report.skipped.length > 0)
-        rows.push(['Skipped (not files)', report.skipped.length]);
+        rows.push(['Skipped', report.skipped.length]);
     return [
         '| Files | Count |',
         '| :-- | --: |',
@@ -56555,7 +56597,7 @@ function notes(report) {
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
-        lines.push(`- ${n(count)} matched ${count === 1 ? 'path is not a file and was' : 'paths are not files and were'} skipped: ` +
+        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped (a directory, or a second path to a file taken once): ` +
             listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
     }
     const warnings = report.warnings ?? [];

@@ -8,7 +8,7 @@ import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
-import { discoverFiles } from './predictions/discover.js'
+import { discoverFiles, isUnusableMatch, type SkippedKind } from './predictions/discover.js'
 import { findDuplicateScenes } from './predictions/duplicates.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
@@ -48,6 +48,13 @@ const INSPECT_CONCURRENCY = 4
 const CANCEL_GRACE_MS = 5000
 /** GitHub shows a handful of annotations per step; past this many files, the summary lists the rest. */
 const MAX_FILE_ANNOTATIONS = 50
+const SKIPPED_TITLES: Record<SkippedKind, string> = {
+  directory: 'Not a file',
+  'same-file': 'Same file twice',
+  'broken-link': 'Broken symbolic link',
+  'outside-workspace': 'File outside the workspace',
+  unresolvable: 'Path cannot be resolved'
+}
 
 class FatalError extends Error {}
 
@@ -75,7 +82,7 @@ export async function run(deps: RunDeps): Promise<void> {
   let inputs: Inputs | undefined
   let client: KognicClient | undefined
   // One slot per matched file, by position: what the checks learned, and the file's fate once known.
-  const matched: RunFiles = { files: [], inspected: [], outcome: [] }
+  const matched: RunFiles = { files: [], inspected: [], outcome: [], unusable: [] }
 
   // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
   const stopNew = new AbortController()
@@ -118,13 +125,37 @@ export async function run(deps: RunDeps): Promise<void> {
     const discovered = await io.group('Find prediction files', async () => {
       const found = await discoverFiles(input.patterns, deps.workspace)
       log.info(`${found.files.length} file(s) matched ${INPUT.path}.`)
-      for (const s of found.skipped)
-        log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Not a file' })
+      found.skipped.forEach((s, i) => {
+        const line = `${s.displayPath}: ${s.reason}`
+        if (i < MAX_FILE_ANNOTATIONS)
+          log.warning(line, { file: s.displayPath, title: SKIPPED_TITLES[s.kind] })
+        else log.debug(line)
+      })
+      if (found.skipped.length > MAX_FILE_ANNOTATIONS)
+        log.warning(
+          `${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`
+        )
       return found
     })
     matched.files = discovered.files
-    report.skipped = discovered.skipped
+    // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
+    report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s))
+    matched.unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
+      path: s.displayPath,
+      sceneUuid: null,
+      status: 'invalid',
+      predictionUuid: null,
+      attempts: 0,
+      possibleDuplicate: false,
+      error: s.reason,
+      problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
+      moreProblems: 0
+    }))
 
+    if (matched.files.length === 0 && matched.unusable.length > 0) {
+      log.info('None of the matched paths is a file that can be uploaded; see the warnings.')
+      return
+    }
     if (matched.files.length === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
       if (input.ifNoFilesFound === 'error')
@@ -297,6 +328,8 @@ interface RunFiles {
   files: { path: string; displayPath: string }[]
   inspected: (InspectedFile | undefined)[]
   outcome: (FileResult | undefined)[]
+  /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
+  unusable: FileResult[]
 }
 
 /**
@@ -506,12 +539,15 @@ function setOutcome(
   }
 }
 
-/** One result per matched file, in the order matched: those the run never reached say why. */
+/**
+ * One result per matched file, in the order matched: those the run never reached say why. Then the
+ * matched paths that cannot be used.
+ */
 function finishResults(matched: RunFiles, report: RunReport): FileResult[] {
   const why = report.cancelled
     ? 'Not uploaded: the run was cancelled'
     : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
-  return matched.files.map((file, index) => {
+  const files = matched.files.map((file, index): FileResult => {
     const outcome = matched.outcome[index]
     if (outcome) return outcome
     const info = matched.inspected[index]
@@ -527,6 +563,7 @@ function finishResults(matched: RunFiles, report: RunReport): FileResult[] {
       moreProblems: info?.moreProblems ?? 0
     }
   })
+  return files.concat(matched.unusable)
 }
 
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */

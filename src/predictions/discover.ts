@@ -15,9 +15,22 @@ export interface DiscoveredFile {
   displayPath: string
 }
 
+/**
+ * Why a matched path is not among the files: `directory` and `same-file` are only worth a note (nothing
+ * was meant to be uploaded from them, or it is uploaded by its other path); the rest are paths that were
+ * meant as prediction files and cannot be used.
+ */
+export type SkippedKind = 'directory' | 'broken-link' | 'outside-workspace' | 'same-file' | 'unresolvable'
+
 export interface SkippedPath {
   displayPath: string
+  kind: SkippedKind
   reason: string
+}
+
+/** A matched path meant as a prediction file that cannot be used: it fails the run like a bad file. */
+export function isUnusableMatch(skipped: SkippedPath): boolean {
+  return skipped.kind !== 'directory' && skipped.kind !== 'same-file'
 }
 
 export interface Discovery {
@@ -321,11 +334,13 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     if (item.kind === 'directory') {
       skipped.push({
         displayPath,
+        kind: 'directory',
         reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
       })
     } else if (item.kind === 'gone') {
       skipped.push({
         displayPath,
+        kind: 'unresolvable',
         reason: `cannot be resolved (${item.code}); it may have been removed while the patterns were matched`
       })
     } else matched.add(item.path)
@@ -343,7 +358,7 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
   const brokenLinks = await mapBounded(unmatched, RESOLVE_CONCURRENCY, brokenLinkReason)
   unmatched.forEach((candidate, i) => {
     const reason = brokenLinks[i]
-    if (reason) skipped.push({ displayPath: toDisplayPath(root, candidate), reason })
+    if (reason) skipped.push({ displayPath: toDisplayPath(root, candidate), kind: 'broken-link', reason })
   })
 
   // Resolve links: a file outside the workspace is not uploaded, and one file reached twice is taken once.
@@ -359,6 +374,7 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     if (!isInside(realRoot, real)) {
       skipped.push({
         displayPath: file.displayPath,
+        kind: 'outside-workspace',
         reason: `is a symbolic link to ${real}, outside the workspace; only files inside the workspace are uploaded`
       })
       continue
@@ -367,6 +383,7 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     if (first !== undefined) {
       skipped.push({
         displayPath: file.displayPath,
+        kind: 'same-file',
         reason: `is the same file as ${first} (reached through a symbolic link); it is uploaded once, as ${first}`
       })
       continue

@@ -54,7 +54,7 @@ export interface RunReport {
   finishedAt: number
   /** One per matched file. `path` is shown as it is: make it the workspace-relative display path. */
   results: FileResult[]
-  /** Matched by a pattern but not a file (a directory, a broken symlink). */
+  /** Matched by a pattern, and rightly not uploaded: a directory, or a second path to a file taken once. */
   skipped: SkippedPath[]
   /** The run stopped before or while uploading (bad input, auth, cancelled): shown first. */
   fatalError?: string | null

@@ -164,7 +164,7 @@ function countsTable(report: RunReport): string {
     rows.push(['Uploaded', c.uploaded], ['Failed', c.failed], ['Invalid', c.invalid])
   }
   if (c.notAttempted > 0) rows.push(['Not attempted', c.notAttempted])
-  if (report.skipped.length > 0) rows.push(['Skipped (not files)', report.skipped.length])
+  if (report.skipped.length > 0) rows.push(['Skipped', report.skipped.length])
   return [
     '| Files | Count |',
     '| :-- | --: |',
@@ -196,7 +196,7 @@ function notes(report: RunReport): string {
   if (report.skipped.length > 0) {
     const count = report.skipped.length
     lines.push(
-      `- ${n(count)} matched ${count === 1 ? 'path is not a file and was' : 'paths are not files and were'} skipped: ` +
+      `- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped (a directory, or a second path to a file taken once): ` +
         listSome(
           report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`),
           MAX_LISTED_SKIPPED
