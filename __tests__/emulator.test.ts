@@ -829,6 +829,23 @@ describe('faults', () => {
     await expect(attempt).rejects.toThrow()
   })
 
+  it('counts a slow upload in flight until its answer is sent, though the client went away before', async () => {
+    const emulator = await start({ faults: { slowRate: 1, slowMs: 700 } })
+    const token = await getToken(emulator)
+    const gaveUp = fetch(`${emulator.url}/v1/predictions-groups/${SAMPLE_OD_GROUP_UUID}/predictions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sceneUuid: SCENE, openlabelContent: openlabel() }),
+      signal: AbortSignal.timeout(150)
+    })
+    await expect(gaveUp).rejects.toThrow()
+    // The exchange closed with the client; the emulator still works on its slow answer.
+    await expect.poll(() => emulator.state.openUploads).toBe(0)
+    expect(emulator.state.inFlight).toBe(1)
+    await expect.poll(() => emulator.state.inFlight, { timeout: 2000 }).toBe(0)
+    expect(emulator.state).toMatchObject({ maxInFlight: 1, maxOpenUploads: 1 })
+  })
+
   it('close() returns promptly while a slow response is pending', async () => {
     const emulator = await start({ faults: { slowRate: 1, slowMs: 60_000 } })
     const token = await getToken(emulator)

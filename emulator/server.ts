@@ -131,9 +131,16 @@ export interface EmulatorState {
   requests: number
   endpointCounts: Record<EndpointName, number>
   statusCounts: Record<string, number>
-  /** Upload requests being handled now, from arrival until the response ends or the client goes away. */
+  /**
+   * Uploads the emulator is working on, from arrival until its own response is sent and the exchange has
+   * closed (a hung upload counts until its connection ends). A client that timed out and went away does
+   * not end it: the server keeps working on a slow answer, as a real one would.
+   */
   inFlight: number
   maxInFlight: number
+  /** Uploads whose exchange is open, from arrival until the response ends or the client goes away. */
+  openUploads: number
+  maxOpenUploads: number
   faultsInjected: Record<FaultKind, number>
   /** Requests that carried an Authorization header (any endpoint). */
   authHeadersSeen: number
@@ -255,6 +262,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       statusCounts: {},
       inFlight: 0,
       maxInFlight: 0,
+      openUploads: 0,
+      maxOpenUploads: 0,
       faultsInjected: Object.fromEntries(FAULT_KINDS.map((kind) => [kind, 0])) as Record<FaultKind, number>,
       authHeadersSeen: 0,
       offThreadParses: 0,
@@ -334,14 +343,34 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     state.requests++
     state.endpointCounts[route.endpoint]++
     if (req.headers.authorization !== undefined) state.authHeadersSeen++
-    if (route.endpoint === 'uploadPrediction') {
+    const isUpload = route.endpoint === 'uploadPrediction'
+    if (isUpload) {
       state.inFlight++
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight)
+      state.openUploads++
+      state.maxOpenUploads = Math.max(state.maxOpenUploads, state.openUploads)
+    }
+    // In flight until both the emulator's work is done and the exchange closed: a slow answer to a client
+    // that went away still counts until it is sent, and a hung upload until its connection ends.
+    let pending = 2
+    const settleOne = (): void => {
+      if (--pending === 0 && isUpload) state.inFlight--
     }
     res.on('close', () => {
-      if (route.endpoint === 'uploadPrediction') state.inFlight--
+      if (isUpload) state.openUploads--
       finishLog(ex)
+      settleOne()
     })
+    try {
+      await dispatch(ex, route)
+    } finally {
+      settleOne()
+    }
+  }
+
+  /** Answers the request; resolves when the emulator's own work on it is done. */
+  async function dispatch(ex: Exchange, route: Route): Promise<void> {
+    const { method, path } = ex
 
     switch (route.endpoint) {
       case 'token':
@@ -787,8 +816,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     },
     reset(): void {
       const kept = { tokensIssued: state.tokensIssued, refreshTokensIssued: state.refreshTokensIssued }
-      const inFlight = state.inFlight
-      Object.assign(state, freshState(), kept, { inFlight })
+      const { inFlight, openUploads } = state
+      Object.assign(state, freshState(), kept, { inFlight, openUploads })
       loadSeedGroups()
       attempts = new Map()
       tokenWindow = []
