@@ -49118,9 +49118,6 @@ function readInputs(read) {
 function isTrue(value) {
     return value.toLowerCase() === 'true';
 }
-function isUuid(value) {
-    return UUID_RE.test(value);
-}
 
 ;// CONCATENATED MODULE: ./src/credentials.ts
 // Where the Kognic API credentials come from, in the order kognic-auth looks, with the action's inputs first.
@@ -49326,10 +49323,10 @@ function errorCode(error) {
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
 // When the real API turns out to differ, this is the file to change.
+
 const DEFAULT_API_URL = 'https://dataset.app.kognic.com';
 const DEFAULT_AUTH_URL = 'https://auth.app.kognic.com';
 const TOKEN_PATH = '/v1/auth/oauth/token';
-const DATASETS_PATH = '/v2/datasets';
 function predictionsGroupsPath(datasetUuid) {
     return `/v1/datasets/${encodeURIComponent(datasetUuid)}/predictions-groups`;
 }
@@ -49340,11 +49337,8 @@ function predictionsPath(groupUuid) {
 const ENDPOINT_TEMPLATES = {
     listGroups: 'GET /v1/datasets/{datasetUuid}/predictions-groups',
     createGroup: 'POST /v1/datasets/{datasetUuid}/predictions-groups',
-    uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions',
-    token: `POST ${TOKEN_PATH}`
+    uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions'
 };
-/** The docs warn that more than 10 concurrent connections "might not work and is not recommended". */
-const MAX_ADVISED_CONCURRENCY = 10;
 /** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 /** Connection failures worth another try (the network or the server blinked). */
@@ -49443,9 +49437,6 @@ function parseJsonOrExplain(text, what) {
         throw new KognicResponseShapeError(`${what}: the response is not JSON: "${excerpt(text)}"`);
     }
 }
-function decisions_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 function nonEmptyString(value) {
     return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
@@ -49455,13 +49446,13 @@ function nonEmptyString(value) {
  */
 function parseListResponse(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const items = Array.isArray(parsed) ? parsed : decisions_isRecord(parsed) ? parsed['data'] : undefined;
+    const items = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed['data'] : undefined;
     if (!Array.isArray(items)) {
         throw new KognicResponseShapeError(`${what}: expected {"data": [...]} or a JSON array, got "${excerpt(text)}"`);
     }
     return items.map((item, index) => {
-        const uuid = decisions_isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
-        const name = decisions_isRecord(item) ? item['name'] : undefined;
+        const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
+        const name = isRecord(item) ? item['name'] : undefined;
         if (uuid === undefined || typeof name !== 'string') {
             throw new KognicResponseShapeError(`${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`);
         }
@@ -49471,9 +49462,9 @@ function parseListResponse(text, what) {
 /** Reads a create response: `{"data": "<uuid>"}`, or `{"data": {"uuid": …}}` (or `id`). */
 function parseCreatedResponse(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const data = decisions_isRecord(parsed) ? parsed['data'] : undefined;
+    const data = isRecord(parsed) ? parsed['data'] : undefined;
     const uuid = nonEmptyString(data) ??
-        (decisions_isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
+        (isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
     if (uuid === undefined) {
         throw new KognicResponseShapeError(`${what}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "${excerpt(text)}"`);
     }
@@ -49487,7 +49478,7 @@ function extractServerMessage(text) {
     let message = text;
     try {
         const parsed = JSON.parse(text);
-        if (decisions_isRecord(parsed)) {
+        if (isRecord(parsed)) {
             const field = parsed['message'];
             if (typeof field === 'string' && field.trim() !== '')
                 message = field;
@@ -49576,6 +49567,7 @@ var external_node_http_ = __nccwpck_require__(7067);
 
 
 
+
 /** No usable response: the connection failed, was dropped, or the exchange timed out. */
 class HttpTransportError extends Error {
     code;
@@ -49598,10 +49590,6 @@ function headersFromRaw(raw) {
         headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
     }
     return headers;
-}
-function codeOf(error) {
-    const code = error?.code;
-    return typeof code === 'string' ? code : 'UNKNOWN';
 }
 function sendRequest(dispatcher, request) {
     const { signal } = request;
@@ -49679,7 +49667,7 @@ function sendRequest(dispatcher, request) {
                 settle(undefined, { status, statusText, headers, text: Buffer.concat(chunks).toString('utf8') });
             },
             onError(error) {
-                const code = codeOf(error);
+                const code = errorCode(error) ?? 'UNKNOWN';
                 settle(new HttpTransportError(`${code === 'UNKNOWN' ? 'connection error' : code}: ${error.message}`, { code, timedOut: false, requestSent }, error));
             }
         };
@@ -49703,6 +49691,7 @@ function sendRequest(dispatcher, request) {
 
 ;// CONCATENATED MODULE: ./src/kognic/retry.ts
 // Pure retry decisions: how long to wait, whether to try again, and whether trying again may store twice.
+
 
 /** Delay before retry number `attempt` (1 for the first retry): min(cap, base·2^(attempt−1)), jittered. */
 function retryDelayMs(attempt, options) {
@@ -49735,17 +49724,6 @@ function parseRetryAfter(header, nowMs, capMs = RETRY_AFTER_CAP_MS) {
         return undefined;
     return Math.min(Math.max(at - nowMs, 0), capMs);
 }
-function retry_errorCode(error) {
-    for (let current = error, depth = 0; current && depth < 5; depth++) {
-        if (typeof current !== 'object')
-            return undefined;
-        const code = current.code;
-        if (typeof code === 'string')
-            return code;
-        current = current.cause;
-    }
-    return undefined;
-}
 const TIMEOUT_CODES = new Set([
     'ETIMEDOUT',
     'UND_ERR_CONNECT_TIMEOUT',
@@ -49761,7 +49739,7 @@ function classifyFailure(failure) {
     if ('status' in failure) {
         return { kind: 'status', retryable: RETRYABLE_STATUSES.has(failure.status), possibleDuplicate: false };
     }
-    const code = retry_errorCode(failure.error);
+    const code = errorCode(failure.error);
     const timedOut = failure.timedOut === true || (code !== undefined && TIMEOUT_CODES.has(code));
     const connection = !timedOut && code !== undefined && RETRYABLE_ERROR_CODES.has(code);
     if (!timedOut && !connection)
@@ -54305,6 +54283,21 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./src/pool.ts
+// A fixed number of workers pulling the next index: at most `limit` tasks run at once, and a stopped pool
+// starts nothing new. Used for reading files and for uploading them.
+/** Runs task(0 … count-1) with at most `limit` in flight; resolves when all started tasks have finished. */
+async function runPool(count, limit, task, stop) {
+    let next = 0;
+    async function worker() {
+        while (next < count && !stop?.aborted) {
+            await task(next++);
+        }
+    }
+    const workers = Math.max(1, Math.min(limit, count));
+    await Promise.all(Array.from({ length: workers }, worker));
+}
+
 ;// CONCATENATED MODULE: ./src/predictions/discover.ts
 // The `path` input's globs → the prediction files, relative to the workspace, sorted and deduplicated.
 //
@@ -54312,6 +54305,8 @@ function glob_hashFiles(patterns_1) {
 // implicitDescendants turns `preds/*.json` into `preds/*.json/**` too. So patterns are made absolute here,
 // includes match exactly what they say (implicitDescendants: false: `preds/**` and `preds/**/*.json` still
 // match files at any depth), and an exclude also excludes what is under it (`!preds/old` = `!preds/old/**`).
+
+
 
 
 
@@ -54446,7 +54441,7 @@ function listSimplePatterns(includes) {
             realDirectory = external_node_fs_.realpathSync.native(p.literal);
         }
         catch (error) {
-            const code = discover_errorCode(error);
+            const code = errorCode(error);
             // As the walk: a search path that is not there, or is a file, matches nothing.
             if (code === 'ENOENT' || code === 'ENOTDIR')
                 continue;
@@ -54481,7 +54476,7 @@ function resolve(candidate) {
         return { path: candidate, kind: 'file', real: external_node_fs_.realpathSync.native(candidate) };
     }
     catch (error) {
-        return { path: candidate, kind: 'gone', code: discover_errorCode(error) ?? String(error) };
+        return { path: candidate, kind: 'gone', code: errorCode(error) ?? String(error) };
     }
 }
 /** Why `candidate` is a broken symbolic link, or null when it is not one. */
@@ -54489,34 +54484,16 @@ async function brokenLinkReason(candidate) {
     const link = await external_node_fs_.promises.lstat(candidate).catch(() => null);
     if (!link?.isSymbolicLink())
         return null;
-    const failure = await external_node_fs_.promises.stat(candidate).then(() => null, (error) => discover_errorCode(error) ?? 'unreadable');
+    const failure = await external_node_fs_.promises.stat(candidate).then(() => null, (error) => errorCode(error) ?? 'unreadable');
     // A link to a directory is fine: its files are matched through it.
     if (failure === null)
         return null;
     const pointsTo = await external_node_fs_.promises.readlink(candidate).catch(() => '?');
     return `broken symbolic link to "${pointsTo}" (${failure}); fix or remove the link, or exclude it with !`;
 }
-/** `fn` over `items` with at most `limit` calls pending; results in input order. */
-async function mapBounded(items, limit, fn) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next++;
-            results[index] = await fn(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
-}
 /** Plain code-unit order: the same on every machine, whatever the locale. */
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
-}
-function discover_errorCode(error) {
-    return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-        ? error.code
-        : undefined;
 }
 /**
  * The files `patterns` (newline-separated globs relative to `workspace`; `!` excludes; blank lines and
@@ -54605,7 +54582,10 @@ async function discoverFiles(patterns, workspace) {
         })
         : [];
     const unmatched = unfollowed.filter((p) => !matched.has(p));
-    const brokenLinks = await mapBounded(unmatched, RESOLVE_CONCURRENCY, brokenLinkReason);
+    const brokenLinks = new Array(unmatched.length);
+    await runPool(unmatched.length, RESOLVE_CONCURRENCY, async (i) => {
+        brokenLinks[i] = await brokenLinkReason(unmatched[i]);
+    });
     unmatched.forEach((candidate, i) => {
         const reason = brokenLinks[i];
         if (reason)
@@ -55393,21 +55373,6 @@ function openlabelNotObject(value, jsonPath) {
         jsonPath,
         message: `"openlabel" is ${describeValue(value)}; expected an object with metadata, streams, objects and frames`
     };
-}
-
-;// CONCATENATED MODULE: ./src/pool.ts
-// A fixed number of workers pulling the next index: at most `limit` tasks run at once, and a stopped pool
-// starts nothing new. Used for reading files and for uploading them.
-/** Runs task(0 … count-1) with at most `limit` in flight; resolves when all started tasks have finished. */
-async function runPool(count, limit, task, stop) {
-    let next = 0;
-    async function worker() {
-        while (next < count && !stop?.aborted) {
-            await task(next++);
-        }
-    }
-    const workers = Math.max(1, Math.min(limit, count));
-    await Promise.all(Array.from({ length: workers }, worker));
 }
 
 ;// CONCATENATED MODULE: ./src/predictions/upload.ts

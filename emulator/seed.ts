@@ -1,5 +1,6 @@
 // What the emulator serves: clients, datasets, their scenes and pre-existing predictions groups.
 // The sample seed has fixed UUIDs so demos, examples and tests can name them.
+import { isRecord } from '../src/guards.js'
 
 export interface SeedClassMappingEntry {
   annotated: string
@@ -98,13 +99,13 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
   const fail = (where: string, what: string): never => {
     throw new Error(`${source}: ${where} ${what}`)
   }
-  if (!isObject(value)) fail('the seed', 'must be an object {"clients": [...], "datasets": [...]}')
+  if (!isRecord(value)) fail('the seed', 'must be an object {"clients": [...], "datasets": [...]}')
   const seed = value as Record<string, unknown>
   if (!Array.isArray(seed.clients) || seed.clients.length === 0) {
     fail('"clients"', 'must be a non-empty list of {"clientId", "clientSecret"}')
   }
   ;(seed.clients as unknown[]).forEach((client, i) => {
-    if (!isObject(client) || !isNonEmptyString(client.clientId) || !isNonEmptyString(client.clientSecret)) {
+    if (!isRecord(client) || !isNonEmptyString(client.clientId) || !isNonEmptyString(client.clientSecret)) {
       fail(`clients[${i}]`, 'must have non-empty string "clientId" and "clientSecret"')
     }
   })
@@ -119,7 +120,7 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
   }
   ;(seed.datasets as unknown[]).forEach((dataset, d) => {
     const at = `datasets[${d}]`
-    if (!isObject(dataset)) return fail(at, 'must be an object')
+    if (!isRecord(dataset)) return fail(at, 'must be an object')
     claimUuid(dataset.uuid, `${at}.uuid`)
     if (!isNonEmptyString(dataset.name)) fail(`${at}.name`, 'must be a non-empty string')
     if (dataset.segmentation !== undefined && typeof dataset.segmentation !== 'boolean') {
@@ -131,7 +132,7 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
     if (!Array.isArray(dataset.groups)) fail(`${at}.groups`, 'must be a list')
     ;(dataset.groups as unknown[]).forEach((group, g) => {
       const gat = `${at}.groups[${g}]`
-      if (!isObject(group)) return fail(gat, 'must be an object')
+      if (!isRecord(group)) return fail(gat, 'must be an object')
       if (group.uuid !== undefined) claimUuid(group.uuid, `${gat}.uuid`)
       if (!isNonEmptyString(group.name)) fail(`${gat}.name`, 'must be a non-empty string')
       if (group.description !== undefined && typeof group.description !== 'string') {
@@ -141,7 +142,7 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
         if (!Array.isArray(group.classMapping)) fail(`${gat}.classMapping`, 'must be a list')
         ;(group.classMapping as unknown[]).forEach((entry, e) => {
           const valid =
-            isObject(entry) &&
+            isRecord(entry) &&
             isNonEmptyString(entry.annotated) &&
             (entry.predicted === undefined || isNonEmptyString(entry.predicted))
           if (!valid) fail(`${gat}.classMapping[${e}]`, 'must be {"annotated": string, "predicted"?: string}')
@@ -150,10 +151,6 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
     })
   })
   return value as EmulatorSeed
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isNonEmptyString(value: unknown): value is string {

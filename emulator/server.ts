@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
+import { isRecord } from '../src/guards.js'
+
 import { DEFAULT_TOKEN_LIFETIME_SECONDS, FAULT_KINDS, decideFault, validateFaults } from './faults.js'
 import type { EmulatorFaults, FaultDecision, FaultKind } from './faults.js'
 import { OffThreadInspector } from './off-thread.js'
@@ -928,10 +930,6 @@ function uuidFromHash(text: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function unknownKeys(value: Record<string, unknown>, allowed: readonly string[]): string[] {
   return Object.keys(value).filter((key) => !allowed.includes(key))
 }
@@ -939,7 +937,7 @@ function unknownKeys(value: Record<string, unknown>, allowed: readonly string[])
 /** The create-group body rules; returns the 400 message, or null when the body is acceptable. */
 export function checkCreateGroupBody(body: unknown, segmentation: boolean): string | null {
   const allowed = ['name', 'description', 'classMapping']
-  if (!isObject(body)) return 'Body must be a JSON object {"name", "description", "classMapping"?}'
+  if (!isRecord(body)) return 'Body must be a JSON object {"name", "description", "classMapping"?}'
   const extra = unknownKeys(body, allowed)
   if (extra.length > 0) return `Unknown field(s): ${extra.join(', ')}; allowed: ${allowed.join(', ')}`
   if (typeof body.name !== 'string' || body.name.trim() === '') return 'name must be a non-empty string'
@@ -954,7 +952,7 @@ export function checkCreateGroupBody(body: unknown, segmentation: boolean): stri
     return 'classMapping must not be empty in a segmentation dataset'
   }
   for (const [i, entry] of body.classMapping.entries()) {
-    if (!isObject(entry)) return `classMapping[${i}] must be an object {"annotated", "predicted"?}`
+    if (!isRecord(entry)) return `classMapping[${i}] must be an object {"annotated", "predicted"?}`
     const extraInEntry = unknownKeys(entry, ['annotated', 'predicted'])
     if (extraInEntry.length > 0) return `classMapping[${i}] has unknown field(s): ${extraInEntry.join(', ')}`
     if (typeof entry.annotated !== 'string' || entry.annotated === '') {

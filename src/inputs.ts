@@ -287,7 +287,3 @@ export function readInputs(read: InputReader): Inputs {
 function isTrue(value: string): boolean {
   return value.toLowerCase() === 'true'
 }
-
-export function isUuid(value: string): boolean {
-  return UUID_RE.test(value)
-}

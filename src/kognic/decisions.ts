@@ -1,11 +1,11 @@
 // Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
 // When the real API turns out to differ, this is the file to change.
+import { isRecord } from '../guards.js'
 
 export const DEFAULT_API_URL = 'https://dataset.app.kognic.com'
 export const DEFAULT_AUTH_URL = 'https://auth.app.kognic.com'
 
 export const TOKEN_PATH = '/v1/auth/oauth/token'
-export const DATASETS_PATH = '/v2/datasets'
 
 export function predictionsGroupsPath(datasetUuid: string): string {
   return `/v1/datasets/${encodeURIComponent(datasetUuid)}/predictions-groups`
@@ -19,12 +19,8 @@ export function predictionsPath(groupUuid: string): string {
 export const ENDPOINT_TEMPLATES = {
   listGroups: 'GET /v1/datasets/{datasetUuid}/predictions-groups',
   createGroup: 'POST /v1/datasets/{datasetUuid}/predictions-groups',
-  uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions',
-  token: `POST ${TOKEN_PATH}`
+  uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions'
 } as const
-
-/** The docs warn that more than 10 concurrent connections "might not work and is not recommended". */
-export const MAX_ADVISED_CONCURRENCY = 10
 
 /** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
@@ -55,7 +51,7 @@ export const RETRY_AFTER_CAP_MS = 5 * 60_000
 /** Responses larger than this are refused rather than held in memory. */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
-export const EXCERPT_MAX_CHARS = 200
+const EXCERPT_MAX_CHARS = 200
 export const SERVER_MESSAGE_MAX_CHARS = 300
 
 /**
@@ -137,10 +133,6 @@ function parseJsonOrExplain(text: string, what: string): unknown {
   } catch {
     throw new KognicResponseShapeError(`${what}: the response is not JSON: "${excerpt(text)}"`)
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function nonEmptyString(value: unknown): string | undefined {

@@ -2,6 +2,7 @@
 // failure: that is what tells a lost answer (maybe stored) from a request that never arrived.
 import { STATUS_CODES } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { errorCode } from '../guards.js'
 import { MAX_RESPONSE_BYTES } from './decisions.js'
 import { KognicCancelledError } from './errors.js'
 
@@ -58,11 +59,6 @@ function headersFromRaw(raw: Buffer[]): Record<string, string> {
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`
   }
   return headers
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' ? code : 'UNKNOWN'
 }
 
 export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promise<HttpResponse> {
@@ -153,7 +149,7 @@ export function sendRequest(dispatcher: Dispatcher, request: HttpRequest): Promi
         settle(undefined, { status, statusText, headers, text: Buffer.concat(chunks).toString('utf8') })
       },
       onError(error) {
-        const code = codeOf(error)
+        const code = errorCode(error) ?? 'UNKNOWN'
         settle(
           new HttpTransportError(
             `${code === 'UNKNOWN' ? 'connection error' : code}: ${error.message}`,

@@ -1,4 +1,5 @@
 // Pure retry decisions: how long to wait, whether to try again, and whether trying again may store twice.
+import { errorCode } from '../guards.js'
 import {
   RETRY_AFTER_CAP_MS,
   RETRY_BASE_MS,
@@ -67,16 +68,6 @@ export interface TransportFailure {
   /** The whole request (headers and body) had been written to the socket when it failed. */
   requestSent: boolean
   timedOut?: boolean
-}
-
-function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (typeof current !== 'object') return undefined
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string') return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
 }
 
 const TIMEOUT_CODES = new Set([

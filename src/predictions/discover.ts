@@ -7,6 +7,8 @@
 import * as glob from '@actions/glob'
 import { promises as fs, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as path from 'node:path'
+import { errorCode } from '../guards.js'
+import { runPool } from '../pool.js'
 
 export interface DiscoveredFile {
   /** Absolute path, as matched (not resolved through symbolic links). */
@@ -242,33 +244,9 @@ async function brokenLinkReason(candidate: string): Promise<string | null> {
   return `broken symbolic link to "${pointsTo}" (${failure}); fix or remove the link, or exclude it with !`
 }
 
-/** `fn` over `items` with at most `limit` calls pending; results in input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
-}
-
 /** Plain code-unit order: the same on every machine, whatever the locale. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined
 }
 
 /**
@@ -355,7 +333,10 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
       })
     : []
   const unmatched = unfollowed.filter((p) => !matched.has(p))
-  const brokenLinks = await mapBounded(unmatched, RESOLVE_CONCURRENCY, brokenLinkReason)
+  const brokenLinks = new Array<string | null>(unmatched.length)
+  await runPool(unmatched.length, RESOLVE_CONCURRENCY, async (i) => {
+    brokenLinks[i] = await brokenLinkReason(unmatched[i]!)
+  })
   unmatched.forEach((candidate, i) => {
     const reason = brokenLinks[i]
     if (reason) skipped.push({ displayPath: toDisplayPath(root, candidate), kind: 'broken-link', reason })
