@@ -114,6 +114,14 @@ describe('discoverFiles', () => {
     ])
   })
 
+  it('applies patterns in order, as @actions/glob does: an include after an exclude takes a file back', async () => {
+    const found = await displayPaths('preds/*.json\n!preds/a.json\npreds/a.json')
+    expect(found.files).toContain('preds/a.json')
+    const excluded = await displayPaths('preds/*.json\npreds/a.json\n!preds/a.json')
+    expect(excluded.files).not.toContain('preds/a.json')
+    expect(excluded.files).toContain('preds/b.json')
+  })
+
   it('excluding a broken link or a matched directory removes it from skipped', async () => {
     const found = await displayPaths(
       'preds/*.json\n!preds/broken.json\n!preds/weird.json\n!preds/escape.json'

@@ -258,19 +258,25 @@ function compare(a: string, b: string): number {
 export async function discoverFiles(patterns: string, workspace: string): Promise<Discovery> {
   const root = path.resolve(workspace)
   const includes: NormalizedPattern[] = []
-  const excludes: string[] = []
+  // Patterns in the order given: as in @actions/glob, an include after an exclude takes files back.
+  const sequence: { pattern: string; include?: NormalizedPattern }[] = []
   for (const raw of patterns.split(/\r?\n|\r/)) {
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) continue
     const normalized = normalizePattern(line, root)
     if (normalized.negate) {
-      excludes.push(`!${normalized.pattern}`)
+      sequence.push({ pattern: `!${normalized.pattern}` })
       if (!normalized.endsWithGlobstar) {
-        excludes.push(`!${normalized.pattern.replace(/[\\/]$/, '')}${path.sep}**`)
+        sequence.push({ pattern: `!${normalized.pattern.replace(/[\\/]$/, '')}${path.sep}**` })
       }
-    } else includes.push(normalized)
+    } else {
+      includes.push(normalized)
+      sequence.push({ pattern: normalized.pattern, include: normalized })
+    }
   }
-  const includePatterns = includes.map((p) => p.pattern)
+  const hasExcludes = sequence.length > includes.length
+  const inOrder = (keep: (include: NormalizedPattern) => boolean): string[] =>
+    sequence.filter((o) => !o.include || keep(o.include)).map((o) => o.pattern)
   const skipped: SkippedPath[] = []
 
   // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
@@ -278,15 +284,18 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
   const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern)
   const oneWalk = exact.length === includes.length
   const walk = (omitBrokenSymbolicLinks: boolean): Promise<string[]> =>
-    globPaths([...includePatterns, ...excludes], {
-      followSymbolicLinks: true,
-      implicitDescendants: false,
-      matchDirectories: oneWalk,
-      omitBrokenSymbolicLinks
-    })
+    globPaths(
+      inOrder(() => true),
+      {
+        followSymbolicLinks: true,
+        implicitDescendants: false,
+        matchDirectories: oneWalk,
+        omitBrokenSymbolicLinks
+      }
+    )
   let brokenLinksPossible = false
   // The listing's answer stands unless something in it cannot be resolved: the walk then says why.
-  let resolved = excludes.length === 0 ? listSimplePatterns(includes) : null
+  let resolved = hasExcludes ? null : listSimplePatterns(includes)
   if (resolved?.some((item) => item.kind === 'gone')) resolved = null
   if (!resolved) {
     // First a walk that throws at a broken link: almost always there is none, and then the second walk
@@ -298,12 +307,15 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     const directoryCandidates =
       oneWalk || exact.length === 0
         ? []
-        : await globPaths([...exact, ...excludes], {
-            followSymbolicLinks: true,
-            implicitDescendants: false,
-            matchDirectories: true,
-            omitBrokenSymbolicLinks: true
-          })
+        : await globPaths(
+            inOrder((p) => !p.endsWithGlobstar),
+            {
+              followSymbolicLinks: true,
+              implicitDescendants: false,
+              matchDirectories: true,
+              omitBrokenSymbolicLinks: true
+            }
+          )
     resolved = [...new Set([...found, ...directoryCandidates])].map(resolve)
   }
   const matched = new Set<string>()
@@ -326,11 +338,14 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
 
   // Broken links are dropped silently when following links; without following, they show up as entries.
   const unfollowed = brokenLinksPossible
-    ? await globPaths([...includePatterns, ...excludes], {
-        followSymbolicLinks: false,
-        implicitDescendants: false,
-        matchDirectories: false
-      })
+    ? await globPaths(
+        inOrder(() => true),
+        {
+          followSymbolicLinks: false,
+          implicitDescendants: false,
+          matchDirectories: false
+        }
+      )
     : []
   const unmatched = unfollowed.filter((p) => !matched.has(p))
   const brokenLinks = new Array<string | null>(unmatched.length)
