@@ -115,3 +115,14 @@ describe('format', () => {
     expect(formatRate(5, -10)).toBe('– files/s')
   })
 })
+
+describe('bare addresses', () => {
+  it('are not turned into links by GitHub: the scheme and www. are broken with a zero-width space', () => {
+    for (const escape of [escapeMarkdownCell, escapeInline]) {
+      const out = escape('log in at https://evil.example/login or www.evil.example')
+      expect(out).not.toMatch(/https?:\/\//)
+      expect(out).not.toMatch(/www\./i)
+      expect(out.replace(/\u200b/g, '')).toContain('evil.example/login')
+    }
+  })
+})

@@ -248,6 +248,10 @@ describe('renderSummary: the run stopped', () => {
     expect(summary).toContain('⛔ **Cancelled.** 40 of 100 files were uploaded before it stopped.')
     expect(summary).toContain('| Not attempted | 60 |')
     expect(summary).not.toContain('❌')
+    // Which files did not land is listed, not only counted.
+    const rows = tableRows(summary, 'Files not uploaded (60)')
+    expect(rows).toHaveLength(60)
+    expect(rows[0]).toContain(scene(40))
   })
 })
 

@@ -77,7 +77,10 @@ function escapeEach(text: string, markdown: (ch: string) => string | undefined):
   for (const ch of text) {
     out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch)
   }
+  // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
   return out
+    .replace(/:\/\//g, `:${MENTION_BREAK}//`)
+    .replace(/\b(www)\./gi, (_match, www: string) => `${www}${MENTION_BREAK}.`)
 }
 
 /** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */

@@ -215,7 +215,9 @@ function listSome(items: string[], max: number): string {
 }
 
 function failuresSection(report: RunReport, budget: number, hint: string): string {
-  const failed = (result: FileResult): boolean => result.status === 'failed' || result.status === 'invalid'
+  // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
+  const failed = (result: FileResult): boolean =>
+    result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted'
   const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0)
   if (total === 0) return ''
   function* rows(): Generator<string> {
