@@ -540,7 +540,7 @@ describe('bad files mixed with good ones', () => {
 })
 
 describe('credentials', () => {
-  it('fails clearly on wrong credentials, before reading or creating anything', async () => {
+  it('fails clearly on wrong credentials, creating and uploading nothing', async () => {
     const name = `badcreds-${Date.now()}`
     const run = await runAction({
       inputs: {
@@ -651,6 +651,40 @@ describe('a dataset the credentials cannot see', () => {
     expect(run.stdout).toMatch(
       /::error::Could not list the predictions groups of dataset dddddddd.*Check dataset-uuid/
     )
+  })
+})
+
+describe('the results file', () => {
+  it('is written where results-file says, and a path that cannot be written fails the step', async () => {
+    const ok = await runAction({
+      inputs: {
+        'dataset-uuid': OD,
+        'predictions-group': 'existing',
+        path: 'preds/*.json',
+        'results-file': 'out/kognic/results.json',
+        ...creds(),
+        ...urls()
+      },
+      files: bboxFiles(1, 15)
+    })
+    expect(ok.code, ok.stdout).toBe(0)
+    expect(ok.outputs['results-file']).toBe(path.join(ok.workspace, 'out/kognic/results.json'))
+    expect(ok.results!.files).toHaveLength(1)
+
+    const bad = await runAction({
+      inputs: {
+        'dataset-uuid': OD,
+        'predictions-group': 'existing',
+        path: 'preds/*.json',
+        'results-file': 'preds',
+        ...creds(),
+        ...urls()
+      },
+      files: bboxFiles(1, 16)
+    })
+    expect(bad.code).toBe(1)
+    expect(bad.outputs).toMatchObject({ uploaded: '1', 'results-file': '' })
+    expect(bad.stdout).toMatch(/::error title=Results file::.*results file .*preds/)
   })
 })
 

@@ -54504,28 +54504,32 @@ function compare(a, b) {
 async function discoverFiles(patterns, workspace) {
     const root = external_node_path_.resolve(workspace);
     const includes = [];
-    const excludes = [];
+    // Patterns in the order given: as in @actions/glob, an include after an exclude takes files back.
+    const sequence = [];
     for (const raw of patterns.split(/\r?\n|\r/)) {
         const line = raw.trim();
         if (line === '' || line.startsWith('#'))
             continue;
         const normalized = normalizePattern(line, root);
         if (normalized.negate) {
-            excludes.push(`!${normalized.pattern}`);
+            sequence.push({ pattern: `!${normalized.pattern}` });
             if (!normalized.endsWithGlobstar) {
-                excludes.push(`!${normalized.pattern.replace(/[\\/]$/, '')}${external_node_path_.sep}**`);
+                sequence.push({ pattern: `!${normalized.pattern.replace(/[\\/]$/, '')}${external_node_path_.sep}**` });
             }
         }
-        else
+        else {
             includes.push(normalized);
+            sequence.push({ pattern: normalized.pattern, include: normalized });
+        }
     }
-    const includePatterns = includes.map((p) => p.pattern);
+    const hasExcludes = sequence.length > includes.length;
+    const inOrder = (keep) => sequence.filter((o) => !o.include || keep(o.include)).map((o) => o.pattern);
     const skipped = [];
     // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
     // When every include is such a pattern, one walk finds files and directories alike.
     const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern);
     const oneWalk = exact.length === includes.length;
-    const walk = (omitBrokenSymbolicLinks) => globPaths([...includePatterns, ...excludes], {
+    const walk = (omitBrokenSymbolicLinks) => globPaths(inOrder(() => true), {
         followSymbolicLinks: true,
         implicitDescendants: false,
         matchDirectories: oneWalk,
@@ -54533,7 +54537,7 @@ async function discoverFiles(patterns, workspace) {
     });
     let brokenLinksPossible = false;
     // The listing's answer stands unless something in it cannot be resolved: the walk then says why.
-    let resolved = excludes.length === 0 ? listSimplePatterns(includes) : null;
+    let resolved = hasExcludes ? null : listSimplePatterns(includes);
     if (resolved?.some((item) => item.kind === 'gone'))
         resolved = null;
     if (!resolved) {
@@ -54545,7 +54549,7 @@ async function discoverFiles(patterns, workspace) {
         });
         const directoryCandidates = oneWalk || exact.length === 0
             ? []
-            : await globPaths([...exact, ...excludes], {
+            : await globPaths(inOrder((p) => !p.endsWithGlobstar), {
                 followSymbolicLinks: true,
                 implicitDescendants: false,
                 matchDirectories: true,
@@ -54575,7 +54579,7 @@ async function discoverFiles(patterns, workspace) {
     }
     // Broken links are dropped silently when following links; without following, they show up as entries.
     const unfollowed = brokenLinksPossible
-        ? await globPaths([...includePatterns, ...excludes], {
+        ? await globPaths(inOrder(() => true), {
             followSymbolicLinks: false,
             implicitDescendants: false,
             matchDirectories: false
@@ -55211,12 +55215,22 @@ async function yieldToEventLoop() {
     await new Promise((resolve) => setImmediate(resolve));
     lastYieldAt = performance.now();
 }
-/** Reads, parses and checks one file; never throws for the file's faults: they are in `fatal`. */
+/** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
 async function inspectFile(file, opts) {
-    // Small files are read and parsed synchronously: without this, requests started beside the checks
-    // (the sign-in, the group lookup) would get no answer until every file had been checked.
-    await yieldToEventLoop();
-    const result = {
+    try {
+        return await inspectOne(file, opts);
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        const result = nothingKnown(file);
+        result.fatal = [
+            { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
+        ];
+        return result;
+    }
+}
+function nothingKnown(file) {
+    return {
         path: file.path,
         displayPath: file.displayPath,
         sizeBytes: 0,
@@ -55228,6 +55242,12 @@ async function inspectFile(file, opts) {
         problems: inspect_NONE,
         moreProblems: 0
     };
+}
+async function inspectOne(file, opts) {
+    // Small files are read and parsed synchronously: without this, requests started beside the checks
+    // (the sign-in, the group lookup) would get no answer until every file had been checked.
+    await yieldToEventLoop();
+    const result = nothingKnown(file);
     const fail = (kind, message, jsonPath = '') => {
         result.fatal = [{ kind, jsonPath, message }];
         result.sceneUuid = null;
@@ -55787,7 +55807,7 @@ async function run(deps) {
         const inspectAll = () => io.group(`Read and check ${matched.files.length} file(s)`, async () => {
             const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
             await runPool(matched.files.length, INSPECT_CONCURRENCY, async (index) => {
-                matched.inspected[index] = await inspectOrExplain(matched.files[index], options);
+                matched.inspected[index] = await inspectFile(matched.files[index], options);
             }, stopNew.signal);
             if (stopNew.signal.aborted)
                 throw new FatalError('Cancelled while reading the prediction files');
@@ -55956,29 +55976,6 @@ async function readEverything(io, env, workspace) {
         throw new InputError(problems);
     return { input, credentials, classMapping };
 }
-/** Checks one file; an unexpected exception becomes that file's problem, never the run's. */
-async function inspectOrExplain(file, options) {
-    try {
-        return await inspectFile(file, options);
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        return {
-            path: file.path,
-            displayPath: file.displayPath,
-            sizeBytes: 0,
-            sceneUuid: null,
-            form: null,
-            hasSegmentation: false,
-            segmentationClasses: [],
-            fatal: [
-                { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
-            ],
-            problems: [],
-            moreProblems: 0
-        };
-    }
-}
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
 function checkFiles(matched, input, log) {
     const all = matched.inspected.map((f) => f);
@@ -56121,13 +56118,19 @@ async function publish(report, inputs, deps) {
     // The `failed` output counts every file not uploaded: invalid, refused, or never reached.
     const notUploaded = c.failed + c.invalid + c.notAttempted;
     let resultsFile = '';
+    // Later steps and artifacts rely on the results file: a run that cannot write it fails.
+    let resultsProblem;
     try {
         resultsFile = resolveResultsPath(inputs?.resultsFile ?? '', deps);
         await writeResultsFile(resultsFile, report);
         log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`);
     }
     catch (error) {
-        log.warning(`Could not write the results file ${resultsFile}: ${error instanceof Error ? error.message : String(error)}`);
+        const reason = error instanceof Error ? error.message : String(error);
+        resultsProblem = reason.includes(resultsFile)
+            ? reason
+            : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`;
+        log.error(resultsProblem, { title: 'Results file' });
         resultsFile = '';
     }
     io.setOutput('predictions-group-uuid', report.group.uuid ?? '');
@@ -56170,6 +56173,9 @@ async function publish(report, inputs, deps) {
     }
     if (report.fatalError) {
         io.setFailed(report.fatalError);
+    }
+    else if (resultsProblem) {
+        io.setFailed(resultsProblem);
     }
     else if (report.cancelled) {
         io.setFailed(`Cancelled: ${c.uploaded} of ${c.matched} file(s) were uploaded before the run stopped; ${notUploaded} were not (see ${resultsFile || 'the results file'}).`);
@@ -56373,7 +56379,10 @@ function escapeEach(text, markdown) {
     for (const ch of text) {
         out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch);
     }
-    return out;
+    // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
+    return out
+        .replace(/:\/\//g, `:${MENTION_BREAK}//`)
+        .replace(/\b(www)\./gi, (_match, www) => `${www}${MENTION_BREAK}.`);
 }
 /** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */
 function sliceCodeUnits(text, end) {
@@ -56577,7 +56586,8 @@ function listSome(items, max) {
     return items.length > max ? `${shown} and ${n(items.length - max)} more.` : `${shown}.`;
 }
 function failuresSection(report, budget, hint) {
-    const failed = (result) => result.status === 'failed' || result.status === 'invalid';
+    // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
+    const failed = (result) => result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted';
     const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0);
     if (total === 0)
         return '';

@@ -173,7 +173,7 @@ export async function run(deps: RunDeps): Promise<void> {
           matched.files.length,
           INSPECT_CONCURRENCY,
           async (index) => {
-            matched.inspected[index] = await inspectOrExplain(matched.files[index]!, options)
+            matched.inspected[index] = await inspectFile(matched.files[index]!, options)
           },
           stopNew.signal
         )
@@ -376,32 +376,6 @@ async function readEverything(
   return { input, credentials, classMapping }
 }
 
-/** Checks one file; an unexpected exception becomes that file's problem, never the run's. */
-async function inspectOrExplain(
-  file: { path: string; displayPath: string },
-  options: Parameters<typeof inspectFile>[1]
-): Promise<InspectedFile> {
-  try {
-    return await inspectFile(file, options)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    return {
-      path: file.path,
-      displayPath: file.displayPath,
-      sizeBytes: 0,
-      sceneUuid: null,
-      form: null,
-      hasSegmentation: false,
-      segmentationClasses: [],
-      fatal: [
-        { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
-      ],
-      problems: [],
-      moreProblems: 0
-    }
-  }
-}
-
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
 function checkFiles(matched: RunFiles, input: Inputs, log: Logger): number[] {
   const all = matched.inspected.map((f) => f!)
@@ -575,14 +549,18 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   const notUploaded = c.failed + c.invalid + c.notAttempted
 
   let resultsFile = ''
+  // Later steps and artifacts rely on the results file: a run that cannot write it fails.
+  let resultsProblem: string | undefined
   try {
     resultsFile = resolveResultsPath(inputs?.resultsFile ?? '', deps)
     await writeResultsFile(resultsFile, report)
     log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`)
   } catch (error) {
-    log.warning(
-      `Could not write the results file ${resultsFile}: ${error instanceof Error ? error.message : String(error)}`
-    )
+    const reason = error instanceof Error ? error.message : String(error)
+    resultsProblem = reason.includes(resultsFile)
+      ? reason
+      : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`
+    log.error(resultsProblem, { title: 'Results file' })
     resultsFile = ''
   }
 
@@ -633,6 +611,8 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
 
   if (report.fatalError) {
     io.setFailed(report.fatalError)
+  } else if (resultsProblem) {
+    io.setFailed(resultsProblem)
   } else if (report.cancelled) {
     io.setFailed(
       `Cancelled: ${c.uploaded} of ${c.matched} file(s) were uploaded before the run stopped; ${notUploaded} were not (see ${resultsFile || 'the results file'}).`

@@ -74,15 +74,25 @@ async function yieldToEventLoop(): Promise<void> {
   lastYieldAt = performance.now()
 }
 
-/** Reads, parses and checks one file; never throws for the file's faults: they are in `fatal`. */
+/** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
 export async function inspectFile(
   file: { path: string; displayPath: string },
   opts: InspectOptions
 ): Promise<InspectedFile> {
-  // Small files are read and parsed synchronously: without this, requests started beside the checks
-  // (the sign-in, the group lookup) would get no answer until every file had been checked.
-  await yieldToEventLoop()
-  const result: InspectedFile = {
+  try {
+    return await inspectOne(file, opts)
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    const result = nothingKnown(file)
+    result.fatal = [
+      { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
+    ]
+    return result
+  }
+}
+
+function nothingKnown(file: { path: string; displayPath: string }): InspectedFile {
+  return {
     path: file.path,
     displayPath: file.displayPath,
     sizeBytes: 0,
@@ -94,6 +104,16 @@ export async function inspectFile(
     problems: NONE,
     moreProblems: 0
   }
+}
+
+async function inspectOne(
+  file: { path: string; displayPath: string },
+  opts: InspectOptions
+): Promise<InspectedFile> {
+  // Small files are read and parsed synchronously: without this, requests started beside the checks
+  // (the sign-in, the group lookup) would get no answer until every file had been checked.
+  await yieldToEventLoop()
+  const result = nothingKnown(file)
   const fail = (kind: string, message: string, jsonPath = ''): InspectedFile => {
     result.fatal = [{ kind, jsonPath, message }]
     result.sceneUuid = null
