@@ -256,3 +256,31 @@ describe('bad input values', () => {
     expect(run.outputs.uploaded).toBe('0')
   })
 })
+
+describe('a file the action may not read', () => {
+  // Root reads every file whatever its mode, so the action runs as an unprivileged user here.
+  const asRoot = process.getuid?.() === 0
+  it.skipIf(!asRoot)(
+    'fails alone with a permission error naming it (EACCES), and the good files land',
+    async () => {
+      const unreadable = `preds/${scenes[25]}.json`
+      const workspace = makeWorkspace({
+        [`preds/${scenes[23]}.json`]: json(bboxDoc({ seed: 23 })),
+        [`preds/${scenes[24]}.json`]: json(bboxDoc({ seed: 24 })),
+        [unreadable]: json(bboxDoc({ seed: 25 }))
+      })
+      const { chmodSync } = await import('node:fs')
+      chmodSync(path.join(workspace, unreadable), 0o000)
+      const run = await runAction({
+        inputs: { ...baseInputs(), path: 'preds/*.json' },
+        workspace,
+        runAs: { uid: 65534, gid: 65534 }
+      })
+      expect(run.code, run.stdout + run.stderr).toBe(1)
+      expect(run.outputs).toMatchObject({ matched: '3', uploaded: '2', failed: '1' })
+      const bad = run.results!.files.find((f) => f.path === unreadable)!
+      expect(bad).toMatchObject({ status: 'invalid', error: expect.stringMatching(/cannot read .*EACCES/) })
+      expect(annotations(run.stdout).map((a) => a.file)).toContain(unreadable)
+    }
+  )
+})

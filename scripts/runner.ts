@@ -3,7 +3,7 @@
 // process-level tests, the demo and the benchmarks.
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,6 +55,8 @@ export interface RunOptions {
   /** Send this signal after `afterMs`. */
   kill?: { signal: NodeJS.Signals; afterMs?: number; whenStdoutMatches?: RegExp }
   timeoutMs?: number
+  /** Run the action as this user (the caller must be root): files a test made unreadable then are. */
+  runAs?: { uid: number; gid: number }
 }
 
 export function makeWorkspace(files: Record<string, string | Buffer> = {}): string {
@@ -108,7 +110,17 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   }
 
   const started = Date.now()
-  const child = spawn(ACTION_NODE, [ENTRY], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (opts.runAs) {
+    // The other user must reach the workspace and write the runner's files; modes a test set are kept.
+    for (const dir of [workspace, runnerDir, temp]) chmodSync(dir, 0o777)
+    for (const f of [outputFile, summaryFile]) chmodSync(f, 0o666)
+  }
+  const child = spawn(ACTION_NODE, [ENTRY], {
+    cwd: workspace,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.runAs ?? {})
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8')
