@@ -7,7 +7,7 @@ import path from 'node:path'
 import * as prettier from 'prettier'
 import ts from 'typescript'
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET } from '../emulator/seed.js'
-import { ENTRY, ROOT } from '../scripts/runner.js'
+import { ENTRY, ROOT, runnerEnv as actionEnv } from '../scripts/runner.js'
 import {
   BENCH_GROUP_NAME,
   BENCH_OD_DATASET,
@@ -136,21 +136,7 @@ function runnerEnv(s: Scenario, set: FixtureSet, emulator: RemoteEmulator): Reco
     'auth-url': emulator.url,
     concurrency: String(s.c)
   }
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.homedir(),
-    GITHUB_WORKSPACE: set.workspace,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_REPOSITORY: 'acme/perception',
-    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_EVENT_NAME: 'workflow_dispatch',
-    GITHUB_ACTION: 'upload'
-  }
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value
-  return env
+  return actionEnv(set.workspace, inputs)
 }
 
 async function runOnce(

@@ -69,6 +69,35 @@ export function makeWorkspace(files: Record<string, string | Buffer> = {}): stri
   return dir
 }
 
+/**
+ * The environment the runner gives a JavaScript action: a minimal one, the run's identity, and each
+ * input as INPUT_<NAME> (spaces become _, hyphens kept), plus `extra`.
+ */
+export function runnerEnv(
+  workspace: string,
+  inputs: Record<string, string>,
+  extra: Record<string, string> = {}
+): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.homedir(),
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_REPOSITORY: 'acme/perception',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_ACTION: 'upload',
+    ...extra
+  }
+  for (const [name, value] of Object.entries(inputs)) {
+    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+  }
+  return env
+}
+
 export async function runAction(opts: RunOptions): Promise<ActionRun> {
   const workspace = opts.workspace ?? makeWorkspace(opts.files)
   if (opts.workspace && opts.files) {
@@ -86,28 +115,14 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   for (const f of [outputFile, summaryFile, path.join(runnerDir, 'state'), path.join(runnerDir, 'env')])
     writeFileSync(f, '')
 
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? os.homedir(),
-    GITHUB_WORKSPACE: workspace,
+  const env = runnerEnv(workspace, opts.inputs, {
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     GITHUB_STATE: path.join(runnerDir, 'state'),
     GITHUB_ENV: path.join(runnerDir, 'env'),
     RUNNER_TEMP: temp,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_REPOSITORY: 'acme/perception',
-    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
-    GITHUB_RUN_ID: '4242',
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_EVENT_NAME: 'workflow_dispatch',
-    GITHUB_ACTION: 'upload',
     ...opts.env
-  }
-  for (const [name, value] of Object.entries(opts.inputs)) {
-    env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
-  }
+  })
 
   const started = Date.now()
   if (opts.runAs) {
