@@ -205,6 +205,27 @@ export function visibleLog(stdout: string): string {
     .join('\n')
 }
 
+/**
+ * Where any of `secrets` can be read by a person or a later step: the visible log, stderr, the job summary,
+ * the outputs and the results file. Returns `place: secret-index` for each leak; empty when none.
+ */
+export function secretLeaks(run: ActionRun, secrets: readonly string[]): string[] {
+  const places = {
+    stdout: visibleLog(run.stdout),
+    stderr: run.stderr,
+    summary: run.summary,
+    outputs: JSON.stringify(run.outputs),
+    results: JSON.stringify(run.results ?? '')
+  }
+  const leaks: string[] = []
+  for (const [where, text] of Object.entries(places)) {
+    secrets.forEach((secret, i) => {
+      if (secret && text.includes(secret)) leaks.push(`${where}: secret #${i}`)
+    })
+  }
+  return leaks
+}
+
 /** Values the action asked the runner to mask. */
 export function maskedValues(stdout: string): string[] {
   return stdout
