@@ -48896,11 +48896,36 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/guards.ts
+// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
+/** A plain JSON-like object (not null, not an array). */
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
+ * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
+ */
+function errorCode(error) {
+    for (let current = error, depth = 0; current && depth < 5; depth++) {
+        if (typeof current !== 'object')
+            return undefined;
+        const code = current.code;
+        if (typeof code === 'string')
+            return code;
+        current = current.cause;
+    }
+    return undefined;
+}
+/** A UUID as Kognic writes them (8-4-4-4-12 hexadecimal digits), in either case. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 // EXTERNAL MODULE: ./src/net.ts
 var net = __nccwpck_require__(8316);
 ;// CONCATENATED MODULE: ./src/inputs.ts
 // The action's inputs: read once, validated as a whole, returned as one typed object. Every problem is
 // reported at once, each naming its input and saying how to fix it.
+
 
 
 const INPUT = {
@@ -48954,8 +48979,7 @@ class InputError extends Error {
         this.name = 'InputError';
     }
 }
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const inputs_uuid = schemas_string().regex(UUID_RE, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11');
+const inputs_uuid = schemas_string().regex(UUID_PATTERN, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11');
 const inputs_boolean = schemas_enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
     error: () => "must be 'true' or 'false'"
 });
@@ -49298,28 +49322,6 @@ function workflowRunUrl(env) {
 var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
-;// CONCATENATED MODULE: ./src/guards.ts
-// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
-/** A plain JSON-like object (not null, not an array). */
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
- * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
- */
-function errorCode(error) {
-    for (let current = error, depth = 0; current && depth < 5; depth++) {
-        if (typeof current !== 'object')
-            return undefined;
-        const code = current.code;
-        if (typeof code === 'string')
-            return code;
-        current = current.cause;
-    }
-    return undefined;
-}
-
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
 // When the real API turns out to differ, this is the file to change.
@@ -50464,11 +50466,9 @@ async function readWhole(filePath, into) {
 // The `class-mapping` input: Kognic's segmentation class mapping, inline or in a workspace file.
 
 
+
 const class_mapping_INPUT = 'class-mapping';
 const EXAMPLE = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]';
-function class_mapping_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 /**
  * Parses the `class-mapping` input: a JSON list when it starts with `[`, else the path of a `.json` file
  * inside `workspace` holding one. Throws an Error naming the input and what is wrong. '' gives [].
@@ -50521,7 +50521,7 @@ function parseMappingJson(text, source) {
     const seen = new Map();
     parsed.forEach((entry, index) => {
         const where = `${source}, entry ${index + 1}`;
-        if (!class_mapping_isRecord(entry)) {
+        if (!isRecord(entry)) {
             throw new Error(`${where}: expected an object {"annotated": "<class>", "predicted": "<class>"}, found ${JSON.stringify(entry)}`);
         }
         const unknownKeys = Object.keys(entry).filter((key) => key !== 'annotated' && key !== 'predicted');
@@ -54832,6 +54832,7 @@ function findJsonErrorOffset(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/predictions/validate.ts
+
 const SCHEMA_VERSION = '1.0.0';
 const LIDAR_STREAM = '@lidar';
 /** How far a cuboid rotation quaternion's length may be from 1. */
@@ -54850,9 +54851,6 @@ const PNG_COLOUR_TYPES = {
     4: 'greyscale with alpha',
     6: 'RGBA'
 };
-function validate_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 function isFiniteNumber(value) {
     return typeof value === 'number' && Number.isFinite(value);
 }
@@ -54878,7 +54876,7 @@ function describeValue(value) {
             ? text
             : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
     }
-    if (validate_isRecord(value))
+    if (isRecord(value))
         return 'an object';
     return String(value);
 }
@@ -54896,27 +54894,27 @@ function analyseOpenLabel(doc) {
     const at = new GeometryCursor();
     let hasSegmentation = false;
     let firstImagePath = null;
-    const openlabel = validate_isRecord(doc) ? doc.openlabel : undefined;
-    if (!validate_isRecord(openlabel)) {
-        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${validate_isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
+    const openlabel = isRecord(doc) ? doc.openlabel : undefined;
+    if (!isRecord(openlabel)) {
+        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
         return { problems, hasSegmentation, segmentationClasses: [] };
     }
     // metadata.schema_version
     const metadata = openlabel.metadata;
-    const schemaVersion = validate_isRecord(metadata) ? metadata.schema_version : undefined;
+    const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined;
     if (schemaVersion !== SCHEMA_VERSION) {
         report('schema-version', 'metadata.schema_version', `found ${describeValue(schemaVersion)}; expected "${SCHEMA_VERSION}" (Kognic reads OpenLABEL ${SCHEMA_VERSION})`);
     }
     // streams: only camera and lidar, the lidar one named @lidar
     const streams = openlabel.streams;
-    const declaredStreams = validate_isRecord(streams) ? streams : null;
+    const declaredStreams = isRecord(streams) ? streams : null;
     if (declaredStreams === null) {
         report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"@lidar": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
     }
     else {
         for (const name in declaredStreams) {
             const stream = declaredStreams[name];
-            const type = validate_isRecord(stream) ? stream.type : undefined;
+            const type = isRecord(stream) ? stream.type : undefined;
             if (type !== 'camera' && type !== 'lidar') {
                 report('stream-type', `streams${pathKey(name)}.type`, `stream "${name}" has type ${describeValue(type)}; expected "camera" or "lidar"`);
             }
@@ -54926,14 +54924,14 @@ function analyseOpenLabel(doc) {
         }
     }
     // root objects: each has a class name in `type`
-    const rootObjects = validate_isRecord(openlabel.objects) ? openlabel.objects : null;
+    const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null;
     if (openlabel.objects !== undefined && rootObjects === null) {
         report('structure', 'objects', `found ${describeValue(openlabel.objects)}; expected an object of objects keyed by object id`);
     }
     if (rootObjects !== null) {
         for (const id in rootObjects) {
             const object = rootObjects[id];
-            const type = validate_isRecord(object) ? object.type : undefined;
+            const type = isRecord(object) ? object.type : undefined;
             if (typeof type !== 'string' || type === '') {
                 report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
             }
@@ -54942,11 +54940,11 @@ function analyseOpenLabel(doc) {
     // ontologies: the segmentation classes, pixel value → class name
     let hasClassifications = false;
     const ontologies = openlabel.ontologies;
-    if (validate_isRecord(ontologies)) {
+    if (isRecord(ontologies)) {
         for (const ontologyKey in ontologies) {
             const ontology = ontologies[ontologyKey];
-            const classifications = validate_isRecord(ontology) ? ontology.classifications : undefined;
-            if (!validate_isRecord(classifications))
+            const classifications = isRecord(ontology) ? ontology.classifications : undefined;
+            if (!isRecord(classifications))
                 continue;
             for (const index in classifications) {
                 const className = classifications[index];
@@ -54962,25 +54960,25 @@ function analyseOpenLabel(doc) {
     }
     // frames
     const frames = openlabel.frames;
-    if (!validate_isRecord(frames)) {
+    if (!isRecord(frames)) {
         report('structure', 'frames', `found ${describeValue(frames)}; expected an object of frames, e.g. {"0": {"frame_properties": {"timestamp": 0}, "objects": {...}}}`);
     }
     else {
         for (const frameId in frames) {
             const frame = frames[frameId];
-            if (!validate_isRecord(frame)) {
+            if (!isRecord(frame)) {
                 report('structure', `frames${pathKey(frameId)}`, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
                 continue;
             }
             const frameProperties = frame.frame_properties;
-            const timestamp = validate_isRecord(frameProperties) ? frameProperties.timestamp : undefined;
+            const timestamp = isRecord(frameProperties) ? frameProperties.timestamp : undefined;
             if (!isFiniteNumber(timestamp)) {
                 report('frame-timestamp', `frames${pathKey(frameId)}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number (milliseconds; 0 for a single frame) that matches the annotated frame`);
             }
             const frameObjects = frame.objects;
             if (frameObjects === undefined)
                 continue;
-            if (!validate_isRecord(frameObjects)) {
+            if (!isRecord(frameObjects)) {
                 report('structure', `frames${pathKey(frameId)}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
                 continue;
             }
@@ -54989,10 +54987,10 @@ function analyseOpenLabel(doc) {
                     report('unknown-object', `frames${pathKey(frameId)}.objects${pathKey(objectId)}`, `object "${objectId}" is not declared in the root "objects"; add it there with its "type" (class name)`);
                 }
                 const frameObject = frameObjects[objectId];
-                const objectData = validate_isRecord(frameObject) ? frameObject.object_data : undefined;
+                const objectData = isRecord(frameObject) ? frameObject.object_data : undefined;
                 if (objectData === undefined)
                     continue;
-                if (!validate_isRecord(objectData)) {
+                if (!isRecord(objectData)) {
                     report('structure', `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
                     continue;
                 }
@@ -55010,7 +55008,7 @@ function analyseOpenLabel(doc) {
                         at.objectId = objectId;
                         at.geometryKey = geometryKey;
                         at.index = i;
-                        if (!validate_isRecord(geometry)) {
+                        if (!isRecord(geometry)) {
                             report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`);
                             continue;
                         }
@@ -55120,13 +55118,13 @@ function pngHeaderProblem(base64) {
     return null;
 }
 function checkAttributes(attributes, declaredStreams, at, report) {
-    const text = validate_isRecord(attributes) ? attributes.text : undefined;
+    const text = isRecord(attributes) ? attributes.text : undefined;
     let streamIndex = -1;
     let stream = undefined;
     if (Array.isArray(text)) {
         for (let j = 0; j < text.length; j++) {
             const entry = text[j];
-            if (validate_isRecord(entry) && entry.name === 'stream') {
+            if (isRecord(entry) && entry.name === 'stream') {
                 streamIndex = j;
                 stream = entry.val;
                 break;
@@ -55142,12 +55140,12 @@ function checkAttributes(attributes, declaredStreams, at, report) {
         const known = Object.keys(declaredStreams);
         report('stream-undeclared', `${at.path()}.attributes.text[${streamIndex}].val`, `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`);
     }
-    const num = validate_isRecord(attributes) ? attributes.num : undefined;
+    const num = isRecord(attributes) ? attributes.num : undefined;
     if (!Array.isArray(num))
         return;
     for (let j = 0; j < num.length; j++) {
         const entry = num[j];
-        if (!validate_isRecord(entry) || entry.name !== 'confidence')
+        if (!isRecord(entry) || entry.name !== 'confidence')
             continue;
         const confidence = entry.val;
         if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
@@ -55164,10 +55162,10 @@ function checkAttributes(attributes, declaredStreams, at, report) {
 
 
 
+
 const DEFAULT_MAX_PROBLEMS_PER_FILE = 5;
 /** The input that sets the size limit, named in the message when a file is over it. */
 const MAX_FILE_SIZE_INPUT = 'max-file-size';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUEST_KEYS = ['sceneUuid', 'openlabelContent'];
 const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}';
 const BOM = '\uFEFF';
@@ -55177,10 +55175,7 @@ const BOM = '\uFEFF';
  */
 const inspect_NONE = Object.freeze([]);
 function isSceneUuid(value) {
-    return UUID.test(value);
-}
-function inspect_isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return UUID_PATTERN.test(value);
 }
 function mebibytes(bytes) {
     const mib = bytes / (1024 * 1024);
@@ -55332,7 +55327,7 @@ async function readJson(file, sizeBytes) {
 /** Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither. */
 function findScene(doc, filePath) {
     const shape = (message) => ({ kind: 'shape', jsonPath: '', message });
-    if (!inspect_isRecord(doc)) {
+    if (!isRecord(doc)) {
         return shape(`the top level is ${describeValue(doc)}; expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
     }
     if ('sceneUuid' in doc || 'openlabelContent' in doc) {
@@ -55350,14 +55345,14 @@ function findScene(doc, filePath) {
             };
         }
         const content = doc.openlabelContent;
-        if (!inspect_isRecord(content)) {
+        if (!isRecord(content)) {
             return shape(`openlabelContent is ${describeValue(content)}; expected {"openlabel": {...}}`);
         }
         const contentExtra = Object.keys(content).filter((key) => key !== 'openlabel');
         if (contentExtra.length > 0) {
             return shape(`unexpected key(s) ${contentExtra.map((k) => `"${k}"`).join(', ')} in openlabelContent; expected only {"openlabel": {...}}`);
         }
-        if (!inspect_isRecord(content.openlabel))
+        if (!isRecord(content.openlabel))
             return openlabelNotObject(content.openlabel, 'openlabelContent.openlabel');
         return { sceneUuid: sceneUuid.toLowerCase(), form: 'request', openlabelDocument: content };
     }
@@ -55366,7 +55361,7 @@ function findScene(doc, filePath) {
         if (extra.length > 0) {
             return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "openlabel"; the document is sent as the prediction, so it must be only {"openlabel": {...}}`);
         }
-        if (!inspect_isRecord(doc.openlabel))
+        if (!isRecord(doc.openlabel))
             return openlabelNotObject(doc.openlabel, 'openlabel');
         const name = external_node_path_.basename(filePath);
         const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null;

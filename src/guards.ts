@@ -18,3 +18,6 @@ export function errorCode(error: unknown): string | undefined {
   }
   return undefined
 }
+
+/** A UUID as Kognic writes them (8-4-4-4-12 hexadecimal digits), in either case. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

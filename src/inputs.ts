@@ -1,6 +1,7 @@
 // The action's inputs: read once, validated as a whole, returned as one typed object. Every problem is
 // reported at once, each naming its input and saying how to fix it.
 import { z } from 'zod'
+import { UUID_PATTERN } from './guards.js'
 import { isLoopbackHost } from './net.js'
 
 export const INPUT = {
@@ -93,9 +94,7 @@ export class InputError extends Error {
   }
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-const uuid = z.string().regex(UUID_RE, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11')
+const uuid = z.string().regex(UUID_PATTERN, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11')
 
 const boolean = z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
   error: () => "must be 'true' or 'false'"

@@ -2,13 +2,10 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import type { ClassMappingEntry } from '../types.js'
+import { isRecord } from '../guards.js'
 
 const INPUT = 'class-mapping'
 const EXAMPLE = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]'
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /**
  * Parses the `class-mapping` input: a JSON list when it starts with `[`, else the path of a `.json` file

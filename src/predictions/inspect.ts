@@ -6,6 +6,7 @@ import type { InspectedFile, Problem } from '../types.js'
 import { SYNC_READ_MAX_BYTES } from './body.js'
 import { locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
+import { isRecord, UUID_PATTERN } from '../guards.js'
 
 export interface InspectOptions {
   maxFileSizeBytes: number
@@ -18,7 +19,6 @@ export const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
 /** The input that sets the size limit, named in the message when a file is over it. */
 const MAX_FILE_SIZE_INPUT = 'max-file-size'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const REQUEST_KEYS = ['sceneUuid', 'openlabelContent']
 const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}'
 const BOM = '\uFEFF'
@@ -29,11 +29,7 @@ const BOM = '\uFEFF'
 const NONE: never[] = Object.freeze([]) as unknown as never[]
 
 export function isSceneUuid(value: string): boolean {
-  return UUID.test(value)
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  return UUID_PATTERN.test(value)
 }
 
 function mebibytes(bytes: number): string {

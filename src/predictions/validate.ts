@@ -1,6 +1,7 @@
 // OpenLABEL checks for Kognic predictions, in one walk over the parsed document. It runs on thousands of
 // files before anything is uploaded, so paths and messages are only built when a problem is found.
 import type { Problem } from '../types.js'
+import { isRecord } from '../guards.js'
 
 /** What the walk learns besides problems; collected whatever the `validation` input says. */
 export interface OpenLabelFacts {
@@ -37,10 +38,6 @@ const PNG_COLOUR_TYPES: Record<number, string> = {
 }
 
 type JsonRecord = Record<string, unknown>
-
-function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
