@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import nodeFs, { promises as fsp } from 'node:fs'
 import { mkdtemp, rm, writeFile, chmod, mkdir, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -133,6 +134,25 @@ describe('fatal problems of the file itself', () => {
     ])
   })
 
+  it('is a directory where the system refuses to open one (Windows: EISDIR)', async () => {
+    vi.spyOn(nodeFs, 'openSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' })
+    })
+    const file = await inspectFile({ path: join(dir, 'x.json'), displayPath: 'preds/x.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({ kind: 'not-a-file', message: expect.stringContaining('is a directory') })
+    ])
+  })
+
+  it.skipIf(process.platform === 'win32')('is a FIFO: refused at once, never waited on', async () => {
+    const path = join(dir, `${SCENE}.json`)
+    execFileSync('mkfifo', [path])
+    const file = await inspectFile({ path, displayPath: 'preds/pipe.json' }, OPTIONS)
+    expect(file.fatal).toEqual([
+      expect.objectContaining({ kind: 'not-a-file', message: expect.stringContaining('not a regular file') })
+    ])
+  })
+
   it('vanished after it was matched', async () => {
     const file = await inspectFile({ path: join(dir, 'gone.json'), displayPath: 'preds/gone.json' }, OPTIONS)
     expect(file.fatal).toEqual([
@@ -151,19 +171,17 @@ describe('fatal problems of the file itself', () => {
     expect(file.fatal[0]!.message).toContain('cannot read preds/locked.json (EACCES): make it readable')
   })
 
-  it('cannot be read: a read error after stat is reported, not thrown (small file, read at once)', async () => {
+  it('cannot be read: a read error after opening is reported, not thrown (small file, read at once)', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, JSON.stringify(bboxDocument()))
-    vi.spyOn(nodeFs, 'readFileSync').mockImplementationOnce(() => {
-      throw Object.assign(new Error('denied'), { code: 'EACCES' })
+    vi.spyOn(nodeFs, 'readSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('denied'), { code: 'EIO' })
     })
     const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
     expect(file.fatal).toEqual([
       expect.objectContaining({
         kind: 'unreadable',
-        message: expect.stringContaining(
-          'cannot read preds/locked.json (EACCES): make it readable by the user'
-        )
+        message: expect.stringContaining('cannot read preds/locked.json (EIO): check the file and the disk')
       })
     ])
   })
@@ -172,7 +190,7 @@ describe('fatal problems of the file itself', () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, '')
     await truncate(path, SYNC_READ_MAX_BYTES + 1)
-    const readAtOnce = vi.spyOn(nodeFs, 'readFileSync')
+    const readAtOnce = vi.spyOn(nodeFs, 'readSync')
     vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
     const file = await inspectFile(
       { path, displayPath: 'preds/locked.json' },
