@@ -42,6 +42,8 @@ const OFF_THREAD_MIN_BYTES = 1024 * 1024
 export const ANNOTATIONS_PAGE_SIZE = 25
 const ANNOTATIONS_PER_SCENE = 2
 const REQUEST_LOG_CAP = 100_000
+/** How long before a delay ends its timer fires; the rest is waited out precisely (see pauseUntil). */
+const SPIN_MS = 1
 
 export interface EmulatorOptions {
   seed: EmulatorSeed
@@ -298,14 +300,27 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     ;(state.groups[group.datasetUuid] ??= []).push(group)
   }
 
-  /** Resolves after `ms`; never resolves once the emulator is closed (its socket is gone anyway). */
-  function pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve()
+  /**
+   * Resolves at `deadline` (a performance.now() time); never resolves once the emulator is closed (its
+   * socket is gone anyway). A timer alone lands 0.3–1 ms late, on whole milliseconds, and releases every
+   * request due in the same millisecond at once: an emulator asked for 20 ms would answer in ~20.7 and
+   * charge that to the client measured. So the timer wakes it up to SPIN_MS early and the rest is waited
+   * out turn by turn of the event loop (setImmediate), which keeps serving other requests meanwhile.
+   */
+  function pauseUntil(deadline: number): Promise<void> {
+    if (performance.now() >= deadline) return Promise.resolve()
     return new Promise((resolve) => {
+      const spin = (): void => {
+        if (closed) return
+        if (performance.now() >= deadline) resolve()
+        else setImmediate(spin)
+      }
+      const coarseMs = Math.floor(deadline - performance.now() - SPIN_MS)
+      if (coarseMs < 1) return spin()
       const timer = setTimeout(() => {
         pendingTimers.delete(timer)
-        resolve()
-      }, ms)
+        spin()
+      }, coarseMs)
       pendingTimers.add(timer)
     })
   }
@@ -416,17 +431,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     }
   }
 
-  /**
-   * What is left of the request's delay: it runs from arrival, like a network's latency, so reading and
-   * parsing the body overlap it. Whole milliseconds (timers have no finer resolution), which also lets
-   * Node keep one timer list per duration instead of one per request.
-   */
-  function remainingDelay(ex: Exchange): number {
-    return Math.round(ex.delayMs - (performance.now() - ex.startedAt))
+  /** When the request's delay ends: it runs from arrival, like a network's latency, so reading and parsing
+   * the body overlap it. */
+  function dueAt(ex: Exchange): number {
+    return ex.startedAt + ex.delayMs
   }
 
   async function send(ex: Exchange, reply: Reply): Promise<void> {
-    await pause(remainingDelay(ex))
+    await pauseUntil(dueAt(ex))
     if (closed || ex.res.destroyed) return
     const headers: Record<string, string | number> = { ...reply.headers }
     let body: Buffer
@@ -499,7 +511,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         return true
       case 'drop':
         countFault(ex, 'drop')
-        await pause(remainingDelay(ex))
+        await pauseUntil(dueAt(ex))
         // A TCP reset, as a crashed proxy would give; destroy() alone would be a clean FIN.
         if (!ex.req.socket.destroyed) ex.req.socket.resetAndDestroy()
         return true
