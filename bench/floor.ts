@@ -2,7 +2,7 @@
 // against the same emulator process. What it needs per round of C requests beyond the latency is the
 // machine's own cost (process wake-ups, loopback, timer resolution), which no client can avoid; the
 // efficiency target's ideal leaves it out.
-import { Agent, request } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET } from '../emulator/seed.js'
 import { BENCH_GROUP_NAME, BENCH_OD_DATASET, sceneUuid } from './fixtures.js'
 import type { RemoteEmulator } from './remote-emulator.js'
@@ -26,9 +26,10 @@ export async function measureFloor(
   const agent = new Agent({ connections: c, pipelining: 1 })
   try {
     const token = await json<{ access_token: string }>(
-      request(`${emulator.url}/v1/auth/oauth/token`, {
+      agent.request({
+        origin: emulator.url,
+        path: '/v1/auth/oauth/token',
         method: 'POST',
-        dispatcher: agent,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
           grant_type: 'client_credentials',
@@ -39,19 +40,22 @@ export async function measureFloor(
     )
     const headers = { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }
     const groups = await json<{ data: { uuid: string; name: string }[] }>(
-      request(`${emulator.url}/v1/datasets/${BENCH_OD_DATASET}/predictions-groups`, {
-        dispatcher: agent,
+      agent.request({
+        origin: emulator.url,
+        path: `/v1/datasets/${BENCH_OD_DATASET}/predictions-groups`,
+        method: 'GET',
         headers
       })
     )
     const group = groups.data.find((g) => g.name === BENCH_GROUP_NAME)
     if (!group) throw new Error(`floor: no group "${BENCH_GROUP_NAME}" in the bench seed`)
-    const url = `${emulator.url}/v1/predictions-groups/${group.uuid}/predictions`
+    const uploadPath = `/v1/predictions-groups/${group.uuid}/predictions`
     const total = rounds * c
     const send = async (i: number): Promise<void> => {
-      const response = await request(url, {
+      const response = await agent.request({
+        origin: emulator.url,
+        path: uploadPath,
         method: 'POST',
-        dispatcher: agent,
         headers,
         body: `{"sceneUuid":"${sceneUuid('bbox', i)}","openlabelContent":{"openlabel":{"metadata":{"schema_version":"1.0.0"}}}}`
       })
@@ -76,7 +80,7 @@ export async function measureFloor(
   }
 }
 
-async function json<T>(pending: ReturnType<typeof request>): Promise<T> {
+async function json<T>(pending: Promise<Dispatcher.ResponseData>): Promise<T> {
   const response = await pending
   return (await response.body.json()) as T
 }
