@@ -1,6 +1,8 @@
-// `npm run soak [-- --files N]` (not in CI): 10,000 small bbox files through the built action
-// (dist/index.js) against the emulator with mixed faults. Prints what happened and checks that every scene
-// not rejected was stored, exactly once unless the action flagged it; records the result in bench/SOAK.md.
+// `npm run soak [-- --files N] [-- --mix retry-after]` (not in CI): 10,000 small bbox files through the
+// built action (dist/index.js) against the emulator with mixed faults. Prints what happened and checks that
+// every scene not rejected was stored, exactly once unless the action flagged it; records the result in
+// bench/SOAK.md (mix `mixed`) or bench/SOAK-retry-after.md. The `retry-after` mix sends Retry-After with every
+// 429 and rate-limits the token endpoint hard enough that renewals meet it.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -34,22 +36,51 @@ const scenes = Array.from(
 // A few scenes Kognic refuses: they must fail alone, once each, with the server's message.
 const rejected = [7, 1234, 5555, 9876].filter((i) => i < fileCount).map((i) => scenes[i]!)
 
-const faults: EmulatorFaults = {
-  seed: 2026,
-  rate429: 0.03,
-  // Without Retry-After the client backs off on its own, and still pauses every worker.
-  retryAfter: 'none',
-  rate5xx: 0.03,
-  dropRate: 0.01,
-  storeThenHangRate: 0.005,
-  slowRate: 0.02,
-  slowMs: 1500,
-  latencyMs: 5,
-  tokenLifetimeSeconds: 20,
-  tokenRateLimit: { max: 5, windowMs: 10_000 },
-  rejectScenes: Object.fromEntries(rejected.map((scene) => [scene, `Scene ${scene} is archived`])),
-  sunsetDate: '2027-06-30'
+const MIXES = ['mixed', 'retry-after'] as const
+type Mix = (typeof MIXES)[number]
+const mix = (argValue('--mix') ?? 'mixed') as Mix
+if (!MIXES.includes(mix)) {
+  console.error(`--mix must be one of ${MIXES.join(', ')}, got ${mix}`)
+  process.exit(2)
 }
+const rejectScenes = Object.fromEntries(rejected.map((scene) => [scene, `Scene ${scene} is archived`]))
+/** Retry-After of the `retry-after` mix, in seconds: every worker must pause this long after a 429. */
+const RETRY_AFTER_SECONDS = 1
+
+const FAULTS: Record<Mix, EmulatorFaults> = {
+  mixed: {
+    seed: 2026,
+    rate429: 0.03,
+    // Without Retry-After the client backs off on its own, and still pauses every worker.
+    retryAfter: 'none',
+    rate5xx: 0.03,
+    dropRate: 0.01,
+    storeThenHangRate: 0.005,
+    slowRate: 0.02,
+    slowMs: 1500,
+    latencyMs: 5,
+    tokenLifetimeSeconds: 20,
+    tokenRateLimit: { max: 5, windowMs: 10_000 },
+    rejectScenes,
+    sunsetDate: '2027-06-30'
+  },
+  'retry-after': {
+    seed: 2027,
+    // Fewer 429s than `mixed`: each one pauses the whole pool for a second.
+    rate429: 0.004,
+    retryAfter: RETRY_AFTER_SECONDS,
+    rate5xx: 0.02,
+    dropRate: 0.005,
+    storeThenHangRate: 0.002,
+    latencyMs: 5,
+    // Renewed every two seconds or so, against at most 2 tokens per 10 s: renewals meet the rate limit.
+    tokenLifetimeSeconds: 3,
+    tokenRateLimit: { max: 2, windowMs: 10_000 },
+    rejectScenes,
+    sunsetDate: '2027-06-30'
+  }
+}
+const faults = FAULTS[mix]
 
 const seed: EmulatorSeed = {
   clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
@@ -134,6 +165,25 @@ async function main(): Promise<void> {
     problems.push(
       `attempts in results ${attempts} != upload requests seen ${state.endpointCounts.uploadPrediction}`
     )
+  if (mix === 'retry-after') {
+    // Every 429 carried Retry-After: no new upload may arrive until it has passed (a 100 ms allowance
+    // covers requests that were already on their way when the 429 left).
+    const uploads = state.log.filter((e) => e.key?.startsWith('POST '))
+    for (const limited of uploads.filter((e) => e.fault === 'rate429')) {
+      const early = uploads.find(
+        (e) => e.at > limited.at + 100 && e.at < limited.at + RETRY_AFTER_SECONDS * 1000 - 100
+      )
+      if (early) {
+        problems.push(
+          `an upload arrived ${early.at - limited.at} ms after a 429 asking for ${RETRY_AFTER_SECONDS} s`
+        )
+        break
+      }
+    }
+    if (state.faultsInjected.rate429 === 0) problems.push('no 429 was injected: the mix tested nothing')
+    if (state.faultsInjected.tokenRateLimit === 0)
+      problems.push('the token rate limit never triggered: the mix tested nothing')
+  }
   if (run.code !== 1) problems.push(`exit code ${run.code}, expected 1 (rejected scenes)`)
   if (sunsetWarnings !== 1) problems.push(`${sunsetWarnings} sunset warnings, expected 1`)
   if (run.outputs.uploaded !== String(uploaded)) problems.push(`output uploaded=${run.outputs.uploaded}`)
@@ -173,9 +223,9 @@ async function main(): Promise<void> {
     `${os.type()} ${os.release()}`
   ].join(', ')
   const markdown = [
-    '# Soak: 10,000 uploads under mixed faults',
+    `# Soak: ${fileCount.toLocaleString('en')} uploads, mix \`${mix}\``,
     '',
-    'Written by `npm run soak` (bench/soak.ts); not part of CI. The last run:',
+    `Written by \`npm run soak${mix === 'mixed' ? '' : ` -- --mix ${mix}`}\` (bench/soak.ts); not part of CI. The last run:`,
     '',
     `- **Date:** ${new Date().toISOString()}`,
     `- **Machine:** ${machine}`,
@@ -190,13 +240,20 @@ async function main(): Promise<void> {
     '`possibleDuplicate`; rejected scenes failed after one attempt with the server message and were never',
     'stored; never more than `concurrency` uploads in flight; attempts in the results file equal the upload',
     'requests the emulator saw; one sunset warning; exit code 1 (the rejected scenes); the secret not in the log.',
+    ...(mix === 'retry-after'
+      ? [
+          `Mix \`retry-after\` also: no upload arrived within ${RETRY_AFTER_SECONDS} s of a 429 (100 ms allowance for`,
+          'requests already on their way), and both the 429s and the token rate limit were triggered.'
+        ]
+      : []),
     ...(problems.length > 0
       ? ['', '## Failed checks', '', ...problems.slice(0, 50).map((p) => `- ${p}`)]
       : []),
     ''
   ].join('\n')
-  writeFileSync(path.join(ROOT, 'bench', 'SOAK.md'), markdown)
-  console.log(`\nRecorded in bench/SOAK.md`)
+  const record = mix === 'mixed' ? 'SOAK.md' : `SOAK-${mix}.md`
+  writeFileSync(path.join(ROOT, 'bench', record), markdown)
+  console.log(`\nRecorded in bench/${record}`)
   process.exitCode = problems.length === 0 ? 0 : 1
 }
 
