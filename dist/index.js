@@ -39304,7 +39304,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(372);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9855);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
 
@@ -39344,7 +39344,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 372:
+/***/ 9855:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54629,26 +54629,6 @@ async function discoverFiles(patterns, workspace) {
     return { files, skipped };
 }
 
-;// CONCATENATED MODULE: ./src/predictions/duplicates.ts
-/** Scenes that more than one file predicts, with those files' display paths in order: each is an error. */
-function findDuplicateScenes(files) {
-    const byScene = new Map();
-    for (const file of files) {
-        if (file.sceneUuid === null)
-            continue;
-        const paths = byScene.get(file.sceneUuid);
-        if (paths)
-            paths.push(file.displayPath);
-        else
-            byScene.set(file.sceneUuid, [file.displayPath]);
-    }
-    const duplicates = new Map();
-    for (const [scene, paths] of byScene)
-        if (paths.length > 1)
-            duplicates.set(scene, paths);
-    return duplicates;
-}
-
 ;// CONCATENATED MODULE: ./src/predictions/json-position.ts
 // Where JSON.parse failed. V8 gives a position for some errors ("… in JSON at position 7") and not for
 // others ("Unexpected token '}', "…" is not valid JSON"), so when it gives none we find it by scanning.
@@ -55415,13 +55395,27 @@ function resultOf(file, status, predictionUuid, attempts, possibleDuplicate, err
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 async function uploadAll(files, opts) {
     const results = new Array(files.length);
-    await runPool(files.length, opts.concurrency, async (index) => {
-        const result = await uploadOne(files[index], opts);
-        results[index] = result;
+    await uploadEach(files.length, (index) => files[index], opts, (result, index) => (results[index] = result));
+    return results;
+}
+/**
+ * Uploads files 0 … count-1, each asked of `fileAt` only as its turn comes, and hands every file's result
+ * to `record` (the files not started included), so that no list of all files or all results is needed.
+ * Never throws for one file's failure.
+ */
+async function uploadEach(count, fileAt, opts, record) {
+    const finished = new Uint8Array(count);
+    await runPool(count, opts.concurrency, async (index) => {
+        const result = await uploadOne(fileAt(index), opts);
+        finished[index] = 1;
+        record(result, index);
         opts.onResult?.(result);
     }, opts.stop);
     const notStarted = notStartedReason(opts.stop);
-    return files.map((file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, notStarted));
+    for (let index = 0; index < count; index++) {
+        if (finished[index] === 0)
+            record(resultOf(fileAt(index), 'not-attempted', null, 0, false, notStarted), index);
+    }
 }
 /** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
 function notStartedReason(stop) {
@@ -55668,6 +55662,267 @@ function isoTime(ms) {
 
 // EXTERNAL MODULE: ./src/report/summary.ts + 1 modules
 var summary = __nccwpck_require__(874);
+;// CONCATENATED MODULE: ./src/run-files.ts
+// The run's record of every matched file, by position: what the checks learned of it and its fate. It is
+// kept for every file to the end of the run, so it is held in columns (typed arrays) rather than as objects
+// per file: tens of bytes a file besides its paths, and nothing per file for the garbage collector to copy
+// from the young generation or to promote. What only some files have (problems, errors, classes) is kept
+// apart, by position. Objects (InspectedFile, FileResult) are built only when asked for, and dropped again.
+
+const STATUSES = ['uploaded', 'failed', 'invalid', 'would-upload', 'not-attempted'];
+const FORMS = [null, 'openlabel', 'request'];
+// Bits of `#flags`.
+const CHECKED = 1;
+const SEGMENTATION = 2;
+const POSSIBLE_DUPLICATE = 4;
+/** The outcome lists the file's fatal problems (it was refused for them), not its validation problems. */
+const FATAL_AS_PROBLEMS = 8;
+const UUID_CHARS = 36;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Shared by every file without any: frozen, so a push throws instead of reaching every file. */
+const run_files_NONE = Object.freeze([]);
+/**
+ * UUIDs (scenes, predictions), 36 bytes each in one buffer: no string per file is kept. A value that is
+ * not a UUID (a server may answer with another kind of id) is kept as it is, apart.
+ */
+class UuidColumn {
+    #chars;
+    #present;
+    #other = new Map();
+    constructor(count) {
+        this.#chars = Buffer.alloc(count * UUID_CHARS);
+        this.#present = new Uint8Array(count);
+    }
+    set(index, value) {
+        this.#other.delete(index);
+        this.#present[index] = 0;
+        if (value === null)
+            return;
+        if (UUID.test(value)) {
+            // ASCII only, so each character is one byte and comes back as it went in.
+            this.#chars.write(value, index * UUID_CHARS, UUID_CHARS, 'latin1');
+            this.#present[index] = 1;
+        }
+        else
+            this.#other.set(index, value);
+    }
+    has(index) {
+        return this.#present[index] === 1 || this.#other.has(index);
+    }
+    get(index) {
+        if (this.#present[index] === 0)
+            return this.#other.get(index) ?? null;
+        return this.#chars.toString('latin1', index * UUID_CHARS, (index + 1) * UUID_CHARS);
+    }
+    /** Orders files by value (files without one first); 0 for the same value. */
+    compare(a, b) {
+        if (this.#present[a] === 1 && this.#present[b] === 1) {
+            // Buffer#compare orders the source range (here a's) against the target range (b's).
+            return this.#chars.compare(this.#chars, b * UUID_CHARS, (b + 1) * UUID_CHARS, a * UUID_CHARS, (a + 1) * UUID_CHARS);
+        }
+        const x = this.get(a) ?? '';
+        const y = this.get(b) ?? '';
+        return x < y ? -1 : x > y ? 1 : 0;
+    }
+}
+/**
+ * The matched paths: the display paths end to end in one string, each file's absolute path rebuilt from
+ * the workspace and its display path. The few paths that cannot be rebuilt so are kept as they are.
+ */
+class PathColumn {
+    /** The workspace, with a separator at its end. */
+    #prefix;
+    #displayPaths;
+    #ends;
+    #other = new Map();
+    constructor(root, files) {
+        this.#prefix = root.endsWith(external_node_path_.sep) ? root : root + external_node_path_.sep;
+        this.#ends = new Uint32Array(files.length);
+        let end = 0;
+        files.forEach((file, index) => {
+            end += file.displayPath.length;
+            this.#ends[index] = end;
+            if (this.#absolute(file.displayPath) !== file.path)
+                this.#other.set(index, file.path);
+        });
+        this.#displayPaths = files.map((file) => file.displayPath).join('');
+    }
+    #absolute(displayPath) {
+        return this.#prefix + (external_node_path_.sep === '/' ? displayPath : displayPath.split('/').join(external_node_path_.sep));
+    }
+    displayPath(index) {
+        return this.#displayPaths.slice(index === 0 ? 0 : this.#ends[index - 1], this.#ends[index]);
+    }
+    file(index) {
+        const displayPath = this.displayPath(index);
+        return { path: this.#other.get(index) ?? this.#absolute(displayPath), displayPath };
+    }
+}
+class RunFiles {
+    count;
+    #paths;
+    #flags;
+    #form;
+    #size;
+    #scene;
+    #findings = new Map();
+    /** STATUSES index + 1; 0 while the file's fate is not known. */
+    #status;
+    #attempts;
+    #prediction;
+    #error = new Map();
+    /** `root`: the directory the display paths are relative to (the workspace). */
+    constructor(root, files) {
+        this.count = files.length;
+        this.#paths = new PathColumn(root, files);
+        this.#flags = new Uint8Array(this.count);
+        this.#form = new Uint8Array(this.count);
+        this.#size = new Float64Array(this.count);
+        this.#scene = new UuidColumn(this.count);
+        this.#status = new Uint8Array(this.count);
+        this.#attempts = new Uint32Array(this.count);
+        this.#prediction = new UuidColumn(this.count);
+    }
+    /** The file's paths, built anew on each call. */
+    file(index) {
+        return this.#paths.file(index);
+    }
+    displayPath(index) {
+        return this.#paths.displayPath(index);
+    }
+    /** Keeps what the checks learned of the file (its content is not kept). */
+    recordCheck(index, file) {
+        this.#flags[index] = CHECKED | (file.hasSegmentation ? SEGMENTATION : 0);
+        this.#form[index] = FORMS.indexOf(file.form);
+        this.#size[index] = file.sizeBytes;
+        this.#scene.set(index, file.sceneUuid);
+        const { fatal, problems, moreProblems, segmentationClasses } = file;
+        if (fatal.length > 0 || problems.length > 0 || moreProblems > 0 || segmentationClasses.length > 0) {
+            this.#findings.set(index, { fatal, problems, moreProblems, segmentationClasses });
+        }
+        else
+            this.#findings.delete(index);
+    }
+    checked(index) {
+        return (this.#flags[index] & CHECKED) !== 0;
+    }
+    /** The checks' record of the file, built anew on each call; undefined when it was not checked. */
+    inspected(index) {
+        if (!this.checked(index))
+            return undefined;
+        const { path, displayPath } = this.#paths.file(index);
+        const found = this.#findings.get(index);
+        return {
+            path,
+            displayPath,
+            sizeBytes: this.#size[index],
+            sceneUuid: this.#scene.get(index),
+            form: FORMS[this.#form[index]],
+            hasSegmentation: (this.#flags[index] & SEGMENTATION) !== 0,
+            segmentationClasses: found?.segmentationClasses ?? run_files_NONE,
+            fatal: found?.fatal ?? run_files_NONE,
+            problems: found?.problems ?? run_files_NONE,
+            moreProblems: found?.moreProblems ?? 0
+        };
+    }
+    fatal(index) {
+        return this.#findings.get(index)?.fatal ?? run_files_NONE;
+    }
+    problems(index) {
+        return this.#findings.get(index)?.problems ?? run_files_NONE;
+    }
+    moreProblems(index) {
+        return this.#findings.get(index)?.moreProblems ?? 0;
+    }
+    segmentationClasses(index) {
+        return this.#findings.get(index)?.segmentationClasses ?? run_files_NONE;
+    }
+    hasSegmentation(index) {
+        return (this.#flags[index] & SEGMENTATION) !== 0;
+    }
+    sceneUuid(index) {
+        return this.#scene.get(index);
+    }
+    /**
+     * Checked files without fatal problems that share a scene with another, grouped by scene in the order
+     * of each scene's first file, each group in file order. Found by sorting positions, so no map of every
+     * scene is built.
+     */
+    duplicateScenes() {
+        const positions = new Uint32Array(this.count);
+        let candidates = 0;
+        for (let i = 0; i < this.count; i++) {
+            if (this.checked(i) && this.fatal(i).length === 0 && this.#scene.has(i))
+                positions[candidates++] = i;
+        }
+        const order = positions.subarray(0, candidates).sort((a, b) => this.#scene.compare(a, b) || a - b);
+        const groups = [];
+        for (let start = 0; start < order.length;) {
+            let end = start + 1;
+            while (end < order.length && this.#scene.compare(order[start], order[end]) === 0)
+                end++;
+            if (end - start > 1)
+                groups.push(Array.from(order.subarray(start, end)));
+            start = end;
+        }
+        return groups.sort((a, b) => a[0] - b[0]);
+    }
+    /**
+     * The file's fate. Its result lists the validation problems the checks found, or with `fatalAsProblems`
+     * the fatal ones (the file was refused for them).
+     */
+    setOutcome(index, outcome) {
+        this.#status[index] = STATUSES.indexOf(outcome.status) + 1;
+        this.#prediction.set(index, outcome.predictionUuid ?? null);
+        this.#attempts[index] = outcome.attempts ?? 0;
+        let flags = this.#flags[index] & ~(POSSIBLE_DUPLICATE | FATAL_AS_PROBLEMS);
+        if (outcome.possibleDuplicate)
+            flags |= POSSIBLE_DUPLICATE;
+        if (outcome.fatalAsProblems)
+            flags |= FATAL_AS_PROBLEMS;
+        this.#flags[index] = flags;
+        if (outcome.error != null)
+            this.#error.set(index, outcome.error);
+        else
+            this.#error.delete(index);
+    }
+    /**
+     * The file's result, built anew on each call. A file whose fate was never set was not attempted, for
+     * `notAttempted`.
+     */
+    result(index, notAttempted) {
+        const displayPath = this.#paths.displayPath(index);
+        const status = this.#status[index];
+        const found = this.#findings.get(index);
+        const flags = this.#flags[index];
+        const problems = (flags & FATAL_AS_PROBLEMS ? found?.fatal : found?.problems) ?? run_files_NONE;
+        return {
+            path: displayPath,
+            sceneUuid: this.#scene.get(index),
+            status: status === 0 ? 'not-attempted' : STATUSES[status - 1],
+            predictionUuid: status === 0 ? null : this.#prediction.get(index),
+            attempts: status === 0 ? 0 : this.#attempts[index],
+            possibleDuplicate: status !== 0 && (flags & POSSIBLE_DUPLICATE) !== 0,
+            error: status === 0 ? notAttempted : (this.#error.get(index) ?? null),
+            problems,
+            moreProblems: found?.moreProblems ?? 0
+        };
+    }
+    /** Every file's result in order, then `after`: each built only as it is read. */
+    results(notAttempted, after = []) {
+        const count = this.count;
+        const result = (i) => this.result(i, notAttempted);
+        return {
+            length: count + after.length,
+            *[Symbol.iterator]() {
+                for (let i = 0; i < count; i++)
+                    yield result(i);
+                yield* after;
+            }
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
@@ -55725,8 +55980,10 @@ async function run(deps) {
     };
     let inputs;
     let client;
-    // One slot per matched file, by position: what the checks learned, and the file's fate once known.
-    const matched = { files: [], inspected: [], outcome: [], unusable: [] };
+    // Every matched file, by position: what the checks learned, and the file's fate once known.
+    let matched = new RunFiles(deps.workspace, []);
+    /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
+    let unusable = [];
     // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
     const stopNew = new AbortController();
     const abortInFlight = new AbortController();
@@ -55768,12 +56025,13 @@ async function run(deps) {
             });
             if (found.skipped.length > MAX_FILE_ANNOTATIONS)
                 log.warning(`${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`);
-            return found;
+            // Only the compact table leaves this group: the list of matched paths is garbage from here on.
+            return { files: new RunFiles(external_node_path_default().resolve(deps.workspace), found.files), skipped: found.skipped };
         });
-        matched.files = discovered.files;
+        matched = discovered.files;
         // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
         report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s));
-        matched.unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
+        unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
             path: s.displayPath,
             sceneUuid: null,
             status: 'invalid',
@@ -55784,11 +56042,11 @@ async function run(deps) {
             problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
             moreProblems: 0
         }));
-        if (matched.files.length === 0 && matched.unusable.length > 0) {
+        if (matched.count === 0 && unusable.length > 0) {
             log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
             return;
         }
-        if (matched.files.length === 0) {
+        if (matched.count === 0) {
             const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
             if (input.ifNoFilesFound === 'error')
                 throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
@@ -55799,10 +56057,10 @@ async function run(deps) {
             return;
         }
         /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-        const inspectAll = () => io.group(`Read and check ${matched.files.length} file(s)`, async () => {
+        const inspectAll = () => io.group(`Read and check ${matched.count} file(s)`, async () => {
             const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
-            await runPool(matched.files.length, INSPECT_CONCURRENCY, async (index) => {
-                matched.inspected[index] = await inspectFile(matched.files[index], options);
+            await runPool(matched.count, INSPECT_CONCURRENCY, async (index) => {
+                matched.recordCheck(index, await inspectFile(matched.file(index), options));
             }, stopNew.signal);
             if (stopNew.signal.aborted)
                 throw new FatalError('Cancelled while reading the prediction files');
@@ -55811,9 +56069,8 @@ async function run(deps) {
         /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
         const recordDryRun = (fit) => io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
             for (const index of fit) {
-                const file = matched.inspected[index];
-                setOutcome(matched, index, { status: 'would-upload' });
-                log.info(`${file.displayPath} → scene ${file.sceneUuid}`);
+                matched.setOutcome(index, { status: 'would-upload' });
+                log.info(`${matched.displayPath(index)} → scene ${matched.sceneUuid(index)}`);
             }
         });
         if (!credentials) {
@@ -55825,7 +56082,7 @@ async function run(deps) {
                 state: 'unresolved'
             };
             const fit = await inspectAll();
-            checkClassMapping(fit.map((i) => matched.inspected[i]), classMapping, log);
+            checkClassMapping(matched, fit, classMapping, log);
             await recordDryRun(fit);
             return;
         }
@@ -55867,10 +56124,13 @@ async function run(deps) {
             log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
             return;
         }
-        const toUpload = fit.map((i) => matched.inspected[i]);
-        checkClassMapping(toUpload, classMapping, log);
+        checkClassMapping(matched, fit, classMapping, log);
         const group = found ??
-            (await io.group('Create the predictions group', () => createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)));
+            (await io.group('Create the predictions group', () => {
+                const segmented = fit.find((i) => matched.hasSegmentation(i));
+                const firstSegmented = segmented === undefined ? undefined : matched.displayPath(segmented);
+                return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log);
+            }));
         if (input.dryRun) {
             await recordDryRun(fit);
             log.info(`Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`);
@@ -55880,11 +56140,13 @@ async function run(deps) {
             throw new FatalError('No predictions group to upload into');
         const debug = io.isDebug();
         let refused;
-        await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
-            const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) });
+        await io.group(`Upload ${fit.length} prediction(s)`, async () => {
+            const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
             progress.start();
             try {
-                const results = await uploadAll(toUpload, {
+                await uploadEach(fit.length, 
+                // Built as each upload starts, and dropped when it ends: the run keeps only the columns.
+                (k) => matched.inspected(fit[k]), {
                     concurrency: input.concurrency,
                     readBody: readUploadBody,
                     upload: (body) => api.uploadPrediction(group.uuid, body).catch((error) => {
@@ -55903,9 +56165,7 @@ async function run(deps) {
                         if (debug)
                             log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
                     }
-                });
-                // Kept as they are (they carry moreProblems): a copy per file would double what the run holds.
-                results.forEach((result, i) => (matched.outcome[fit[i]] = result));
+                }, (result, k) => matched.setOutcome(fit[k], result));
             }
             finally {
                 progress.stop();
@@ -55925,7 +56185,7 @@ async function run(deps) {
         const stats = client?.stats();
         await client?.close().catch(() => undefined);
         report.finishedAt = now();
-        report.results = finishResults(matched, report);
+        report.results = finishResults(matched, unusable, report);
         report.counts = countResults(report.results, stats?.retries ?? 0);
         await publish(report, inputs, deps);
         // Only now: a second signal while the summary is written must not kill the process half-way.
@@ -55973,63 +56233,68 @@ async function readEverything(io, env, workspace) {
 }
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
 function checkFiles(matched, input, log) {
-    const all = matched.inspected.map((f) => f);
-    const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0));
+    // Each file of a duplicate group, with the others of its group: only such files are in the map.
     const duplicateOf = new Map();
-    for (const [scene, paths] of duplicates)
-        for (const p of paths)
-            duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene));
-    const fit = [];
+    for (const group of matched.duplicateScenes()) {
+        for (const index of group)
+            duplicateOf.set(index, group.filter((other) => other !== index));
+    }
+    const fit = new Uint32Array(matched.count);
+    let fitCount = 0;
     let annotated = 0;
-    const annotate = (file, message, title, level) => {
+    const annotate = (displayPath, message, title, level) => {
         // The raw log shows only the message: make sure it names the file, as the annotation does.
-        const named = message.startsWith(file.displayPath) ? message : `${file.displayPath}: ${message}`;
+        const named = message.startsWith(displayPath) ? message : `${displayPath}: ${message}`;
         if (annotated++ < MAX_FILE_ANNOTATIONS)
-            log[level](named, { file: file.displayPath, title });
+            log[level](named, { file: displayPath, title });
         else
             log.debug(named);
     };
-    all.forEach((file, index) => {
-        if (file.fatal.length > 0) {
-            const reason = file.fatal.map((p) => p.message).join('; ');
-            setOutcome(matched, index, { status: 'invalid', error: reason, problems: file.fatal });
-            annotate(file, reason, 'Unusable prediction file', 'error');
-            return;
+    for (let index = 0; index < matched.count; index++) {
+        const displayPath = matched.displayPath(index);
+        const fatal = matched.fatal(index);
+        if (fatal.length > 0) {
+            const reason = fatal.map((p) => p.message).join('; ');
+            matched.setOutcome(index, { status: 'invalid', error: reason, fatalAsProblems: true });
+            annotate(displayPath, reason, 'Unusable prediction file', 'error');
+            continue;
         }
-        const others = duplicateOf.get(file.displayPath);
+        const others = duplicateOf.get(index);
         if (others) {
-            const scene = others[others.length - 1];
-            const reason = `Scene ${scene} also has a prediction in ${others.slice(0, -1).join(', ')}: keep one file per scene`;
-            setOutcome(matched, index, { status: 'invalid', error: reason });
-            annotate(file, reason, 'Duplicate scene', 'error');
-            return;
+            const paths = others.map((other) => matched.displayPath(other));
+            const reason = `Scene ${matched.sceneUuid(index)} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
+            matched.setOutcome(index, { status: 'invalid', error: reason });
+            annotate(displayPath, reason, 'Duplicate scene', 'error');
+            continue;
         }
-        if (file.problems.length > 0 && input.validation !== 'off') {
-            const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : '';
-            const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
+        const problems = matched.problems(index);
+        if (problems.length > 0 && input.validation !== 'off') {
+            const moreProblems = matched.moreProblems(index);
+            const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : '';
+            const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             if (input.validation === 'strict') {
-                setOutcome(matched, index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
-                annotate(file, reason, 'Invalid OpenLABEL', 'error');
-                return;
+                matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
+                annotate(displayPath, reason, 'Invalid OpenLABEL', 'error');
+                continue;
             }
-            annotate(file, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning');
+            annotate(displayPath, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning');
         }
-        fit.push(index);
-    });
-    const invalid = all.length - fit.length;
+        fit[fitCount++] = index;
+    }
+    const invalid = matched.count - fitCount;
     if (annotated > MAX_FILE_ANNOTATIONS) {
         log.warning(`${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`);
     }
-    log.info(`${fit.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
-    return fit;
+    log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
+    return fit.subarray(0, fitCount);
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(files, mapping, log) {
+function checkClassMapping(matched, fit, mapping, log) {
     if (!mapping)
         return;
     const classes = new Set();
-    for (const file of files)
-        for (const c of file.segmentationClasses)
+    for (const index of fit)
+        for (const c of matched.segmentationClasses(index))
             classes.add(c);
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
@@ -56038,16 +56303,17 @@ function checkClassMapping(files, mapping, log) {
     }
     log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
 }
-async function createGroupIfAllowed(api, input, files, classMapping, env, report, log) {
+async function createGroupIfAllowed(api, input, 
+/** The first file to upload that holds segmentation predictions, if any. */
+segmented, classMapping, env, report, log) {
     if (input.group.kind !== 'name')
         return null;
     const name = input.group.name;
     if (!input.createGroup) {
         throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`);
     }
-    const segmented = files.find((f) => f.hasSegmentation);
-    if (segmented && !classMapping) {
-        throw new FatalError(`${segmented.displayPath} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
+    if (segmented !== undefined && !classMapping) {
+        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
     }
     if (input.dryRun) {
         log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`);
@@ -56064,46 +56330,15 @@ async function createGroupIfAllowed(api, input, files, classMapping, env, report
     report.group = { uuid, name, created: true, state: 'created' };
     return { uuid, name };
 }
-function setOutcome(matched, index, fields) {
-    const file = matched.inspected[index];
-    matched.outcome[index] = {
-        path: file.displayPath,
-        sceneUuid: file.sceneUuid,
-        predictionUuid: null,
-        attempts: 0,
-        possibleDuplicate: false,
-        error: null,
-        problems: file.problems,
-        moreProblems: file.moreProblems,
-        ...fields
-    };
-}
 /**
  * One result per matched file, in the order matched: those the run never reached say why. Then the
- * matched paths that cannot be used.
+ * matched paths that cannot be used. Each result is built as it is read.
  */
-function finishResults(matched, report) {
+function finishResults(matched, unusable, report) {
     const why = report.cancelled
         ? 'Not uploaded: the run was cancelled'
         : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
-    const files = matched.files.map((file, index) => {
-        const outcome = matched.outcome[index];
-        if (outcome)
-            return outcome;
-        const info = matched.inspected[index];
-        return {
-            path: file.displayPath,
-            sceneUuid: info?.sceneUuid ?? null,
-            status: 'not-attempted',
-            predictionUuid: null,
-            attempts: 0,
-            possibleDuplicate: false,
-            error: why,
-            problems: info?.problems ?? [],
-            moreProblems: info?.moreProblems ?? 0
-        };
-    });
-    return files.concat(matched.unusable);
+    return matched.results(why, unusable);
 }
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
 async function publish(report, inputs, deps) {
@@ -56134,15 +56369,19 @@ async function publish(report, inputs, deps) {
     io.setOutput('uploaded', String(c.uploaded));
     io.setOutput('failed', String(notUploaded));
     io.setOutput('results-file', resultsFile);
-    const failedUploads = report.results.filter((r) => r.status === 'failed');
-    for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
+    let failedUploads = 0;
+    for (const r of report.results) {
+        if (r.status !== 'failed')
+            continue;
+        if (failedUploads++ >= MAX_FILE_ANNOTATIONS)
+            continue;
         log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
             file: r.path,
             title: 'Upload failed'
         });
     }
-    if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
-        log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);
+    if (failedUploads > MAX_FILE_ANNOTATIONS) {
+        log.error(`${failedUploads - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);
     }
     if (env.GITHUB_STEP_SUMMARY) {
         try {
@@ -56559,10 +56798,18 @@ function notes(report) {
         lines.push(`- 🔁 ${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection).`);
     }
     if (c.possibleDuplicates > 0) {
-        const files = report.results.filter((result) => result.possibleDuplicate);
+        // Only the files listed are rendered: the rest are counted.
+        const shown = [];
+        let files = 0;
+        for (const result of report.results) {
+            if (!result.possibleDuplicate)
+                continue;
+            if (files++ < MAX_LISTED_DUPLICATES)
+                shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
+        }
         lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
             `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
-            listSome(files.map((result) => `${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`), MAX_LISTED_DUPLICATES));
+            listFirst(shown, files));
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
@@ -56577,13 +56824,20 @@ function notes(report) {
     return lines.join('\n');
 }
 function listSome(items, max) {
-    const shown = items.slice(0, max).join(', ');
-    return items.length > max ? `${shown} and ${n(items.length - max)} more.` : `${shown}.`;
+    return listFirst(items.slice(0, max), items.length);
+}
+/** `shown`, the first of `total` items, and how many more there are. */
+function listFirst(shown, total) {
+    const text = shown.join(', ');
+    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
 }
 function failuresSection(report, budget, hint) {
     // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
     const failed = (result) => result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted';
-    const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0);
+    let total = 0;
+    for (const result of report.results)
+        if (failed(result))
+            total++;
     if (total === 0)
         return '';
     function* rows() {
@@ -56622,13 +56876,14 @@ function sceneCell(result) {
 }
 function validationSection(report, budget, hint) {
     const kinds = new Map();
-    const filesWithProblems = new Set();
+    let filesWithProblems = 0;
     let unlisted = 0;
-    report.results.forEach((result, index) => {
+    for (const result of report.results) {
         unlisted += result.moreProblems ?? 0;
+        if (result.problems.length > 0)
+            filesWithProblems++;
         const seenInThisFile = new Set();
         for (const problem of result.problems) {
-            filesWithProblems.add(index);
             let entry = kinds.get(problem.kind);
             if (!entry) {
                 entry = { kind: problem.kind, problems: 0, files: 0, examples: [] };
@@ -56643,7 +56898,7 @@ function validationSection(report, budget, hint) {
                     entry.examples.push({ path: result.path, problem });
             }
         }
-    });
+    }
     if (kinds.size === 0)
         return '';
     // Most frequent first; ties by name so the order never depends on which file finished first.
@@ -56664,8 +56919,8 @@ function validationSection(report, budget, hint) {
         return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems.size)} ` +
-            `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})` +
+        summary: `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+            `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
             (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
         rows,
@@ -56675,7 +56930,10 @@ function validationSection(report, budget, hint) {
     }, budget, hint);
 }
 function dryRunSection(report, budget, hint, maxRows) {
-    const total = report.results.reduce((count, result) => count + (result.status === 'would-upload' ? 1 : 0), 0);
+    let total = 0;
+    for (const result of report.results)
+        if (result.status === 'would-upload')
+            total++;
     if (total === 0)
         return '';
     function* rows() {
