@@ -1,9 +1,11 @@
 // The first pass over one matched file: can it be read, which scene is it for, what is wrong with it.
-// The parsed content is dropped before returning; the upload re-reads the file (body.ts).
+// The parsed content is dropped before returning; the upload re-reads the file (body.ts). Parsed with
+// parseJson, not JSON.parse: see json-parse.ts for what JSON.parse leaves behind for every file.
 import fs, { type Stats } from 'node:fs'
 import * as path from 'node:path'
 import type { InspectedFile, Problem } from '../types.js'
 import { SYNC_READ_MAX_BYTES } from './body.js'
+import { parseJson } from './json-parse.js'
 import { locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
 import { isRecord, UUID_PATTERN } from '../guards.js'
@@ -183,7 +185,7 @@ async function readJson(
   }
   if (text.startsWith(BOM)) text = text.slice(1)
   try {
-    return { doc: JSON.parse(text) as unknown }
+    return { doc: parseJson(text) }
   } catch (error) {
     // Checked only here: JSON.parse refuses whitespace alone, and most files are not.
     if (text.trim() === '') {
