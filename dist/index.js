@@ -55507,7 +55507,9 @@ async function inspectOne(file, opts) {
     }
     if (stats.size === 0)
         return fail('empty', `${file.displayPath} is empty; expected an OpenLABEL JSON document`);
-    const parsed = await readJson(file, stats.size);
+    // A small file is read, parsed and walked without an await in between, so that however many files are
+    // checked at once, one parsed document is alive at a time: each one the collector finds alive is copied.
+    const parsed = stats.size <= SYNC_READ_MAX_BYTES ? readJsonSync(file) : await readJson(file);
     if ('kind' in parsed)
         return fail(parsed.kind, parsed.message);
     const scene = findScene(parsed.doc, file.path);
@@ -55526,18 +55528,30 @@ async function inspectOne(file, opts) {
     }
     return result;
 }
-/** Reads and parses the file; the text lives only in here, so it can be freed while the document is walked. */
-async function readJson(file, sizeBytes) {
+/** Reads and parses a small file synchronously (see SYNC_READ_MAX_BYTES). */
+function readJsonSync(file) {
     let text;
     try {
-        text =
-            sizeBytes <= SYNC_READ_MAX_BYTES
-                ? external_node_fs_default().readFileSync(file.path, 'utf8')
-                : await external_node_fs_default().promises.readFile(file.path, 'utf8');
+        text = external_node_fs_default().readFileSync(file.path, 'utf8');
     }
     catch (error) {
         return unreadable(file.displayPath, error);
     }
+    return parseText(file, text);
+}
+/** Reads and parses a large file; the read does not hold up the requests in flight. */
+async function readJson(file) {
+    let text;
+    try {
+        text = await external_node_fs_default().promises.readFile(file.path, 'utf8');
+    }
+    catch (error) {
+        return unreadable(file.displayPath, error);
+    }
+    return parseText(file, text);
+}
+/** The parsed document, or why the text is not JSON. */
+function parseText(file, text) {
     if (text.startsWith(BOM))
         text = text.slice(1);
     try {

@@ -150,7 +150,9 @@ async function inspectOne(
   if (stats.size === 0)
     return fail('empty', `${file.displayPath} is empty; expected an OpenLABEL JSON document`)
 
-  const parsed = await readJson(file, stats.size)
+  // A small file is read, parsed and walked without an await in between, so that however many files are
+  // checked at once, one parsed document is alive at a time: each one the collector finds alive is copied.
+  const parsed = stats.size <= SYNC_READ_MAX_BYTES ? readJsonSync(file) : await readJson(file)
   if ('kind' in parsed) return fail(parsed.kind, parsed.message)
 
   const scene = findScene(parsed.doc, file.path)
@@ -169,20 +171,30 @@ async function inspectOne(
   return result
 }
 
-/** Reads and parses the file; the text lives only in here, so it can be freed while the document is walked. */
-async function readJson(
-  file: { path: string; displayPath: string },
-  sizeBytes: number
-): Promise<{ doc: unknown } | Problem> {
+/** Reads and parses a small file synchronously (see SYNC_READ_MAX_BYTES). */
+function readJsonSync(file: { path: string; displayPath: string }): { doc: unknown } | Problem {
   let text: string
   try {
-    text =
-      sizeBytes <= SYNC_READ_MAX_BYTES
-        ? fs.readFileSync(file.path, 'utf8')
-        : await fs.promises.readFile(file.path, 'utf8')
+    text = fs.readFileSync(file.path, 'utf8')
   } catch (error) {
     return unreadable(file.displayPath, error)
   }
+  return parseText(file, text)
+}
+
+/** Reads and parses a large file; the read does not hold up the requests in flight. */
+async function readJson(file: { path: string; displayPath: string }): Promise<{ doc: unknown } | Problem> {
+  let text: string
+  try {
+    text = await fs.promises.readFile(file.path, 'utf8')
+  } catch (error) {
+    return unreadable(file.displayPath, error)
+  }
+  return parseText(file, text)
+}
+
+/** The parsed document, or why the text is not JSON. */
+function parseText(file: { path: string; displayPath: string }, text: string): { doc: unknown } | Problem {
   if (text.startsWith(BOM)) text = text.slice(1)
   try {
     return { doc: parseJson(text) }
