@@ -163,6 +163,33 @@ describe('RunFiles', () => {
     ])
   })
 
+  it('finds the same duplicates as a map of every scene would, also where scenes hash alike', () => {
+    // 6,000 files over 4,500 scenes (a few not UUIDs): among so many, some distinct scenes share a hash.
+    const scenes = Array.from({ length: 6000 }, (_, i) => {
+      const n = (i * 7919) % 4500
+      return n % 997 === 0 ? `scene-${n}` : `5ce7e000-00d1-4000-8000-${n.toString(16).padStart(12, '0')}`
+    })
+    const files = new RunFiles('/ws', matched(scenes.length))
+    scenes.forEach((sceneUuid, i) => files.recordCheck(i, checked(i, { sceneUuid })))
+    const byScene = new Map<string, number[]>()
+    scenes.forEach((scene, i) => byScene.set(scene, [...(byScene.get(scene) ?? []), i]))
+    const expected = [...byScene.values()].filter((group) => group.length > 1)
+    expect(files.duplicateScenes()).toEqual(expected)
+    expect(expected.length).toBe(1500)
+  })
+
+  it('tells apart scenes whose hashes collide', () => {
+    // Two scenes that share the hash bits duplicateScenes sorts by (found by search).
+    const [a, b] = ['5ce7e000-00d1-4000-8000-0000000003ea', '5ce7e000-00d1-4000-8000-000000002388']
+    const scenes = [a, b, a, b, b]
+    const files = new RunFiles('/ws', matched(scenes.length))
+    scenes.forEach((sceneUuid, i) => files.recordCheck(i, checked(i, { sceneUuid })))
+    expect(files.duplicateScenes()).toEqual([
+      [0, 2],
+      [1, 3, 4]
+    ])
+  })
+
   it('leaves files with fatal problems out of the duplicates; none when each scene has one file', () => {
     const fatal: Problem[] = [{ kind: 'shape', jsonPath: '', message: 'bad' }]
     const files = new RunFiles('/ws', matched(3))

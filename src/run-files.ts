@@ -32,35 +32,46 @@ const POSSIBLE_DUPLICATE = 4
 /** The outcome lists the file's fatal problems (it was refused for them), not its validation problems. */
 const FATAL_AS_PROBLEMS = 8
 
-const UUID_CHARS = 36
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+/** Ids (UUIDs) are 36 characters: each is kept as 36 bytes, and longer, shorter or odd ones apart. */
+const ID_CHARS = 36
+
+/** Positions fit in 32 bits (the columns are indexed by them). */
+const POSITIONS = 2 ** 32
 
 /** Shared by every file without any: frozen, so a push throws instead of reaching every file. */
 const NONE: never[] = Object.freeze([]) as unknown as never[]
 
-/**
- * UUIDs (scenes, predictions), 36 bytes each in one buffer: no string per file is kept. A value that is
- * not a UUID (a server may answer with another kind of id) is kept as it is, apart.
- */
-class UuidColumn {
+/** Scene and prediction ids, 36 bytes each in one buffer: no string per file is kept. */
+class IdColumn {
   readonly #chars: Buffer
   readonly #present: Uint8Array
+  /** Ids that are not 36 characters of Latin-1 (a server may answer with another kind of id), as they are. */
   readonly #other = new Map<number, string>()
 
   constructor(count: number) {
-    this.#chars = Buffer.alloc(count * UUID_CHARS)
+    this.#chars = Buffer.alloc(count * ID_CHARS)
     this.#present = new Uint8Array(count)
   }
 
   set(index: number, value: string | null): void {
-    this.#other.delete(index)
     this.#present[index] = 0
+    if (this.#other.size > 0) this.#other.delete(index)
     if (value === null) return
-    if (UUID.test(value)) {
-      // ASCII only, so each character is one byte and comes back as it went in.
-      this.#chars.write(value, index * UUID_CHARS, UUID_CHARS, 'latin1')
-      this.#present[index] = 1
-    } else this.#other.set(index, value)
+    if (value.length === ID_CHARS) {
+      const at = index * ID_CHARS
+      let k = 0
+      for (; k < ID_CHARS; k++) {
+        const c = value.charCodeAt(k)
+        if (c > 0xff) break
+        this.#chars[at + k] = c
+      }
+      // Latin-1: each character is one byte, and comes back as it went in.
+      if (k === ID_CHARS) {
+        this.#present[index] = 1
+        return
+      }
+    }
+    this.#other.set(index, value)
   }
 
   has(index: number): boolean {
@@ -69,24 +80,31 @@ class UuidColumn {
 
   get(index: number): string | null {
     if (this.#present[index] === 0) return this.#other.get(index) ?? null
-    return this.#chars.toString('latin1', index * UUID_CHARS, (index + 1) * UUID_CHARS)
+    return this.#chars.toString('latin1', index * ID_CHARS, (index + 1) * ID_CHARS)
   }
 
-  /** Orders files by value (files without one first); 0 for the same value. */
-  compare(a: number, b: number): number {
-    if (this.#present[a] === 1 && this.#present[b] === 1) {
-      // Buffer#compare orders the source range (here a's) against the target range (b's).
-      return this.#chars.compare(
-        this.#chars,
-        b * UUID_CHARS,
-        (b + 1) * UUID_CHARS,
-        a * UUID_CHARS,
-        (a + 1) * UUID_CHARS
-      )
+  /** A 32-bit hash of the file's id (FNV-1a); equal ids hash alike. */
+  hash(index: number): number {
+    let h = 0x811c9dc5
+    if (this.#present[index] === 1) {
+      for (let k = index * ID_CHARS, end = k + ID_CHARS; k < end; k++)
+        h = Math.imul(h ^ this.#chars[k]!, 0x01000193)
+    } else {
+      const value = this.#other.get(index) ?? ''
+      for (let k = 0; k < value.length; k++) h = Math.imul(h ^ value.charCodeAt(k), 0x01000193)
     }
-    const x = this.get(a) ?? ''
-    const y = this.get(b) ?? ''
-    return x < y ? -1 : x > y ? 1 : 0
+    return h >>> 0
+  }
+
+  same(a: number, b: number): boolean {
+    if (this.#present[a] === 1 && this.#present[b] === 1) {
+      for (let k = 0; k < ID_CHARS; k++) {
+        if (this.#chars[a * ID_CHARS + k] !== this.#chars[b * ID_CHARS + k]) return false
+      }
+      return true
+    }
+    const x = this.get(a)
+    return x !== null && x === this.get(b)
   }
 }
 
@@ -133,12 +151,12 @@ export class RunFiles {
   readonly #flags: Uint8Array
   readonly #form: Uint8Array
   readonly #size: Float64Array
-  readonly #scene: UuidColumn
+  readonly #scene: IdColumn
   readonly #findings = new Map<number, Findings>()
   /** STATUSES index + 1; 0 while the file's fate is not known. */
   readonly #status: Uint8Array
   readonly #attempts: Uint32Array
-  readonly #prediction: UuidColumn
+  readonly #prediction: IdColumn
   readonly #error = new Map<number, string>()
 
   /** `root`: the directory the display paths are relative to (the workspace). */
@@ -148,10 +166,10 @@ export class RunFiles {
     this.#flags = new Uint8Array(this.count)
     this.#form = new Uint8Array(this.count)
     this.#size = new Float64Array(this.count)
-    this.#scene = new UuidColumn(this.count)
+    this.#scene = new IdColumn(this.count)
     this.#status = new Uint8Array(this.count)
     this.#attempts = new Uint32Array(this.count)
-    this.#prediction = new UuidColumn(this.count)
+    this.#prediction = new IdColumn(this.count)
   }
 
   /** The file's paths, built anew on each call. */
@@ -224,21 +242,32 @@ export class RunFiles {
 
   /**
    * Checked files without fatal problems that share a scene with another, grouped by scene in the order
-   * of each scene's first file, each group in file order. Found by sorting positions, so no map of every
-   * scene is built.
+   * of each scene's first file, each group in file order. Found by sorting numbers, each a scene's hash
+   * and a file's position in one, so that no map of every scene is built.
    */
   duplicateScenes(): number[][] {
-    const positions = new Uint32Array(this.count)
+    const keys = new Float64Array(this.count)
     let candidates = 0
     for (let i = 0; i < this.count; i++) {
-      if (this.checked(i) && this.fatal(i).length === 0 && this.#scene.has(i)) positions[candidates++] = i
+      if (this.checked(i) && this.fatal(i).length === 0 && this.#scene.has(i)) {
+        // 21 bits of hash above 32 bits of position: exact in a double (53 bits).
+        keys[candidates++] = (this.#scene.hash(i) >>> 11) * POSITIONS + i
+      }
     }
-    const order = positions.subarray(0, candidates).sort((a, b) => this.#scene.compare(a, b) || a - b)
+    const sorted = keys.subarray(0, candidates).sort()
     const groups: number[][] = []
-    for (let start = 0; start < order.length;) {
+    for (let start = 0; start < sorted.length;) {
+      const hash = Math.floor(sorted[start]! / POSITIONS)
       let end = start + 1
-      while (end < order.length && this.#scene.compare(order[start]!, order[end]!) === 0) end++
-      if (end - start > 1) groups.push(Array.from(order.subarray(start, end)))
+      while (end < sorted.length && Math.floor(sorted[end]! / POSITIONS) === hash) end++
+      // The files whose scenes hash alike, in file order, split by scene.
+      let rest = Array.from(sorted.subarray(start, end), (key) => key % POSITIONS)
+      while (rest.length > 1) {
+        const first = rest[0]!
+        const same = rest.filter((i) => this.#scene.same(first, i))
+        if (same.length > 1) groups.push(same)
+        rest = rest.filter((i) => !this.#scene.same(first, i))
+      }
       start = end
     }
     return groups.sort((a, b) => a[0]! - b[0]!)
