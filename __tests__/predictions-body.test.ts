@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { readUploadBody, SYNC_READ_MAX_BYTES } from '../src/predictions/body.js'
-import { findDuplicateScenes } from '../src/predictions/duplicates.js'
 import { inspectFile } from '../src/predictions/inspect.js'
 import type { InspectedFile } from '../src/types.js'
 import { bboxDocument, requestBody, SCENES, segmentationDocument } from './fixtures/predictions/build.js'
@@ -133,36 +132,5 @@ describe('readUploadBody', () => {
     for (let i = 0; i < 20; i++) await readUploadBody(file)
     // Generous for a shared machine: a read and one copy each time.
     expect(performance.now() - started).toBeLessThan(2000)
-  })
-})
-
-describe('findDuplicateScenes', () => {
-  const file = (displayPath: string, sceneUuid: string | null): InspectedFile => ({
-    path: `/ws/${displayPath}`,
-    displayPath,
-    sizeBytes: 1,
-    sceneUuid,
-    form: sceneUuid ? 'openlabel' : null,
-    hasSegmentation: false,
-    segmentationClasses: [],
-    fatal: [],
-    problems: [],
-    moreProblems: 0
-  })
-
-  it('names every file of a scene predicted more than once', () => {
-    const duplicates = findDuplicateScenes([
-      file('a/1.json', 'scene-a'),
-      file('b/1.json', 'scene-b'),
-      file('c/1.json', 'scene-a'),
-      file('d/1.json', null),
-      file('e/1.json', null),
-      file('f/1.json', 'scene-a')
-    ])
-    expect([...duplicates]).toEqual([['scene-a', ['a/1.json', 'c/1.json', 'f/1.json']]])
-  })
-
-  it('is empty when each scene has one file', () => {
-    expect(findDuplicateScenes([file('a.json', 's1'), file('b.json', 's2')]).size).toBe(0)
   })
 })

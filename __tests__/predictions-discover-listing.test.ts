@@ -28,7 +28,16 @@ beforeAll(async () => {
     'preds/notes.txt',
     'preds/dir.json/inside.json',
     'preds/sub/c.json',
-    'more/d.json'
+    'more/d.json',
+    'plain/a.json',
+    'plain/.hidden.json',
+    'plain/..odd.json',
+    'plain/ü.json',
+    'plain/Z.json',
+    'plain/b c.json',
+    'plain/notes.txt',
+    'top.json',
+    '..top.json'
   ]) {
     await touch(file)
   }
@@ -59,7 +68,11 @@ describe('discoverFiles from a directory listing', () => {
     'preds/*.json\nmore/*.json\npreds/a*.json',
     'missing/*.json',
     'preds/a.json/*.json',
-    './preds/../preds/*.json'
+    './preds/../preds/*.json',
+    'plain/*.json',
+    'plain/*',
+    '*.json',
+    'plain/?.json'
   ])('matches what the walk matches for %j', async (patterns) => {
     const { listed, walked } = await bothWays(patterns)
     expect(listed).toEqual(walked)
@@ -94,6 +107,17 @@ describe('discoverFiles from a directory listing', () => {
       ['preds/linked.json', 'directory'],
       ['preds/twin.json', 'same-file']
     ])
+  })
+
+  it('lists a directory of regular files in order', async () => {
+    const { listed } = await bothWays('plain/*.json')
+    expect(listed.files).toEqual(
+      ['..odd.json', '.hidden.json', 'Z.json', 'a.json', 'b c.json', 'ü.json'].map((name) => ({
+        path: join(ws, 'plain', name),
+        displayPath: `plain/${name}`
+      }))
+    )
+    expect(listed.skipped).toEqual([])
   })
 
   it('leaves a broken link to the walk, which says what it points to', async () => {

@@ -20517,7 +20517,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7347);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7881);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
 
@@ -20557,7 +20557,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7347:
+/***/ 7881:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35675,6 +35675,54 @@ function listSimplePatterns(includes) {
     }
     return found;
 }
+/**
+ * The commonest case, a single `dir/*.json` and no excludes, when every entry it matches is a regular file
+ * inside the workspace: the files, sorted, as the general path below would find them, without its objects,
+ * sets and maps per file (~800 bytes a file held at once: for 20,000 files enough to grow the heap for
+ * the rest of the run). Null when anything is unusual (a link, a directory, a file outside the workspace, a
+ * directory that cannot be listed): the general path then decides, and says why.
+ */
+function listRegularFiles(includes, root) {
+    const p = includes.length === 1 ? includes[0] : null;
+    const segment = p?.globbed.length === 1 ? p.globbed[0] : null;
+    if (p === null || segment === null || p.trailingSeparator || /[[\\]|\*\*/.test(segment))
+        return null;
+    const matcher = segmentMatcher(segment);
+    const names = [];
+    try {
+        const realRoot = external_node_fs_.realpathSync.native(root);
+        const realWithin = withSeparator(external_node_fs_.realpathSync.native(p.literal));
+        // Whether a file of one directory is inside depends on the directory alone, but for names starting
+        // with "." (isInside takes those apart): the rest share one answer, so no path is built for each.
+        let inside;
+        const isInsideRoot = (name) => name.startsWith('.')
+            ? isInside(realRoot, realWithin + name)
+            : (inside ??= isInside(realRoot, realWithin + name));
+        // One entry at a time: no array of every entry.
+        const directory = (0,external_node_fs_.opendirSync)(p.literal);
+        try {
+            for (let entry = directory.readSync(); entry !== null; entry = directory.readSync()) {
+                if (!matcher.test(entry.name))
+                    continue;
+                if (!entry.isFile() || !isInsideRoot(entry.name))
+                    return null;
+                names.push(entry.name);
+            }
+        }
+        finally {
+            directory.closeSync();
+        }
+    }
+    catch {
+        return null;
+    }
+    // One directory: its files' display paths share a prefix, so they sort as their names do.
+    names.sort(compare);
+    const within = withSeparator(p.literal);
+    const shown = toDisplayPath(root, p.literal);
+    const prefix = shown === '' ? '' : `${shown}/`;
+    return { files: names.map((name) => ({ path: within + name, displayPath: prefix + name })), skipped: [] };
+}
 // Link checks in flight at once when a walk found broken links.
 const RESOLVE_CONCURRENCY = 32;
 /**
@@ -35736,6 +35784,9 @@ async function discoverFiles(patterns, workspace) {
         }
     }
     const hasExcludes = sequence.length > includes.length;
+    const listed = hasExcludes ? null : listRegularFiles(includes, root);
+    if (listed)
+        return listed;
     const inOrder = (keep) => sequence.filter((o) => !o.include || keep(o.include)).map((o) => o.pattern);
     const skipped = [];
     // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
@@ -35842,24 +35893,207 @@ async function discoverFiles(patterns, workspace) {
     return { files, skipped };
 }
 
-;// CONCATENATED MODULE: ./src/predictions/duplicates.ts
-/** Scenes that more than one file predicts, with those files' display paths in order: each is an error. */
-function findDuplicateScenes(files) {
-    const byScene = new Map();
-    for (const file of files) {
-        if (file.sceneUuid === null)
-            continue;
-        const paths = byScene.get(file.sceneUuid);
-        if (paths)
-            paths.push(file.displayPath);
-        else
-            byScene.set(file.sceneUuid, [file.displayPath]);
+;// CONCATENATED MODULE: ./src/predictions/json-parse.ts
+// JSON.parse's result, except that every object is a null-prototype dictionary. Why: JSON.parse gives each
+// object a hidden class ("map") named by its keys. OpenLABEL keys objects by UUID, so every file brings
+// keys no other file has, and JSON.parse makes new hidden classes for them, in the old generation, where
+// only a full garbage collection frees them; V8 lets that garbage grow to several times the live heap
+// first. Over 20,000 small files it was ~1.2 KB a file, most of what made memory grow with the file count.
+// A dictionary object has no hidden class of its own: what parsing a file leaves behind dies young.
+//
+// It accepts exactly what JSON.parse accepts: anything it does not parse itself (an error, an unusual
+// string, nesting deep enough to exhaust the stack) is handed to JSON.parse, whose result or error stands.
+// The walk over the document (inspect.ts, validate.ts) reads objects only through own keys, so a missing
+// prototype changes nothing it finds.
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+/** Strings longer than this are searched with a regular expression (base64 images run to megabytes). */
+const SCAN_CHARS = 64;
+/** What ends a plain run of string characters: the closing quote, an escape, or a control character. */
+// eslint-disable-next-line no-control-regex -- JSON strings may not hold control characters: finding them is the point
+const STRING_SPECIAL = /["\\\u0000-\u001f]/g;
+const WHITESPACE = /[ \t\n\r]*/y;
+class NotParsed extends Error {
+}
+function parseJson(text) {
+    try {
+        return parseWhole(text);
     }
-    const duplicates = new Map();
-    for (const [scene, paths] of byScene)
-        if (paths.length > 1)
-            duplicates.set(scene, paths);
-    return duplicates;
+    catch {
+        // Not valid JSON, or not within what is parsed here: JSON.parse gives the answer (or the error).
+        return JSON.parse(text);
+    }
+}
+function parseWhole(text) {
+    let i = 0;
+    const fail = () => {
+        throw new NotParsed();
+    };
+    const skipWhitespace = () => {
+        const c = text.charCodeAt(i);
+        if (c > 0x20)
+            return c;
+        // Indentation comes in long runs: one search skips a run faster than a loop over its characters.
+        WHITESPACE.lastIndex = i;
+        WHITESPACE.test(text);
+        i = WHITESPACE.lastIndex;
+        return text.charCodeAt(i);
+    };
+    const string = () => {
+        const start = ++i;
+        const scanned = start + SCAN_CHARS;
+        for (;;) {
+            const c = text.charCodeAt(i);
+            if (c === QUOTE)
+                break;
+            if (c === BACKSLASH)
+                return escapedString(start);
+            // A control character, or the end of the text (NaN).
+            if (!(c >= 0x20))
+                fail();
+            if (++i === scanned) {
+                STRING_SPECIAL.lastIndex = i;
+                const special = STRING_SPECIAL.exec(text);
+                if (special === null)
+                    fail();
+                i = special.index;
+            }
+        }
+        return text.slice(start, i++);
+    };
+    // Escapes are rare in predictions: JSON.parse decodes the string literal (and checks its escapes).
+    const escapedString = (start) => {
+        for (;;) {
+            const c = text.charCodeAt(i);
+            if (c === QUOTE)
+                break;
+            if (c === BACKSLASH)
+                i++;
+            else if (!(c >= 0x20))
+                fail();
+            i++;
+        }
+        i++;
+        return JSON.parse(text.slice(start - 1, i));
+    };
+    const isDigit = (c) => c >= 0x30 && c <= 0x39;
+    const number = () => {
+        const start = i;
+        let c = text.charCodeAt(i);
+        const negative = c === 0x2d;
+        if (negative)
+            c = text.charCodeAt(++i);
+        let value = 0;
+        if (c === 0x30)
+            c = text.charCodeAt(++i);
+        else if (c >= 0x31 && c <= 0x39) {
+            do {
+                value = value * 10 + (c - 0x30);
+                c = text.charCodeAt(++i);
+            } while (isDigit(c));
+        }
+        else
+            fail();
+        // Up to 15 digits, an integer is exact as it was summed; anything else is converted as JSON.parse does.
+        let exact = i - start <= 15;
+        if (c === 0x2e) {
+            exact = false;
+            c = text.charCodeAt(++i);
+            if (!isDigit(c))
+                fail();
+            do
+                c = text.charCodeAt(++i);
+            while (isDigit(c));
+        }
+        if (c === 0x65 || c === 0x45) {
+            exact = false;
+            c = text.charCodeAt(++i);
+            if (c === 0x2b || c === 0x2d)
+                c = text.charCodeAt(++i);
+            if (!isDigit(c))
+                fail();
+            do
+                c = text.charCodeAt(++i);
+            while (isDigit(c));
+        }
+        if (exact)
+            return negative ? -value : value;
+        return Number(text.slice(start, i));
+    };
+    const object = () => {
+        // Null prototype: V8 keeps such an object as a dictionary, without a hidden class of its own.
+        const result = Object.create(null);
+        i++;
+        let c = skipWhitespace();
+        if (c === 0x7d) {
+            i++;
+            return result;
+        }
+        for (;;) {
+            if (c !== QUOTE)
+                fail();
+            const key = string();
+            if (skipWhitespace() !== 0x3a)
+                fail();
+            i++;
+            result[key] = value(skipWhitespace());
+            c = skipWhitespace();
+            i++;
+            if (c === 0x7d)
+                return result;
+            if (c !== 0x2c)
+                fail();
+            c = skipWhitespace();
+        }
+    };
+    const array = () => {
+        const result = [];
+        i++;
+        let c = skipWhitespace();
+        if (c === 0x5d) {
+            i++;
+            return result;
+        }
+        for (;;) {
+            result.push(value(c));
+            c = skipWhitespace();
+            i++;
+            if (c === 0x5d)
+                return result;
+            if (c !== 0x2c)
+                fail();
+            c = skipWhitespace();
+        }
+    };
+    const literal = (word, result) => {
+        if (!text.startsWith(word, i))
+            fail();
+        i += word.length;
+        return result;
+    };
+    const value = (c) => {
+        switch (c) {
+            case QUOTE:
+                return string();
+            case 0x7b:
+                return object();
+            case 0x5b:
+                return array();
+            case 0x74:
+                return literal('true', true);
+            case 0x66:
+                return literal('false', false);
+            case 0x6e:
+                return literal('null', null);
+            default:
+                return c === 0x2d || isDigit(c) ? number() : fail();
+        }
+    };
+    const result = value(skipWhitespace());
+    skipWhitespace();
+    if (i !== text.length)
+        fail();
+    return result;
 }
 
 ;// CONCATENATED MODULE: ./src/predictions/json-position.ts
@@ -35888,7 +36122,7 @@ function lineAndColumn(text, position) {
     }
     return { line, column: end - lineStart + 1 };
 }
-const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const json_position_WHITESPACE = new Set([' ', '\t', '\n', '\r']);
 const HEX_DIGIT = /^[0-9a-fA-F]$/;
 var Expect;
 (function (Expect) {
@@ -35970,7 +36204,7 @@ function findJsonErrorOffset(text) {
         return true;
     };
     for (;;) {
-        while (i < length && WHITESPACE.has(text[i]))
+        while (i < length && json_position_WHITESPACE.has(text[i]))
             i++;
         const c = text[i];
         switch (expect) {
@@ -36017,7 +36251,7 @@ function findJsonErrorOffset(text) {
             case Expect.Key:
                 if (c !== '"' || !scanString())
                     return i;
-                while (i < length && WHITESPACE.has(text[i]))
+                while (i < length && json_position_WHITESPACE.has(text[i]))
                     i++;
                 if (text[i] !== ':')
                     return i;
@@ -36369,7 +36603,10 @@ function checkAttributes(attributes, declaredStreams, at, report) {
 
 ;// CONCATENATED MODULE: ./src/predictions/inspect.ts
 // The first pass over one matched file: can it be read, which scene is it for, what is wrong with it.
-// The parsed content is dropped before returning; the upload re-reads the file (body.ts).
+// The parsed content is dropped before returning; the upload re-reads the file (body.ts). Past the first
+// NATIVE_PARSES files, parsed with parseJson, not JSON.parse: see json-parse.ts for what JSON.parse leaves
+// behind for every file.
+
 
 
 
@@ -36516,7 +36753,9 @@ async function inspectOne(file, opts) {
     finally {
         external_node_fs_default().closeSync(fd);
     }
-    const parsed = await readJson(file, text);
+    // A small file, read above, is parsed and walked without an await in between: however many files are
+    // checked at once, one parsed document is alive at a time, and each one the collector finds alive is copied.
+    const parsed = text !== null ? parseText(file, text) : await readJson(file);
     if ('kind' in parsed)
         return fail(parsed.kind, parsed.message);
     const scene = findScene(parsed.doc, file.path);
@@ -36547,26 +36786,32 @@ function readOpenFile(fd, sizeBytes) {
     }
     return buffer.toString('utf8', 0, filled);
 }
-/**
- * Parses the file: `smallText` when it was read already, else it is read here (large files, off the event
- * loop). The text lives only in here, so it can be freed while the document is walked.
- */
-async function readJson(file, smallText) {
+/** Reads and parses a large file; the read does not hold up the requests in flight. */
+async function readJson(file) {
     let text;
-    if (smallText !== null)
-        text = smallText;
-    else {
-        try {
-            text = await external_node_fs_default().promises.readFile(file.path, 'utf8');
-        }
-        catch (error) {
-            return unreadable(file.displayPath, error);
-        }
+    try {
+        text = await external_node_fs_default().promises.readFile(file.path, 'utf8');
     }
+    catch (error) {
+        return unreadable(file.displayPath, error);
+    }
+    return parseText(file, text);
+}
+/**
+ * How many files are parsed with JSON.parse before parseJson takes over. Until V8 has optimised it,
+ * parseJson takes about twice as long as JSON.parse on a small file (~50 ms more for the first 2,000
+ * files), but JSON.parse leaves ~1.2 KB of hidden-class garbage per file that only a full collection frees
+ * (json-parse.ts). The first files take the fast path, their garbage bounded at ~1.2 MB whatever the count;
+ * the rest take the path whose memory does not grow with it.
+ */
+const NATIVE_PARSES = 1000;
+let nativeParsesLeft = NATIVE_PARSES;
+/** The parsed document, or why the text is not JSON. */
+function parseText(file, text) {
     if (text.startsWith(BOM))
         text = text.slice(1);
     try {
-        return { doc: JSON.parse(text) };
+        return { doc: nativeParsesLeft-- > 0 ? JSON.parse(text) : parseJson(text) };
     }
     catch (error) {
         // Checked only here: JSON.parse refuses whitespace alone, and most files are not.
@@ -36676,13 +36921,27 @@ function resultOf(file, status, predictionUuid, attempts, possibleDuplicate, err
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 async function uploadAll(files, opts) {
     const results = new Array(files.length);
-    await runPool(files.length, opts.concurrency, async (index) => {
-        const result = await uploadOne(files[index], opts);
-        results[index] = result;
+    await uploadEach(files.length, (index) => files[index], opts, (result, index) => (results[index] = result));
+    return results;
+}
+/**
+ * Uploads files 0 … count-1, each asked of `fileAt` only as its turn comes, and hands every file's result
+ * to `record` (the files not started included), so that no list of all files or all results is needed.
+ * Never throws for one file's failure.
+ */
+async function uploadEach(count, fileAt, opts, record) {
+    const finished = new Uint8Array(count);
+    await runPool(count, opts.concurrency, async (index) => {
+        const result = await uploadOne(fileAt(index), opts);
+        finished[index] = 1;
+        record(result, index);
         opts.onResult?.(result);
     }, opts.stop);
     const notStarted = notStartedReason(opts.stop);
-    return files.map((file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, notStarted));
+    for (let index = 0; index < count; index++) {
+        if (finished[index] === 0)
+            record(resultOf(fileAt(index), 'not-attempted', null, 0, false, notStarted), index);
+    }
 }
 /** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
 function notStartedReason(stop) {
@@ -36929,6 +37188,302 @@ function isoTime(ms) {
 
 // EXTERNAL MODULE: ./src/report/summary.ts + 1 modules
 var summary = __nccwpck_require__(874);
+;// CONCATENATED MODULE: ./src/run-files.ts
+// The run's record of every matched file, by position: what the checks learned of it and its fate. It is
+// kept for every file to the end of the run, so it is held in columns (typed arrays) rather than as objects
+// per file: tens of bytes a file besides its paths, and nothing per file for the garbage collector to copy
+// from the young generation or to promote. What only some files have (problems, errors, classes) is kept
+// apart, by position. Objects (InspectedFile, FileResult) are built only when asked for, and dropped again.
+
+const STATUSES = ['uploaded', 'failed', 'invalid', 'would-upload', 'not-attempted'];
+const FORMS = [null, 'openlabel', 'request'];
+// Bits of `#flags`.
+const CHECKED = 1;
+const SEGMENTATION = 2;
+const POSSIBLE_DUPLICATE = 4;
+/** The outcome lists the file's fatal problems (it was refused for them), not its validation problems. */
+const FATAL_AS_PROBLEMS = 8;
+/** Ids (UUIDs) are 36 characters: each is kept as 36 bytes, and longer, shorter or odd ones apart. */
+const ID_CHARS = 36;
+/** Positions fit in 32 bits (the columns are indexed by them). */
+const POSITIONS = 2 ** 32;
+/** Shared by every file without any: frozen, so a push throws instead of reaching every file. */
+const run_files_NONE = Object.freeze([]);
+/** Scene and prediction ids, 36 bytes each in one buffer: no string per file is kept. */
+class IdColumn {
+    #chars;
+    #present;
+    /** Ids that are not 36 characters of Latin-1 (a server may answer with another kind of id), as they are. */
+    #other = new Map();
+    constructor(count) {
+        this.#chars = Buffer.alloc(count * ID_CHARS);
+        this.#present = new Uint8Array(count);
+    }
+    set(index, value) {
+        this.#present[index] = 0;
+        if (this.#other.size > 0)
+            this.#other.delete(index);
+        if (value === null)
+            return;
+        if (value.length === ID_CHARS) {
+            const at = index * ID_CHARS;
+            let k = 0;
+            for (; k < ID_CHARS; k++) {
+                const c = value.charCodeAt(k);
+                if (c > 0xff)
+                    break;
+                this.#chars[at + k] = c;
+            }
+            // Latin-1: each character is one byte, and comes back as it went in.
+            if (k === ID_CHARS) {
+                this.#present[index] = 1;
+                return;
+            }
+        }
+        this.#other.set(index, value);
+    }
+    has(index) {
+        return this.#present[index] === 1 || this.#other.has(index);
+    }
+    get(index) {
+        if (this.#present[index] === 0)
+            return this.#other.get(index) ?? null;
+        return this.#chars.toString('latin1', index * ID_CHARS, (index + 1) * ID_CHARS);
+    }
+    /** A 32-bit hash of the file's id (FNV-1a); equal ids hash alike. */
+    hash(index) {
+        let h = 0x811c9dc5;
+        if (this.#present[index] === 1) {
+            for (let k = index * ID_CHARS, end = k + ID_CHARS; k < end; k++)
+                h = Math.imul(h ^ this.#chars[k], 0x01000193);
+        }
+        else {
+            const value = this.#other.get(index) ?? '';
+            for (let k = 0; k < value.length; k++)
+                h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
+        }
+        return h >>> 0;
+    }
+    same(a, b) {
+        if (this.#present[a] === 1 && this.#present[b] === 1) {
+            for (let k = 0; k < ID_CHARS; k++) {
+                if (this.#chars[a * ID_CHARS + k] !== this.#chars[b * ID_CHARS + k])
+                    return false;
+            }
+            return true;
+        }
+        const x = this.get(a);
+        return x !== null && x === this.get(b);
+    }
+}
+/**
+ * The matched paths: the display paths end to end in one string, each file's absolute path rebuilt from
+ * the workspace and its display path. The few paths that cannot be rebuilt so are kept as they are.
+ */
+class PathColumn {
+    /** The workspace, with a separator at its end. */
+    #prefix;
+    #displayPaths;
+    #ends;
+    #other = new Map();
+    constructor(root, files) {
+        this.#prefix = root.endsWith(external_node_path_namespaceObject.sep) ? root : root + external_node_path_namespaceObject.sep;
+        this.#ends = new Uint32Array(files.length);
+        let end = 0;
+        files.forEach((file, index) => {
+            end += file.displayPath.length;
+            this.#ends[index] = end;
+            if (this.#absolute(file.displayPath) !== file.path)
+                this.#other.set(index, file.path);
+        });
+        this.#displayPaths = files.map((file) => file.displayPath).join('');
+    }
+    #absolute(displayPath) {
+        return this.#prefix + (external_node_path_namespaceObject.sep === '/' ? displayPath : displayPath.split('/').join(external_node_path_namespaceObject.sep));
+    }
+    displayPath(index) {
+        return this.#displayPaths.slice(index === 0 ? 0 : this.#ends[index - 1], this.#ends[index]);
+    }
+    file(index) {
+        const displayPath = this.displayPath(index);
+        return { path: this.#other.get(index) ?? this.#absolute(displayPath), displayPath };
+    }
+}
+class RunFiles {
+    count;
+    #paths;
+    #flags;
+    #form;
+    #size;
+    #scene;
+    #findings = new Map();
+    /** STATUSES index + 1; 0 while the file's fate is not known. */
+    #status;
+    #attempts;
+    #prediction;
+    #error = new Map();
+    /** `root`: the directory the display paths are relative to (the workspace). */
+    constructor(root, files) {
+        this.count = files.length;
+        this.#paths = new PathColumn(root, files);
+        this.#flags = new Uint8Array(this.count);
+        this.#form = new Uint8Array(this.count);
+        this.#size = new Float64Array(this.count);
+        this.#scene = new IdColumn(this.count);
+        this.#status = new Uint8Array(this.count);
+        this.#attempts = new Uint32Array(this.count);
+        this.#prediction = new IdColumn(this.count);
+    }
+    /** The file's paths, built anew on each call. */
+    file(index) {
+        return this.#paths.file(index);
+    }
+    displayPath(index) {
+        return this.#paths.displayPath(index);
+    }
+    /** Keeps what the checks learned of the file (its content is not kept). */
+    recordCheck(index, file) {
+        this.#flags[index] = CHECKED | (file.hasSegmentation ? SEGMENTATION : 0);
+        this.#form[index] = FORMS.indexOf(file.form);
+        this.#size[index] = file.sizeBytes;
+        this.#scene.set(index, file.sceneUuid);
+        const { fatal, problems, moreProblems, segmentationClasses } = file;
+        if (fatal.length > 0 || problems.length > 0 || moreProblems > 0 || segmentationClasses.length > 0) {
+            this.#findings.set(index, { fatal, problems, moreProblems, segmentationClasses });
+        }
+        else
+            this.#findings.delete(index);
+    }
+    checked(index) {
+        return (this.#flags[index] & CHECKED) !== 0;
+    }
+    /** The checks' record of the file, built anew on each call; undefined when it was not checked. */
+    inspected(index) {
+        if (!this.checked(index))
+            return undefined;
+        const { path, displayPath } = this.#paths.file(index);
+        const found = this.#findings.get(index);
+        return {
+            path,
+            displayPath,
+            sizeBytes: this.#size[index],
+            sceneUuid: this.#scene.get(index),
+            form: FORMS[this.#form[index]],
+            hasSegmentation: (this.#flags[index] & SEGMENTATION) !== 0,
+            segmentationClasses: found?.segmentationClasses ?? run_files_NONE,
+            fatal: found?.fatal ?? run_files_NONE,
+            problems: found?.problems ?? run_files_NONE,
+            moreProblems: found?.moreProblems ?? 0
+        };
+    }
+    fatal(index) {
+        return this.#findings.get(index)?.fatal ?? run_files_NONE;
+    }
+    problems(index) {
+        return this.#findings.get(index)?.problems ?? run_files_NONE;
+    }
+    moreProblems(index) {
+        return this.#findings.get(index)?.moreProblems ?? 0;
+    }
+    segmentationClasses(index) {
+        return this.#findings.get(index)?.segmentationClasses ?? run_files_NONE;
+    }
+    hasSegmentation(index) {
+        return (this.#flags[index] & SEGMENTATION) !== 0;
+    }
+    sceneUuid(index) {
+        return this.#scene.get(index);
+    }
+    /**
+     * Checked files without fatal problems that share a scene with another, grouped by scene in the order
+     * of each scene's first file, each group in file order. Found by sorting numbers, each a scene's hash
+     * and a file's position in one, so that no map of every scene is built.
+     */
+    duplicateScenes() {
+        const keys = new Float64Array(this.count);
+        let candidates = 0;
+        for (let i = 0; i < this.count; i++) {
+            if (this.checked(i) && this.fatal(i).length === 0 && this.#scene.has(i)) {
+                // 21 bits of hash above 32 bits of position: exact in a double (53 bits).
+                keys[candidates++] = (this.#scene.hash(i) >>> 11) * POSITIONS + i;
+            }
+        }
+        const sorted = keys.subarray(0, candidates).sort();
+        const groups = [];
+        for (let start = 0; start < sorted.length;) {
+            const hash = Math.floor(sorted[start] / POSITIONS);
+            let end = start + 1;
+            while (end < sorted.length && Math.floor(sorted[end] / POSITIONS) === hash)
+                end++;
+            // The files whose scenes hash alike, in file order, split by scene.
+            let rest = Array.from(sorted.subarray(start, end), (key) => key % POSITIONS);
+            while (rest.length > 1) {
+                const first = rest[0];
+                const same = rest.filter((i) => this.#scene.same(first, i));
+                if (same.length > 1)
+                    groups.push(same);
+                rest = rest.filter((i) => !this.#scene.same(first, i));
+            }
+            start = end;
+        }
+        return groups.sort((a, b) => a[0] - b[0]);
+    }
+    /**
+     * The file's fate. Its result lists the validation problems the checks found, or with `fatalAsProblems`
+     * the fatal ones (the file was refused for them).
+     */
+    setOutcome(index, outcome) {
+        this.#status[index] = STATUSES.indexOf(outcome.status) + 1;
+        this.#prediction.set(index, outcome.predictionUuid ?? null);
+        this.#attempts[index] = outcome.attempts ?? 0;
+        let flags = this.#flags[index] & ~(POSSIBLE_DUPLICATE | FATAL_AS_PROBLEMS);
+        if (outcome.possibleDuplicate)
+            flags |= POSSIBLE_DUPLICATE;
+        if (outcome.fatalAsProblems)
+            flags |= FATAL_AS_PROBLEMS;
+        this.#flags[index] = flags;
+        if (outcome.error != null)
+            this.#error.set(index, outcome.error);
+        else
+            this.#error.delete(index);
+    }
+    /**
+     * The file's result, built anew on each call. A file whose fate was never set was not attempted, for
+     * `notAttempted`.
+     */
+    result(index, notAttempted) {
+        const displayPath = this.#paths.displayPath(index);
+        const status = this.#status[index];
+        const found = this.#findings.get(index);
+        const flags = this.#flags[index];
+        const problems = (flags & FATAL_AS_PROBLEMS ? found?.fatal : found?.problems) ?? run_files_NONE;
+        return {
+            path: displayPath,
+            sceneUuid: this.#scene.get(index),
+            status: status === 0 ? 'not-attempted' : STATUSES[status - 1],
+            predictionUuid: status === 0 ? null : this.#prediction.get(index),
+            attempts: status === 0 ? 0 : this.#attempts[index],
+            possibleDuplicate: status !== 0 && (flags & POSSIBLE_DUPLICATE) !== 0,
+            error: status === 0 ? notAttempted : (this.#error.get(index) ?? null),
+            problems,
+            moreProblems: found?.moreProblems ?? 0
+        };
+    }
+    /** Every file's result in order, then `after`: each built only as it is read. */
+    results(notAttempted, after = []) {
+        const count = this.count;
+        const result = (i) => this.result(i, notAttempted);
+        return {
+            length: count + after.length,
+            *[Symbol.iterator]() {
+                for (let i = 0; i < count; i++)
+                    yield result(i);
+                yield* after;
+            }
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
@@ -36986,8 +37541,10 @@ async function run(deps) {
     };
     let inputs;
     let client;
-    // One slot per matched file, by position: what the checks learned, and the file's fate once known.
-    const matched = { files: [], inspected: [], outcome: [], unusable: [] };
+    // Every matched file, by position: what the checks learned, and the file's fate once known.
+    let matched = new RunFiles(deps.workspace, []);
+    /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
+    let unusable = [];
     // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
     const stopNew = new AbortController();
     const abortInFlight = new AbortController();
@@ -37029,12 +37586,13 @@ async function run(deps) {
             });
             if (found.skipped.length > MAX_FILE_ANNOTATIONS)
                 log.warning(`${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`);
-            return found;
+            // Only the compact table leaves this group: the list of matched paths is garbage from here on.
+            return { files: new RunFiles(external_node_path_default().resolve(deps.workspace), found.files), skipped: found.skipped };
         });
-        matched.files = discovered.files;
+        matched = discovered.files;
         // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
         report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s));
-        matched.unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
+        unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
             path: s.displayPath,
             sceneUuid: null,
             status: 'invalid',
@@ -37045,11 +37603,11 @@ async function run(deps) {
             problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
             moreProblems: 0
         }));
-        if (matched.files.length === 0 && matched.unusable.length > 0) {
+        if (matched.count === 0 && unusable.length > 0) {
             log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
             return;
         }
-        if (matched.files.length === 0) {
+        if (matched.count === 0) {
             const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
             if (input.ifNoFilesFound === 'error')
                 throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
@@ -37060,10 +37618,10 @@ async function run(deps) {
             return;
         }
         /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-        const inspectAll = () => io.group(`Read and check ${matched.files.length} file(s)`, async () => {
+        const inspectAll = () => io.group(`Read and check ${matched.count} file(s)`, async () => {
             const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
-            await runPool(matched.files.length, INSPECT_CONCURRENCY, async (index) => {
-                matched.inspected[index] = await inspectFile(matched.files[index], options);
+            await runPool(matched.count, INSPECT_CONCURRENCY, async (index) => {
+                matched.recordCheck(index, await inspectFile(matched.file(index), options));
             }, stopNew.signal);
             if (stopNew.signal.aborted)
                 throw new FatalError('Cancelled while reading the prediction files');
@@ -37072,9 +37630,8 @@ async function run(deps) {
         /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
         const recordDryRun = (fit) => io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
             for (const index of fit) {
-                const file = matched.inspected[index];
-                setOutcome(matched, index, { status: 'would-upload' });
-                log.info(`${file.displayPath} → scene ${file.sceneUuid}`);
+                matched.setOutcome(index, { status: 'would-upload' });
+                log.info(`${matched.displayPath(index)} → scene ${matched.sceneUuid(index)}`);
             }
         });
         if (!credentials) {
@@ -37086,7 +37643,7 @@ async function run(deps) {
                 state: 'unresolved'
             };
             const fit = await inspectAll();
-            checkClassMapping(fit.map((i) => matched.inspected[i]), classMapping, log);
+            checkClassMapping(matched, fit, classMapping, log);
             await recordDryRun(fit);
             return;
         }
@@ -37128,10 +37685,13 @@ async function run(deps) {
             log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
             return;
         }
-        const toUpload = fit.map((i) => matched.inspected[i]);
-        checkClassMapping(toUpload, classMapping, log);
+        checkClassMapping(matched, fit, classMapping, log);
         const group = found ??
-            (await io.group('Create the predictions group', () => createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)));
+            (await io.group('Create the predictions group', () => {
+                const segmented = fit.find((i) => matched.hasSegmentation(i));
+                const firstSegmented = segmented === undefined ? undefined : matched.displayPath(segmented);
+                return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log);
+            }));
         if (input.dryRun) {
             await recordDryRun(fit);
             log.info(`Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`);
@@ -37141,11 +37701,13 @@ async function run(deps) {
             throw new FatalError('No predictions group to upload into');
         const debug = io.isDebug();
         let refused;
-        await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
-            const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) });
+        await io.group(`Upload ${fit.length} prediction(s)`, async () => {
+            const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
             progress.start();
             try {
-                const results = await uploadAll(toUpload, {
+                await uploadEach(fit.length, 
+                // Built as each upload starts, and dropped when it ends: the run keeps only the columns.
+                (k) => matched.inspected(fit[k]), {
                     concurrency: input.concurrency,
                     readBody: readUploadBody,
                     upload: (body) => api.uploadPrediction(group.uuid, body).catch((error) => {
@@ -37164,9 +37726,7 @@ async function run(deps) {
                         if (debug)
                             log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
                     }
-                });
-                // Kept as they are (they carry moreProblems): a copy per file would double what the run holds.
-                results.forEach((result, i) => (matched.outcome[fit[i]] = result));
+                }, (result, k) => matched.setOutcome(fit[k], result));
             }
             finally {
                 progress.stop();
@@ -37186,7 +37746,7 @@ async function run(deps) {
         const stats = client?.stats();
         await client?.close().catch(() => undefined);
         report.finishedAt = now();
-        report.results = finishResults(matched, report);
+        report.results = finishResults(matched, unusable, report);
         report.counts = countResults(report.results, stats?.retries ?? 0);
         await publish(report, inputs, deps);
         // Only now: a second signal while the summary is written must not kill the process half-way.
@@ -37234,63 +37794,68 @@ async function readEverything(io, env, workspace) {
 }
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
 function checkFiles(matched, input, log) {
-    const all = matched.inspected.map((f) => f);
-    const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0));
+    // Each file of a duplicate group, with the others of its group: only such files are in the map.
     const duplicateOf = new Map();
-    for (const [scene, paths] of duplicates)
-        for (const p of paths)
-            duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene));
-    const fit = [];
+    for (const group of matched.duplicateScenes()) {
+        for (const index of group)
+            duplicateOf.set(index, group.filter((other) => other !== index));
+    }
+    const fit = new Uint32Array(matched.count);
+    let fitCount = 0;
     let annotated = 0;
-    const annotate = (file, message, title, level) => {
+    const annotate = (displayPath, message, title, level) => {
         // The raw log shows only the message: make sure it names the file, as the annotation does.
-        const named = message.startsWith(file.displayPath) ? message : `${file.displayPath}: ${message}`;
+        const named = message.startsWith(displayPath) ? message : `${displayPath}: ${message}`;
         if (annotated++ < MAX_FILE_ANNOTATIONS)
-            log[level](named, { file: file.displayPath, title });
+            log[level](named, { file: displayPath, title });
         else
             log.debug(named);
     };
-    all.forEach((file, index) => {
-        if (file.fatal.length > 0) {
-            const reason = file.fatal.map((p) => p.message).join('; ');
-            setOutcome(matched, index, { status: 'invalid', error: reason, problems: file.fatal });
-            annotate(file, reason, 'Unusable prediction file', 'error');
-            return;
+    for (let index = 0; index < matched.count; index++) {
+        const displayPath = matched.displayPath(index);
+        const fatal = matched.fatal(index);
+        if (fatal.length > 0) {
+            const reason = fatal.map((p) => p.message).join('; ');
+            matched.setOutcome(index, { status: 'invalid', error: reason, fatalAsProblems: true });
+            annotate(displayPath, reason, 'Unusable prediction file', 'error');
+            continue;
         }
-        const others = duplicateOf.get(file.displayPath);
+        const others = duplicateOf.get(index);
         if (others) {
-            const scene = others[others.length - 1];
-            const reason = `Scene ${scene} also has a prediction in ${others.slice(0, -1).join(', ')}: keep one file per scene`;
-            setOutcome(matched, index, { status: 'invalid', error: reason });
-            annotate(file, reason, 'Duplicate scene', 'error');
-            return;
+            const paths = others.map((other) => matched.displayPath(other));
+            const reason = `Scene ${matched.sceneUuid(index)} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
+            matched.setOutcome(index, { status: 'invalid', error: reason });
+            annotate(displayPath, reason, 'Duplicate scene', 'error');
+            continue;
         }
-        if (file.problems.length > 0 && input.validation !== 'off') {
-            const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : '';
-            const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
+        const problems = matched.problems(index);
+        if (problems.length > 0 && input.validation !== 'off') {
+            const moreProblems = matched.moreProblems(index);
+            const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : '';
+            const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             if (input.validation === 'strict') {
-                setOutcome(matched, index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
-                annotate(file, reason, 'Invalid OpenLABEL', 'error');
-                return;
+                matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
+                annotate(displayPath, reason, 'Invalid OpenLABEL', 'error');
+                continue;
             }
-            annotate(file, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning');
+            annotate(displayPath, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning');
         }
-        fit.push(index);
-    });
-    const invalid = all.length - fit.length;
+        fit[fitCount++] = index;
+    }
+    const invalid = matched.count - fitCount;
     if (annotated > MAX_FILE_ANNOTATIONS) {
         log.warning(`${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`);
     }
-    log.info(`${fit.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
-    return fit;
+    log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
+    return fit.subarray(0, fitCount);
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(files, mapping, log) {
+function checkClassMapping(matched, fit, mapping, log) {
     if (!mapping)
         return;
     const classes = new Set();
-    for (const file of files)
-        for (const c of file.segmentationClasses)
+    for (const index of fit)
+        for (const c of matched.segmentationClasses(index))
             classes.add(c);
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
@@ -37299,16 +37864,17 @@ function checkClassMapping(files, mapping, log) {
     }
     log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
 }
-async function createGroupIfAllowed(api, input, files, classMapping, env, report, log) {
+async function createGroupIfAllowed(api, input, 
+/** The first file to upload that holds segmentation predictions, if any. */
+segmented, classMapping, env, report, log) {
     if (input.group.kind !== 'name')
         return null;
     const name = input.group.name;
     if (!input.createGroup) {
         throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`);
     }
-    const segmented = files.find((f) => f.hasSegmentation);
-    if (segmented && !classMapping) {
-        throw new FatalError(`${segmented.displayPath} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
+    if (segmented !== undefined && !classMapping) {
+        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
     }
     if (input.dryRun) {
         log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`);
@@ -37325,46 +37891,15 @@ async function createGroupIfAllowed(api, input, files, classMapping, env, report
     report.group = { uuid, name, created: true, state: 'created' };
     return { uuid, name };
 }
-function setOutcome(matched, index, fields) {
-    const file = matched.inspected[index];
-    matched.outcome[index] = {
-        path: file.displayPath,
-        sceneUuid: file.sceneUuid,
-        predictionUuid: null,
-        attempts: 0,
-        possibleDuplicate: false,
-        error: null,
-        problems: file.problems,
-        moreProblems: file.moreProblems,
-        ...fields
-    };
-}
 /**
  * One result per matched file, in the order matched: those the run never reached say why. Then the
- * matched paths that cannot be used.
+ * matched paths that cannot be used. Each result is built as it is read.
  */
-function finishResults(matched, report) {
+function finishResults(matched, unusable, report) {
     const why = report.cancelled
         ? 'Not uploaded: the run was cancelled'
         : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
-    const files = matched.files.map((file, index) => {
-        const outcome = matched.outcome[index];
-        if (outcome)
-            return outcome;
-        const info = matched.inspected[index];
-        return {
-            path: file.displayPath,
-            sceneUuid: info?.sceneUuid ?? null,
-            status: 'not-attempted',
-            predictionUuid: null,
-            attempts: 0,
-            possibleDuplicate: false,
-            error: why,
-            problems: info?.problems ?? [],
-            moreProblems: info?.moreProblems ?? 0
-        };
-    });
-    return files.concat(matched.unusable);
+    return matched.results(why, unusable);
 }
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
 async function publish(report, inputs, deps) {
@@ -37395,15 +37930,19 @@ async function publish(report, inputs, deps) {
     io.setOutput('uploaded', String(c.uploaded));
     io.setOutput('failed', String(notUploaded));
     io.setOutput('results-file', resultsFile);
-    const failedUploads = report.results.filter((r) => r.status === 'failed');
-    for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
+    let failedUploads = 0;
+    for (const r of report.results) {
+        if (r.status !== 'failed')
+            continue;
+        if (failedUploads++ >= MAX_FILE_ANNOTATIONS)
+            continue;
         log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
             file: r.path,
             title: 'Upload failed'
         });
     }
-    if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
-        log.error(`${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);
+    if (failedUploads > MAX_FILE_ANNOTATIONS) {
+        log.error(`${failedUploads - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);
     }
     if (env.GITHUB_STEP_SUMMARY) {
         try {
@@ -37820,10 +38359,18 @@ function notes(report) {
         lines.push(`- 🔁 ${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection).`);
     }
     if (c.possibleDuplicates > 0) {
-        const files = report.results.filter((result) => result.possibleDuplicate);
+        // Only the files listed are rendered: the rest are counted.
+        const shown = [];
+        let files = 0;
+        for (const result of report.results) {
+            if (!result.possibleDuplicate)
+                continue;
+            if (files++ < MAX_LISTED_DUPLICATES)
+                shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
+        }
         lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
             `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
-            listSome(files.map((result) => `${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`), MAX_LISTED_DUPLICATES));
+            listFirst(shown, files));
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
@@ -37838,13 +38385,20 @@ function notes(report) {
     return lines.join('\n');
 }
 function listSome(items, max) {
-    const shown = items.slice(0, max).join(', ');
-    return items.length > max ? `${shown} and ${n(items.length - max)} more.` : `${shown}.`;
+    return listFirst(items.slice(0, max), items.length);
+}
+/** `shown`, the first of `total` items, and how many more there are. */
+function listFirst(shown, total) {
+    const text = shown.join(', ');
+    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
 }
 function failuresSection(report, budget, hint) {
     // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
     const failed = (result) => result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted';
-    const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0);
+    let total = 0;
+    for (const result of report.results)
+        if (failed(result))
+            total++;
     if (total === 0)
         return '';
     function* rows() {
@@ -37883,13 +38437,14 @@ function sceneCell(result) {
 }
 function validationSection(report, budget, hint) {
     const kinds = new Map();
-    const filesWithProblems = new Set();
+    let filesWithProblems = 0;
     let unlisted = 0;
-    report.results.forEach((result, index) => {
+    for (const result of report.results) {
         unlisted += result.moreProblems ?? 0;
+        if (result.problems.length > 0)
+            filesWithProblems++;
         const seenInThisFile = new Set();
         for (const problem of result.problems) {
-            filesWithProblems.add(index);
             let entry = kinds.get(problem.kind);
             if (!entry) {
                 entry = { kind: problem.kind, problems: 0, files: 0, examples: [] };
@@ -37904,7 +38459,7 @@ function validationSection(report, budget, hint) {
                     entry.examples.push({ path: result.path, problem });
             }
         }
-    });
+    }
     if (kinds.size === 0)
         return '';
     // Most frequent first; ties by name so the order never depends on which file finished first.
@@ -37925,8 +38480,8 @@ function validationSection(report, budget, hint) {
         return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems.size)} ` +
-            `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})` +
+        summary: `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+            `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
             (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
         rows,
@@ -37936,7 +38491,10 @@ function validationSection(report, budget, hint) {
     }, budget, hint);
 }
 function dryRunSection(report, budget, hint, maxRows) {
-    const total = report.results.reduce((count, result) => count + (result.status === 'would-upload' ? 1 : 0), 0);
+    let total = 0;
+    for (const result of report.results)
+        if (result.status === 'would-upload')
+            total++;
     if (total === 0)
         return '';
     function* rows() {

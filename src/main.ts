@@ -9,15 +9,15 @@ import { KognicAuthError, KognicClient } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type SkippedKind } from './predictions/discover.js'
-import { findDuplicateScenes } from './predictions/duplicates.js'
 import { inspectFile } from './predictions/inspect.js'
-import { uploadAll } from './predictions/upload.js'
+import { uploadEach } from './predictions/upload.js'
 import { runPool } from './pool.js'
-import { countResults, type RunReport } from './report/model.js'
+import { countResults, type ResultList, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
 import { writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
-import type { ClassMappingEntry, FileResult, InspectedFile, Logger } from './types.js'
+import { RunFiles } from './run-files.js'
+import type { ClassMappingEntry, FileResult, Logger } from './types.js'
 
 /** What the flow needs from the runner; `@actions/core` in production, a recorder in tests. */
 export interface ActionIO {
@@ -81,8 +81,10 @@ export async function run(deps: RunDeps): Promise<void> {
   }
   let inputs: Inputs | undefined
   let client: KognicClient | undefined
-  // One slot per matched file, by position: what the checks learned, and the file's fate once known.
-  const matched: RunFiles = { files: [], inspected: [], outcome: [], unusable: [] }
+  // Every matched file, by position: what the checks learned, and the file's fate once known.
+  let matched = new RunFiles(deps.workspace, [])
+  /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
+  let unusable: FileResult[] = []
 
   // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
   const stopNew = new AbortController()
@@ -135,12 +137,13 @@ export async function run(deps: RunDeps): Promise<void> {
         log.warning(
           `${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`
         )
-      return found
+      // Only the compact table leaves this group: the list of matched paths is garbage from here on.
+      return { files: new RunFiles(path.resolve(deps.workspace), found.files), skipped: found.skipped }
     })
-    matched.files = discovered.files
+    matched = discovered.files
     // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
     report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s))
-    matched.unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
+    unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
       path: s.displayPath,
       sceneUuid: null,
       status: 'invalid',
@@ -152,11 +155,11 @@ export async function run(deps: RunDeps): Promise<void> {
       moreProblems: 0
     }))
 
-    if (matched.files.length === 0 && matched.unusable.length > 0) {
+    if (matched.count === 0 && unusable.length > 0) {
       log.info('None of the matched paths is a file that can be uploaded; see the warnings.')
       return
     }
-    if (matched.files.length === 0) {
+    if (matched.count === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
       if (input.ifNoFilesFound === 'error')
         throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
@@ -166,14 +169,14 @@ export async function run(deps: RunDeps): Promise<void> {
     }
 
     /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-    const inspectAll = (): Promise<number[]> =>
-      io.group(`Read and check ${matched.files.length} file(s)`, async () => {
+    const inspectAll = (): Promise<Uint32Array> =>
+      io.group(`Read and check ${matched.count} file(s)`, async () => {
         const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
         await runPool(
-          matched.files.length,
+          matched.count,
           INSPECT_CONCURRENCY,
           async (index) => {
-            matched.inspected[index] = await inspectFile(matched.files[index]!, options)
+            matched.recordCheck(index, await inspectFile(matched.file(index), options))
           },
           stopNew.signal
         )
@@ -182,12 +185,11 @@ export async function run(deps: RunDeps): Promise<void> {
       })
 
     /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
-    const recordDryRun = (fit: number[]): Promise<void> =>
+    const recordDryRun = (fit: Uint32Array): Promise<void> =>
       io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
         for (const index of fit) {
-          const file = matched.inspected[index]!
-          setOutcome(matched, index, { status: 'would-upload' })
-          log.info(`${file.displayPath} → scene ${file.sceneUuid}`)
+          matched.setOutcome(index, { status: 'would-upload' })
+          log.info(`${matched.displayPath(index)} → scene ${matched.sceneUuid(index)}`)
         }
       })
 
@@ -200,11 +202,7 @@ export async function run(deps: RunDeps): Promise<void> {
         state: 'unresolved'
       }
       const fit = await inspectAll()
-      checkClassMapping(
-        fit.map((i) => matched.inspected[i]!),
-        classMapping,
-        log
-      )
+      checkClassMapping(matched, fit, classMapping, log)
       await recordDryRun(fit)
       return
     }
@@ -254,14 +252,15 @@ export async function run(deps: RunDeps): Promise<void> {
       log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
       return
     }
-    const toUpload = fit.map((i) => matched.inspected[i]!)
-    checkClassMapping(toUpload, classMapping, log)
+    checkClassMapping(matched, fit, classMapping, log)
 
     const group =
       found ??
-      (await io.group('Create the predictions group', () =>
-        createGroupIfAllowed(api, input, toUpload, classMapping, env, report, log)
-      ))
+      (await io.group('Create the predictions group', () => {
+        const segmented = fit.find((i) => matched.hasSegmentation(i))
+        const firstSegmented = segmented === undefined ? undefined : matched.displayPath(segmented)
+        return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log)
+      }))
 
     if (input.dryRun) {
       await recordDryRun(fit)
@@ -274,34 +273,38 @@ export async function run(deps: RunDeps): Promise<void> {
 
     const debug = io.isDebug()
     let refused: KognicAuthError | undefined
-    await io.group(`Upload ${toUpload.length} prediction(s)`, async () => {
-      const progress = createProgress({ total: toUpload.length, now, print: (line) => log.info(line) })
+    await io.group(`Upload ${fit.length} prediction(s)`, async () => {
+      const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
       progress.start()
       try {
-        const results = await uploadAll(toUpload, {
-          concurrency: input.concurrency,
-          readBody: readUploadBody,
-          upload: (body) =>
-            api.uploadPrediction(group.uuid, body).catch((error: unknown) => {
-              // Credentials refused mid-run fail every later file alike: stop, and say it once.
-              if (error instanceof KognicAuthError && !refused) {
-                refused = error
-                stopNew.abort(error)
-              }
-              throw error
-            }),
-          stop: stopNew.signal,
-          onResult: (result) => {
-            if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
-            // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
-            if (debug)
-              log.debug(
-                `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
-              )
-          }
-        })
-        // Kept as they are (they carry moreProblems): a copy per file would double what the run holds.
-        results.forEach((result, i) => (matched.outcome[fit[i]!] = result))
+        await uploadEach(
+          fit.length,
+          // Built as each upload starts, and dropped when it ends: the run keeps only the columns.
+          (k) => matched.inspected(fit[k]!)!,
+          {
+            concurrency: input.concurrency,
+            readBody: readUploadBody,
+            upload: (body) =>
+              api.uploadPrediction(group.uuid, body).catch((error: unknown) => {
+                // Credentials refused mid-run fail every later file alike: stop, and say it once.
+                if (error instanceof KognicAuthError && !refused) {
+                  refused = error
+                  stopNew.abort(error)
+                }
+                throw error
+              }),
+            stop: stopNew.signal,
+            onResult: (result) => {
+              if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
+              // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
+              if (debug)
+                log.debug(
+                  `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
+                )
+            }
+          },
+          (result, k) => matched.setOutcome(fit[k]!, result)
+        )
       } finally {
         progress.stop()
       }
@@ -316,20 +319,12 @@ export async function run(deps: RunDeps): Promise<void> {
     const stats = client?.stats()
     await client?.close().catch(() => undefined)
     report.finishedAt = now()
-    report.results = finishResults(matched, report)
+    report.results = finishResults(matched, unusable, report)
     report.counts = countResults(report.results, stats?.retries ?? 0)
     await publish(report, inputs, deps)
     // Only now: a second signal while the summary is written must not kill the process half-way.
     unsubscribe?.()
   }
-}
-
-interface RunFiles {
-  files: { path: string; displayPath: string }[]
-  inspected: (InspectedFile | undefined)[]
-  outcome: (FileResult | undefined)[]
-  /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
-  unusable: FileResult[]
 }
 
 /**
@@ -377,73 +372,83 @@ async function readEverything(
 }
 
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
-function checkFiles(matched: RunFiles, input: Inputs, log: Logger): number[] {
-  const all = matched.inspected.map((f) => f!)
-  const duplicates = findDuplicateScenes(all.filter((f) => f.fatal.length === 0))
-  const duplicateOf = new Map<string, string[]>()
-  for (const [scene, paths] of duplicates)
-    for (const p of paths) duplicateOf.set(p, paths.filter((o) => o !== p).concat(scene))
+function checkFiles(matched: RunFiles, input: Inputs, log: Logger): Uint32Array {
+  // Each file of a duplicate group, with the others of its group: only such files are in the map.
+  const duplicateOf = new Map<number, number[]>()
+  for (const group of matched.duplicateScenes()) {
+    for (const index of group)
+      duplicateOf.set(
+        index,
+        group.filter((other) => other !== index)
+      )
+  }
 
-  const fit: number[] = []
+  const fit = new Uint32Array(matched.count)
+  let fitCount = 0
   let annotated = 0
   const annotate = (
-    file: InspectedFile,
+    displayPath: string,
     message: string,
     title: string,
     level: 'error' | 'warning'
   ): void => {
     // The raw log shows only the message: make sure it names the file, as the annotation does.
-    const named = message.startsWith(file.displayPath) ? message : `${file.displayPath}: ${message}`
-    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](named, { file: file.displayPath, title })
+    const named = message.startsWith(displayPath) ? message : `${displayPath}: ${message}`
+    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](named, { file: displayPath, title })
     else log.debug(named)
   }
 
-  all.forEach((file, index) => {
-    if (file.fatal.length > 0) {
-      const reason = file.fatal.map((p) => p.message).join('; ')
-      setOutcome(matched, index, { status: 'invalid', error: reason, problems: file.fatal })
-      annotate(file, reason, 'Unusable prediction file', 'error')
-      return
+  for (let index = 0; index < matched.count; index++) {
+    const displayPath = matched.displayPath(index)
+    const fatal = matched.fatal(index)
+    if (fatal.length > 0) {
+      const reason = fatal.map((p) => p.message).join('; ')
+      matched.setOutcome(index, { status: 'invalid', error: reason, fatalAsProblems: true })
+      annotate(displayPath, reason, 'Unusable prediction file', 'error')
+      continue
     }
-    const others = duplicateOf.get(file.displayPath)
+    const others = duplicateOf.get(index)
     if (others) {
-      const scene = others[others.length - 1]!
-      const reason = `Scene ${scene} also has a prediction in ${others.slice(0, -1).join(', ')}: keep one file per scene`
-      setOutcome(matched, index, { status: 'invalid', error: reason })
-      annotate(file, reason, 'Duplicate scene', 'error')
-      return
+      const paths = others.map((other) => matched.displayPath(other))
+      const reason = `Scene ${matched.sceneUuid(index)} also has a prediction in ${paths.join(', ')}: keep one file per scene`
+      matched.setOutcome(index, { status: 'invalid', error: reason })
+      annotate(displayPath, reason, 'Duplicate scene', 'error')
+      continue
     }
-    if (file.problems.length > 0 && input.validation !== 'off') {
-      const more = file.moreProblems > 0 ? ` (and ${file.moreProblems} more)` : ''
-      const reason = `${file.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
+    const problems = matched.problems(index)
+    if (problems.length > 0 && input.validation !== 'off') {
+      const moreProblems = matched.moreProblems(index)
+      const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : ''
+      const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       if (input.validation === 'strict') {
-        setOutcome(matched, index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
-        annotate(file, reason, 'Invalid OpenLABEL', 'error')
-        return
+        matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
+        annotate(displayPath, reason, 'Invalid OpenLABEL', 'error')
+        continue
       }
-      annotate(file, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning')
+      annotate(displayPath, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning')
     }
-    fit.push(index)
-  })
-  const invalid = all.length - fit.length
+    fit[fitCount++] = index
+  }
+  const invalid = matched.count - fitCount
   if (annotated > MAX_FILE_ANNOTATIONS) {
     log.warning(
       `${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`
     )
   }
-  log.info(`${fit.length} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
-  return fit
+  log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
+  return fit.subarray(0, fitCount)
 }
 
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
 function checkClassMapping(
-  files: InspectedFile[],
+  matched: RunFiles,
+  fit: Uint32Array,
   mapping: ClassMappingEntry[] | undefined,
   log: Logger
 ): void {
   if (!mapping) return
   const classes = new Set<string>()
-  for (const file of files) for (const c of file.segmentationClasses) classes.add(c)
+  for (const index of fit) for (const c of matched.segmentationClasses(index)) classes.add(c)
   const missing = missingClasses(mapping, classes)
   if (missing.length > 0) {
     const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
@@ -459,7 +464,8 @@ function checkClassMapping(
 async function createGroupIfAllowed(
   api: KognicClient,
   input: Inputs,
-  files: InspectedFile[],
+  /** The first file to upload that holds segmentation predictions, if any. */
+  segmented: string | undefined,
   classMapping: ClassMappingEntry[] | undefined,
   env: Record<string, string | undefined>,
   report: RunReport,
@@ -472,10 +478,9 @@ async function createGroupIfAllowed(
       `Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`
     )
   }
-  const segmented = files.find((f) => f.hasSegmentation)
-  if (segmented && !classMapping) {
+  if (segmented !== undefined && !classMapping) {
     throw new FatalError(
-      `${segmented.displayPath} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
+      `${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
     )
   }
   if (input.dryRun) {
@@ -494,50 +499,15 @@ async function createGroupIfAllowed(
   return { uuid, name }
 }
 
-function setOutcome(
-  matched: RunFiles,
-  index: number,
-  fields: Partial<FileResult> & Pick<FileResult, 'status'>
-): void {
-  const file = matched.inspected[index]!
-  matched.outcome[index] = {
-    path: file.displayPath,
-    sceneUuid: file.sceneUuid,
-    predictionUuid: null,
-    attempts: 0,
-    possibleDuplicate: false,
-    error: null,
-    problems: file.problems,
-    moreProblems: file.moreProblems,
-    ...fields
-  }
-}
-
 /**
  * One result per matched file, in the order matched: those the run never reached say why. Then the
- * matched paths that cannot be used.
+ * matched paths that cannot be used. Each result is built as it is read.
  */
-function finishResults(matched: RunFiles, report: RunReport): FileResult[] {
+function finishResults(matched: RunFiles, unusable: FileResult[], report: RunReport): ResultList {
   const why = report.cancelled
     ? 'Not uploaded: the run was cancelled'
     : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
-  const files = matched.files.map((file, index): FileResult => {
-    const outcome = matched.outcome[index]
-    if (outcome) return outcome
-    const info = matched.inspected[index]
-    return {
-      path: file.displayPath,
-      sceneUuid: info?.sceneUuid ?? null,
-      status: 'not-attempted',
-      predictionUuid: null,
-      attempts: 0,
-      possibleDuplicate: false,
-      error: why,
-      problems: info?.problems ?? [],
-      moreProblems: info?.moreProblems ?? 0
-    }
-  })
-  return files.concat(matched.unusable)
+  return matched.results(why, unusable)
 }
 
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
@@ -571,16 +541,18 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   io.setOutput('failed', String(notUploaded))
   io.setOutput('results-file', resultsFile)
 
-  const failedUploads = report.results.filter((r) => r.status === 'failed')
-  for (const r of failedUploads.slice(0, MAX_FILE_ANNOTATIONS)) {
+  let failedUploads = 0
+  for (const r of report.results) {
+    if (r.status !== 'failed') continue
+    if (failedUploads++ >= MAX_FILE_ANNOTATIONS) continue
     log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
       file: r.path,
       title: 'Upload failed'
     })
   }
-  if (failedUploads.length > MAX_FILE_ANNOTATIONS) {
+  if (failedUploads > MAX_FILE_ANNOTATIONS) {
     log.error(
-      `${failedUploads.length - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`
+      `${failedUploads - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`
     )
   }
 

@@ -5,7 +5,7 @@
 // includes match exactly what they say (implicitDescendants: false: `preds/**` and `preds/**/*.json` still
 // match files at any depth), and an exclude also excludes what is under it (`!preds/old` = `!preds/old/**`).
 import * as glob from '@actions/glob'
-import { promises as fs, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
+import { opendirSync, promises as fs, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as path from 'node:path'
 import { errorCode } from '../guards.js'
 import { runPool } from '../pool.js'
@@ -208,6 +208,51 @@ function listSimplePatterns(includes: readonly NormalizedPattern[]): Resolved[] 
   return found
 }
 
+/**
+ * The commonest case, a single `dir/*.json` and no excludes, when every entry it matches is a regular file
+ * inside the workspace: the files, sorted, as the general path below would find them, without its objects,
+ * sets and maps per file (~800 bytes a file held at once: for 20,000 files enough to grow the heap for
+ * the rest of the run). Null when anything is unusual (a link, a directory, a file outside the workspace, a
+ * directory that cannot be listed): the general path then decides, and says why.
+ */
+function listRegularFiles(includes: readonly NormalizedPattern[], root: string): Discovery | null {
+  const p = includes.length === 1 ? includes[0]! : null
+  const segment = p?.globbed.length === 1 ? p.globbed[0]! : null
+  if (p === null || segment === null || p.trailingSeparator || /[[\\]|\*\*/.test(segment)) return null
+  const matcher = segmentMatcher(segment)
+  const names: string[] = []
+  try {
+    const realRoot = realpathSync.native(root)
+    const realWithin = withSeparator(realpathSync.native(p.literal))
+    // Whether a file of one directory is inside depends on the directory alone, but for names starting
+    // with "." (isInside takes those apart): the rest share one answer, so no path is built for each.
+    let inside: boolean | undefined
+    const isInsideRoot = (name: string): boolean =>
+      name.startsWith('.')
+        ? isInside(realRoot, realWithin + name)
+        : (inside ??= isInside(realRoot, realWithin + name))
+    // One entry at a time: no array of every entry.
+    const directory = opendirSync(p.literal)
+    try {
+      for (let entry = directory.readSync(); entry !== null; entry = directory.readSync()) {
+        if (!matcher.test(entry.name)) continue
+        if (!entry.isFile() || !isInsideRoot(entry.name)) return null
+        names.push(entry.name)
+      }
+    } finally {
+      directory.closeSync()
+    }
+  } catch {
+    return null
+  }
+  // One directory: its files' display paths share a prefix, so they sort as their names do.
+  names.sort(compare)
+  const within = withSeparator(p.literal)
+  const shown = toDisplayPath(root, p.literal)
+  const prefix = shown === '' ? '' : `${shown}/`
+  return { files: names.map((name) => ({ path: within + name, displayPath: prefix + name })), skipped: [] }
+}
+
 // Link checks in flight at once when a walk found broken links.
 const RESOLVE_CONCURRENCY = 32
 
@@ -275,6 +320,8 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
     }
   }
   const hasExcludes = sequence.length > includes.length
+  const listed = hasExcludes ? null : listRegularFiles(includes, root)
+  if (listed) return listed
   const inOrder = (keep: (include: NormalizedPattern) => boolean): string[] =>
     sequence.filter((o) => !o.include || keep(o.include)).map((o) => o.pattern)
   const skipped: SkippedPath[] = []

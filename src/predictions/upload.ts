@@ -51,21 +51,44 @@ function resultOf(
 
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 export async function uploadAll(files: readonly InspectedFile[], opts: UploadOptions): Promise<FileResult[]> {
-  const results: (FileResult | undefined)[] = new Array(files.length)
-  await runPool(
+  const results = new Array<FileResult>(files.length)
+  await uploadEach(
     files.length,
+    (index) => files[index]!,
+    opts,
+    (result, index) => (results[index] = result)
+  )
+  return results
+}
+
+/**
+ * Uploads files 0 … count-1, each asked of `fileAt` only as its turn comes, and hands every file's result
+ * to `record` (the files not started included), so that no list of all files or all results is needed.
+ * Never throws for one file's failure.
+ */
+export async function uploadEach(
+  count: number,
+  fileAt: (index: number) => InspectedFile,
+  opts: UploadOptions,
+  record: (result: FileResult, index: number) => void
+): Promise<void> {
+  const finished = new Uint8Array(count)
+  await runPool(
+    count,
     opts.concurrency,
     async (index) => {
-      const result = await uploadOne(files[index]!, opts)
-      results[index] = result
+      const result = await uploadOne(fileAt(index), opts)
+      finished[index] = 1
+      record(result, index)
       opts.onResult?.(result)
     },
     opts.stop
   )
   const notStarted = notStartedReason(opts.stop)
-  return files.map(
-    (file, index) => results[index] ?? resultOf(file, 'not-attempted', null, 0, false, notStarted)
-  )
+  for (let index = 0; index < count; index++) {
+    if (finished[index] === 0)
+      record(resultOf(fileAt(index), 'not-attempted', null, 0, false, notStarted), index)
+  }
 }
 
 /** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */

@@ -181,16 +181,18 @@ function notes(report: RunReport): string {
     )
   }
   if (c.possibleDuplicates > 0) {
-    const files = report.results.filter((result) => result.possibleDuplicate)
+    // Only the files listed are rendered: the rest are counted.
+    const shown: string[] = []
+    let files = 0
+    for (const result of report.results) {
+      if (!result.possibleDuplicate) continue
+      if (files++ < MAX_LISTED_DUPLICATES)
+        shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`)
+    }
     lines.push(
       `- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
         `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
-        listSome(
-          files.map(
-            (result) => `${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`
-          ),
-          MAX_LISTED_DUPLICATES
-        )
+        listFirst(shown, files)
     )
   }
   if (report.skipped.length > 0) {
@@ -210,15 +212,21 @@ function notes(report: RunReport): string {
 }
 
 function listSome(items: string[], max: number): string {
-  const shown = items.slice(0, max).join(', ')
-  return items.length > max ? `${shown} and ${n(items.length - max)} more.` : `${shown}.`
+  return listFirst(items.slice(0, max), items.length)
+}
+
+/** `shown`, the first of `total` items, and how many more there are. */
+function listFirst(shown: string[], total: number): string {
+  const text = shown.join(', ')
+  return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`
 }
 
 function failuresSection(report: RunReport, budget: number, hint: string): string {
   // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
   const failed = (result: FileResult): boolean =>
     result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted'
-  const total = report.results.reduce((count, result) => count + (failed(result) ? 1 : 0), 0)
+  let total = 0
+  for (const result of report.results) if (failed(result)) total++
   if (total === 0) return ''
   function* rows(): Generator<string> {
     for (const result of report.results) {
@@ -268,13 +276,13 @@ interface ProblemKind {
 
 function validationSection(report: RunReport, budget: number, hint: string): string {
   const kinds = new Map<string, ProblemKind>()
-  const filesWithProblems = new Set<number>()
+  let filesWithProblems = 0
   let unlisted = 0
-  report.results.forEach((result, index) => {
+  for (const result of report.results) {
     unlisted += result.moreProblems ?? 0
+    if (result.problems.length > 0) filesWithProblems++
     const seenInThisFile = new Set<string>()
     for (const problem of result.problems) {
-      filesWithProblems.add(index)
       let entry = kinds.get(problem.kind)
       if (!entry) {
         entry = { kind: problem.kind, problems: 0, files: 0, examples: [] }
@@ -288,7 +296,7 @@ function validationSection(report: RunReport, budget: number, hint: string): str
         if (entry.examples.length < EXAMPLES_PER_KIND) entry.examples.push({ path: result.path, problem })
       }
     }
-  })
+  }
   if (kinds.size === 0) return ''
   // Most frequent first; ties by name so the order never depends on which file finished first.
   const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1))
@@ -311,8 +319,8 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   return detailsTable(
     {
       summary:
-        `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems.size)} ` +
-        `${filesWithProblems.size === 1 ? 'file' : 'files'} (${consequence})` +
+        `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
         (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
       header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
       rows,
@@ -326,10 +334,8 @@ function validationSection(report: RunReport, budget: number, hint: string): str
 }
 
 function dryRunSection(report: RunReport, budget: number, hint: string, maxRows: number): string {
-  const total = report.results.reduce(
-    (count, result) => count + (result.status === 'would-upload' ? 1 : 0),
-    0
-  )
+  let total = 0
+  for (const result of report.results) if (result.status === 'would-upload') total++
   if (total === 0) return ''
   function* rows(): Generator<string> {
     for (const result of report.results) {
