@@ -50,6 +50,11 @@ describe('parseClassMapping', () => {
     ).toHaveLength(2)
   })
 
+  it('reads a mapping file whose name starts with two dots (inside the workspace, not above it)', async () => {
+    await writeFile(join(ws, '..mapping.json'), '[{"annotated": "oak", "predicted": "tree"}]')
+    expect(await parseClassMapping('..mapping.json', ws)).toEqual([{ annotated: 'oak', predicted: 'tree' }])
+  })
+
   it('gives [] for an empty input', async () => {
     expect(await parseClassMapping('  \n', ws)).toEqual([])
   })

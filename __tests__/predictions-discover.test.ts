@@ -49,6 +49,19 @@ async function displayPaths(patterns: string) {
 }
 
 describe('discoverFiles', () => {
+  it('takes a file whose name starts with two dots as inside the workspace, listed or walked', async () => {
+    const root = join(base, 'dots')
+    await touch('..x.json', root)
+    await touch('sub/..y.json', root)
+    for (const pattern of ['*.json', '**/*.json']) {
+      const found = await discoverFiles(pattern, root)
+      expect(found.files.map((f) => f.displayPath)).toEqual(
+        pattern === '*.json' ? ['..x.json'] : ['..x.json', 'sub/..y.json']
+      )
+      expect(found.skipped).toEqual([])
+    }
+  })
+
   it('matches only the files directly in a folder with dir/*.json, and reports matched directories', async () => {
     const found = await displayPaths('preds/*.json')
     expect(found.files).toEqual(['preds/a.json', 'preds/b.json'])

@@ -30111,6 +30111,7 @@ function preprocess(fn, schema) {
 
 ;// CONCATENATED MODULE: ./src/guards.ts
 // Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
+
 /** A plain JSON-like object (not null, not an array). */
 function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -30132,6 +30133,13 @@ function errorCode(error) {
 }
 /** A UUID as Kognic writes them (8-4-4-4-12 hexadecimal digits), in either case. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Whether a path.relative() result leaves the directory it is relative to: `..` or `../…`, or another
+ * drive; not a name inside it that merely starts with two dots, like `..x.json`.
+ */
+function leavesRoot(relative) {
+    return relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative);
+}
 
 // EXTERNAL MODULE: ./src/net.ts
 var net = __nccwpck_require__(8316);
@@ -31698,7 +31706,7 @@ async function parseClassMapping(raw, workspace) {
     const root = external_node_path_namespaceObject.resolve(workspace);
     const file = external_node_path_namespaceObject.resolve(root, value);
     const relative = external_node_path_namespaceObject.relative(root, file);
-    if (relative === '' || relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
+    if (relative === '' || leavesRoot(relative)) {
         throw new Error(`${class_mapping_INPUT}: "${value}" is neither a JSON list (it does not start with "[") nor a file inside the workspace ${root}; give the list inline or the path of a .json file relative to the workspace`);
     }
     if (!file.toLowerCase().endsWith('.json')) {
@@ -35551,7 +35559,7 @@ function isInside(root, candidate) {
     if (startsWithDirectory(root, candidate))
         return true;
     const relative = external_node_path_namespaceObject.relative(root, candidate);
-    return relative === '' || (!relative.startsWith('..') && !external_node_path_namespaceObject.isAbsolute(relative));
+    return !leavesRoot(relative);
 }
 function toDisplayPath(workspace, file) {
     const relative = startsWithDirectory(workspace, file)

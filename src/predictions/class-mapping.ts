@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import type { ClassMappingEntry } from '../types.js'
-import { isRecord } from '../guards.js'
+import { isRecord, leavesRoot } from '../guards.js'
 
 const INPUT = 'class-mapping'
 const EXAMPLE = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]'
@@ -24,7 +24,7 @@ export async function parseClassMapping(raw: string, workspace: string): Promise
   const root = path.resolve(workspace)
   const file = path.resolve(root, value)
   const relative = path.relative(root, file)
-  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+  if (relative === '' || leavesRoot(relative)) {
     throw new Error(
       `${INPUT}: "${value}" is neither a JSON list (it does not start with "[") nor a file inside the workspace ${root}; give the list inline or the path of a .json file relative to the workspace`
     )

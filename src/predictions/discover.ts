@@ -7,7 +7,7 @@
 import * as glob from '@actions/glob'
 import { opendirSync, promises as fs, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs'
 import * as path from 'node:path'
-import { errorCode } from '../guards.js'
+import { errorCode, leavesRoot } from '../guards.js'
 import { runPool } from '../pool.js'
 
 export interface DiscoveredFile {
@@ -81,7 +81,7 @@ function startsWithDirectory(root: string, candidate: string): boolean {
 function isInside(root: string, candidate: string): boolean {
   if (startsWithDirectory(root, candidate)) return true
   const relative = path.relative(root, candidate)
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+  return !leavesRoot(relative)
 }
 
 function toDisplayPath(workspace: string, file: string): string {
