@@ -35698,21 +35698,16 @@ function listRegularFiles(includes, root) {
     const matcher = segmentMatcher(segment);
     const names = [];
     try {
-        const realRoot = external_node_fs_.realpathSync.native(root);
-        const realWithin = withSeparator(external_node_fs_.realpathSync.native(p.literal));
-        // Whether a file of one directory is inside depends on the directory alone, but for names starting
-        // with "." (isInside takes those apart): the rest share one answer, so no path is built for each.
-        let inside;
-        const isInsideRoot = (name) => name.startsWith('.')
-            ? isInside(realRoot, realWithin + name)
-            : (inside ??= isInside(realRoot, realWithin + name));
+        // A regular file of one directory is inside the workspace exactly when the directory is.
+        if (!isInside(external_node_fs_.realpathSync.native(root), external_node_fs_.realpathSync.native(p.literal)))
+            return null;
         // One entry at a time: no array of every entry.
         const directory = (0,external_node_fs_.opendirSync)(p.literal);
         try {
             for (let entry = directory.readSync(); entry !== null; entry = directory.readSync()) {
                 if (!matcher.test(entry.name))
                     continue;
-                if (!entry.isFile() || !isInsideRoot(entry.name))
+                if (!entry.isFile())
                     return null;
                 names.push(entry.name);
             }

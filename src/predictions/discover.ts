@@ -222,21 +222,14 @@ function listRegularFiles(includes: readonly NormalizedPattern[], root: string):
   const matcher = segmentMatcher(segment)
   const names: string[] = []
   try {
-    const realRoot = realpathSync.native(root)
-    const realWithin = withSeparator(realpathSync.native(p.literal))
-    // Whether a file of one directory is inside depends on the directory alone, but for names starting
-    // with "." (isInside takes those apart): the rest share one answer, so no path is built for each.
-    let inside: boolean | undefined
-    const isInsideRoot = (name: string): boolean =>
-      name.startsWith('.')
-        ? isInside(realRoot, realWithin + name)
-        : (inside ??= isInside(realRoot, realWithin + name))
+    // A regular file of one directory is inside the workspace exactly when the directory is.
+    if (!isInside(realpathSync.native(root), realpathSync.native(p.literal))) return null
     // One entry at a time: no array of every entry.
     const directory = opendirSync(p.literal)
     try {
       for (let entry = directory.readSync(); entry !== null; entry = directory.readSync()) {
         if (!matcher.test(entry.name)) continue
-        if (!entry.isFile() || !isInsideRoot(entry.name)) return null
+        if (!entry.isFile()) return null
         names.push(entry.name)
       }
     } finally {
