@@ -36635,16 +36635,11 @@ function mebibytes(bytes) {
     const mib = bytes / (1024 * 1024);
     return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`;
 }
-function inspect_errorCode(error) {
-    return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-        ? error.code
-        : undefined;
-}
 function isDirectory(displayPath) {
     return `${displayPath} is a directory, not a prediction file; match files, e.g. with dir/**/*.json`;
 }
 function unreadable(displayPath, error) {
-    const code = inspect_errorCode(error);
+    const code = errorCode(error);
     const hint = code === 'EACCES' || code === 'EPERM'
         ? 'make it readable by the user the runner runs as'
         : code === 'ENOENT'
@@ -36716,7 +36711,7 @@ async function inspectOne(file, opts) {
     }
     catch (error) {
         // Windows refuses to open a directory at all.
-        if (inspect_errorCode(error) === 'EISDIR')
+        if (errorCode(error) === 'EISDIR')
             return fail('not-a-file', isDirectory(file.displayPath));
         result.fatal = [unreadable(file.displayPath, error)];
         return result;

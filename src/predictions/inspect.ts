@@ -9,7 +9,7 @@ import { SYNC_READ_MAX_BYTES } from './body.js'
 import { parseJson } from './json-parse.js'
 import { locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
-import { isRecord, UUID_PATTERN } from '../guards.js'
+import { errorCode, isRecord, UUID_PATTERN } from '../guards.js'
 
 export interface InspectOptions {
   maxFileSizeBytes: number
@@ -39,12 +39,6 @@ export function isSceneUuid(value: string): boolean {
 function mebibytes(bytes: number): string {
   const mib = bytes / (1024 * 1024)
   return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined
 }
 
 function isDirectory(displayPath: string): string {
