@@ -44,7 +44,11 @@ function files(): Record<string, string> {
   }
 }
 
-function run(env: Record<string, string>, extra: Record<string, string> = {}) {
+function run(
+  env: Record<string, string>,
+  extra: Record<string, string> = {},
+  predictions: Record<string, string> = files()
+) {
   return runAction({
     inputs: {
       'dataset-uuid': SAMPLE_OD_DATASET_UUID,
@@ -58,7 +62,7 @@ function run(env: Record<string, string>, extra: Record<string, string> = {}) {
       'github-token': TOKEN,
       ...extra
     },
-    files: files(),
+    files: predictions,
     env: { GITHUB_REPOSITORY: REPO, ...env }
   })
 }
@@ -120,26 +124,15 @@ describe('pull-request comment', () => {
 
   it('comments on a failed run too, and the comment does not change the verdict', async () => {
     github = await startGitHubStub({ acceptToken: TOKEN })
-    const result = await runAction({
-      inputs: {
-        'dataset-uuid': SAMPLE_OD_DATASET_UUID,
-        'predictions-group-uuid': SAMPLE_OD_GROUP_UUID,
-        path: 'preds/*.json',
-        'client-id': SAMPLE_CLIENT_ID,
-        'client-secret': SAMPLE_CLIENT_SECRET,
-        'api-url': emulator.url,
-        'auth-url': emulator.url,
-        'pr-comment': 'true',
-        'github-token': TOKEN
-      },
-      files: { 'preds/<img src=x onerror=alert(1)>.json': '{' },
-      env: {
-        GITHUB_REPOSITORY: REPO,
+    const result = await run(
+      {
         GITHUB_EVENT_NAME: 'pull_request',
         GITHUB_EVENT_PATH: eventFile(pullRequestEvent(9, REPO)),
         GITHUB_API_URL: github.url
-      }
-    })
+      },
+      {},
+      { 'preds/<img src=x onerror=alert(1)>.json': '{' }
+    )
     expect(result.code).toBe(1)
     expect(github.comments).toHaveLength(1)
     expect(github.comments[0]!.body).not.toContain('<img')
