@@ -37,6 +37,13 @@ export interface GitHubStubOptions {
   acceptToken?: string
   /** Login of the token's user, shown as the author of comments it creates. */
   login?: string
+  /**
+   * Whether GET /user answers with `login` (a personal token) or 403 as it does for an installation token
+   * such as the default GITHUB_TOKEN. Default: 403.
+   */
+  userEndpoint?: 'login' | 403
+  /** Leave `html_url` out of created and updated comments (GitHub Enterprise proxies have been seen to). */
+  omitHtmlUrl?: boolean
 }
 
 export interface GitHubStub {
@@ -72,7 +79,9 @@ export async function startGitHubStub(options: GitHubStubOptions = {}): Promise<
       id: c.id,
       node_id: `IC_${c.id}`,
       url: `${url}/repos/${owner}/${repo}/issues/comments/${c.id}`,
-      html_url: `https://github.com/${owner}/${repo}/pull/${c.issueNumber}#issuecomment-${c.id}`,
+      ...(options.omitHtmlUrl
+        ? {}
+        : { html_url: `https://github.com/${owner}/${repo}/pull/${c.issueNumber}#issuecomment-${c.id}` }),
       issue_url: `${url}/repos/${owner}/${repo}/issues/${c.issueNumber}`,
       body: c.body,
       user: { login: c.user.login, type: c.user.type },
@@ -83,6 +92,14 @@ export async function startGitHubStub(options: GitHubStubOptions = {}): Promise<
 
   const handle = (req: StubRequest, res: ServerResponse): void => {
     const target = new URL(req.path, 'http://stub')
+    if (target.pathname.endsWith('/user') && req.method === 'GET') {
+      if (options.acceptToken !== undefined && req.authorization !== `token ${options.acceptToken}`) {
+        return send(res, 401, { message: 'Bad credentials' })
+      }
+      return options.userEndpoint === 'login'
+        ? send(res, 200, { login, type: 'User' })
+        : send(res, 403, { message: 'Resource not accessible by integration' })
+    }
     const listOrCreate = LIST_OR_CREATE.exec(target.pathname)
     const update = UPDATE.exec(target.pathname)
     const operation: StubOperation | null =

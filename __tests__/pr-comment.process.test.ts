@@ -15,6 +15,7 @@ import {
 import { startEmulator, type Emulator } from '../emulator/server.js'
 import { bboxDoc, json } from '../scripts/sample-predictions.js'
 import { annotations, runAction, visibleLog } from '../scripts/runner.js'
+import { commentMarker } from '../src/github/pr-comment.js'
 import { pullRequestEvent, startGitHubStub, type GitHubStub } from './github-stub.js'
 
 const REPO = 'acme/perception'
@@ -108,6 +109,78 @@ describe('pull-request comment', () => {
     const warnings = annotations(result.stdout, 'warning').map((a) => a.message)
     expect(warnings.some((w) => /pull-requests: write/.test(w))).toBe(true)
     expect(github.comments).toHaveLength(0)
+  })
+
+  it("never edits someone else's comment that carries the marker: it posts its own", async () => {
+    github = await startGitHubStub({ acceptToken: TOKEN })
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile(pullRequestEvent(11, REPO)),
+      GITHUB_API_URL: github.url
+    }
+    const marker = commentMarker(SAMPLE_OD_DATASET_UUID, SAMPLE_OD_GROUP_UUID)
+    const planted = github.seedComment({
+      issueNumber: 11,
+      repository: REPO,
+      body: `${marker}\nLooks official, but mallory wrote it`,
+      user: { login: 'mallory', type: 'User' }
+    })
+    const first = await run(env)
+    expect(first.code, first.stdout).toBe(0)
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0)
+    expect(planted.body).toContain('mallory wrote it')
+    const ours = github.comments.filter((c) => c.user.login === 'github-actions[bot]')
+    expect(ours).toHaveLength(1)
+    expect(annotations(first.stdout, 'warning')).toEqual([])
+
+    // The next run finds its own comment, not mallory's, and updates it.
+    const second = await run(env)
+    expect(second.code, second.stdout).toBe(0)
+    expect(github.comments).toHaveLength(2)
+    const patches = github.requests.filter((r) => r.method === 'PATCH')
+    expect(patches).toHaveLength(1)
+    expect(patches[0]!.path).toContain(`/issues/comments/${ours[0]!.id}`)
+  })
+
+  it('updates the comment of a personal token by that token’s own login', async () => {
+    github = await startGitHubStub({ acceptToken: TOKEN, login: 'octocat', userEndpoint: 'login' })
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile(pullRequestEvent(12, REPO)),
+      GITHUB_API_URL: github.url
+    }
+    expect((await run(env)).code).toBe(0)
+    expect((await run(env)).code).toBe(0)
+    expect(github.comments.map((c) => c.user.login)).toEqual(['octocat'])
+    expect(github.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1)
+  })
+
+  it('says which request GitHub refused when updating its comment fails with 403', async () => {
+    github = await startGitHubStub({ acceptToken: TOKEN })
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile(pullRequestEvent(13, REPO)),
+      GITHUB_API_URL: github.url
+    }
+    expect((await run(env)).code).toBe(0)
+    github.failOn('update', { status: 403, message: 'Resource not accessible by integration' })
+    const second = await run(env)
+    expect(second.code).toBe(0)
+    const warnings = annotations(second.stdout, 'warning').map((a) => a.message)
+    expect(warnings.some((w) => /update its earlier comment \(\d+\) on pull request #13/.test(w))).toBe(true)
+  })
+
+  it('does not print "undefined" when GitHub gives no address for the comment', async () => {
+    github = await startGitHubStub({ acceptToken: TOKEN, omitHtmlUrl: true })
+    const result = await run({
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile(pullRequestEvent(14, REPO)),
+      GITHUB_API_URL: github.url
+    })
+    expect(result.code).toBe(0)
+    expect(github.comments).toHaveLength(1)
+    expect(result.stdout).toContain('Posted the upload summary on pull request #14 of acme/perception.')
+    expect(result.stdout).not.toContain('undefined')
   })
 
   it('posts nothing on a push event', async () => {

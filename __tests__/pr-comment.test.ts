@@ -147,16 +147,19 @@ describe('upsertPrComment against a loopback GitHub', () => {
     expect(stub.comments[0]).toMatchObject({ id, body: `${MARKER}\nsecond run` })
 
     expect(stub.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      // Who the token comments as (403 for an installation token: github-actions[bot]), then its comment.
+      'GET /user',
       `GET /repos/${REPO}/issues/${PR}/comments`,
       `POST /repos/${REPO}/issues/${PR}/comments`,
+      'GET /user',
       `GET /repos/${REPO}/issues/${PR}/comments`,
       `PATCH /repos/${REPO}/issues/comments/${id}`
     ])
     expect(stub.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true)
     expect(logger.at('warning')).toEqual([])
     expect(logger.at('info')).toEqual([
-      `Posted the upload summary on pull request #${PR} of ${REPO}: ${first.url}`,
-      `Updated the upload summary on pull request #${PR} of ${REPO}: ${first.url}`
+      `Posted the upload summary on pull request #${PR} of ${REPO} at ${first.url}.`,
+      `Updated the upload summary on pull request #${PR} of ${REPO} at ${first.url}.`
     ])
   })
 
@@ -227,7 +230,9 @@ describe('upsertPrComment against a loopback GitHub', () => {
     expect(others).toEqual(before)
     expect(stub.comments).toHaveLength(6)
     // Page 1 holds "LGTM" and the quoting reply; page 2 holds the other dataset's and ours: stop there.
-    const lists = stub.requests.filter((r) => r.method === 'GET').map((r) => new URL(r.path, stub.url))
+    const lists = stub.requests
+      .filter((r) => r.method === 'GET' && r.path.includes('/comments'))
+      .map((r) => new URL(r.path, stub.url))
     expect(lists.map((u) => u.searchParams.get('page') ?? '1')).toEqual(['1', '2'])
     expect(stub.requests.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
       `/repos/${REPO}/issues/comments/${ours.id}`
@@ -245,7 +250,7 @@ describe('upsertPrComment against a loopback GitHub', () => {
       logger: new RecordingLogger()
     })
     expect(result.action).toBe('created')
-    expect(stub.requests.filter((r) => r.method === 'GET')).toHaveLength(3)
+    expect(stub.requests.filter((r) => r.method === 'GET' && r.path.includes('/comments'))).toHaveLength(3)
     expect(stub.comments).toHaveLength(6)
   })
 
@@ -307,7 +312,10 @@ describe('upsertPrComment against a loopback GitHub', () => {
     const result = await upsertPrComment({ token: TOKEN, ctx, body: 'b', marker: MARKER, logger })
     expect(result.action).toBe('skipped')
     expect(logger.at('warning')[0]).toMatch(/404 .*fork outsider\/model.*read-only.*pull-requests: write/)
-    expect(stub.requests.map((r) => r.method)).toEqual(['GET'])
+    expect(stub.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /user',
+      `GET /repos/${REPO}/issues/${PR}/comments`
+    ])
   })
 
   it('a refused token (401) says to check github-token', async () => {

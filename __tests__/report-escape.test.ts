@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { escapeInline, escapeMarkdownCell, oneLine, safeUrl } from '../src/report/escape.js'
+import {
+  escapeInline,
+  escapeMarkdownCell,
+  neutraliseCommands,
+  oneLine,
+  safeUrl
+} from '../src/report/escape.js'
 import { formatCount, formatDuration, formatRate } from '../src/report/format.js'
 
 const HOSTILE_FILE_NAME = '<img src=x onerror=alert(1)>|**x**.json'
@@ -124,5 +130,17 @@ describe('bare addresses', () => {
       expect(out).not.toMatch(/www\./i)
       expect(out.replace(/\u200b/g, '')).toContain('evil.example/login')
     }
+  })
+})
+
+describe('neutraliseCommands', () => {
+  it('breaks up a workflow command on any line, after blanks and after a lone CR', () => {
+    expect(neutraliseCommands('a.json\n::error::x\r  ::add-mask::y\r\n::group::z')).toBe(
+      'a.json\n: :error::x\n  : :add-mask::y\n: :group::z'
+    )
+  })
+
+  it('leaves lines that only contain :: further in as they are', () => {
+    expect(neutraliseCommands('scene a::b\nplain')).toBe('scene a::b\nplain')
   })
 })

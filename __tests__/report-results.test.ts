@@ -105,6 +105,7 @@ describe('writeResultsFile', () => {
 
     const parsed = JSON.parse(await readFile(path, 'utf8')) as ResultsFile
     expect(parsed).toEqual({
+      kind: 'kognic-upload-predictions-results',
       version: 1,
       datasetUuid: 'dataset-1',
       predictionsGroupUuid: 'group-1',

@@ -10,11 +10,11 @@ export const modules = {
 /* harmony export */   prCommentContextFromEnv: () => (/* binding */ prCommentContextFromEnv),
 /* harmony export */   upsertPrComment: () => (/* binding */ upsertPrComment)
 /* harmony export */ });
-/* unused harmony exports GITHUB_COMMENT_MAX_CHARS, PR_COMMENT_SUMMARY_MAX_BYTES, PR_COMMENT_HEADING, pullRequestNumber, commentMarker, markerGroupKey */
+/* unused harmony exports GITHUB_COMMENT_MAX_CHARS, PR_COMMENT_SUMMARY_MAX_BYTES, PR_COMMENT_HEADING, pullRequestNumber, commentMarker, markerGroupKey, DEFAULT_TOKEN_LOGIN */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _net_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8316);
-/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(874);
+/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7994);
 // The upload summary as one pull-request comment: found again by a hidden marker and updated, never posted
 // twice. Posting it is a courtesy: whatever GitHub answers, this never throws and never fails the step.
 
@@ -166,6 +166,9 @@ async function upsertPrComment(opts) {
                 error: (m) => logger.debug(scrub(m, token))
             }
         });
+        step = 'find out which user the token belongs to, before commenting on';
+        const author = await tokenLogin(octokit);
+        step = 'list the comments of';
         let existing;
         const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
             owner,
@@ -174,13 +177,13 @@ async function upsertPrComment(opts) {
             per_page: 100
         });
         for await (const page of pages) {
-            // Ours start with the marker; a reply quoting ours carries it further in, and is someone else's.
-            existing = page.data.find((c) => typeof c.body === 'string' && c.body.trimStart().startsWith(marker));
+            // Ours start with the marker and were written by this token's user: anyone can copy the marker.
+            existing = page.data.find((c) => c.user?.login === author && typeof c.body === 'string' && c.body.trimStart().startsWith(marker));
             if (existing)
                 break;
         }
         if (existing) {
-            step = 'update its comment on';
+            step = `update its earlier comment (${existing.id}) on`;
             try {
                 const updated = await octokit.rest.issues.updateComment({
                     owner,
@@ -188,8 +191,8 @@ async function upsertPrComment(opts) {
                     comment_id: existing.id,
                     body
                 });
-                logger.info(`Updated the upload summary on ${where}: ${updated.data.html_url}`);
-                return { action: 'updated', url: updated.data.html_url };
+                logger.info(`Updated the upload summary on ${where}${at(updated.data.html_url)}.`);
+                return { action: 'updated', ...(updated.data.html_url ? { url: updated.data.html_url } : {}) };
             }
             catch (error) {
                 // Deleted since it was listed (someone tidied the thread): post it afresh, below.
@@ -200,12 +203,32 @@ async function upsertPrComment(opts) {
         }
         step = 'comment on';
         const created = await octokit.rest.issues.createComment({ owner, repo, issue_number: pr.number, body });
-        logger.info(`Posted the upload summary on ${where}: ${created.data.html_url}`);
-        return { action: 'created', url: created.data.html_url };
+        logger.info(`Posted the upload summary on ${where}${at(created.data.html_url)}.`);
+        return { action: 'created', ...(created.data.html_url ? { url: created.data.html_url } : {}) };
     }
     catch (error) {
         return skip('warning', explainFailure(error, step, where, pr));
     }
+}
+/** The login of the default GITHUB_TOKEN, which may not read /user. */
+const DEFAULT_TOKEN_LOGIN = 'github-actions[bot]';
+/**
+ * Who the token writes comments as. A personal token may read /user; an installation token such as the
+ * default GITHUB_TOKEN gets 403 there, and its comments are written by github-actions[bot].
+ */
+async function tokenLogin(octokit) {
+    try {
+        return (await octokit.rest.users.getAuthenticated()).data.login;
+    }
+    catch (error) {
+        if (asRecord(error)?.status === 403)
+            return DEFAULT_TOKEN_LOGIN;
+        throw error;
+    }
+}
+/** ` at <url>` when GitHub gave the comment's address; nothing when it did not. */
+function at(url) {
+    return url ? ` at ${url}` : '';
 }
 /** Says what went wrong in words that tell the reader what to change. */
 function explainFailure(error, step, where, pr) {

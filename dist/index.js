@@ -20518,7 +20518,9 @@ module.exports = {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7881);
+/* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4031);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
+
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
@@ -20534,7 +20536,8 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
         isDebug: () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o(),
         logger: {
             debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
-            info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(message),
+            // core escapes the other levels and group titles as command data; a plain line it prints as it is.
+            info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_report_escape_js__WEBPACK_IMPORTED_MODULE_2__/* .neutraliseCommands */ .$B)(message)),
             warning: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, props),
             error: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, props)
         }
@@ -20566,14 +20569,11 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -37101,12 +37101,19 @@ function createProgress(opts) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
 ;// CONCATENATED MODULE: ./src/report/results.ts
 // The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
 
 
 
+
+
 const RESULTS_FILE_VERSION = 1;
+/** The results file's first key and value: how a run tells its own results files from predictions. */
+const RESULTS_FILE_KIND = 'kognic-upload-predictions-results';
 // Entries are written in batches of about this many characters: few writes, no giant string.
 const WRITE_CHUNK_CHARS = 256 * 1024;
 /**
@@ -37150,6 +37157,7 @@ async function writeResultsFile(path, report) {
 /** Everything in the results file but the files. */
 function resultsHeader(report) {
     return {
+        kind: RESULTS_FILE_KIND,
         version: RESULTS_FILE_VERSION,
         datasetUuid: report.datasetUuid,
         predictionsGroupUuid: report.group.uuid,
@@ -37183,9 +37191,59 @@ function isoTime(ms) {
     // A bad timestamp must not cost the whole results file.
     return Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString();
 }
+/**
+ * Where the results file goes. A configured path starts at the workspace and must stay, by its real
+ * location (symbolic links followed), inside the workspace or RUNNER_TEMP; empty means a name of this run's
+ * own in RUNNER_TEMP. Throws a message naming the input when the path leads elsewhere.
+ */
+async function resultsFilePath(configured, workspace, env) {
+    const temp = env.RUNNER_TEMP || external_node_os_default().tmpdir();
+    if (!configured) {
+        const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
+            String(process.pid);
+        return external_node_path_default().join(temp, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`);
+    }
+    const wanted = external_node_path_default().resolve(workspace, configured);
+    const real = await realLocation(wanted);
+    const roots = await Promise.all([workspace, temp].map((root) => realLocation(external_node_path_default().resolve(root))));
+    if (!roots.some((root) => !leavesRoot(external_node_path_default().relative(root, real)))) {
+        throw new Error(`results-file "${configured}" leads outside the workspace${real === wanted ? '' : ` (to ${real})`}: name a file inside the workspace, such as kognic-results.json, or leave results-file empty to write it to RUNNER_TEMP.`);
+    }
+    return real;
+}
+/** The real path of `target`, or of its nearest existing ancestor joined with the rest, when it does not exist yet. */
+async function realLocation(target) {
+    const rest = [];
+    let current = target;
+    for (;;) {
+        try {
+            return external_node_path_default().join(await (0,promises_namespaceObject.realpath)(current), ...rest);
+        }
+        catch (error) {
+            const parent = external_node_path_default().dirname(current);
+            if (errorCode(error) !== 'ENOENT' || parent === current)
+                throw error;
+            rest.unshift(external_node_path_default().basename(current));
+            current = parent;
+        }
+    }
+}
+/** Whether the file at `file` starts as a results file this action wrote (only its first bytes are read). */
+async function isResultsFile(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r').catch(() => null);
+    if (!handle)
+        return false;
+    try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(128), 0, 128, 0);
+        return new RegExp(`^\\{\\s*"kind":\\s*"${RESULTS_FILE_KIND}"`).test(buffer.toString('utf8', 0, bytesRead));
+    }
+    finally {
+        await handle.close();
+    }
+}
 
-// EXTERNAL MODULE: ./src/report/summary.ts + 1 modules
-var summary = __nccwpck_require__(874);
+// EXTERNAL MODULE: ./src/report/summary.ts
+var summary = __nccwpck_require__(7994);
 ;// CONCATENATED MODULE: ./src/run-files.ts
 // The run's record of every matched file, by position: what the checks learned of it and its fate. It is
 // kept for every file to the end of the run, so it is held in columns (typed arrays) rather than as objects
@@ -37538,6 +37596,7 @@ async function run(deps) {
         warnings: []
     };
     let inputs;
+    let resultsPath = '';
     let client;
     // Every matched file, by position: what the checks learned, and the file's fate once known.
     let matched = new RunFiles(deps.workspace, []);
@@ -37559,8 +37618,9 @@ async function run(deps) {
     try {
         // Mask secret inputs before anything can fail and print: an input error must not carry them.
         maskAll((s) => io.setSecret(s), io.getInput(INPUT.clientSecret), io.getInput(INPUT.credentials), io.getInput(INPUT.githubToken));
-        const { input, credentials, classMapping } = await readEverything(io, env, deps.workspace);
+        const { input, credentials, classMapping, resultsFile } = await readEverything(io, env, deps.workspace);
         inputs = input;
+        resultsPath = resultsFile;
         report.datasetUuid = input.datasetUuid;
         report.dryRun = input.dryRun;
         report.validation = input.validation;
@@ -37574,7 +37634,13 @@ async function run(deps) {
             log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in and the predictions group are not.');
         const discovered = await io.group('Find prediction files', async () => {
             const found = await discoverFiles(input.patterns, deps.workspace);
-            log.info(`${found.files.length} file(s) matched ${INPUT.path}.`);
+            const clash = await setAsideResultsFile(found, resultsPath);
+            if (clash) {
+                resultsPath = ''; // the results go to RUNNER_TEMP instead
+                throw new FatalError(clash);
+            }
+            const unusableCount = found.skipped.filter(isUnusableMatch).length;
+            log.info(`${found.files.length + unusableCount} file(s) matched ${INPUT.path}${unusableCount > 0 ? `; ${unusableCount} of them cannot be used (see the warnings)` : ''}.`);
             found.skipped.forEach((s, i) => {
                 const line = `${s.displayPath}: ${s.reason}`;
                 if (i < MAX_FILE_ANNOTATIONS)
@@ -37746,7 +37812,7 @@ async function run(deps) {
         report.finishedAt = now();
         report.results = finishResults(matched, unusable, report);
         report.counts = countResults(report.results, stats?.retries ?? 0);
-        await publish(report, inputs, deps);
+        await publish(report, inputs, resultsPath, deps);
         // Only now: a second signal while the summary is written must not kill the process half-way.
         unsubscribe?.();
     }
@@ -37786,9 +37852,13 @@ async function readEverything(io, env, workspace) {
             return undefined;
         })
         : undefined;
+    const resultsFile = await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch((error) => {
+        problems.push(error instanceof Error ? error.message : String(error));
+        return '';
+    });
     if (problems.length > 0 || !input)
         throw new InputError(problems);
-    return { input, credentials, classMapping };
+    return { input, credentials, classMapping, resultsFile };
 }
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
 function checkFiles(matched, input, log) {
@@ -37900,7 +37970,9 @@ function finishResults(matched, unusable, report) {
     return matched.results(why, unusable);
 }
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
-async function publish(report, inputs, deps) {
+async function publish(report, inputs, 
+/** '' when the inputs could not be read: the results go to this run's default place. */
+resultsPath, deps) {
     const { io, env } = deps;
     const log = io.logger;
     const c = report.counts;
@@ -37910,7 +37982,7 @@ async function publish(report, inputs, deps) {
     // Later steps and artifacts rely on the results file: a run that cannot write it fails.
     let resultsProblem;
     try {
-        resultsFile = resolveResultsPath(inputs?.resultsFile ?? '', deps);
+        resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env));
         await writeResultsFile(resultsFile, report);
         log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`);
     }
@@ -37954,15 +38026,13 @@ async function publish(report, inputs, deps) {
         // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
         const { buildPrComment, prCommentContextFromEnv, upsertPrComment } = await __nccwpck_require__.e(/* import() */ 685).then(__nccwpck_require__.bind(__nccwpck_require__, 1685));
         const { marker, body } = buildPrComment(report, inputs.group);
-        const outcome = await upsertPrComment({
+        await upsertPrComment({
             token: inputs.githubToken,
             ctx: prCommentContextFromEnv(env),
             body,
             marker,
             logger: log
         });
-        if (outcome.url)
-            log.info(`Pull-request comment ${outcome.action}: ${outcome.url}`);
     }
     if (report.fatalError) {
         io.setFailed(report.fatalError);
@@ -37984,6 +38054,34 @@ async function publish(report, inputs, deps) {
             : `Uploaded ${c.uploaded} of ${c.matched} file(s).`);
     }
 }
+/**
+ * The results file is never a prediction: when the patterns match the file at results-file, an earlier
+ * run's results there are set aside. Anything else there must not be overwritten: returns why.
+ */
+async function setAsideResultsFile(found, resultsPath) {
+    if (!resultsPath)
+        return null;
+    const name = external_node_path_default().basename(resultsPath);
+    let index = -1;
+    for (const [i, f] of found.files.entries()) {
+        // Only a file of the same name can be it; its real path settles it, as resultsPath is real.
+        if (external_node_path_default().basename(f.path) === name && (await (0,promises_namespaceObject.realpath)(f.path).catch(() => '')) === resultsPath)
+            index = i;
+    }
+    if (index < 0)
+        return null;
+    const file = found.files[index];
+    if (!(await isResultsFile(file.path))) {
+        return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
+    }
+    found.files.splice(index, 1);
+    found.skipped.push({
+        kind: 'same-file',
+        displayPath: file.displayPath,
+        reason: `the results file of an earlier run (${INPUT.resultsFile}), not a prediction`
+    });
+    return null;
+}
 /** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
 function groupLink(inputs, report) {
     const uuid = report.group.uuid;
@@ -37992,15 +38090,6 @@ function groupLink(inputs, report) {
     return inputs.groupLinkTemplate
         .replace(/\{dataset\}/g, encodeURIComponent(report.datasetUuid))
         .replace(/\{group\}/g, encodeURIComponent(uuid));
-}
-function resolveResultsPath(configured, deps) {
-    if (configured)
-        return external_node_path_default().resolve(deps.workspace, configured);
-    const { env } = deps;
-    const dir = env.RUNNER_TEMP || external_node_os_default().tmpdir();
-    const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
-        String(process.pid);
-    return external_node_path_default().join(dir, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`);
 }
 function oneLine(text) {
     const joined = text.split('\n').join(', ');
@@ -38034,74 +38123,15 @@ function isLoopbackHost(hostname) {
 
 /***/ }),
 
-/***/ 2011:
+/***/ 4031:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B4: () => (/* binding */ formatCount),
-/* harmony export */   CE: () => (/* binding */ formatRate),
-/* harmony export */   a3: () => (/* binding */ formatDuration)
+/* harmony export */   $B: () => (/* binding */ neutraliseCommands),
+/* harmony export */   Pl: () => (/* binding */ safeUrl),
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell)
 /* harmony export */ });
-// Number and time formatting shared by the job summary and the progress log. Locale-independent on
-// purpose: the same run must render the same text on every runner.
-/** `1234567` → `1,234,567`. Rounds to an integer; anything not finite renders as `?`. */
-function formatCount(n) {
-    if (!Number.isFinite(n))
-        return '?';
-    const rounded = Math.round(n);
-    const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return rounded < 0 ? `-${digits}` : digits;
-}
-/**
- * A duration for people: `850ms`, `4.2s`, `38s`, `1m 18s`, `2h 5m`. Negative or not finite renders as
- * `0ms`, because a clock that went backwards should not print nonsense.
- */
-function formatDuration(ms) {
-    if (!Number.isFinite(ms) || ms < 0)
-        return '0ms';
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 9_950)
-        return `${trimZero((ms / 1000).toFixed(1))}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    if (totalSeconds < 60)
-        return `${totalSeconds}s`;
-    const totalMinutes = Math.floor(totalSeconds / 60);
-    if (totalMinutes < 60)
-        return `${totalMinutes}m ${totalSeconds % 60}s`;
-    const hours = Math.floor(totalMinutes / 60);
-    return `${formatCount(hours)}h ${totalMinutes % 60}m`;
-}
-/**
- * `n` things in `ms` milliseconds as a rate: `48.3 files/s`. `–` when no time has passed, since a rate
- * over zero time means nothing.
- */
-function formatRate(n, ms, unit = 'files/s') {
-    if (!Number.isFinite(n) || !Number.isFinite(ms) || ms <= 0 || n < 0)
-        return `– ${unit}`;
-    const perSecond = (n * 1000) / ms;
-    const text = perSecond >= 100 ? formatCount(perSecond) : perSecond >= 1 ? perSecond.toFixed(1) : perSecond.toFixed(2);
-    return `${text} ${unit}`;
-}
-function trimZero(fixed) {
-    return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
-}
-
-
-/***/ }),
-
-/***/ 874:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  Br: () => (/* binding */ renderSummary)
-});
-
-// UNUSED EXPORTS: DEFAULT_SUMMARY_HEADING, DEFAULT_SUMMARY_MAX_BYTES
-
-;// CONCATENATED MODULE: ./src/report/escape.ts
+/* unused harmony exports oneLine, escapeInline */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
@@ -38132,6 +38162,17 @@ function oneLine(s, max = DEFAULT_MAX_CHARS) {
     const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
     const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
     return cut(flat, limit);
+}
+/**
+ * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
+ * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
+ * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
+ */
+function neutraliseCommands(message) {
+    return message
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
+        .join('\n');
 }
 /**
  * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
@@ -38197,9 +38238,74 @@ function cut(text, limit) {
     return text;
 }
 
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-;// CONCATENATED MODULE: ./src/report/summary.ts
+
+/***/ }),
+
+/***/ 2011:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B4: () => (/* binding */ formatCount),
+/* harmony export */   CE: () => (/* binding */ formatRate),
+/* harmony export */   a3: () => (/* binding */ formatDuration)
+/* harmony export */ });
+// Number and time formatting shared by the job summary and the progress log. Locale-independent on
+// purpose: the same run must render the same text on every runner.
+/** `1234567` → `1,234,567`. Rounds to an integer; anything not finite renders as `?`. */
+function formatCount(n) {
+    if (!Number.isFinite(n))
+        return '?';
+    const rounded = Math.round(n);
+    const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return rounded < 0 ? `-${digits}` : digits;
+}
+/**
+ * A duration for people: `850ms`, `4.2s`, `38s`, `1m 18s`, `2h 5m`. Negative or not finite renders as
+ * `0ms`, because a clock that went backwards should not print nonsense.
+ */
+function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0)
+        return '0ms';
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 9_950)
+        return `${trimZero((ms / 1000).toFixed(1))}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    if (totalSeconds < 60)
+        return `${totalSeconds}s`;
+    const totalMinutes = Math.floor(totalSeconds / 60);
+    if (totalMinutes < 60)
+        return `${totalMinutes}m ${totalSeconds % 60}s`;
+    const hours = Math.floor(totalMinutes / 60);
+    return `${formatCount(hours)}h ${totalMinutes % 60}m`;
+}
+/**
+ * `n` things in `ms` milliseconds as a rate: `48.3 files/s`. `–` when no time has passed, since a rate
+ * over zero time means nothing.
+ */
+function formatRate(n, ms, unit = 'files/s') {
+    if (!Number.isFinite(n) || !Number.isFinite(ms) || ms <= 0 || n < 0)
+        return `– ${unit}`;
+    const perSecond = (n * 1000) / ms;
+    const text = perSecond >= 100 ? formatCount(perSecond) : perSecond >= 1 ? perSecond.toFixed(1) : perSecond.toFixed(2);
+    return `${text} ${unit}`;
+}
+function trimZero(fixed) {
+    return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
+}
+
+
+/***/ }),
+
+/***/ 7994:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Br: () => (/* binding */ renderSummary)
+/* harmony export */ });
+/* unused harmony exports DEFAULT_SUMMARY_MAX_BYTES, DEFAULT_SUMMARY_HEADING */
+/* harmony import */ var _escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4031);
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
 
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
@@ -38219,8 +38325,8 @@ const EXAMPLES_PER_KIND = 3;
 /** A `<details>` block starts open when it has at most this many rows. */
 const OPEN_WHEN_AT_MOST = 10;
 const DEFAULT_DRY_RUN_ROWS = 1000;
-const md = escapeMarkdownCell;
-const n = format/* formatCount */.B4;
+const md = _escape_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf;
+const n = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4;
 function renderSummary(report, opts = {}) {
     const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
     const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
@@ -38291,13 +38397,13 @@ function statusLine(report) {
 function overview(report) {
     const durationMs = report.finishedAt - report.startedAt;
     const throughput = !report.dryRun && report.counts.uploaded > 0
-        ? ` · ${(0,format/* formatRate */.CE)(report.counts.uploaded, durationMs, 'uploads/s')}`
+        ? ` · ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatRate */ .CE)(report.counts.uploaded, durationMs, 'uploads/s')}`
         : '';
     const lines = [
         `- **Dataset:** <code>${md(report.datasetUuid, 100)}</code>`,
         `- **Predictions group:** ${groupText(report)}`,
         `- **Validation:** ${md(report.validation, 20)}`,
-        `- **Duration:** ${(0,format/* formatDuration */.a3)(durationMs)}${throughput}`
+        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${throughput}`
     ];
     const run = runText(report);
     if (run)
@@ -38314,7 +38420,7 @@ function groupText(report) {
     const { uuid, name, state } = report.group;
     const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null;
     const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_');
-    const url = safeUrl(report.groupUrl);
+    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(report.groupUrl);
     const linked = url ? `[${label}](${url})` : label;
     const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
     return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`;
@@ -38326,7 +38432,7 @@ function runText(report) {
     const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null;
     const repo = run.repository ? md(run.repository, 140) : null;
     const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run');
-    const url = safeUrl(run.url);
+    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(run.url);
     if (!url && !repo && !sha)
         return null;
     return url ? `[${label}](${url})` : label;

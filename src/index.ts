@@ -1,6 +1,7 @@
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 import * as core from '@actions/core'
 import { run } from './main.js'
+import { neutraliseCommands } from './report/escape.js'
 
 await run({
   io: {
@@ -15,7 +16,8 @@ await run({
     isDebug: () => core.isDebug(),
     logger: {
       debug: (message) => core.debug(message),
-      info: (message) => core.info(message),
+      // core escapes the other levels and group titles as command data; a plain line it prints as it is.
+      info: (message) => core.info(neutraliseCommands(message)),
       warning: (message, props) => core.warning(message, props),
       error: (message, props) => core.error(message, props)
     }

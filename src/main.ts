@@ -1,6 +1,6 @@
 // The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
-import os from 'node:os'
+import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
@@ -8,13 +8,13 @@ import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
-import { discoverFiles, isUnusableMatch, type SkippedKind } from './predictions/discover.js'
+import { discoverFiles, isUnusableMatch, type Discovery, type SkippedKind } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadEach } from './predictions/upload.js'
 import { runPool } from './pool.js'
 import { countResults, type ResultList, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
-import { writeResultsFile } from './report/results.js'
+import { isResultsFile, resultsFilePath, writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
 import { RunFiles } from './run-files.js'
 import type { ClassMappingEntry, FileResult, Logger } from './types.js'
@@ -80,6 +80,7 @@ export async function run(deps: RunDeps): Promise<void> {
     warnings: []
   }
   let inputs: Inputs | undefined
+  let resultsPath = ''
   let client: KognicClient | undefined
   // Every matched file, by position: what the checks learned, and the file's fate once known.
   let matched = new RunFiles(deps.workspace, [])
@@ -109,8 +110,9 @@ export async function run(deps: RunDeps): Promise<void> {
       io.getInput(INPUT.credentials),
       io.getInput(INPUT.githubToken)
     )
-    const { input, credentials, classMapping } = await readEverything(io, env, deps.workspace)
+    const { input, credentials, classMapping, resultsFile } = await readEverything(io, env, deps.workspace)
     inputs = input
+    resultsPath = resultsFile
     report.datasetUuid = input.datasetUuid
     report.dryRun = input.dryRun
     report.validation = input.validation
@@ -126,7 +128,15 @@ export async function run(deps: RunDeps): Promise<void> {
 
     const discovered = await io.group('Find prediction files', async () => {
       const found = await discoverFiles(input.patterns, deps.workspace)
-      log.info(`${found.files.length} file(s) matched ${INPUT.path}.`)
+      const clash = await setAsideResultsFile(found, resultsPath)
+      if (clash) {
+        resultsPath = '' // the results go to RUNNER_TEMP instead
+        throw new FatalError(clash)
+      }
+      const unusableCount = found.skipped.filter(isUnusableMatch).length
+      log.info(
+        `${found.files.length + unusableCount} file(s) matched ${INPUT.path}${unusableCount > 0 ? `; ${unusableCount} of them cannot be used (see the warnings)` : ''}.`
+      )
       found.skipped.forEach((s, i) => {
         const line = `${s.displayPath}: ${s.reason}`
         if (i < MAX_FILE_ANNOTATIONS)
@@ -321,7 +331,7 @@ export async function run(deps: RunDeps): Promise<void> {
     report.finishedAt = now()
     report.results = finishResults(matched, unusable, report)
     report.counts = countResults(report.results, stats?.retries ?? 0)
-    await publish(report, inputs, deps)
+    await publish(report, inputs, resultsPath, deps)
     // Only now: a second signal while the summary is written must not kill the process half-way.
     unsubscribe?.()
   }
@@ -339,6 +349,8 @@ async function readEverything(
   input: Inputs
   credentials: Credentials | null
   classMapping: ClassMappingEntry[] | undefined
+  /** Where the results file goes: checked to stay inside the workspace or RUNNER_TEMP. */
+  resultsFile: string
 }> {
   const problems: string[] = []
   let input: Inputs | undefined
@@ -367,8 +379,14 @@ async function readEverything(
         return undefined
       })
     : undefined
+  const resultsFile = await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch(
+    (error: unknown) => {
+      problems.push(error instanceof Error ? error.message : String(error))
+      return ''
+    }
+  )
   if (problems.length > 0 || !input) throw new InputError(problems)
-  return { input, credentials, classMapping }
+  return { input, credentials, classMapping, resultsFile }
 }
 
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
@@ -511,7 +529,13 @@ function finishResults(matched: RunFiles, unusable: FileResult[], report: RunRep
 }
 
 /** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
-async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunDeps): Promise<void> {
+async function publish(
+  report: RunReport,
+  inputs: Inputs | undefined,
+  /** '' when the inputs could not be read: the results go to this run's default place. */
+  resultsPath: string,
+  deps: RunDeps
+): Promise<void> {
   const { io, env } = deps
   const log = io.logger
   const c = report.counts
@@ -522,7 +546,7 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   // Later steps and artifacts rely on the results file: a run that cannot write it fails.
   let resultsProblem: string | undefined
   try {
-    resultsFile = resolveResultsPath(inputs?.resultsFile ?? '', deps)
+    resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env))
     await writeResultsFile(resultsFile, report)
     log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`)
   } catch (error) {
@@ -571,14 +595,13 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
     const { buildPrComment, prCommentContextFromEnv, upsertPrComment } =
       await import('./github/pr-comment.js')
     const { marker, body } = buildPrComment(report, inputs.group)
-    const outcome = await upsertPrComment({
+    await upsertPrComment({
       token: inputs.githubToken,
       ctx: prCommentContextFromEnv(env),
       body,
       marker,
       logger: log
     })
-    if (outcome.url) log.info(`Pull-request comment ${outcome.action}: ${outcome.url}`)
   }
 
   if (report.fatalError) {
@@ -604,6 +627,32 @@ async function publish(report: RunReport, inputs: Inputs | undefined, deps: RunD
   }
 }
 
+/**
+ * The results file is never a prediction: when the patterns match the file at results-file, an earlier
+ * run's results there are set aside. Anything else there must not be overwritten: returns why.
+ */
+async function setAsideResultsFile(found: Discovery, resultsPath: string): Promise<string | null> {
+  if (!resultsPath) return null
+  const name = path.basename(resultsPath)
+  let index = -1
+  for (const [i, f] of found.files.entries()) {
+    // Only a file of the same name can be it; its real path settles it, as resultsPath is real.
+    if (path.basename(f.path) === name && (await realpath(f.path).catch(() => '')) === resultsPath) index = i
+  }
+  if (index < 0) return null
+  const file = found.files[index]!
+  if (!(await isResultsFile(file.path))) {
+    return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`
+  }
+  found.files.splice(index, 1)
+  found.skipped.push({
+    kind: 'same-file',
+    displayPath: file.displayPath,
+    reason: `the results file of an earlier run (${INPUT.resultsFile}), not a prediction`
+  })
+  return null
+}
+
 /** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
 function groupLink(inputs: Inputs | undefined, report: RunReport): string | null {
   const uuid = report.group.uuid
@@ -611,16 +660,6 @@ function groupLink(inputs: Inputs | undefined, report: RunReport): string | null
   return inputs.groupLinkTemplate
     .replace(/\{dataset\}/g, encodeURIComponent(report.datasetUuid))
     .replace(/\{group\}/g, encodeURIComponent(uuid))
-}
-
-function resolveResultsPath(configured: string, deps: RunDeps): string {
-  if (configured) return path.resolve(deps.workspace, configured)
-  const { env } = deps
-  const dir = env.RUNNER_TEMP || os.tmpdir()
-  const id =
-    [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
-    String(process.pid)
-  return path.join(dir, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`)
 }
 
 function oneLine(text: string): string {

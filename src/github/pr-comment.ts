@@ -204,6 +204,9 @@ export async function upsertPrComment(opts: UpsertPrCommentOptions): Promise<Ups
       }
     })
 
+    step = 'find out which user the token belongs to, before commenting on'
+    const author = await tokenLogin(octokit)
+    step = 'list the comments of'
     let existing: { id: number; html_url?: string } | undefined
     const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
       owner,
@@ -212,13 +215,15 @@ export async function upsertPrComment(opts: UpsertPrCommentOptions): Promise<Ups
       per_page: 100
     })
     for await (const page of pages) {
-      // Ours start with the marker; a reply quoting ours carries it further in, and is someone else's.
-      existing = page.data.find((c) => typeof c.body === 'string' && c.body.trimStart().startsWith(marker))
+      // Ours start with the marker and were written by this token's user: anyone can copy the marker.
+      existing = page.data.find(
+        (c) => c.user?.login === author && typeof c.body === 'string' && c.body.trimStart().startsWith(marker)
+      )
       if (existing) break
     }
 
     if (existing) {
-      step = 'update its comment on'
+      step = `update its earlier comment (${existing.id}) on`
       try {
         const updated = await octokit.rest.issues.updateComment({
           owner,
@@ -226,8 +231,8 @@ export async function upsertPrComment(opts: UpsertPrCommentOptions): Promise<Ups
           comment_id: existing.id,
           body
         })
-        logger.info(`Updated the upload summary on ${where}: ${updated.data.html_url}`)
-        return { action: 'updated', url: updated.data.html_url }
+        logger.info(`Updated the upload summary on ${where}${at(updated.data.html_url)}.`)
+        return { action: 'updated', ...(updated.data.html_url ? { url: updated.data.html_url } : {}) }
       } catch (error) {
         // Deleted since it was listed (someone tidied the thread): post it afresh, below.
         if (asRecord(error)?.status !== 404) throw error
@@ -236,11 +241,34 @@ export async function upsertPrComment(opts: UpsertPrCommentOptions): Promise<Ups
     }
     step = 'comment on'
     const created = await octokit.rest.issues.createComment({ owner, repo, issue_number: pr.number, body })
-    logger.info(`Posted the upload summary on ${where}: ${created.data.html_url}`)
-    return { action: 'created', url: created.data.html_url }
+    logger.info(`Posted the upload summary on ${where}${at(created.data.html_url)}.`)
+    return { action: 'created', ...(created.data.html_url ? { url: created.data.html_url } : {}) }
   } catch (error) {
     return skip('warning', explainFailure(error, step, where, pr))
   }
+}
+
+/** The login of the default GITHUB_TOKEN, which may not read /user. */
+export const DEFAULT_TOKEN_LOGIN = 'github-actions[bot]'
+
+/**
+ * Who the token writes comments as. A personal token may read /user; an installation token such as the
+ * default GITHUB_TOKEN gets 403 there, and its comments are written by github-actions[bot].
+ */
+async function tokenLogin(octokit: {
+  rest: { users: { getAuthenticated(): Promise<{ data: { login: string } }> } }
+}): Promise<string> {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login
+  } catch (error) {
+    if (asRecord(error)?.status === 403) return DEFAULT_TOKEN_LOGIN
+    throw error
+  }
+}
+
+/** ` at <url>` when GitHub gave the comment's address; nothing when it did not. */
+function at(url: string | undefined): string {
+  return url ? ` at ${url}` : ''
 }
 
 /** Says what went wrong in words that tell the reader what to change. */

@@ -37,6 +37,18 @@ export function oneLine(s: string, max = DEFAULT_MAX_CHARS): string {
 }
 
 /**
+ * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
+ * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
+ * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
+ */
+export function neutraliseCommands(message: string): string {
+  return message
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
+    .join('\n')
+}
+
+/**
  * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
  * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
  * on the line: a leading `-` or `1.` is left as it is.

@@ -1,14 +1,19 @@
 // The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { mkdir, open, realpath, rename, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path, { dirname } from 'node:path'
+import { errorCode, leavesRoot } from '../guards.js'
 import type { FileResult } from '../types.js'
 import type { RunCounts, RunReport, SkippedPath } from './model.js'
 
 export const RESULTS_FILE_VERSION = 1
+/** The results file's first key and value: how a run tells its own results files from predictions. */
+export const RESULTS_FILE_KIND = 'kognic-upload-predictions-results'
 
 /** The shape of the results file, for readers. */
 export interface ResultsFile {
+  kind: typeof RESULTS_FILE_KIND
   version: typeof RESULTS_FILE_VERSION
   datasetUuid: string
   predictionsGroupUuid: string | null
@@ -72,6 +77,7 @@ export async function writeResultsFile(path: string, report: RunReport): Promise
 /** Everything in the results file but the files. */
 export function resultsHeader(report: RunReport): Omit<ResultsFile, 'files'> {
   return {
+    kind: RESULTS_FILE_KIND,
     version: RESULTS_FILE_VERSION,
     datasetUuid: report.datasetUuid,
     predictionsGroupUuid: report.group.uuid,
@@ -106,4 +112,60 @@ function fileEntry(result: FileResult): FileResult {
 function isoTime(ms: number): string {
   // A bad timestamp must not cost the whole results file.
   return Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString()
+}
+
+/**
+ * Where the results file goes. A configured path starts at the workspace and must stay, by its real
+ * location (symbolic links followed), inside the workspace or RUNNER_TEMP; empty means a name of this run's
+ * own in RUNNER_TEMP. Throws a message naming the input when the path leads elsewhere.
+ */
+export async function resultsFilePath(
+  configured: string,
+  workspace: string,
+  env: Record<string, string | undefined>
+): Promise<string> {
+  const temp = env.RUNNER_TEMP || os.tmpdir()
+  if (!configured) {
+    const id =
+      [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
+      String(process.pid)
+    return path.join(temp, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`)
+  }
+  const wanted = path.resolve(workspace, configured)
+  const real = await realLocation(wanted)
+  const roots = await Promise.all([workspace, temp].map((root) => realLocation(path.resolve(root))))
+  if (!roots.some((root) => !leavesRoot(path.relative(root, real)))) {
+    throw new Error(
+      `results-file "${configured}" leads outside the workspace${real === wanted ? '' : ` (to ${real})`}: name a file inside the workspace, such as kognic-results.json, or leave results-file empty to write it to RUNNER_TEMP.`
+    )
+  }
+  return real
+}
+
+/** The real path of `target`, or of its nearest existing ancestor joined with the rest, when it does not exist yet. */
+async function realLocation(target: string): Promise<string> {
+  const rest: string[] = []
+  let current = target
+  for (;;) {
+    try {
+      return path.join(await realpath(current), ...rest)
+    } catch (error) {
+      const parent = path.dirname(current)
+      if (errorCode(error) !== 'ENOENT' || parent === current) throw error
+      rest.unshift(path.basename(current))
+      current = parent
+    }
+  }
+}
+
+/** Whether the file at `file` starts as a results file this action wrote (only its first bytes are read). */
+export async function isResultsFile(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => null)
+  if (!handle) return false
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(128), 0, 128, 0)
+    return new RegExp(`^\\{\\s*"kind":\\s*"${RESULTS_FILE_KIND}"`).test(buffer.toString('utf8', 0, bytesRead))
+  } finally {
+    await handle.close()
+  }
 }
