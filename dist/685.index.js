@@ -151,8 +151,8 @@ async function upsertPrComment(opts) {
     try {
         // Loaded here, not at the top: runs without a comment should not pay for loading octokit.
         const [{ getOctokit }, { defaults }] = await Promise.all([
-            Promise.all(/* import() */[__webpack_require__.e(665), __webpack_require__.e(351)]).then(__webpack_require__.bind(__webpack_require__, 1351)),
-            __webpack_require__.e(/* import() */ 665).then(__webpack_require__.bind(__webpack_require__, 8665))
+            Promise.all(/* import() */[__webpack_require__.e(2), __webpack_require__.e(351)]).then(__webpack_require__.bind(__webpack_require__, 1351)),
+            __webpack_require__.e(/* import() */ 2).then(__webpack_require__.bind(__webpack_require__, 4002))
         ]);
         const signal = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
         // `defaults.request` holds the runner's proxy-aware fetch (chosen for GITHUB_API_URL at import): keep it.
