@@ -680,7 +680,7 @@ describe('the results file', () => {
     })
     expect(bad.code).toBe(1)
     expect(bad.outputs).toMatchObject({ uploaded: '1', 'results-file': '' })
-    expect(bad.stdout).toMatch(/::error title=Results file::.*results file .*preds/)
+    expect(bad.stdout).toMatch(/::error::.*results file .*preds/)
   })
 })
 

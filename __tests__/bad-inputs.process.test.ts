@@ -196,7 +196,7 @@ describe('matched paths that cannot be used, among only good files', () => {
     expect(warned).toEqual(
       expect.arrayContaining(['preds/folder.json', `preds/${scenes[28]}.json`, `preds/${scenes[29]}.json`])
     )
-    expect(run.summary).toMatch(/\| Invalid \| 2 \|/)
+    expect(run.summary).toMatch(/\| ↳ invalid \| 2 \|/)
     expectNoSecrets(run)
   })
 })

@@ -136,7 +136,7 @@ function expectTrueOutcome(
     failed: String(results.files.length - uploaded)
   })
   expect(summaryCount(run.summary, 'Uploaded')).toBe(uploaded)
-  expect(summaryCount(run.summary, 'Failed')).toBe(failedScenes.size)
+  expect(summaryCount(run.summary, '↳ failed to upload')).toBe(failedScenes.size)
   // Every upload request the emulator saw is an attempt some file counted.
   const attempts = results.files.reduce((sum, f) => sum + f.attempts, 0)
   expect(attempts).toBe(state.endpointCounts.uploadPrediction)
@@ -488,9 +488,9 @@ function expectCancelledReport(o: Outcome, signal: NodeJS.Signals): void {
   const uploaded = results.files.filter((f) => f.status === 'uploaded').length
   expect(run.outputs.uploaded).toBe(String(uploaded))
   expect(run.outputs.failed).toBe(String(results.files.length - uploaded))
-  expect(run.summary).toContain('Cancelled.')
+  expect(run.summary).toContain('Cancelled:')
   expect(run.summary).toContain(
-    `${uploaded} of ${results.files.length} files were uploaded before it stopped`
+    `${uploaded} of ${results.files.length} files uploaded before the run stopped`
   )
   expect(summaryCount(run.summary, 'Uploaded')).toBe(uploaded)
   expect(o.emulator.state.maxInFlight).toBeLessThanOrEqual(o.concurrency)

@@ -124,7 +124,7 @@ export async function startTokenServer(
 }
 
 export interface LogEntry {
-  level: 'debug' | 'info' | 'warning' | 'error'
+  level: 'debug' | 'info' | 'notice' | 'warning' | 'error'
   message: string
   props?: AnnotationProps
 }
@@ -136,6 +136,9 @@ export class RecordingLogger implements Logger {
   }
   info(message: string): void {
     this.entries.push({ level: 'info', message })
+  }
+  notice(message: string, props?: AnnotationProps): void {
+    this.entries.push({ level: 'notice', message, ...(props ? { props } : {}) })
   }
   warning(message: string, props?: AnnotationProps): void {
     this.entries.push({ level: 'warning', message, ...(props ? { props } : {}) })

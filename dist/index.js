@@ -20517,7 +20517,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7881);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2071);
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4031);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
@@ -20538,6 +20538,7 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
             debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
             // core escapes the other levels and group titles as command data; a plain line it prints as it is.
             info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_report_escape_js__WEBPACK_IMPORTED_MODULE_2__/* .neutraliseCommands */ .$B)(message)),
+            notice: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, props),
             warning: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, props),
             error: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, props)
         }
@@ -20560,7 +20561,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7881:
+/***/ 2071:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36983,48 +36984,75 @@ function upload_describe(error) {
     return String(error);
 }
 
-;// CONCATENATED MODULE: ./src/report/model.ts
-/**
- * The file counts that follow from the results, so the caller cannot get them out of step.
- * `retries` is not visible in the results: the upload pipeline counts it.
- */
-function countResults(results, retries = 0) {
-    const counts = {
-        matched: results.length,
-        uploaded: 0,
-        failed: 0,
-        invalid: 0,
-        notAttempted: 0,
-        wouldUpload: 0,
-        possibleDuplicates: 0,
-        retries
-    };
-    for (const result of results) {
-        if (result.possibleDuplicate)
-            counts.possibleDuplicates++;
-        switch (result.status) {
-            case 'uploaded':
-                counts.uploaded++;
-                break;
-            case 'failed':
-                counts.failed++;
-                break;
-            case 'invalid':
-                counts.invalid++;
-                break;
-            case 'not-attempted':
-                counts.notAttempted++;
-                break;
-            case 'would-upload':
-                counts.wouldUpload++;
-                break;
-        }
-    }
-    return counts;
-}
-
 // EXTERNAL MODULE: ./src/report/format.ts
 var format = __nccwpck_require__(2011);
+;// CONCATENATED MODULE: ./src/report/annotations.ts
+
+/** With the overall error, ten: GitHub's limit per step and level. */
+const FILE_ANNOTATIONS_PER_LEVEL = 9;
+/** One annotation per file at fault, at most FILE_ANNOTATIONS_PER_LEVEL per level, then what was left out. */
+function fileAnnotations(report) {
+    const shown = [];
+    const left = { error: 0, warning: 0 };
+    const count = { error: 0, warning: 0 };
+    for (const result of report.results) {
+        const level = levelOf(result);
+        if (!level)
+            continue;
+        if (count[level]++ >= FILE_ANNOTATIONS_PER_LEVEL) {
+            left[level]++;
+            continue;
+        }
+        shown.push(annotationOf(result, level, report.dryRun));
+    }
+    const more = [
+        left.error > 0
+            ? `${(0,format/* formatCount */.B4)(left.error)} more ${left.error === 1 ? 'file' : 'files'} with errors`
+            : '',
+        left.warning > 0
+            ? `${(0,format/* formatCount */.B4)(left.warning)} more ${left.warning === 1 ? 'file' : 'files'} with warnings`
+            : ''
+    ].filter((part) => part !== '');
+    if (more.length > 0) {
+        shown.push({
+            level: 'notice',
+            message: `${more.join(' and ')} are listed in the job summary and the results file.`,
+            props: { title: 'More files' }
+        });
+    }
+    return shown;
+}
+function levelOf(result) {
+    if (result.status === 'invalid' || result.status === 'failed')
+        return 'error';
+    if (result.problems.length > 0)
+        return 'warning';
+    return null;
+}
+function annotationOf(result, level, dryRun) {
+    const first = result.problems[0];
+    const where = first?.line
+        ? { startLine: first.line, ...(first.column ? { startColumn: first.column } : {}) }
+        : {};
+    const others = result.problems.length - 1 + (result.moreProblems ?? 0);
+    const more = others > 0 ? ` (and ${(0,format/* formatCount */.B4)(others)} more)` : '';
+    const problem = first ? `${first.jsonPath ? `${first.jsonPath}: ` : ''}${first.message}${more}` : '';
+    const title = result.status === 'failed'
+        ? 'Upload failed'
+        : result.status === 'invalid'
+            ? dryRun
+                ? 'Would not be uploaded'
+                : 'Not uploaded'
+            : dryRun
+                ? 'Warning (would still be uploaded)'
+                : 'Warning (uploaded anyway)';
+    const reason = level === 'warning' || !result.error ? problem : result.error;
+    // The raw log shows only the message: it names the file, as the annotation does.
+    return { level, message: `${result.path}: ${reason}`, props: { title, file: result.path, ...where } };
+}
+
+// EXTERNAL MODULE: ./src/report/model.ts
+var model = __nccwpck_require__(6867);
 ;// CONCATENATED MODULE: ./src/report/progress.ts
 // A progress line in the log every few seconds while uploading, so a long run visibly moves and says
 // roughly how long it has left. Knows nothing of where the line goes: `print` decides.
@@ -37560,6 +37588,8 @@ class RunFiles {
 
 
 
+
+
 /** Files read at once in the checking pass: enough to overlap I/O, few enough to keep memory flat. */
 const INSPECT_CONCURRENCY = 4;
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
@@ -37585,7 +37615,7 @@ async function run(deps) {
         groupUrl: null,
         dryRun: false,
         validation: 'strict',
-        counts: countResults([]),
+        counts: (0,model/* countResults */.aD)([]),
         startedAt: now(),
         finishedAt: now(),
         results: [],
@@ -37811,7 +37841,7 @@ async function run(deps) {
         await client?.close().catch(() => undefined);
         report.finishedAt = now();
         report.results = finishResults(matched, unusable, report);
-        report.counts = countResults(report.results, stats?.retries ?? 0);
+        report.counts = (0,model/* countResults */.aD)(report.results, stats?.retries ?? 0);
         await publish(report, inputs, resultsPath, deps);
         // Only now: a second signal while the summary is written must not kill the process half-way.
         unsubscribe?.();
@@ -37969,54 +37999,57 @@ function finishResults(matched, unusable, report) {
         : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
     return matched.results(why, unusable);
 }
-/** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
+/**
+ * Outputs, results file, job summary, annotations and the step's verdict: written once, also when the run
+ * failed. Every one of them is rendered from the same report and its counts.
+ */
 async function publish(report, inputs, 
 /** '' when the inputs could not be read: the results go to this run's default place. */
 resultsPath, deps) {
     const { io, env } = deps;
     const log = io.logger;
     const c = report.counts;
-    // The `failed` output counts every file not uploaded: invalid, refused, or never reached.
-    const notUploaded = c.failed + c.invalid + c.notAttempted;
     let resultsFile = '';
     // Later steps and artifacts rely on the results file: a run that cannot write it fails.
     let resultsProblem;
     try {
         resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env));
         await writeResultsFile(resultsFile, report);
-        log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`);
+        log.info(`Results of ${(0,format/* formatCount */.B4)(report.results.length)} file(s) written to ${resultsFile}.`);
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         resultsProblem = reason.includes(resultsFile)
             ? reason
             : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`;
-        log.error(resultsProblem, { title: 'Results file' });
         resultsFile = '';
     }
     io.setOutput('predictions-group-uuid', report.group.uuid ?? '');
     io.setOutput('group-created', String(report.group.created));
+    io.setOutput('group-url', report.groupUrl ?? '');
     io.setOutput('matched', String(c.matched));
     io.setOutput('uploaded', String(c.uploaded));
-    io.setOutput('failed', String(notUploaded));
+    io.setOutput('failed', String(c.notUploaded));
     io.setOutput('results-file', resultsFile);
-    let failedUploads = 0;
-    for (const r of report.results) {
-        if (r.status !== 'failed')
-            continue;
-        if (failedUploads++ >= MAX_FILE_ANNOTATIONS)
-            continue;
-        log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
-            file: r.path,
-            title: 'Upload failed'
-        });
-    }
-    if (failedUploads > MAX_FILE_ANNOTATIONS) {
-        log.error(`${failedUploads - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`);
-    }
+    // The overall result is the first annotation: GitHub shows only a few per step.
+    const outcome = (0,model/* verdict */.WJ)(report);
+    if (!outcome.ok)
+        io.setFailed(outcome.text);
+    else if (resultsProblem)
+        io.setFailed(resultsProblem);
+    else
+        log.notice(outcome.text, { title: 'Kognic predictions upload' });
+    if (!outcome.ok && resultsProblem)
+        log.error(resultsProblem, { title: 'Results file' });
+    for (const note of fileAnnotations(report))
+        log[note.level](note.message, note.props);
     if (env.GITHUB_STEP_SUMMARY) {
         try {
-            await io.writeSummary((0,summary/* renderSummary */.Br)(report, { resultsFile: resultsFile || null }));
+            const temp = env.RUNNER_TEMP;
+            await io.writeSummary((0,summary/* renderSummary */.Br)(report, {
+                resultsFile: resultsFile || null,
+                resultsFileTemporary: Boolean(temp && resultsFile.startsWith(external_node_path_default().resolve(temp) + (external_node_path_default()).sep))
+            }));
         }
         catch (error) {
             log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
@@ -38033,25 +38066,6 @@ resultsPath, deps) {
             marker,
             logger: log
         });
-    }
-    if (report.fatalError) {
-        io.setFailed(report.fatalError);
-    }
-    else if (resultsProblem) {
-        io.setFailed(resultsProblem);
-    }
-    else if (report.cancelled) {
-        io.setFailed(`Cancelled: ${c.uploaded} of ${c.matched} file(s) were uploaded before the run stopped; ${notUploaded} were not (see ${resultsFile || 'the results file'}).`);
-    }
-    else if (notUploaded > 0) {
-        io.setFailed(report.dryRun
-            ? `Dry run: ${notUploaded} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
-            : `${notUploaded} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`);
-    }
-    else {
-        log.info(report.dryRun
-            ? `Dry run complete: ${c.wouldUpload} of ${c.matched} file(s) would be uploaded.`
-            : `Uploaded ${c.uploaded} of ${c.matched} file(s).`);
     }
 }
 /**
@@ -38297,15 +38311,112 @@ function trimZero(fixed) {
 
 /***/ }),
 
+/***/ 6867:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   WJ: () => (/* binding */ verdict),
+/* harmony export */   aD: () => (/* binding */ countResults)
+/* harmony export */ });
+/* unused harmony export notUploadedParts */
+/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
+
+/**
+ * The file counts that follow from the results, so the caller cannot get them out of step.
+ * `retries` is not visible in the results: the upload pipeline counts it.
+ */
+function countResults(results, retries = 0) {
+    const counts = {
+        matched: results.length,
+        uploaded: 0,
+        notUploaded: 0,
+        invalid: 0,
+        uploadFailed: 0,
+        notAttempted: 0,
+        wouldUpload: 0,
+        possibleDuplicates: 0,
+        retries
+    };
+    for (const result of results) {
+        if (result.possibleDuplicate)
+            counts.possibleDuplicates++;
+        switch (result.status) {
+            case 'uploaded':
+                counts.uploaded++;
+                break;
+            case 'failed':
+                counts.uploadFailed++;
+                break;
+            case 'invalid':
+                counts.invalid++;
+                break;
+            case 'not-attempted':
+                counts.notAttempted++;
+                break;
+            case 'would-upload':
+                counts.wouldUpload++;
+                break;
+        }
+    }
+    counts.notUploaded = counts.invalid + counts.uploadFailed + counts.notAttempted;
+    return counts;
+}
+/** `4 invalid, 2 failed to upload, 3 not attempted`: what the not-uploaded number is made of. */
+function notUploadedParts(c) {
+    return [
+        c.invalid > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.invalid)} invalid` : '',
+        c.uploadFailed > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.uploadFailed)} failed to upload` : '',
+        c.notAttempted > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.notAttempted)} not attempted` : ''
+    ]
+        .filter((part) => part !== '')
+        .join(', ');
+}
+/** The run's outcome in one sentence, from the counts: every report says the same. */
+function verdict(report) {
+    const c = report.counts;
+    const n = _format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4;
+    const tally = `${n(c.uploaded)} of ${n(c.matched)} files uploaded`;
+    const missing = c.notUploaded > 0 ? `; ${n(c.notUploaded)} not uploaded (${notUploadedParts(c)})` : '';
+    if (report.cancelled)
+        return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` };
+    if (report.fatalError) {
+        // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+        const soFar = c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : '';
+        return { ok: false, text: `${report.fatalError}${soFar}` };
+    }
+    if (report.dryRun) {
+        return c.notUploaded > 0
+            ? {
+                ok: false,
+                text: `Dry run: ${n(c.notUploaded)} of ${n(c.matched)} files would not be uploaded (${notUploadedParts(c)}); ${n(c.wouldUpload)} would. Nothing was uploaded.`
+            }
+            : { ok: true, text: `Dry run: all ${n(c.wouldUpload)} files would be uploaded. Nothing was uploaded.` };
+    }
+    if (c.matched === 0)
+        return { ok: true, text: 'No prediction files matched; nothing was uploaded.' };
+    if (c.notUploaded > 0) {
+        return {
+            ok: false,
+            text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded.`
+        };
+    }
+    return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
+}
+
+
+/***/ }),
+
 /***/ 7994:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Br: () => (/* binding */ renderSummary)
 /* harmony export */ });
-/* unused harmony exports DEFAULT_SUMMARY_MAX_BYTES, DEFAULT_SUMMARY_HEADING */
+/* unused harmony exports DEFAULT_SUMMARY_MAX_BYTES, DEFAULT_SUMMARY_HEADING, uploadSpeed */
 /* harmony import */ var _escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4031);
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
+/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6867);
+
 
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
@@ -38330,9 +38441,12 @@ const n = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4;
 function renderSummary(report, opts = {}) {
     const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
     const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
-    const hint = opts.resultsFile
-        ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
-        : 'The results file lists every file.';
+    const elsewhere = opts.everyFileAt ? (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(opts.everyFileAt.url) : null;
+    const hint = elsewhere
+        ? `Every file is listed in [${md(opts.everyFileAt.label, 80)}](${elsewhere}).`
+        : opts.resultsFile
+            ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
+            : 'The results file lists every file.';
     const head = [
         heading ? `## ${md(heading, 120)}` : '',
         statusLine(report),
@@ -38340,9 +38454,11 @@ function renderSummary(report, opts = {}) {
         countsTable(report),
         notes(report)
     ].filter((part) => part !== '');
-    const footer = opts.resultsFile
-        ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code></sub>`
-        : '';
+    const footer = elsewhere
+        ? `<sub>${hint}</sub>`
+        : opts.resultsFile
+            ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code>${opts.resultsFileTemporary ? ' (in RUNNER_TEMP, which is emptied after the job: keep it with <code>actions/upload-artifact</code>)' : ''}</sub>`
+            : '';
     const joined = (parts) => `${parts.filter((part) => part !== '').join('\n\n')}\n`;
     // Sections are given the space left in order of how much a reader needs them: the validation table is
     // short (one row per kind), the failures come next, the dry-run listing last.
@@ -38364,51 +38480,42 @@ function renderSummary(report, opts = {}) {
 }
 const SEPARATOR_BYTES = 2;
 function statusLine(report) {
+    const { ok, text } = (0,_model_js__WEBPACK_IMPORTED_MODULE_2__/* .verdict */ .WJ)(report);
     const c = report.counts;
-    const soFar = report.dryRun
-        ? 'nothing was uploaded (dry run).'
-        : c.matched === 0
-            ? 'no files were uploaded.'
-            : `${n(c.uploaded)} of ${n(c.matched)} files were uploaded before it stopped.`;
-    if (report.cancelled) {
-        const why = report.fatalError ? ` ${md(report.fatalError, FATAL_CHARS)}` : '';
-        return `⛔ **Cancelled.**${why} ${capitalise(soFar)}`;
-    }
-    if (report.fatalError) {
-        return `⛔ **Stopped:** ${md(report.fatalError, FATAL_CHARS)}\n\n${capitalise(soFar)}`;
-    }
-    if (report.dryRun) {
-        const invalid = c.invalid > 0 ? `; ${n(c.invalid)} would not (invalid)` : '';
-        return `🧪 **Dry run:** ${n(c.wouldUpload)} of ${n(c.matched)} files would be uploaded${invalid}. Nothing was uploaded.`;
-    }
-    if (c.matched === 0)
-        return '⚠️ **No prediction files matched.** Nothing was uploaded.';
-    const notUploaded = c.failed + c.invalid + c.notAttempted;
-    if (notUploaded > 0) {
-        const parts = [
-            c.failed > 0 ? `${n(c.failed)} failed` : '',
-            c.invalid > 0 ? `${n(c.invalid)} invalid` : '',
-            c.notAttempted > 0 ? `${n(c.notAttempted)} not attempted` : ''
-        ].filter((part) => part !== '');
-        return `❌ **${n(notUploaded)} of ${n(c.matched)} files not uploaded** (${parts.join(', ')}); ${n(c.uploaded)} uploaded.`;
-    }
-    return `✅ **All ${n(c.uploaded)} files uploaded.**`;
+    const icon = report.cancelled || report.fatalError
+        ? '⛔'
+        : report.dryRun
+            ? ok
+                ? '🧪'
+                : '❌'
+            : c.matched === 0
+                ? '⚠️'
+                : ok
+                    ? '✅'
+                    : '❌';
+    const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : '';
+    return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`;
 }
 function overview(report) {
     const durationMs = report.finishedAt - report.startedAt;
-    const throughput = !report.dryRun && report.counts.uploaded > 0
-        ? ` · ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatRate */ .CE)(report.counts.uploaded, durationMs, 'uploads/s')}`
-        : '';
+    const speed = uploadSpeed(report);
+    const dataset = `<code>${md(report.datasetUuid, 100)}</code>`;
     const lines = [
-        `- **Dataset:** <code>${md(report.datasetUuid, 100)}</code>`,
+        `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
         `- **Predictions group:** ${groupText(report)}`,
         `- **Validation:** ${md(report.validation, 20)}`,
-        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${throughput}`
+        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` · ${speed}` : ''}`
     ];
     const run = runText(report);
     if (run)
         lines.push(`- **Workflow run:** ${run}`);
     return lines.join('\n');
+}
+/** Files per second over the upload phase: the one speed the log's last progress line shows too. */
+function uploadSpeed(report) {
+    if (report.dryRun || report.counts.uploaded === 0)
+        return null;
+    return (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatRate */ .CE)(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt);
 }
 const GROUP_STATE_TEXT = {
     found: 'existing group',
@@ -38440,16 +38547,19 @@ function runText(report) {
 function countsTable(report) {
     const c = report.counts;
     const rows = [['Matched', c.matched]];
-    if (report.dryRun) {
-        rows.push(['Would upload', c.wouldUpload], ['Invalid', c.invalid]);
-    }
-    else {
-        rows.push(['Uploaded', c.uploaded], ['Failed', c.failed], ['Invalid', c.invalid]);
-    }
+    rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
+    rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded]);
+    // The parts of "not uploaded", each only when there is some: they add up to it.
+    if (c.invalid > 0)
+        rows.push(['↳ invalid', c.invalid]);
+    if (c.uploadFailed > 0)
+        rows.push(['↳ failed to upload', c.uploadFailed]);
     if (c.notAttempted > 0)
-        rows.push(['Not attempted', c.notAttempted]);
+        rows.push(['↳ not attempted', c.notAttempted]);
+    if (c.possibleDuplicates > 0)
+        rows.push(['Possibly stored twice', c.possibleDuplicates]);
     if (report.skipped.length > 0)
-        rows.push(['Skipped', report.skipped.length]);
+        rows.push(['Skipped (not prediction files)', report.skipped.length]);
     return [
         '| Files | Count |',
         '| :-- | --: |',
@@ -38459,8 +38569,15 @@ function countsTable(report) {
 function notes(report) {
     const c = report.counts;
     const lines = [];
-    if (c.retries > 0) {
-        lines.push(`- 🔁 ${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection).`);
+    const waited = report.waitedMs ?? 0;
+    if (c.retries > 0 || waited > 0) {
+        const retried = c.retries > 0
+            ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
+            : 'No request was retried';
+        const wait = waited > 0
+            ? `; ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(waited)} spent waiting before retries and after "too many requests"`
+            : '';
+        lines.push(`- 🔁 ${retried}${wait}.`);
     }
     if (c.possibleDuplicates > 0) {
         // Only the files listed are rendered: the rest are counted.
@@ -38473,7 +38590,7 @@ function notes(report) {
                 shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
         }
         lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
-            `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
+            `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
             listFirst(shown, files));
     }
     if (report.skipped.length > 0) {
@@ -38497,36 +38614,59 @@ function listFirst(shown, total) {
     return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
 }
 function failuresSection(report, budget, hint) {
-    // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
-    const failed = (result) => result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted';
+    // Files the run never reached share one reason: one line for them all, not a row each.
+    const listed = (result) => result.status === 'failed' || result.status === 'invalid';
     let total = 0;
-    for (const result of report.results)
-        if (failed(result))
-            total++;
+    let sceneNeeded = false;
+    const notAttempted = new Map();
+    for (const result of report.results) {
+        if (result.status === 'not-attempted') {
+            const why = result.error ?? 'the run stopped before uploading it';
+            notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1);
+        }
+        if (!listed(result))
+            continue;
+        total++;
+        if (result.sceneUuid && !isNamedAfterScene(result))
+            sceneNeeded = true;
+    }
+    const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
     if (total === 0)
-        return '';
+        return unreached.join('\n\n');
     function* rows() {
         for (const result of report.results) {
-            if (!failed(result))
+            if (!listed(result))
                 continue;
-            yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} | ${failureReason(result)} |`;
+            const scene = sceneNeeded ? ` ${sceneCell(result)} |` : '';
+            yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
         }
     }
     const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
-    return detailsTable({
+    const table = detailsTable({
         summary: `${title} (${n(total)})`,
-        header: '| File | Scene | Reason |\n| --- | --- | --- |',
+        header: sceneNeeded
+            ? '| File | Scene | Reason |\n| --- | --- | --- |'
+            : '| File | Reason |\n| --- | --- |',
         rows: rows(),
         totalRows: total,
         maxRows: Number.POSITIVE_INFINITY,
         noun: 'files'
-    }, budget, hint);
+    }, budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES, hint);
+    return [table, ...unreached].filter((part) => part !== '').join('\n\n');
+}
+/** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
+function isNamedAfterScene(result) {
+    const name = result.path.slice(result.path.lastIndexOf('/') + 1);
+    return result.sceneUuid !== null && name.toLowerCase() === `${result.sceneUuid.toLowerCase()}.json`;
+}
+function lowerFirst(text) {
+    return text.replace(/^Not uploaded: /, '').replace(/^./, (ch) => ch.toLowerCase());
 }
 /** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result) {
     const invalid = result.status === 'invalid' ? 'Invalid: ' : '';
     if (result.error)
-        return `${invalid}${md(result.error, REASON_CHARS)}`;
+        return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`;
     const first = result.problems[0];
     if (first) {
         const others = result.problems.length - 1 + (result.moreProblems ?? 0);
@@ -38536,6 +38676,13 @@ function failureReason(result) {
     }
     return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
 }
+/** The row already names the file: its reason says "the file" instead of the path again. */
+function withoutOwnName(reason, path) {
+    if (!path)
+        return reason;
+    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
+    return rest.split(path).join('the file');
+}
 function sceneCell(result) {
     return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—';
 }
@@ -38544,6 +38691,9 @@ function validationSection(report, budget, hint) {
     let filesWithProblems = 0;
     let unlisted = 0;
     for (const result of report.results) {
+        // An invalid file is listed with its problems among the files not uploaded: once is enough.
+        if (result.status === 'invalid')
+            continue;
         unlisted += result.moreProblems ?? 0;
         if (result.problems.length > 0)
             filesWithProblems++;
@@ -38569,13 +38719,9 @@ function validationSection(report, budget, hint) {
     // Most frequent first; ties by name so the order never depends on which file finished first.
     const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1));
     const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0);
-    const consequence = report.validation === 'strict'
-        ? report.dryRun
-            ? 'files with problems would not be uploaded'
-            : 'files with problems were not uploaded'
-        : report.validation === 'warn'
-            ? 'reported only; the files were still uploaded unless unreadable'
-            : 'validation is off; only problems that stop a file are listed';
+    const consequence = report.dryRun
+        ? 'these files would still be uploaded'
+        : 'these files were still uploaded';
     const rows = sorted.map((kind) => {
         const examples = kind.examples.map(({ path, problem }) => {
             const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
@@ -38584,7 +38730,7 @@ function validationSection(report, budget, hint) {
         return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        summary: `Warnings: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
             `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
             (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
@@ -38915,6 +39061,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
   _o: () => (/* binding */ isDebug),
+  lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
@@ -38922,7 +39069,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -38948,7 +39095,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -41759,7 +41906,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -41767,7 +41914,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -41775,7 +41922,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.

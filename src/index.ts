@@ -18,6 +18,7 @@ await run({
       debug: (message) => core.debug(message),
       // core escapes the other levels and group titles as command data; a plain line it prints as it is.
       info: (message) => core.info(neutraliseCommands(message)),
+      notice: (message, props) => core.notice(message, props),
       warning: (message, props) => core.warning(message, props),
       error: (message, props) => core.error(message, props)
     }

@@ -12,7 +12,9 @@ import { discoverFiles, isUnusableMatch, type Discovery, type SkippedKind } from
 import { inspectFile } from './predictions/inspect.js'
 import { uploadEach } from './predictions/upload.js'
 import { runPool } from './pool.js'
-import { countResults, type ResultList, type RunReport } from './report/model.js'
+import { fileAnnotations } from './report/annotations.js'
+import { formatCount } from './report/format.js'
+import { countResults, verdict, type ResultList, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath, writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
@@ -528,7 +530,10 @@ function finishResults(matched: RunFiles, unusable: FileResult[], report: RunRep
   return matched.results(why, unusable)
 }
 
-/** Outputs, results file, job summary and the step's verdict: written once, also when the run failed. */
+/**
+ * Outputs, results file, job summary, annotations and the step's verdict: written once, also when the run
+ * failed. Every one of them is rendered from the same report and its counts.
+ */
 async function publish(
   report: RunReport,
   inputs: Inputs | undefined,
@@ -539,8 +544,6 @@ async function publish(
   const { io, env } = deps
   const log = io.logger
   const c = report.counts
-  // The `failed` output counts every file not uploaded: invalid, refused, or never reached.
-  const notUploaded = c.failed + c.invalid + c.notAttempted
 
   let resultsFile = ''
   // Later steps and artifacts rely on the results file: a run that cannot write it fails.
@@ -548,41 +551,40 @@ async function publish(
   try {
     resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env))
     await writeResultsFile(resultsFile, report)
-    log.info(`Results of ${report.results.length} file(s) written to ${resultsFile}.`)
+    log.info(`Results of ${formatCount(report.results.length)} file(s) written to ${resultsFile}.`)
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
     resultsProblem = reason.includes(resultsFile)
       ? reason
       : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`
-    log.error(resultsProblem, { title: 'Results file' })
     resultsFile = ''
   }
 
   io.setOutput('predictions-group-uuid', report.group.uuid ?? '')
   io.setOutput('group-created', String(report.group.created))
+  io.setOutput('group-url', report.groupUrl ?? '')
   io.setOutput('matched', String(c.matched))
   io.setOutput('uploaded', String(c.uploaded))
-  io.setOutput('failed', String(notUploaded))
+  io.setOutput('failed', String(c.notUploaded))
   io.setOutput('results-file', resultsFile)
 
-  let failedUploads = 0
-  for (const r of report.results) {
-    if (r.status !== 'failed') continue
-    if (failedUploads++ >= MAX_FILE_ANNOTATIONS) continue
-    log.error(`${r.path}: upload failed: ${r.error ?? 'unknown error'}`, {
-      file: r.path,
-      title: 'Upload failed'
-    })
-  }
-  if (failedUploads > MAX_FILE_ANNOTATIONS) {
-    log.error(
-      `${failedUploads - MAX_FILE_ANNOTATIONS} more upload(s) failed; the job summary and results file list them all.`
-    )
-  }
+  // The overall result is the first annotation: GitHub shows only a few per step.
+  const outcome = verdict(report)
+  if (!outcome.ok) io.setFailed(outcome.text)
+  else if (resultsProblem) io.setFailed(resultsProblem)
+  else log.notice(outcome.text, { title: 'Kognic predictions upload' })
+  if (!outcome.ok && resultsProblem) log.error(resultsProblem, { title: 'Results file' })
+  for (const note of fileAnnotations(report)) log[note.level](note.message, note.props)
 
   if (env.GITHUB_STEP_SUMMARY) {
     try {
-      await io.writeSummary(renderSummary(report, { resultsFile: resultsFile || null }))
+      const temp = env.RUNNER_TEMP
+      await io.writeSummary(
+        renderSummary(report, {
+          resultsFile: resultsFile || null,
+          resultsFileTemporary: Boolean(temp && resultsFile.startsWith(path.resolve(temp) + path.sep))
+        })
+      )
     } catch (error) {
       log.warning(
         `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`
@@ -602,28 +604,6 @@ async function publish(
       marker,
       logger: log
     })
-  }
-
-  if (report.fatalError) {
-    io.setFailed(report.fatalError)
-  } else if (resultsProblem) {
-    io.setFailed(resultsProblem)
-  } else if (report.cancelled) {
-    io.setFailed(
-      `Cancelled: ${c.uploaded} of ${c.matched} file(s) were uploaded before the run stopped; ${notUploaded} were not (see ${resultsFile || 'the results file'}).`
-    )
-  } else if (notUploaded > 0) {
-    io.setFailed(
-      report.dryRun
-        ? `Dry run: ${notUploaded} of ${c.matched} file(s) would not be uploaded; see the annotations and the job summary.`
-        : `${notUploaded} of ${c.matched} file(s) were not uploaded (${c.uploaded} uploaded); see the annotations, the job summary and ${resultsFile || 'the results file'}.`
-    )
-  } else {
-    log.info(
-      report.dryRun
-        ? `Dry run complete: ${c.wouldUpload} of ${c.matched} file(s) would be uploaded.`
-        : `Uploaded ${c.uploaded} of ${c.matched} file(s).`
-    )
   }
 }
 

@@ -5,6 +5,8 @@
 export interface Logger {
   debug(message: string): void
   info(message: string): void
+  /** An annotation that is neither a warning nor an error: the overall result of a run that passed. */
+  notice(message: string, props?: AnnotationProps): void
   warning(message: string, props?: AnnotationProps): void
   error(message: string, props?: AnnotationProps): void
 }
@@ -13,6 +15,7 @@ export interface AnnotationProps {
   title?: string
   file?: string
   startLine?: number
+  startColumn?: number
 }
 
 /** Time, injected so retries and token expiry can be tested without waiting. */
@@ -35,6 +38,9 @@ export interface Problem {
   /** JSON path inside the file; '' when the problem is the file as a whole. */
   jsonPath: string
   message: string
+  /** 1-based line and column in the file, where known. */
+  line?: number
+  column?: number
 }
 
 /** What the first pass learned of one matched file; the content itself is not kept. */

@@ -1,6 +1,7 @@
 // What the report is made from. Built by the flow in main.ts once the run ends (or stops); the summary,
 // the results file and a pull-request comment are all rendered from this one value.
 import type { FileResult } from '../types.js'
+import { formatCount } from './format.js'
 
 export type GroupState = 'found' | 'created' | 'would-create' | 'unresolved'
 
@@ -16,15 +17,20 @@ export interface RunCounts {
   /** Files matched by the patterns: one FileResult each. */
   matched: number
   uploaded: number
-  /** Uploads the server refused or that ran out of retries. */
-  failed: number
-  /** Files refused before upload: unreadable, not JSON, no scene, or validation problems in strict mode. */
+  /**
+   * Every matched file that did not reach Kognic: invalid + uploadFailed + notAttempted. The one number the
+   * outputs (`failed`), the summary, the pull-request comment and the log all show.
+   */
+  notUploaded: number
+  /** Refused before upload: unreadable, not JSON, no scene, or errors in strict mode. */
   invalid: number
+  /** Uploads Kognic refused, or that ran out of retries. */
+  uploadFailed: number
   /** Files never tried because the run stopped (fatal error, cancelled). */
   notAttempted: number
   /** Dry run: files that would have been uploaded. */
   wouldUpload: number
-  /** Uploads that timed out after their body was sent and were retried: Kognic may hold two copies. */
+  /** Retried after an attempt that may have reached Kognic: it may hold two copies. */
   possibleDuplicates: number
   /** Requests retried, over the whole run. */
   retries: number
@@ -69,6 +75,12 @@ export interface RunReport {
   cancelled?: boolean
   /** Link to the workflow run. */
   run?: RunLink
+  /** The dataset's name, when the datasets listing gave it. */
+  datasetName?: string | null
+  /** How long the upload phase took: the speed every report shows is uploads over this. */
+  uploadMs?: number | null
+  /** Time spent waiting before retries and after "too many requests", over the whole run. */
+  waitedMs?: number
   warnings?: string[]
 }
 
@@ -80,8 +92,9 @@ export function countResults(results: ResultList, retries = 0): RunCounts {
   const counts: RunCounts = {
     matched: results.length,
     uploaded: 0,
-    failed: 0,
+    notUploaded: 0,
     invalid: 0,
+    uploadFailed: 0,
     notAttempted: 0,
     wouldUpload: 0,
     possibleDuplicates: 0,
@@ -94,7 +107,7 @@ export function countResults(results: ResultList, retries = 0): RunCounts {
         counts.uploaded++
         break
       case 'failed':
-        counts.failed++
+        counts.uploadFailed++
         break
       case 'invalid':
         counts.invalid++
@@ -107,5 +120,55 @@ export function countResults(results: ResultList, retries = 0): RunCounts {
         break
     }
   }
+  counts.notUploaded = counts.invalid + counts.uploadFailed + counts.notAttempted
   return counts
+}
+
+/** `4 invalid, 2 failed to upload, 3 not attempted`: what the not-uploaded number is made of. */
+export function notUploadedParts(c: RunCounts): string {
+  return [
+    c.invalid > 0 ? `${formatCount(c.invalid)} invalid` : '',
+    c.uploadFailed > 0 ? `${formatCount(c.uploadFailed)} failed to upload` : '',
+    c.notAttempted > 0 ? `${formatCount(c.notAttempted)} not attempted` : ''
+  ]
+    .filter((part) => part !== '')
+    .join(', ')
+}
+
+export interface Verdict {
+  /** False when the step fails. */
+  ok: boolean
+  /** One sentence, plain text: the step's error or notice, the log's last line, the summary's first. */
+  text: string
+}
+
+/** The run's outcome in one sentence, from the counts: every report says the same. */
+export function verdict(report: RunReport): Verdict {
+  const c = report.counts
+  const n = formatCount
+  const tally = `${n(c.uploaded)} of ${n(c.matched)} files uploaded`
+  const missing = c.notUploaded > 0 ? `; ${n(c.notUploaded)} not uploaded (${notUploadedParts(c)})` : ''
+  if (report.cancelled) return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` }
+  if (report.fatalError) {
+    // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+    const soFar =
+      c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : ''
+    return { ok: false, text: `${report.fatalError}${soFar}` }
+  }
+  if (report.dryRun) {
+    return c.notUploaded > 0
+      ? {
+          ok: false,
+          text: `Dry run: ${n(c.notUploaded)} of ${n(c.matched)} files would not be uploaded (${notUploadedParts(c)}); ${n(c.wouldUpload)} would. Nothing was uploaded.`
+        }
+      : { ok: true, text: `Dry run: all ${n(c.wouldUpload)} files would be uploaded. Nothing was uploaded.` }
+  }
+  if (c.matched === 0) return { ok: true, text: 'No prediction files matched; nothing was uploaded.' }
+  if (c.notUploaded > 0) {
+    return {
+      ok: false,
+      text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded.`
+    }
+  }
+  return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` }
 }

@@ -4,7 +4,7 @@
 import type { FileResult, Problem } from '../types.js'
 import { escapeMarkdownCell, safeUrl } from './escape.js'
 import { formatCount, formatDuration, formatRate } from './format.js'
-import type { RunReport } from './model.js'
+import { verdict, type RunReport } from './model.js'
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
 export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
@@ -17,6 +17,13 @@ export interface SummaryOptions {
   heading?: string
   /** Where the results file was written: named where rows had to be left out. */
   resultsFile?: string | null
+  /**
+   * Where a reader finds every file instead of a local path (a pull-request comment links the workflow
+   * run's summary: the results file stays on the runner).
+   */
+  everyFileAt?: { label: string; url: string } | null
+  /** The results file is in RUNNER_TEMP, which the runner empties after the job: say how to keep it. */
+  resultsFileTemporary?: boolean
   /** Dry run: most file → scene rows listed before "and N more". Default 1,000. */
   maxDryRunRows?: number
 }
@@ -42,9 +49,12 @@ const n = formatCount
 export function renderSummary(report: RunReport, opts: SummaryOptions = {}): string {
   const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES))
   const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING
-  const hint = opts.resultsFile
-    ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
-    : 'The results file lists every file.'
+  const elsewhere = opts.everyFileAt ? safeUrl(opts.everyFileAt.url) : null
+  const hint = elsewhere
+    ? `Every file is listed in [${md(opts.everyFileAt!.label, 80)}](${elsewhere}).`
+    : opts.resultsFile
+      ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
+      : 'The results file lists every file.'
 
   const head = [
     heading ? `## ${md(heading, 120)}` : '',
@@ -53,9 +63,11 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
     countsTable(report),
     notes(report)
   ].filter((part) => part !== '')
-  const footer = opts.resultsFile
-    ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code></sub>`
-    : ''
+  const footer = elsewhere
+    ? `<sub>${hint}</sub>`
+    : opts.resultsFile
+      ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code>${opts.resultsFileTemporary ? ' (in RUNNER_TEMP, which is emptied after the job: keep it with <code>actions/upload-artifact</code>)' : ''}</sub>`
+      : ''
 
   const joined = (parts: string[]): string => `${parts.filter((part) => part !== '').join('\n\n')}\n`
   // Sections are given the space left in order of how much a reader needs them: the validation table is
@@ -80,51 +92,43 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
 const SEPARATOR_BYTES = 2
 
 function statusLine(report: RunReport): string {
+  const { ok, text } = verdict(report)
   const c = report.counts
-  const soFar = report.dryRun
-    ? 'nothing was uploaded (dry run).'
-    : c.matched === 0
-      ? 'no files were uploaded.'
-      : `${n(c.uploaded)} of ${n(c.matched)} files were uploaded before it stopped.`
-  if (report.cancelled) {
-    const why = report.fatalError ? ` ${md(report.fatalError, FATAL_CHARS)}` : ''
-    return `⛔ **Cancelled.**${why} ${capitalise(soFar)}`
-  }
-  if (report.fatalError) {
-    return `⛔ **Stopped:** ${md(report.fatalError, FATAL_CHARS)}\n\n${capitalise(soFar)}`
-  }
-  if (report.dryRun) {
-    const invalid = c.invalid > 0 ? `; ${n(c.invalid)} would not (invalid)` : ''
-    return `🧪 **Dry run:** ${n(c.wouldUpload)} of ${n(c.matched)} files would be uploaded${invalid}. Nothing was uploaded.`
-  }
-  if (c.matched === 0) return '⚠️ **No prediction files matched.** Nothing was uploaded.'
-  const notUploaded = c.failed + c.invalid + c.notAttempted
-  if (notUploaded > 0) {
-    const parts = [
-      c.failed > 0 ? `${n(c.failed)} failed` : '',
-      c.invalid > 0 ? `${n(c.invalid)} invalid` : '',
-      c.notAttempted > 0 ? `${n(c.notAttempted)} not attempted` : ''
-    ].filter((part) => part !== '')
-    return `❌ **${n(notUploaded)} of ${n(c.matched)} files not uploaded** (${parts.join(', ')}); ${n(c.uploaded)} uploaded.`
-  }
-  return `✅ **All ${n(c.uploaded)} files uploaded.**`
+  const icon =
+    report.cancelled || report.fatalError
+      ? '⛔'
+      : report.dryRun
+        ? ok
+          ? '🧪'
+          : '❌'
+        : c.matched === 0
+          ? '⚠️'
+          : ok
+            ? '✅'
+            : '❌'
+  const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : ''
+  return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`
 }
 
 function overview(report: RunReport): string {
   const durationMs = report.finishedAt - report.startedAt
-  const throughput =
-    !report.dryRun && report.counts.uploaded > 0
-      ? ` · ${formatRate(report.counts.uploaded, durationMs, 'uploads/s')}`
-      : ''
+  const speed = uploadSpeed(report)
+  const dataset = `<code>${md(report.datasetUuid, 100)}</code>`
   const lines = [
-    `- **Dataset:** <code>${md(report.datasetUuid, 100)}</code>`,
+    `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
     `- **Predictions group:** ${groupText(report)}`,
     `- **Validation:** ${md(report.validation, 20)}`,
-    `- **Duration:** ${formatDuration(durationMs)}${throughput}`
+    `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
   ]
   const run = runText(report)
   if (run) lines.push(`- **Workflow run:** ${run}`)
   return lines.join('\n')
+}
+
+/** Files per second over the upload phase: the one speed the log's last progress line shows too. */
+export function uploadSpeed(report: RunReport): string | null {
+  if (report.dryRun || report.counts.uploaded === 0) return null
+  return formatRate(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt)
 }
 
 const GROUP_STATE_TEXT: Record<RunReport['group']['state'], string> = {
@@ -158,13 +162,14 @@ function runText(report: RunReport): string | null {
 function countsTable(report: RunReport): string {
   const c = report.counts
   const rows: [string, number][] = [['Matched', c.matched]]
-  if (report.dryRun) {
-    rows.push(['Would upload', c.wouldUpload], ['Invalid', c.invalid])
-  } else {
-    rows.push(['Uploaded', c.uploaded], ['Failed', c.failed], ['Invalid', c.invalid])
-  }
-  if (c.notAttempted > 0) rows.push(['Not attempted', c.notAttempted])
-  if (report.skipped.length > 0) rows.push(['Skipped', report.skipped.length])
+  rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded])
+  rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded])
+  // The parts of "not uploaded", each only when there is some: they add up to it.
+  if (c.invalid > 0) rows.push(['↳ invalid', c.invalid])
+  if (c.uploadFailed > 0) rows.push(['↳ failed to upload', c.uploadFailed])
+  if (c.notAttempted > 0) rows.push(['↳ not attempted', c.notAttempted])
+  if (c.possibleDuplicates > 0) rows.push(['Possibly stored twice', c.possibleDuplicates])
+  if (report.skipped.length > 0) rows.push(['Skipped (not prediction files)', report.skipped.length])
   return [
     '| Files | Count |',
     '| :-- | --: |',
@@ -175,10 +180,17 @@ function countsTable(report: RunReport): string {
 function notes(report: RunReport): string {
   const c = report.counts
   const lines: string[] = []
-  if (c.retries > 0) {
-    lines.push(
-      `- 🔁 ${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection).`
-    )
+  const waited = report.waitedMs ?? 0
+  if (c.retries > 0 || waited > 0) {
+    const retried =
+      c.retries > 0
+        ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
+        : 'No request was retried'
+    const wait =
+      waited > 0
+        ? `; ${formatDuration(waited)} spent waiting before retries and after "too many requests"`
+        : ''
+    lines.push(`- 🔁 ${retried}${wait}.`)
   }
   if (c.possibleDuplicates > 0) {
     // Only the files listed are rendered: the rest are counted.
@@ -191,7 +203,7 @@ function notes(report: RunReport): string {
     }
     lines.push(
       `- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
-        `a request timed out after its body was sent and was retried. Check these scenes in Kognic: ` +
+        `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
         listFirst(shown, files)
     )
   }
@@ -222,37 +234,64 @@ function listFirst(shown: string[], total: number): string {
 }
 
 function failuresSection(report: RunReport, budget: number, hint: string): string {
-  // Every file that did not land, those the run never reached included (a cancel, a stop), with why.
-  const failed = (result: FileResult): boolean =>
-    result.status === 'failed' || result.status === 'invalid' || result.status === 'not-attempted'
+  // Files the run never reached share one reason: one line for them all, not a row each.
+  const listed = (result: FileResult): boolean => result.status === 'failed' || result.status === 'invalid'
   let total = 0
-  for (const result of report.results) if (failed(result)) total++
-  if (total === 0) return ''
+  let sceneNeeded = false
+  const notAttempted = new Map<string, number>()
+  for (const result of report.results) {
+    if (result.status === 'not-attempted') {
+      const why = result.error ?? 'the run stopped before uploading it'
+      notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1)
+    }
+    if (!listed(result)) continue
+    total++
+    if (result.sceneUuid && !isNamedAfterScene(result)) sceneNeeded = true
+  }
+  const unreached = [...notAttempted].map(
+    ([why, count]) =>
+      `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`
+  )
+  if (total === 0) return unreached.join('\n\n')
   function* rows(): Generator<string> {
     for (const result of report.results) {
-      if (!failed(result)) continue
-      yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} | ${failureReason(result)} |`
+      if (!listed(result)) continue
+      const scene = sceneNeeded ? ` ${sceneCell(result)} |` : ''
+      yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`
     }
   }
   const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded'
-  return detailsTable(
+  const table = detailsTable(
     {
       summary: `${title} (${n(total)})`,
-      header: '| File | Scene | Reason |\n| --- | --- | --- |',
+      header: sceneNeeded
+        ? '| File | Scene | Reason |\n| --- | --- | --- |'
+        : '| File | Reason |\n| --- | --- |',
       rows: rows(),
       totalRows: total,
       maxRows: Number.POSITIVE_INFINITY,
       noun: 'files'
     },
-    budget,
+    budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES,
     hint
   )
+  return [table, ...unreached].filter((part) => part !== '').join('\n\n')
+}
+
+/** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
+function isNamedAfterScene(result: FileResult): boolean {
+  const name = result.path.slice(result.path.lastIndexOf('/') + 1)
+  return result.sceneUuid !== null && name.toLowerCase() === `${result.sceneUuid.toLowerCase()}.json`
+}
+
+function lowerFirst(text: string): string {
+  return text.replace(/^Not uploaded: /, '').replace(/^./, (ch) => ch.toLowerCase())
 }
 
 /** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result: FileResult): string {
   const invalid = result.status === 'invalid' ? 'Invalid: ' : ''
-  if (result.error) return `${invalid}${md(result.error, REASON_CHARS)}`
+  if (result.error) return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`
   const first = result.problems[0]
   if (first) {
     const others = result.problems.length - 1 + (result.moreProblems ?? 0)
@@ -261,6 +300,13 @@ function failureReason(result: FileResult): string {
     return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`
   }
   return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
+}
+
+/** The row already names the file: its reason says "the file" instead of the path again. */
+function withoutOwnName(reason: string, path: string): string {
+  if (!path) return reason
+  const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason
+  return rest.split(path).join('the file')
 }
 
 function sceneCell(result: FileResult): string {
@@ -279,6 +325,8 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   let filesWithProblems = 0
   let unlisted = 0
   for (const result of report.results) {
+    // An invalid file is listed with its problems among the files not uploaded: once is enough.
+    if (result.status === 'invalid') continue
     unlisted += result.moreProblems ?? 0
     if (result.problems.length > 0) filesWithProblems++
     const seenInThisFile = new Set<string>()
@@ -301,14 +349,9 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   // Most frequent first; ties by name so the order never depends on which file finished first.
   const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1))
   const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0)
-  const consequence =
-    report.validation === 'strict'
-      ? report.dryRun
-        ? 'files with problems would not be uploaded'
-        : 'files with problems were not uploaded'
-      : report.validation === 'warn'
-        ? 'reported only; the files were still uploaded unless unreadable'
-        : 'validation is off; only problems that stop a file are listed'
+  const consequence = report.dryRun
+    ? 'these files would still be uploaded'
+    : 'these files were still uploaded'
   const rows = sorted.map((kind) => {
     const examples = kind.examples.map(({ path, problem }) => {
       const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : ''
@@ -319,7 +362,7 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   return detailsTable(
     {
       summary:
-        `Validation problems: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        `Warnings: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
         `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
         (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
       header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
