@@ -35,6 +35,12 @@ export interface Problem {
   /** JSON path inside the file; '' when the problem is the file as a whole. */
   jsonPath: string
   message: string
+  /**
+   * `warning`: reported, and the file is still uploaded in `validation: strict`. `error` (or absent: fatal
+   * problems, and any a module does not grade) blocks it. The OpenLABEL rules and their grades: RULES in
+   * predictions/validate.ts.
+   */
+  severity?: 'error' | 'warning'
 }
 
 /** What the first pass learned of one matched file; the content itself is not kept. */
