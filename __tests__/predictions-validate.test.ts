@@ -31,6 +31,7 @@ type Geometry = Record<string, unknown> & { attributes: Record<string, unknown> 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'predictions')
 const GUIDE = join(import.meta.dirname, 'fixtures', 'guide')
 const README = join(import.meta.dirname, '..', 'README.md')
+const EXAMPLES = join(import.meta.dirname, '..', 'examples')
 const LIMIT = 10 * 1024 * 1024
 
 function inspectFixture(folder: string, name: string, validation: 'strict' | 'warn' | 'off' = 'strict') {
@@ -614,4 +615,25 @@ describe("Kognic's own examples (fixtures/guide)", () => {
     )
     expect(missingClasses(mapping, facts.segmentationClasses)).toEqual([])
   })
+})
+
+describe('the examples the demo uploads (examples/)', () => {
+  const files = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.json') && name !== 'class-mapping.json')
+    .sort()
+
+  it('are there', () => {
+    expect(files.length).toBeGreaterThan(5)
+  })
+
+  for (const name of files) {
+    it(`${name}: no problem at all`, async () => {
+      const file = await inspectFile(
+        { path: join(EXAMPLES, name), displayPath: name },
+        { maxFileSizeBytes: LIMIT, validation: 'strict' }
+      )
+      expect(file.fatal).toEqual([])
+      expect(file.problems).toEqual([])
+    })
+  }
 })
