@@ -36300,7 +36300,7 @@ const RULES = {
     structure: {
         severity: 'error',
         source: 'data model: types of `streams`, `objects`, `frames`, `object_data`, `ontologies`',
-        checks: '`frames` is there; each part is an object, or a list, as OpenLABEL shapes it'
+        checks: '`frames` is there (without it nothing is predicted); each part is an object, or a list, as OpenLABEL shapes it'
     },
     'schema-version': {
         severity: 'error',
@@ -36451,11 +36451,15 @@ const OPENLABEL_KEYS = new Set([
 ]);
 // The stream types of the data model; the guide names camera and lidar ("cameras, lidars, ...").
 const STREAM_TYPES = new Set(['camera', 'lidar', 'radar', 'gps_imu', 'other']);
-// The geometries Kognic's predictions API supports (the guide's "Supported prediction features").
+// What object_data may hold. The data model copies OpenLABEL 1.0.0's object_data (unknown keys forbidden):
+// - bbox, cuboid, image: the geometries the predictions API supports (the guide, "Supported prediction features");
+// - boolean, num, text, vec: OpenLABEL's non-geometric "generic data", allowed: the guide's own examples put
+//   a static `text` property (`color`) in object_data, and none of them is a geometry;
+// - every other OpenLABEL object_data key is a geometry (or a reference to one, or a matrix or blob standing
+//   for one) that the predictions API does not take: an error. `line` and `mesh` are not OpenLABEL 1.0.0
+//   keys, but are geometries by any reading, so they are refused too rather than passed as unknown keys.
 const GEOMETRY_KEYS = new Set(['bbox', 'cuboid', 'image']);
-// OpenLABEL's other geometries in object_data: the data model has them, the predictions API does not take
-// them, so they are errors. `line` and `mesh` are not OpenLABEL 1.0.0 keys but are geometries by any
-// reading (VCD has mesh), so they are refused as unsupported rather than waved through as unknown keys.
+const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec']);
 const UNSUPPORTED_GEOMETRY_KEYS = new Set([
     'rbbox',
     'poly2d',
@@ -36469,12 +36473,9 @@ const UNSUPPORTED_GEOMETRY_KEYS = new Set([
     'line',
     'mesh'
 ]);
-// OpenLABEL's non-geometric object data (its "generic data": boolean, num, text, vec) is allowed: the guide
-// itself puts a static `text` property (`color`) in object_data. The same four are what `attributes` holds.
-const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec']);
 // The data model's pattern for frame keys; the guide only says "a string", so a mismatch only warns.
 const FRAME_KEY = /^[0-9]+$/;
-// The data model takes int or str; a string is read as milliseconds only when it is a number.
+// The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
 const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
