@@ -506,6 +506,9 @@ describe('what Kognic does not support', () => {
       firstGeometry(doc).attributes.num = [{ name: 'confidence', val: confidence }]
       expect(graded(doc), String(confidence)).toEqual([['confidence', 'error']])
     }
+    const quoted = bboxDocument() as Doc
+    firstGeometry(quoted).attributes.num = [{ name: 'confidence', val: '0.5' }]
+    expect(validateOpenLabel(quoted)[0]!.message).toContain('is the text "0.5"; Kognic requires a number')
   })
 
   it('wants the name the data model requires on root objects and on bbox, cuboid and image entries', () => {

@@ -36875,7 +36875,9 @@ function checkAttributes(attributes, declaredStreams, at, report) {
             continue;
         const confidence = entry.val;
         if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
-            report('confidence', `${at.path()}.attributes.num[${j}].val`, `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
+            report('confidence', `${at.path()}.attributes.num[${j}].val`, typeof confidence === 'string'
+                ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
+                : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
         }
     }
 }

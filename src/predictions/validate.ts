@@ -800,7 +800,9 @@ function checkAttributes(
       report(
         'confidence',
         `${at.path()}.attributes.num[${j}].val`,
-        `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`
+        typeof confidence === 'string'
+          ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
+          : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`
       )
     }
   }
