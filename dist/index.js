@@ -38748,8 +38748,8 @@ function validationSection(report, budget, hint) {
     const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0);
     const consequence = report.validation === 'strict'
         ? report.dryRun
-            ? 'files with problems would not be uploaded'
-            : 'files with problems were not uploaded'
+            ? 'files with errors would not be uploaded; warnings do not stop a file'
+            : 'files with errors were not uploaded; warnings do not stop a file'
         : report.validation === 'warn'
             ? 'reported only; the files were still uploaded unless unreadable'
             : 'validation is off; only problems that stop a file are listed';
