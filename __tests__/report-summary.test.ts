@@ -295,9 +295,9 @@ describe('renderSummary: validation problems', () => {
     )
   })
 
-  it('says in strict mode that files with problems were not uploaded', () => {
+  it('says in strict mode that files with errors were not uploaded, and that warnings do not stop a file', () => {
     const summary = renderSummary(makeReport(results, { validation: 'strict' }))
-    expect(summary).toContain('(files with problems were not uploaded)</summary>')
+    expect(summary).toContain('(files with errors were not uploaded; warnings do not stop a file)</summary>')
   })
 
   it('caps the number of kinds listed', () => {

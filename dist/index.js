@@ -36286,11 +36286,198 @@ function findJsonErrorOffset(text) {
 
 const SCHEMA_VERSION = '1.0.0';
 const LIDAR_STREAM = '@lidar';
-/** How far a cuboid rotation quaternion's length may be from 1. */
+/** How far a cuboid rotation quaternion's length may be from 1 before it is worth a warning. */
 const QUATERNION_TOLERANCE = 1e-3;
-// OpenLABEL geometry keys of object_data: each must name its stream. Other keys (text, num, boolean…) are
-// static attributes, not geometries.
-const GEOMETRY_KEYS = new Set(['bbox', 'rbbox', 'cuboid', 'poly2d', 'poly3d', 'point2d', 'point3d', 'image']);
+// Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
+// data model's required fields and types) or on the file being unusable; plausibility alone only warns.
+// Where the guide and the data model disagree, the looser one decides what blocks (frame keys, timestamps,
+// stream types). The README's "What is checked" table must equal this one (a test compares them).
+const RULES = {
+    'openlabel-not-object': {
+        severity: 'error',
+        source: 'guide: The prediction format',
+        checks: 'the document is `{"openlabel": {...}}`'
+    },
+    structure: {
+        severity: 'error',
+        source: 'data model: types of `streams`, `objects`, `frames`, `object_data`, `ontologies`',
+        checks: '`frames` is there (without it nothing is predicted); each part is an object, or a list, as OpenLABEL shapes it'
+    },
+    'schema-version': {
+        severity: 'error',
+        source: 'guide: metadata; data model: `metadata.schema_version`',
+        checks: '`metadata.schema_version` is `"1.0.0"`'
+    },
+    'unknown-key': {
+        severity: 'warning',
+        source: 'data model: no extra keys in the `openlabel` root, `object_data`, `attributes`',
+        checks: 'no key there that OpenLABEL does not define'
+    },
+    'streams-missing': {
+        severity: 'warning',
+        source: 'guide: streams (data model: optional)',
+        checks: '`streams` declares the sensors; without it stream names are not checked'
+    },
+    'stream-type': {
+        severity: 'error',
+        source: 'data model: `streams.*.type`',
+        checks: 'a stream is an object; its `type`, if any, is `camera`, `lidar`, `radar`, `gps_imu` or `other`'
+    },
+    'lidar-stream-name': {
+        severity: 'error',
+        source: 'guide: the lidar sensor id is `@lidar`',
+        checks: 'a stream of type `lidar` is named `@lidar`'
+    },
+    'frame-key': {
+        severity: 'warning',
+        source: 'data model: `frames` keys (the guide: any string)',
+        checks: 'frame keys are whole numbers: `"0"`, `"1"`, …'
+    },
+    'frame-timestamp-missing': {
+        severity: 'warning',
+        source: 'guide: `frame_properties.timestamp` (data model: optional)',
+        checks: 'each frame has `frame_properties.timestamp`, which matches it to the annotated frame'
+    },
+    'frame-timestamp': {
+        severity: 'error',
+        source: 'guide: `frame_properties.timestamp` in ms; data model: int or str',
+        checks: 'a timestamp is a number or a numeric string'
+    },
+    'object-name': {
+        severity: 'error',
+        source: 'data model: `objects.*.name`',
+        checks: 'each root object has a `name` string'
+    },
+    'object-type': {
+        severity: 'error',
+        source: 'guide: `type` is the class name; data model: `objects.*.type`',
+        checks: 'each root object has a non-empty `type` string'
+    },
+    'unknown-object': {
+        severity: 'error',
+        source: 'guide: object keys match in root and frame `objects`',
+        checks: "every key of a frame's `objects` is a key of the root `objects`"
+    },
+    'geometry-unsupported': {
+        severity: 'error',
+        source: 'guide: Supported prediction features',
+        checks: 'geometries are `bbox`, `cuboid` or `image` only (not `poly2d`, `point3d`, `rbbox`, …)'
+    },
+    'geometry-name': {
+        severity: 'error',
+        source: 'data model: `name` of `bbox`, `cuboid`, `image`',
+        checks: 'each `bbox`, `cuboid` and `image` entry has a `name` string'
+    },
+    'bbox-val': {
+        severity: 'error',
+        source: 'guide: 2D bounding box',
+        checks: '`bbox` `val` is `[x_center, y_center, width, height]`: 4 finite numbers'
+    },
+    'bbox-size': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: "a box's width and height are above 0"
+    },
+    'cuboid-val': {
+        severity: 'error',
+        source: 'guide: 3D cuboid',
+        checks: '`cuboid` `val` is `[x, y, z, qx, qy, qz, qw, width, length, height]`: 10 finite numbers'
+    },
+    'cuboid-quaternion': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: `the rotation quaternion has length 1 (± ${QUATERNION_TOLERANCE})`
+    },
+    'cuboid-size': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: "a cuboid's width, length and height are above 0"
+    },
+    'image-encoding': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps; data model: `image` `val`, `mime_type`, `encoding`',
+        checks: 'an `image` is a base64 string with `mime_type` `image/png` and `encoding` `base64`'
+    },
+    'image-png': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps (grey-scale 8-bit PNG)',
+        checks: 'the PNG is 8-bit grey-scale'
+    },
+    'stream-missing': {
+        severity: 'error',
+        source: 'guide: prediction examples (`attributes.text` stream)',
+        checks: 'each geometry names its stream: `{"name": "stream", "val": "<sensor>"}` in `attributes.text`'
+    },
+    'stream-undeclared': {
+        severity: 'error',
+        source: 'guide: streams',
+        checks: 'that stream is declared in `streams` (when `streams` is given)'
+    },
+    confidence: {
+        severity: 'error',
+        source: 'guide: confidence ("must be defined as a numeric value")',
+        checks: 'a `confidence` is a number from 0 to 1 in `attributes.num`'
+    },
+    'ontology-uri': {
+        severity: 'error',
+        source: 'data model: `ontologies.*.uri`',
+        checks: 'each ontology has a `uri` string (`""` will do, as in the guide)'
+    },
+    'ontology-class': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps (`ontologies`)',
+        checks: '`classifications` map pixel values to class names (non-empty strings)'
+    },
+    'ontology-missing': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps ("an ontology has to be supplied")',
+        checks: 'a file with an `image` has `ontologies.<n>.classifications`'
+    }
+};
+// The keys the data model allows in the `openlabel` root (OpenLABEL 1.0.0); others only warn.
+const OPENLABEL_KEYS = new Set([
+    'metadata',
+    'ontologies',
+    'resources',
+    'tags',
+    'frames',
+    'frame_intervals',
+    'objects',
+    'actions',
+    'events',
+    'contexts',
+    'relations',
+    'streams',
+    'coordinate_systems'
+]);
+// The stream types of the data model; the guide names camera and lidar ("cameras, lidars, ...").
+const STREAM_TYPES = new Set(['camera', 'lidar', 'radar', 'gps_imu', 'other']);
+// What object_data may hold. The data model copies OpenLABEL 1.0.0's object_data (unknown keys forbidden):
+// - bbox, cuboid, image: the geometries the predictions API supports (the guide, "Supported prediction features");
+// - boolean, num, text, vec: OpenLABEL's non-geometric "generic data", allowed: the guide's own examples put
+//   a static `text` property (`color`) in object_data, and none of them is a geometry;
+// - every other OpenLABEL object_data key is a geometry (or a reference to one, or a matrix or blob standing
+//   for one) that the predictions API does not take: an error. `line` and `mesh` are not OpenLABEL 1.0.0
+//   keys, but are geometries by any reading, so they are refused too rather than passed as unknown keys.
+const GEOMETRY_KEYS = new Set(['bbox', 'cuboid', 'image']);
+const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec']);
+const UNSUPPORTED_GEOMETRY_KEYS = new Set([
+    'rbbox',
+    'poly2d',
+    'poly3d',
+    'point2d',
+    'point3d',
+    'mat',
+    'binary',
+    'line_reference',
+    'area_reference',
+    'line',
+    'mesh'
+]);
+// The data model's pattern for frame keys; the guide only says "a string", so a mismatch only warns.
+const FRAME_KEY = /^[0-9]+$/;
+// The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
+const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
 // room for a stray line break, and nothing else of the image is decoded.
@@ -36331,6 +36518,10 @@ function describeValue(value) {
         return 'an object';
     return String(value);
 }
+/** The path of a key of the `openlabel` object: paths are relative to it, so no leading dot. */
+function rootKey(key) {
+    return pathKey(key).replace(/^\./, '');
+}
 /** All problems of an OpenLABEL document (`{"openlabel": {...}}`); paths are relative to `openlabel`. */
 function validateOpenLabel(doc) {
     return analyseOpenLabel(doc).problems;
@@ -36339,7 +36530,7 @@ function validateOpenLabel(doc) {
 function analyseOpenLabel(doc) {
     const problems = [];
     const report = (kind, jsonPath, message) => {
-        problems.push({ kind, jsonPath, message });
+        problems.push({ kind, severity: RULES[kind].severity, jsonPath, message });
     };
     const classes = new Set();
     const at = new GeometryCursor();
@@ -36350,31 +36541,45 @@ function analyseOpenLabel(doc) {
         report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
         return { problems, hasSegmentation, segmentationClasses: [] };
     }
+    for (const key in openlabel) {
+        if (!OPENLABEL_KEYS.has(key)) {
+            report('unknown-key', rootKey(key), `"${key}" is not an OpenLABEL key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
+        }
+    }
     // metadata.schema_version
     const metadata = openlabel.metadata;
     const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined;
     if (schemaVersion !== SCHEMA_VERSION) {
         report('schema-version', 'metadata.schema_version', `found ${describeValue(schemaVersion)}; expected "${SCHEMA_VERSION}" (Kognic reads OpenLABEL ${SCHEMA_VERSION})`);
     }
-    // streams: only camera and lidar, the lidar one named @lidar
+    // streams: optional in the data model. Without them a geometry's stream cannot be checked here (Kognic
+    // matches it to the scene's sensors), so their absence warns instead of turning every geometry into an error.
     const streams = openlabel.streams;
-    const declaredStreams = isRecord(streams) ? streams : null;
-    if (declaredStreams === null) {
-        report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"@lidar": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
+    let declaredStreams = null;
+    if (streams === undefined) {
+        report('streams-missing', 'streams', `no "streams"; the stream each geometry names cannot be checked. Declare the sensors, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
+    }
+    else if (!isRecord(streams)) {
+        report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
     }
     else {
-        for (const name in declaredStreams) {
-            const stream = declaredStreams[name];
-            const type = isRecord(stream) ? stream.type : undefined;
-            if (type !== 'camera' && type !== 'lidar') {
-                report('stream-type', `streams${pathKey(name)}.type`, `stream "${name}" has type ${describeValue(type)}; expected "camera" or "lidar"`);
+        declaredStreams = streams;
+        for (const name in streams) {
+            const stream = streams[name];
+            if (!isRecord(stream)) {
+                report('stream-type', `streams${pathKey(name)}`, `stream "${name}" is ${describeValue(stream)}; expected an object such as {"type": "camera"}`);
+                continue;
+            }
+            const type = stream.type;
+            if (type !== undefined && !(typeof type === 'string' && STREAM_TYPES.has(type))) {
+                report('stream-type', `streams${pathKey(name)}.type`, `stream "${name}" has type ${describeValue(type)}; expected one of ${[...STREAM_TYPES].map((t) => `"${t}"`).join(', ')}`);
             }
             else if (type === 'lidar' && name !== LIDAR_STREAM) {
                 report('lidar-stream-name', `streams${pathKey(name)}`, `the lidar stream is named "${name}"; Kognic expects it to be named "${LIDAR_STREAM}"`);
             }
         }
     }
-    // root objects: each has a class name in `type`
+    // root objects: each has a name and a class name in `type`
     const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null;
     if (openlabel.objects !== undefined && rootObjects === null) {
         report('structure', 'objects', `found ${describeValue(openlabel.objects)}; expected an object of objects keyed by object id`);
@@ -36382,19 +36587,43 @@ function analyseOpenLabel(doc) {
     if (rootObjects !== null) {
         for (const id in rootObjects) {
             const object = rootObjects[id];
-            const type = isRecord(object) ? object.type : undefined;
+            if (!isRecord(object)) {
+                report('structure', `objects${pathKey(id)}`, `object "${id}" is ${describeValue(object)}; expected {"name": "<name>", "type": "<class name>"}`);
+                continue;
+            }
+            if (typeof object.name !== 'string') {
+                report('object-name', `objects${pathKey(id)}.name`, `object "${id}" has name ${describeValue(object.name)}; expected a string (Kognic's data model requires it; the object id will do)`);
+            }
+            const type = object.type;
             if (typeof type !== 'string' || type === '') {
                 report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
+            }
+            if (isRecord(object.object_data)) {
+                for (const key in object.object_data)
+                    checkObjectDataKey(key, `objects${pathKey(id)}.object_data`, report);
             }
         }
     }
     // ontologies: the segmentation classes, pixel value → class name
     let hasClassifications = false;
     const ontologies = openlabel.ontologies;
-    if (isRecord(ontologies)) {
+    if (ontologies !== undefined && !isRecord(ontologies)) {
+        report('structure', 'ontologies', `found ${describeValue(ontologies)}; expected an object such as {"0": {"classifications": {"1": "car"}, "uri": ""}}`);
+    }
+    else if (isRecord(ontologies)) {
         for (const ontologyKey in ontologies) {
             const ontology = ontologies[ontologyKey];
-            const classifications = isRecord(ontology) ? ontology.classifications : undefined;
+            // OpenLABEL's short form: the string is the ontology's uri.
+            if (typeof ontology === 'string')
+                continue;
+            if (!isRecord(ontology)) {
+                report('structure', `ontologies${pathKey(ontologyKey)}`, `found ${describeValue(ontology)}; expected an object such as {"classifications": {"1": "car"}, "uri": ""}`);
+                continue;
+            }
+            if (typeof ontology.uri !== 'string') {
+                report('ontology-uri', `ontologies${pathKey(ontologyKey)}.uri`, `found ${describeValue(ontology.uri)}; expected a string (Kognic's data model requires "uri"; "" will do, as in Kognic's segmentation example)`);
+            }
+            const classifications = ontology.classifications;
             if (!isRecord(classifications))
                 continue;
             for (const index in classifications) {
@@ -36416,41 +36645,48 @@ function analyseOpenLabel(doc) {
     }
     else {
         for (const frameId in frames) {
+            const framePath = `frames${pathKey(frameId)}`;
+            if (!FRAME_KEY.test(frameId)) {
+                report('frame-key', framePath, `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`);
+            }
             const frame = frames[frameId];
             if (!isRecord(frame)) {
-                report('structure', `frames${pathKey(frameId)}`, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
+                report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
                 continue;
             }
-            const frameProperties = frame.frame_properties;
-            const timestamp = isRecord(frameProperties) ? frameProperties.timestamp : undefined;
-            if (!isFiniteNumber(timestamp)) {
-                report('frame-timestamp', `frames${pathKey(frameId)}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number (milliseconds; 0 for a single frame) that matches the annotated frame`);
-            }
+            checkTimestamp(frame.frame_properties, framePath, report);
             const frameObjects = frame.objects;
             if (frameObjects === undefined)
                 continue;
             if (!isRecord(frameObjects)) {
-                report('structure', `frames${pathKey(frameId)}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
+                report('structure', `${framePath}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
                 continue;
             }
             for (const objectId in frameObjects) {
+                const objectPath = `${framePath}.objects${pathKey(objectId)}`;
                 if (rootObjects === null || !Object.hasOwn(rootObjects, objectId)) {
-                    report('unknown-object', `frames${pathKey(frameId)}.objects${pathKey(objectId)}`, `object "${objectId}" is not declared in the root "objects"; add it there with its "type" (class name)`);
+                    report('unknown-object', objectPath, `object "${objectId}" is not declared in the root "objects"; add it there with its "name" and "type" (class name)`);
                 }
                 const frameObject = frameObjects[objectId];
-                const objectData = isRecord(frameObject) ? frameObject.object_data : undefined;
+                if (!isRecord(frameObject)) {
+                    report('structure', objectPath, `found ${describeValue(frameObject)}; expected an object such as {"object_data": {"bbox": [...]}}`);
+                    continue;
+                }
+                const objectData = frameObject.object_data;
                 if (objectData === undefined)
                     continue;
                 if (!isRecord(objectData)) {
-                    report('structure', `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
+                    report('structure', `${objectPath}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
                     continue;
                 }
                 for (const geometryKey in objectData) {
-                    if (!GEOMETRY_KEYS.has(geometryKey))
+                    if (!GEOMETRY_KEYS.has(geometryKey)) {
+                        checkObjectDataKey(geometryKey, `${objectPath}.object_data`, report);
                         continue;
+                    }
                     const list = objectData[geometryKey];
                     if (!Array.isArray(list)) {
-                        report('structure', `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data.${geometryKey}`, `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`);
+                        report('structure', `${objectPath}.object_data.${geometryKey}`, `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`);
                         continue;
                     }
                     for (let i = 0; i < list.length; i++) {
@@ -36463,13 +36699,16 @@ function analyseOpenLabel(doc) {
                             report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`);
                             continue;
                         }
+                        if (typeof geometry.name !== 'string') {
+                            report('geometry-name', `${at.path()}.name`, `found ${describeValue(geometry.name)}; expected a string naming this ${geometryKey} (Kognic's data model requires it; any human-readable name will do)`);
+                        }
                         if (geometryKey === 'bbox') {
                             checkBbox(geometry.val, at, report);
                         }
                         else if (geometryKey === 'cuboid') {
                             checkCuboid(geometry.val, at, report);
                         }
-                        else if (geometryKey === 'image') {
+                        else {
                             hasSegmentation = true;
                             if (firstImagePath === null)
                                 firstImagePath = at.path();
@@ -36482,7 +36721,7 @@ function analyseOpenLabel(doc) {
         }
     }
     if (hasSegmentation && !hasClassifications) {
-        report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}}}`);
+        report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`);
     }
     const segmentationClasses = [...classes].sort();
     return { problems, hasSegmentation, segmentationClasses };
@@ -36495,6 +36734,31 @@ class GeometryCursor {
     index = 0;
     path() {
         return `frames${pathKey(this.frameId)}.objects${pathKey(this.objectId)}.object_data.${this.geometryKey}[${this.index}]`;
+    }
+}
+/** A key of object_data other than bbox, cuboid, image: another geometry is an error, an unknown key warns. */
+function checkObjectDataKey(key, objectDataPath, report) {
+    if (GEOMETRY_KEYS.has(key) || ATTRIBUTE_KEYS.has(key))
+        return;
+    if (UNSUPPORTED_GEOMETRY_KEYS.has(key)) {
+        report('geometry-unsupported', `${objectDataPath}${pathKey(key)}`, `"${key}" geometries are not supported by Kognic's predictions API, which takes only bbox, cuboid and image (segmentation); remove them or convert them`);
+    }
+    else {
+        report('unknown-key', `${objectDataPath}${pathKey(key)}`, `"${key}" is not an OpenLABEL object_data key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
+    }
+}
+function checkTimestamp(frameProperties, framePath, report) {
+    if (frameProperties !== undefined && !isRecord(frameProperties)) {
+        report('structure', `${framePath}.frame_properties`, `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`);
+        return;
+    }
+    const timestamp = frameProperties?.timestamp;
+    if (timestamp === undefined) {
+        report('frame-timestamp-missing', `${framePath}.frame_properties${frameProperties === undefined ? '' : '.timestamp'}`, "no frame_properties.timestamp; Kognic matches predicted frames to annotated ones by it: give the frame's time in milliseconds (0 for a single frame)");
+    }
+    else if (!isFiniteNumber(timestamp) &&
+        !(typeof timestamp === 'string' && NUMERIC_STRING.test(timestamp))) {
+        report('frame-timestamp', `${framePath}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number of milliseconds (or a numeric string; 0 for a single frame) that matches the annotated frame`);
     }
 }
 function allFinite(values) {
@@ -36510,7 +36774,7 @@ function checkBbox(val, at, report) {
     }
     const [, , width, height] = val;
     if (!(width > 0) || !(height > 0)) {
-        report('bbox-size', `${at.path()}.val`, `width ${width} and height ${height}; both must be positive (val is [x_center, y_center, width, height])`);
+        report('bbox-size', `${at.path()}.val`, `width ${width} and height ${height}; a box without area is likely a mistake (val is [x_center, y_center, width, height])`);
     }
 }
 function checkCuboid(val, at, report) {
@@ -36521,10 +36785,10 @@ function checkCuboid(val, at, report) {
     const v = val;
     const norm = Math.hypot(v[3], v[4], v[5], v[6]);
     if (Math.abs(norm - 1) > QUATERNION_TOLERANCE) {
-        report('cuboid-quaternion', `${at.path()}.val`, `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; expected a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`);
+        report('cuboid-quaternion', `${at.path()}.val`, `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; a rotation is a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`);
     }
     if (!(v[7] > 0) || !(v[8] > 0) || !(v[9] > 0)) {
-        report('cuboid-size', `${at.path()}.val`, `width ${v[7]}, length ${v[8]}, height ${v[9]}; all three must be positive (metres)`);
+        report('cuboid-size', `${at.path()}.val`, `width ${v[7]}, length ${v[8]}, height ${v[9]}; a cuboid without volume is likely a mistake (metres)`);
     }
 }
 function checkImage(geometry, at, report) {
@@ -36569,29 +36833,41 @@ function pngHeaderProblem(base64) {
     return null;
 }
 function checkAttributes(attributes, declaredStreams, at, report) {
-    const text = isRecord(attributes) ? attributes.text : undefined;
+    const record = isRecord(attributes) ? attributes : null;
+    if (record !== null) {
+        for (const key in record) {
+            if (!ATTRIBUTE_KEYS.has(key)) {
+                report('unknown-key', `${at.path()}.attributes${pathKey(key)}`, `"${key}" is not an OpenLABEL attribute type (boolean, num, text, vec; Kognic's data model forbids others); remove it if it is a mistake`);
+            }
+        }
+    }
+    const text = record?.text;
     let streamIndex = -1;
     let stream = undefined;
     if (Array.isArray(text)) {
         for (let j = 0; j < text.length; j++) {
             const entry = text[j];
-            if (isRecord(entry) && entry.name === 'stream') {
+            if (!isRecord(entry))
+                continue;
+            if (entry.name === 'stream' && streamIndex < 0) {
                 streamIndex = j;
                 stream = entry.val;
-                break;
+            }
+            else if (entry.name === 'confidence') {
+                report('confidence', `${at.path()}.attributes.text[${j}]`, `confidence is given as text (${describeValue(entry.val)}); Kognic requires a number: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
             }
         }
     }
     if (streamIndex < 0 || typeof stream !== 'string' || stream === '') {
         report('stream-missing', `${at.path()}.attributes.text`, streamIndex < 0
             ? 'no {"name": "stream", "val": "<sensor>"} entry; every geometry must name the stream (sensor) it belongs to'
-            : `the stream entry has val ${describeValue(stream)}; expected the name of a declared stream`);
+            : `the stream entry has val ${describeValue(stream)}; expected the name of a stream (sensor)`);
     }
     else if (declaredStreams !== null && !Object.hasOwn(declaredStreams, stream)) {
         const known = Object.keys(declaredStreams);
         report('stream-undeclared', `${at.path()}.attributes.text[${streamIndex}].val`, `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`);
     }
-    const num = isRecord(attributes) ? attributes.num : undefined;
+    const num = record?.num;
     if (!Array.isArray(num))
         return;
     for (let j = 0; j < num.length; j++) {
@@ -36600,7 +36876,9 @@ function checkAttributes(attributes, declaredStreams, at, report) {
             continue;
         const confidence = entry.val;
         if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
-            report('confidence', `${at.path()}.attributes.num[${j}].val`, `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
+            report('confidence', `${at.path()}.attributes.num[${j}].val`, typeof confidence === 'string'
+                ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
+                : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
         }
     }
 }
@@ -36768,7 +37046,10 @@ async function inspectOne(file, opts) {
         result.segmentationClasses = analysis.segmentationClasses;
     if (opts.validation !== 'off' && analysis.problems.length > 0) {
         const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE;
-        result.problems = analysis.problems.slice(0, keep);
+        // Errors first (a stable sort): whether the file is blocked is read from those kept; warnings never block.
+        const rank = (p) => (p.severity === 'warning' ? 1 : 0);
+        const ordered = analysis.problems.sort((a, b) => rank(a) - rank(b));
+        result.problems = ordered.slice(0, keep);
         result.moreProblems = analysis.problems.length - result.problems.length;
     }
     return result;
@@ -37931,12 +38212,14 @@ function checkFiles(matched, input, log) {
             const moreProblems = matched.moreProblems(index);
             const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : '';
             const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
-            if (input.validation === 'strict') {
+            // Warnings never block; errors come first among the problems kept (inspect.ts).
+            if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
                 matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
                 annotate(displayPath, reason, 'Invalid OpenLABEL', 'error');
                 continue;
             }
-            annotate(displayPath, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning');
+            const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn';
+            annotate(displayPath, reason, `OpenLABEL problems (uploaded anyway: ${why})`, 'warning');
         }
         fit[fitCount++] = index;
     }

@@ -17,14 +17,18 @@ import {
 import { ENTRY, ROOT, makeWorkspace, runAction, type ActionRun } from './runner.js'
 import { bboxDoc } from './sample-predictions.js'
 
-function negativeWidthBox() {
+function confidenceAsText() {
   const doc = bboxDoc({ count: 1 }) as {
     openlabel: {
-      frames: Record<string, { objects: Record<string, { object_data: { bbox: { val: number[] }[] } }> }>
+      frames: Record<
+        string,
+        { objects: Record<string, { object_data: { bbox: { attributes: { num: { val: unknown }[] } }[] } }> }
+      >
     }
   }
-  const box = Object.values(doc.openlabel.frames['0']!.objects)[0]!.object_data.bbox[0]!
-  box.val[2] = -box.val[2]!
+  const confidence = Object.values(doc.openlabel.frames['0']!.objects)[0]!.object_data.bbox[0]!.attributes
+    .num[0]!
+  confidence.val = String(confidence.val)
   return doc
 }
 
@@ -53,11 +57,11 @@ async function main(): Promise<number> {
 
   // The runner checks the repository out into the workspace: copy examples/ into a fresh one.
   const workspace = makeWorkspace({
-    // Two mistakes people make: a file not named after its scene, and a box with a negative width.
+    // Two mistakes people make: a file not named after its scene, and a confidence written as text.
     'scratch/model-output-0001.json': JSON.stringify({
       openlabel: { metadata: { schema_version: '1.0.0' } }
     }),
-    [`scratch/${SAMPLE_OD_SCENES[12]}.json`]: JSON.stringify(negativeWidthBox())
+    [`scratch/${SAMPLE_OD_SCENES[12]}.json`]: JSON.stringify(confidenceAsText())
   })
   cpSync(path.join(ROOT, 'examples'), path.join(workspace, 'examples'), { recursive: true })
 

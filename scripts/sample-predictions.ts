@@ -115,7 +115,9 @@ export function segmentationDoc(
   return {
     openlabel: {
       metadata: { schema_version: '1.0.0' },
-      ontologies: { '0': { classifications: Object.fromEntries(classes.map((c, i) => [String(i), c])) } },
+      ontologies: {
+        '0': { classifications: Object.fromEntries(classes.map((c, i) => [String(i), c])), uri: '' }
+      },
       streams: { [camera]: { type: 'camera' } },
       objects: { [objectId]: { name: 'segmentation', type: 'segmentation' } },
       frames: {

@@ -440,12 +440,14 @@ function checkFiles(matched: RunFiles, input: Inputs, log: Logger): Uint32Array 
       const moreProblems = matched.moreProblems(index)
       const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : ''
       const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
-      if (input.validation === 'strict') {
+      // Warnings never block; errors come first among the problems kept (inspect.ts).
+      if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
         matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
         annotate(displayPath, reason, 'Invalid OpenLABEL', 'error')
         continue
       }
-      annotate(displayPath, reason, 'OpenLABEL problems (uploaded anyway: validation is warn)', 'warning')
+      const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn'
+      annotate(displayPath, reason, `OpenLABEL problems (uploaded anyway: ${why})`, 'warning')
     }
     fit[fitCount++] = index
   }

@@ -41,6 +41,12 @@ export interface Problem {
   /** 1-based line and column in the file, where known. */
   line?: number
   column?: number
+  /**
+   * `warning`: reported, and the file is still uploaded in `validation: strict`. `error` (or absent: fatal
+   * problems, and any a module does not grade) blocks it. The OpenLABEL rules and their grades: RULES in
+   * predictions/validate.ts.
+   */
+  severity?: 'error' | 'warning'
 }
 
 /** What the first pass learned of one matched file; the content itself is not kept. */

@@ -186,7 +186,10 @@ async function inspectOne(
   if (analysis.segmentationClasses.length > 0) result.segmentationClasses = analysis.segmentationClasses
   if (opts.validation !== 'off' && analysis.problems.length > 0) {
     const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE
-    result.problems = analysis.problems.slice(0, keep)
+    // Errors first (a stable sort): whether the file is blocked is read from those kept; warnings never block.
+    const rank = (p: Problem): number => (p.severity === 'warning' ? 1 : 0)
+    const ordered = analysis.problems.sort((a, b) => rank(a) - rank(b))
+    result.problems = ordered.slice(0, keep)
     result.moreProblems = analysis.problems.length - result.problems.length
   }
   return result

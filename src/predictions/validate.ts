@@ -18,12 +18,215 @@ export interface OpenLabelAnalysis extends OpenLabelFacts {
 
 export const SCHEMA_VERSION = '1.0.0'
 export const LIDAR_STREAM = '@lidar'
-/** How far a cuboid rotation quaternion's length may be from 1. */
+/** How far a cuboid rotation quaternion's length may be from 1 before it is worth a warning. */
 export const QUATERNION_TOLERANCE = 1e-3
 
-// OpenLABEL geometry keys of object_data: each must name its stream. Other keys (text, num, boolean…) are
-// static attributes, not geometries.
-const GEOMETRY_KEYS = new Set(['bbox', 'rbbox', 'cuboid', 'poly2d', 'poly3d', 'point2d', 'point3d', 'image'])
+export type Severity = 'error' | 'warning'
+
+/** One check: how much it weighs, and what it rests on. */
+export interface Rule {
+  /** `error` blocks the file in `validation: strict`; `warning` is reported and the file is still uploaded. */
+  severity: Severity
+  /** `guide: <section>` (Kognic's prediction-format guide), `data model: <field>` (kognic-openlabel), or `plausibility`. */
+  source: string
+  /** What is checked, in one line: the README's "What is checked" table shows these words. */
+  checks: string
+}
+
+// Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
+// data model's required fields and types) or on the file being unusable; plausibility alone only warns.
+// Where the guide and the data model disagree, the looser one decides what blocks (frame keys, timestamps,
+// stream types). The README's "What is checked" table must equal this one (a test compares them).
+export const RULES = {
+  'openlabel-not-object': {
+    severity: 'error',
+    source: 'guide: The prediction format',
+    checks: 'the document is `{"openlabel": {...}}`'
+  },
+  structure: {
+    severity: 'error',
+    source: 'data model: types of `streams`, `objects`, `frames`, `object_data`, `ontologies`',
+    checks:
+      '`frames` is there (without it nothing is predicted); each part is an object, or a list, as OpenLABEL shapes it'
+  },
+  'schema-version': {
+    severity: 'error',
+    source: 'guide: metadata; data model: `metadata.schema_version`',
+    checks: '`metadata.schema_version` is `"1.0.0"`'
+  },
+  'unknown-key': {
+    severity: 'warning',
+    source: 'data model: no extra keys in the `openlabel` root, `object_data`, `attributes`',
+    checks: 'no key there that OpenLABEL does not define'
+  },
+  'streams-missing': {
+    severity: 'warning',
+    source: 'guide: streams (data model: optional)',
+    checks: '`streams` declares the sensors; without it stream names are not checked'
+  },
+  'stream-type': {
+    severity: 'error',
+    source: 'data model: `streams.*.type`',
+    checks: 'a stream is an object; its `type`, if any, is `camera`, `lidar`, `radar`, `gps_imu` or `other`'
+  },
+  'lidar-stream-name': {
+    severity: 'error',
+    source: 'guide: the lidar sensor id is `@lidar`',
+    checks: 'a stream of type `lidar` is named `@lidar`'
+  },
+  'frame-key': {
+    severity: 'warning',
+    source: 'data model: `frames` keys (the guide: any string)',
+    checks: 'frame keys are whole numbers: `"0"`, `"1"`, …'
+  },
+  'frame-timestamp-missing': {
+    severity: 'warning',
+    source: 'guide: `frame_properties.timestamp` (data model: optional)',
+    checks: 'each frame has `frame_properties.timestamp`, which matches it to the annotated frame'
+  },
+  'frame-timestamp': {
+    severity: 'error',
+    source: 'guide: `frame_properties.timestamp` in ms; data model: int or str',
+    checks: 'a timestamp is a number or a numeric string'
+  },
+  'object-name': {
+    severity: 'error',
+    source: 'data model: `objects.*.name`',
+    checks: 'each root object has a `name` string'
+  },
+  'object-type': {
+    severity: 'error',
+    source: 'guide: `type` is the class name; data model: `objects.*.type`',
+    checks: 'each root object has a non-empty `type` string'
+  },
+  'unknown-object': {
+    severity: 'error',
+    source: 'guide: object keys match in root and frame `objects`',
+    checks: "every key of a frame's `objects` is a key of the root `objects`"
+  },
+  'geometry-unsupported': {
+    severity: 'error',
+    source: 'guide: Supported prediction features',
+    checks: 'geometries are `bbox`, `cuboid` or `image` only (not `poly2d`, `point3d`, `rbbox`, …)'
+  },
+  'geometry-name': {
+    severity: 'error',
+    source: 'data model: `name` of `bbox`, `cuboid`, `image`',
+    checks: 'each `bbox`, `cuboid` and `image` entry has a `name` string'
+  },
+  'bbox-val': {
+    severity: 'error',
+    source: 'guide: 2D bounding box',
+    checks: '`bbox` `val` is `[x_center, y_center, width, height]`: 4 finite numbers'
+  },
+  'bbox-size': {
+    severity: 'warning',
+    source: 'plausibility',
+    checks: "a box's width and height are above 0"
+  },
+  'cuboid-val': {
+    severity: 'error',
+    source: 'guide: 3D cuboid',
+    checks: '`cuboid` `val` is `[x, y, z, qx, qy, qz, qw, width, length, height]`: 10 finite numbers'
+  },
+  'cuboid-quaternion': {
+    severity: 'warning',
+    source: 'plausibility',
+    checks: `the rotation quaternion has length 1 (± ${QUATERNION_TOLERANCE})`
+  },
+  'cuboid-size': {
+    severity: 'warning',
+    source: 'plausibility',
+    checks: "a cuboid's width, length and height are above 0"
+  },
+  'image-encoding': {
+    severity: 'error',
+    source: 'guide: segmentation bitmaps; data model: `image` `val`, `mime_type`, `encoding`',
+    checks: 'an `image` is a base64 string with `mime_type` `image/png` and `encoding` `base64`'
+  },
+  'image-png': {
+    severity: 'error',
+    source: 'guide: segmentation bitmaps (grey-scale 8-bit PNG)',
+    checks: 'the PNG is 8-bit grey-scale'
+  },
+  'stream-missing': {
+    severity: 'error',
+    source: 'guide: prediction examples (`attributes.text` stream)',
+    checks: 'each geometry names its stream: `{"name": "stream", "val": "<sensor>"}` in `attributes.text`'
+  },
+  'stream-undeclared': {
+    severity: 'error',
+    source: 'guide: streams',
+    checks: 'that stream is declared in `streams` (when `streams` is given)'
+  },
+  confidence: {
+    severity: 'error',
+    source: 'guide: confidence ("must be defined as a numeric value")',
+    checks: 'a `confidence` is a number from 0 to 1 in `attributes.num`'
+  },
+  'ontology-uri': {
+    severity: 'error',
+    source: 'data model: `ontologies.*.uri`',
+    checks: 'each ontology has a `uri` string (`""` will do, as in the guide)'
+  },
+  'ontology-class': {
+    severity: 'error',
+    source: 'guide: segmentation bitmaps (`ontologies`)',
+    checks: '`classifications` map pixel values to class names (non-empty strings)'
+  },
+  'ontology-missing': {
+    severity: 'error',
+    source: 'guide: segmentation bitmaps ("an ontology has to be supplied")',
+    checks: 'a file with an `image` has `ontologies.<n>.classifications`'
+  }
+} as const satisfies Record<string, Rule>
+
+export type RuleId = keyof typeof RULES
+
+// The keys the data model allows in the `openlabel` root (OpenLABEL 1.0.0); others only warn.
+const OPENLABEL_KEYS = new Set([
+  'metadata',
+  'ontologies',
+  'resources',
+  'tags',
+  'frames',
+  'frame_intervals',
+  'objects',
+  'actions',
+  'events',
+  'contexts',
+  'relations',
+  'streams',
+  'coordinate_systems'
+])
+// The stream types of the data model; the guide names camera and lidar ("cameras, lidars, ...").
+const STREAM_TYPES = new Set(['camera', 'lidar', 'radar', 'gps_imu', 'other'])
+// What object_data may hold. The data model copies OpenLABEL 1.0.0's object_data (unknown keys forbidden):
+// - bbox, cuboid, image: the geometries the predictions API supports (the guide, "Supported prediction features");
+// - boolean, num, text, vec: OpenLABEL's non-geometric "generic data", allowed: the guide's own examples put
+//   a static `text` property (`color`) in object_data, and none of them is a geometry;
+// - every other OpenLABEL object_data key is a geometry (or a reference to one, or a matrix or blob standing
+//   for one) that the predictions API does not take: an error. `line` and `mesh` are not OpenLABEL 1.0.0
+//   keys, but are geometries by any reading, so they are refused too rather than passed as unknown keys.
+const GEOMETRY_KEYS = new Set(['bbox', 'cuboid', 'image'])
+const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec'])
+const UNSUPPORTED_GEOMETRY_KEYS = new Set([
+  'rbbox',
+  'poly2d',
+  'poly3d',
+  'point2d',
+  'point3d',
+  'mat',
+  'binary',
+  'line_reference',
+  'area_reference',
+  'line',
+  'mesh'
+])
+// The data model's pattern for frame keys; the guide only says "a string", so a mismatch only warns.
+const FRAME_KEY = /^[0-9]+$/
+// The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
+const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 // Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
@@ -70,6 +273,11 @@ export function describeValue(value: unknown): string {
   return String(value)
 }
 
+/** The path of a key of the `openlabel` object: paths are relative to it, so no leading dot. */
+function rootKey(key: string): string {
+  return pathKey(key).replace(/^\./, '')
+}
+
 /** All problems of an OpenLABEL document (`{"openlabel": {...}}`); paths are relative to `openlabel`. */
 export function validateOpenLabel(doc: unknown): Problem[] {
   return analyseOpenLabel(doc).problems
@@ -78,8 +286,8 @@ export function validateOpenLabel(doc: unknown): Problem[] {
 /** The single walk: problems, plus what the upload needs to know about segmentation. */
 export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
   const problems: Problem[] = []
-  const report = (kind: string, jsonPath: string, message: string): void => {
-    problems.push({ kind, jsonPath, message })
+  const report: Report = (kind, jsonPath, message) => {
+    problems.push({ kind, severity: RULES[kind].severity, jsonPath, message })
   }
   const classes = new Set<string>()
   const at = new GeometryCursor()
@@ -96,6 +304,16 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     return { problems, hasSegmentation, segmentationClasses: [] }
   }
 
+  for (const key in openlabel) {
+    if (!OPENLABEL_KEYS.has(key)) {
+      report(
+        'unknown-key',
+        rootKey(key),
+        `"${key}" is not an OpenLABEL key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`
+      )
+    }
+  }
+
   // metadata.schema_version
   const metadata = openlabel.metadata
   const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined
@@ -107,24 +325,40 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     )
   }
 
-  // streams: only camera and lidar, the lidar one named @lidar
+  // streams: optional in the data model. Without them a geometry's stream cannot be checked here (Kognic
+  // matches it to the scene's sensors), so their absence warns instead of turning every geometry into an error.
   const streams = openlabel.streams
-  const declaredStreams = isRecord(streams) ? streams : null
-  if (declaredStreams === null) {
+  let declaredStreams: JsonRecord | null = null
+  if (streams === undefined) {
+    report(
+      'streams-missing',
+      'streams',
+      `no "streams"; the stream each geometry names cannot be checked. Declare the sensors, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`
+    )
+  } else if (!isRecord(streams)) {
     report(
       'structure',
       'streams',
-      `found ${describeValue(streams)}; expected an object of streams, e.g. {"@lidar": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`
+      `found ${describeValue(streams)}; expected an object of streams, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`
     )
   } else {
-    for (const name in declaredStreams) {
-      const stream = declaredStreams[name]
-      const type = isRecord(stream) ? stream.type : undefined
-      if (type !== 'camera' && type !== 'lidar') {
+    declaredStreams = streams
+    for (const name in streams) {
+      const stream = streams[name]
+      if (!isRecord(stream)) {
+        report(
+          'stream-type',
+          `streams${pathKey(name)}`,
+          `stream "${name}" is ${describeValue(stream)}; expected an object such as {"type": "camera"}`
+        )
+        continue
+      }
+      const type = stream.type
+      if (type !== undefined && !(typeof type === 'string' && STREAM_TYPES.has(type))) {
         report(
           'stream-type',
           `streams${pathKey(name)}.type`,
-          `stream "${name}" has type ${describeValue(type)}; expected "camera" or "lidar"`
+          `stream "${name}" has type ${describeValue(type)}; expected one of ${[...STREAM_TYPES].map((t) => `"${t}"`).join(', ')}`
         )
       } else if (type === 'lidar' && name !== LIDAR_STREAM) {
         report(
@@ -136,7 +370,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     }
   }
 
-  // root objects: each has a class name in `type`
+  // root objects: each has a name and a class name in `type`
   const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null
   if (openlabel.objects !== undefined && rootObjects === null) {
     report(
@@ -148,7 +382,22 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
   if (rootObjects !== null) {
     for (const id in rootObjects) {
       const object = rootObjects[id]
-      const type = isRecord(object) ? object.type : undefined
+      if (!isRecord(object)) {
+        report(
+          'structure',
+          `objects${pathKey(id)}`,
+          `object "${id}" is ${describeValue(object)}; expected {"name": "<name>", "type": "<class name>"}`
+        )
+        continue
+      }
+      if (typeof object.name !== 'string') {
+        report(
+          'object-name',
+          `objects${pathKey(id)}.name`,
+          `object "${id}" has name ${describeValue(object.name)}; expected a string (Kognic's data model requires it; the object id will do)`
+        )
+      }
+      const type = object.type
       if (typeof type !== 'string' || type === '') {
         report(
           'object-type',
@@ -156,16 +405,43 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
           `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`
         )
       }
+      if (isRecord(object.object_data)) {
+        for (const key in object.object_data)
+          checkObjectDataKey(key, `objects${pathKey(id)}.object_data`, report)
+      }
     }
   }
 
   // ontologies: the segmentation classes, pixel value → class name
   let hasClassifications = false
   const ontologies = openlabel.ontologies
-  if (isRecord(ontologies)) {
+  if (ontologies !== undefined && !isRecord(ontologies)) {
+    report(
+      'structure',
+      'ontologies',
+      `found ${describeValue(ontologies)}; expected an object such as {"0": {"classifications": {"1": "car"}, "uri": ""}}`
+    )
+  } else if (isRecord(ontologies)) {
     for (const ontologyKey in ontologies) {
       const ontology = ontologies[ontologyKey]
-      const classifications = isRecord(ontology) ? ontology.classifications : undefined
+      // OpenLABEL's short form: the string is the ontology's uri.
+      if (typeof ontology === 'string') continue
+      if (!isRecord(ontology)) {
+        report(
+          'structure',
+          `ontologies${pathKey(ontologyKey)}`,
+          `found ${describeValue(ontology)}; expected an object such as {"classifications": {"1": "car"}, "uri": ""}`
+        )
+        continue
+      }
+      if (typeof ontology.uri !== 'string') {
+        report(
+          'ontology-uri',
+          `ontologies${pathKey(ontologyKey)}.uri`,
+          `found ${describeValue(ontology.uri)}; expected a string (Kognic's data model requires "uri"; "" will do, as in Kognic's segmentation example)`
+        )
+      }
+      const classifications = ontology.classifications
       if (!isRecord(classifications)) continue
       for (const index in classifications) {
         const className = classifications[index]
@@ -193,60 +469,72 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     )
   } else {
     for (const frameId in frames) {
+      const framePath = `frames${pathKey(frameId)}`
+      if (!FRAME_KEY.test(frameId)) {
+        report(
+          'frame-key',
+          framePath,
+          `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`
+        )
+      }
       const frame = frames[frameId]
       if (!isRecord(frame)) {
         report(
           'structure',
-          `frames${pathKey(frameId)}`,
+          framePath,
           `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`
         )
         continue
       }
-      const frameProperties = frame.frame_properties
-      const timestamp = isRecord(frameProperties) ? frameProperties.timestamp : undefined
-      if (!isFiniteNumber(timestamp)) {
-        report(
-          'frame-timestamp',
-          `frames${pathKey(frameId)}.frame_properties.timestamp`,
-          `found ${describeValue(timestamp)}; expected a number (milliseconds; 0 for a single frame) that matches the annotated frame`
-        )
-      }
+      checkTimestamp(frame.frame_properties, framePath, report)
       const frameObjects = frame.objects
       if (frameObjects === undefined) continue
       if (!isRecord(frameObjects)) {
         report(
           'structure',
-          `frames${pathKey(frameId)}.objects`,
+          `${framePath}.objects`,
           `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`
         )
         continue
       }
       for (const objectId in frameObjects) {
+        const objectPath = `${framePath}.objects${pathKey(objectId)}`
         if (rootObjects === null || !Object.hasOwn(rootObjects, objectId)) {
           report(
             'unknown-object',
-            `frames${pathKey(frameId)}.objects${pathKey(objectId)}`,
-            `object "${objectId}" is not declared in the root "objects"; add it there with its "type" (class name)`
+            objectPath,
+            `object "${objectId}" is not declared in the root "objects"; add it there with its "name" and "type" (class name)`
           )
         }
         const frameObject = frameObjects[objectId]
-        const objectData = isRecord(frameObject) ? frameObject.object_data : undefined
+        if (!isRecord(frameObject)) {
+          report(
+            'structure',
+            objectPath,
+            `found ${describeValue(frameObject)}; expected an object such as {"object_data": {"bbox": [...]}}`
+          )
+          continue
+        }
+        const objectData = frameObject.object_data
         if (objectData === undefined) continue
         if (!isRecord(objectData)) {
           report(
             'structure',
-            `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data`,
+            `${objectPath}.object_data`,
             `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`
           )
           continue
         }
         for (const geometryKey in objectData) {
-          if (!GEOMETRY_KEYS.has(geometryKey)) continue
+          if (!GEOMETRY_KEYS.has(geometryKey)) {
+            checkObjectDataKey(geometryKey, `${objectPath}.object_data`, report)
+            continue
+          }
           const list = objectData[geometryKey]
           if (!Array.isArray(list)) {
             report(
               'structure',
-              `frames${pathKey(frameId)}.objects${pathKey(objectId)}.object_data.${geometryKey}`,
+              `${objectPath}.object_data.${geometryKey}`,
               `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`
             )
             continue
@@ -261,11 +549,18 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
               report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`)
               continue
             }
+            if (typeof geometry.name !== 'string') {
+              report(
+                'geometry-name',
+                `${at.path()}.name`,
+                `found ${describeValue(geometry.name)}; expected a string naming this ${geometryKey} (Kognic's data model requires it; any human-readable name will do)`
+              )
+            }
             if (geometryKey === 'bbox') {
               checkBbox(geometry.val, at, report)
             } else if (geometryKey === 'cuboid') {
               checkCuboid(geometry.val, at, report)
-            } else if (geometryKey === 'image') {
+            } else {
               hasSegmentation = true
               if (firstImagePath === null) firstImagePath = at.path()
               checkImage(geometry, at, report)
@@ -281,7 +576,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
     report(
       'ontology-missing',
       'ontologies',
-      `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}}}`
+      `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`
     )
   }
 
@@ -289,7 +584,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
   return { problems, hasSegmentation, segmentationClasses }
 }
 
-type Report = (kind: string, jsonPath: string, message: string) => void
+type Report = (kind: RuleId, jsonPath: string, message: string) => void
 
 /** Where the walk is, updated in place: a path string is only built when a problem is reported. */
 class GeometryCursor {
@@ -300,6 +595,52 @@ class GeometryCursor {
 
   path(): string {
     return `frames${pathKey(this.frameId)}.objects${pathKey(this.objectId)}.object_data.${this.geometryKey}[${this.index}]`
+  }
+}
+
+/** A key of object_data other than bbox, cuboid, image: another geometry is an error, an unknown key warns. */
+function checkObjectDataKey(key: string, objectDataPath: string, report: Report): void {
+  if (GEOMETRY_KEYS.has(key) || ATTRIBUTE_KEYS.has(key)) return
+  if (UNSUPPORTED_GEOMETRY_KEYS.has(key)) {
+    report(
+      'geometry-unsupported',
+      `${objectDataPath}${pathKey(key)}`,
+      `"${key}" geometries are not supported by Kognic's predictions API, which takes only bbox, cuboid and image (segmentation); remove them or convert them`
+    )
+  } else {
+    report(
+      'unknown-key',
+      `${objectDataPath}${pathKey(key)}`,
+      `"${key}" is not an OpenLABEL object_data key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`
+    )
+  }
+}
+
+function checkTimestamp(frameProperties: unknown, framePath: string, report: Report): void {
+  if (frameProperties !== undefined && !isRecord(frameProperties)) {
+    report(
+      'structure',
+      `${framePath}.frame_properties`,
+      `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`
+    )
+    return
+  }
+  const timestamp = frameProperties?.timestamp
+  if (timestamp === undefined) {
+    report(
+      'frame-timestamp-missing',
+      `${framePath}.frame_properties${frameProperties === undefined ? '' : '.timestamp'}`,
+      "no frame_properties.timestamp; Kognic matches predicted frames to annotated ones by it: give the frame's time in milliseconds (0 for a single frame)"
+    )
+  } else if (
+    !isFiniteNumber(timestamp) &&
+    !(typeof timestamp === 'string' && NUMERIC_STRING.test(timestamp))
+  ) {
+    report(
+      'frame-timestamp',
+      `${framePath}.frame_properties.timestamp`,
+      `found ${describeValue(timestamp)}; expected a number of milliseconds (or a numeric string; 0 for a single frame) that matches the annotated frame`
+    )
   }
 }
 
@@ -322,7 +663,7 @@ function checkBbox(val: unknown, at: GeometryCursor, report: Report): void {
     report(
       'bbox-size',
       `${at.path()}.val`,
-      `width ${width} and height ${height}; both must be positive (val is [x_center, y_center, width, height])`
+      `width ${width} and height ${height}; a box without area is likely a mistake (val is [x_center, y_center, width, height])`
     )
   }
 }
@@ -342,14 +683,14 @@ function checkCuboid(val: unknown, at: GeometryCursor, report: Report): void {
     report(
       'cuboid-quaternion',
       `${at.path()}.val`,
-      `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; expected a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`
+      `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; a rotation is a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`
     )
   }
   if (!(v[7]! > 0) || !(v[8]! > 0) || !(v[9]! > 0)) {
     report(
       'cuboid-size',
       `${at.path()}.val`,
-      `width ${v[7]}, length ${v[8]}, height ${v[9]}; all three must be positive (metres)`
+      `width ${v[7]}, length ${v[8]}, height ${v[9]}; a cuboid without volume is likely a mistake (metres)`
     )
   }
 }
@@ -401,16 +742,34 @@ function checkAttributes(
   at: GeometryCursor,
   report: Report
 ): void {
-  const text = isRecord(attributes) ? attributes.text : undefined
+  const record = isRecord(attributes) ? attributes : null
+  if (record !== null) {
+    for (const key in record) {
+      if (!ATTRIBUTE_KEYS.has(key)) {
+        report(
+          'unknown-key',
+          `${at.path()}.attributes${pathKey(key)}`,
+          `"${key}" is not an OpenLABEL attribute type (boolean, num, text, vec; Kognic's data model forbids others); remove it if it is a mistake`
+        )
+      }
+    }
+  }
+  const text = record?.text
   let streamIndex = -1
   let stream: unknown = undefined
   if (Array.isArray(text)) {
     for (let j = 0; j < text.length; j++) {
       const entry: unknown = text[j]
-      if (isRecord(entry) && entry.name === 'stream') {
+      if (!isRecord(entry)) continue
+      if (entry.name === 'stream' && streamIndex < 0) {
         streamIndex = j
         stream = entry.val
-        break
+      } else if (entry.name === 'confidence') {
+        report(
+          'confidence',
+          `${at.path()}.attributes.text[${j}]`,
+          `confidence is given as text (${describeValue(entry.val)}); Kognic requires a number: put {"name": "confidence", "val": <0 to 1>} in attributes.num`
+        )
       }
     }
   }
@@ -420,7 +779,7 @@ function checkAttributes(
       `${at.path()}.attributes.text`,
       streamIndex < 0
         ? 'no {"name": "stream", "val": "<sensor>"} entry; every geometry must name the stream (sensor) it belongs to'
-        : `the stream entry has val ${describeValue(stream)}; expected the name of a declared stream`
+        : `the stream entry has val ${describeValue(stream)}; expected the name of a stream (sensor)`
     )
   } else if (declaredStreams !== null && !Object.hasOwn(declaredStreams, stream)) {
     const known = Object.keys(declaredStreams)
@@ -431,7 +790,7 @@ function checkAttributes(
     )
   }
 
-  const num = isRecord(attributes) ? attributes.num : undefined
+  const num = record?.num
   if (!Array.isArray(num)) return
   for (let j = 0; j < num.length; j++) {
     const entry: unknown = num[j]
@@ -441,7 +800,9 @@ function checkAttributes(
       report(
         'confidence',
         `${at.path()}.attributes.num[${j}].val`,
-        `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`
+        typeof confidence === 'string'
+          ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
+          : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`
       )
     }
   }
