@@ -10,7 +10,7 @@ import {
   SAMPLE_OD_SCENES,
   sampleSeed,
   startEmulator,
-  type Clock,
+  SteppedClock,
   type Emulator
 } from '../emulator/server.js'
 
@@ -19,33 +19,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((emulator) => emulator.close()))
 })
 
-/** A clock that moves only when told; `deadlines` lists what the emulator is waiting for. */
-class ManualClock implements Clock {
-  time = 0
-  private readonly waiting: { deadline: number; resolve: () => void }[] = []
-
-  now(): number {
-    return this.time
-  }
-
-  sleepUntil(deadline: number): Promise<void> {
-    return new Promise((resolve) => this.waiting.push({ deadline, resolve }))
-  }
-
-  get deadlines(): number[] {
-    return this.waiting.map((w) => w.deadline)
-  }
-
-  set(time: number): void {
-    this.time = time
-    for (const w of this.waiting.filter((x) => x.deadline <= time)) {
-      this.waiting.splice(this.waiting.indexOf(w), 1)
-      w.resolve()
-    }
-  }
-}
-
-async function start(clock: ManualClock, latencyMs: number): Promise<{ emulator: Emulator; token: string }> {
+async function start(clock: SteppedClock, latencyMs: number): Promise<{ emulator: Emulator; token: string }> {
   const emulator = await startEmulator({ seed: sampleSeed(), quiet: true, clock, faults: { latencyMs } })
   running.push(emulator)
   const pending = fetch(`${emulator.url}/v1/auth/oauth/token`, {
@@ -96,7 +70,7 @@ async function waitFor(condition: () => boolean): Promise<void> {
 
 describe('emulator latency', () => {
   it('counts the latency from arrival, so a body that takes time to arrive overlaps it', async () => {
-    const clock = new ManualClock()
+    const clock = new SteppedClock()
     const { emulator, token } = await start(clock, 300)
     clock.set(1000)
     const upload = startUpload(emulator, token)
@@ -114,7 +88,7 @@ describe('emulator latency', () => {
   })
 
   it('answers at once when the body took longer than the latency', async () => {
-    const clock = new ManualClock()
+    const clock = new SteppedClock()
     const { emulator, token } = await start(clock, 50)
     clock.set(1000)
     const upload = startUpload(emulator, token)

@@ -34,6 +34,7 @@ export { decideFault, hashUnit, validateFaults, FAULT_KINDS } from './faults.js'
 export type { EmulatorFaults, FaultDecision, FaultKind } from './faults.js'
 export { ANNOTATIONS_PAGE_SIZE, GROUPS_PAGE_SIZE, TOKEN_PATH, checkCreateGroupBody } from './routes.js'
 export type { EmulatorState, EndpointName, RequestLogEntry, StoredGroup, StoredPrediction } from './state.js'
+export { SteppedClock } from './timing.js'
 export type { Clock } from './timing.js'
 
 /** Largest accepted upload body; the real limit is undocumented. */

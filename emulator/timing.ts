@@ -23,6 +23,33 @@ export const realClock: Clock = {
   }
 }
 
+/** A clock that moves only when told, for tests: `deadlines` lists what the emulator is waiting for. */
+export class SteppedClock implements Clock {
+  private time = 0
+  private readonly waiting: { deadline: number; resolve: () => void }[] = []
+
+  now(): number {
+    return this.time
+  }
+
+  sleepUntil(deadline: number): Promise<void> {
+    return new Promise((resolve) => this.waiting.push({ deadline, resolve }))
+  }
+
+  get deadlines(): number[] {
+    return this.waiting.map((w) => w.deadline)
+  }
+
+  /** Moves the time to `time` and ends every wait due by then. */
+  set(time: number): void {
+    this.time = time
+    for (const w of this.waiting.filter((x) => x.deadline <= time)) {
+      this.waiting.splice(this.waiting.indexOf(w), 1)
+      w.resolve()
+    }
+  }
+}
+
 /** Waits on `clock` until a deadline; once closed, waits end never (their sockets are gone anyway). */
 export class Latency {
   private closed = false
