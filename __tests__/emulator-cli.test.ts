@@ -102,6 +102,36 @@ describe('emulator CLI', () => {
     })
   })
 
+  it('pages the listings as --annotations-page-size and --groups-page-size say', async () => {
+    await withRunningCli(
+      ['--quiet', '--annotations-page-size', '3', '--groups-page-size', '1'],
+      async (url) => {
+        const token = await fetch(`${url}/v1/auth/oauth/token`, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: SAMPLE_CLIENT_ID,
+            client_secret: SAMPLE_CLIENT_SECRET
+          })
+        })
+        const { access_token: accessToken } = (await token.json()) as { access_token: string }
+        const get = async (path: string): Promise<unknown[]> => {
+          const response = await fetch(`${url}${path}`, {
+            headers: { authorization: `Bearer ${accessToken}` }
+          })
+          return ((await response.json()) as { data: unknown[] }).data
+        }
+        expect(await get(`/v1/datasets/${SAMPLE_OD_DATASET_UUID}/annotations?offset=0`)).toHaveLength(3)
+        expect(await get(`/v1/datasets/${SAMPLE_OD_DATASET_UUID}/predictions-groups?offset=0`)).toHaveLength(
+          1
+        )
+        expect(await get(`/v1/datasets/${SAMPLE_OD_DATASET_UUID}/predictions-groups?offset=1`)).toHaveLength(
+          0
+        )
+      }
+    )
+  })
+
   it('prints usage for --help', async () => {
     const result = await runToEnd(['--help'])
     expect(result.code).toBe(0)
@@ -113,6 +143,8 @@ describe('emulator CLI', () => {
     [['--faults', '{rate429'], /--faults is not valid JSON/],
     [['--seed-file', '/nonexistent/seed.json'], /cannot read --seed-file \/nonexistent\/seed\.json/],
     [['--port', 'eighty'], /--port must be 0\.\.65535/],
+    [['--groups-page-size', '0'], /--groups-page-size must be a positive whole number/],
+    [['--annotations-listing', 'gone'], /--annotations-listing must be ok, missing or no-scene-ids/],
     [['--bogus'], /Unknown option '--bogus'/]
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const result = await runToEnd(args)

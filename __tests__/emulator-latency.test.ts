@@ -1,5 +1,6 @@
 // The emulator's latency runs from a request's arrival, as a network's would: the time it spends receiving
-// and parsing a body overlaps the wait instead of adding to it.
+// and parsing a body overlaps the wait instead of adding to it. A clock stepped by hand decides when the
+// answer is due, so nothing here depends on how fast the machine is.
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -9,6 +10,7 @@ import {
   SAMPLE_OD_SCENES,
   sampleSeed,
   startEmulator,
+  SteppedClock,
   type Emulator
 } from '../emulator/server.js'
 
@@ -17,8 +19,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((emulator) => emulator.close()))
 })
 
-async function tokenFor(emulator: Emulator): Promise<string> {
-  const response = await fetch(`${emulator.url}/v1/auth/oauth/token`, {
+async function start(clock: SteppedClock, latencyMs: number): Promise<{ emulator: Emulator; token: string }> {
+  const emulator = await startEmulator({ seed: sampleSeed(), quiet: true, clock, faults: { latencyMs } })
+  running.push(emulator)
+  const pending = fetch(`${emulator.url}/v1/auth/oauth/token`, {
     method: 'POST',
     body: new URLSearchParams({
       grant_type: 'client_credentials',
@@ -26,61 +30,74 @@ async function tokenFor(emulator: Emulator): Promise<string> {
       client_secret: SAMPLE_CLIENT_SECRET
     })
   })
-  return ((await response.json()) as { access_token: string }).access_token
+  // The token request waits out the latency too.
+  await waitFor(() => clock.deadlines.length === 1)
+  expect(clock.deadlines).toEqual([latencyMs])
+  clock.set(latencyMs)
+  const token = ((await (await pending).json()) as { access_token: string }).access_token
+  return { emulator, token }
 }
 
-/** Sends the headers, waits `bodyAfterMs`, then the body; resolves with the status and ms from the start. */
-function slowBodyUpload(
-  emulator: Emulator,
-  token: string,
-  bodyAfterMs: number
-): Promise<{ status: number; ms: number }> {
+/** Sends an upload's headers now; `sendBody()` sends its body; `status` resolves with the answer's status. */
+function startUpload(emulator: Emulator, token: string): { sendBody(): void; status: Promise<number> } {
   const body = JSON.stringify({
     sceneUuid: SAMPLE_OD_SCENES[0],
     openlabelContent: { openlabel: { metadata: { schema_version: '1.0.0' } } }
   })
   const url = new URL(`/v1/predictions-groups/${SAMPLE_OD_GROUP_UUID}/predictions`, emulator.url)
-  const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body)
-      }
-    })
+  const req = httpRequest(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body)
+    }
+  })
+  const status = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume()
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }))
+      res.on('end', () => resolve(res.statusCode ?? 0))
     })
     req.on('error', reject)
-    req.flushHeaders()
-    setTimeout(() => req.end(body), bodyAfterMs)
   })
+  req.flushHeaders()
+  return { sendBody: () => req.end(body), status }
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  await expect.poll(condition, { interval: 5 }).toBe(true)
 }
 
 describe('emulator latency', () => {
   it('counts the latency from arrival, so a body that takes time to arrive overlaps it', async () => {
-    const emulator = await startEmulator({ seed: sampleSeed(), quiet: true, faults: { latencyMs: 300 } })
-    running.push(emulator)
-    const token = await tokenFor(emulator)
-    const { status, ms } = await slowBodyUpload(emulator, token, 200)
-    expect(status).toBe(201)
-    // Counted after the body, it would be ≥ 500 ms.
-    expect(ms).toBeGreaterThanOrEqual(290)
-    expect(ms).toBeLessThan(450)
-    const entry = emulator.state.log.find((e) => e.key?.includes('#'))
-    expect(entry?.at).toBeGreaterThan(Date.now() - 10_000)
+    const clock = new SteppedClock()
+    const { emulator, token } = await start(clock, 300)
+    clock.set(1000)
+    const upload = startUpload(emulator, token)
+    await waitFor(() => emulator.state.endpointCounts.uploadPrediction === 1)
+    clock.set(1200) // the body arrives 200 ms after the headers
+    upload.sendBody()
+    // The answer is due at arrival + latency (1300), not at body + latency (1500).
+    await waitFor(() => clock.deadlines.length === 1)
+    expect(clock.deadlines).toEqual([1300])
+    expect(emulator.state.predictions).toHaveLength(1)
+    clock.set(1300)
+    expect(await upload.status).toBe(201)
+    await waitFor(() => emulator.state.log.length === 2)
+    expect(emulator.state.log.at(-1)).toMatchObject({ status: 201, ms: 300 })
   })
 
   it('answers at once when the body took longer than the latency', async () => {
-    const emulator = await startEmulator({ seed: sampleSeed(), quiet: true, faults: { latencyMs: 50 } })
-    running.push(emulator)
-    const token = await tokenFor(emulator)
-    const { status, ms } = await slowBodyUpload(emulator, token, 250)
-    expect(status).toBe(201)
-    expect(ms).toBeGreaterThanOrEqual(245)
-    expect(ms).toBeLessThan(290)
+    const clock = new SteppedClock()
+    const { emulator, token } = await start(clock, 50)
+    clock.set(1000)
+    const upload = startUpload(emulator, token)
+    await waitFor(() => emulator.state.endpointCounts.uploadPrediction === 1)
+    clock.set(1250)
+    upload.sendBody()
+    expect(await upload.status).toBe(201)
+    expect(clock.deadlines).toEqual([])
+    await waitFor(() => emulator.state.log.length === 2)
+    expect(emulator.state.log.at(-1)).toMatchObject({ status: 201, ms: 250 })
   })
 })

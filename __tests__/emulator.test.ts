@@ -13,6 +13,7 @@ import {
   SAMPLE_SEG_DATASET_UUID,
   SAMPLE_SEG_GROUP_UUID,
   SAMPLE_SEG_SCENES,
+  SteppedClock,
   decideFault,
   sampleSeed,
   startEmulator,
@@ -103,6 +104,24 @@ function upload(
     sceneUuid,
     openlabelContent: content
   })
+}
+
+/** GETs `path?offset=N` from 0 on, `offset` advancing by each page's length, until an empty page. */
+async function readPages(
+  emulator: Emulator,
+  token: string,
+  path: string
+): Promise<Record<string, string>[][]> {
+  const pages: Record<string, string>[][] = []
+  for (let offset = 0; pages.length < 50;) {
+    const response = await api(emulator, token, 'GET', `${path}?offset=${offset}`)
+    expect(response.status).toBe(200)
+    const items = (response.body as { data: Record<string, string>[] }).data
+    pages.push(items)
+    if (items.length === 0) break
+    offset += items.length
+  }
+  return pages
 }
 
 async function createGroup(
@@ -404,6 +423,48 @@ describe('uploading predictions', () => {
     expect(emulator.state.endpointCounts.uploadPrediction).toBe(1)
   })
 
+  it('refuses geometries the predictions API does not support, in root and frame objects', async () => {
+    const emulator = await start()
+    const token = await getToken(emulator)
+    const withData = (where: 'root' | 'frame', objectData: Record<string, unknown>) => {
+      const object = { name: 'o', type: 'car', object_data: objectData }
+      return where === 'root'
+        ? openlabel({ objects: { o: object } })
+        : openlabel({
+            objects: { o: { name: 'o', type: 'car' } },
+            frames: { '0': { objects: { o: object } } }
+          })
+    }
+    const poly = await upload(emulator, token, SAMPLE_OD_GROUP_UUID, SCENE, withData('frame', { poly2d: [] }))
+    expect(poly.status).toBe(400)
+    expect((poly.body as { message: string }).message).toBe(
+      'Unsupported geometry poly2d in openlabel.frames.0.objects.o.object_data: predictions support only bbox, cuboid, image'
+    )
+    const point = await upload(
+      emulator,
+      token,
+      SAMPLE_OD_GROUP_UUID,
+      SCENE,
+      withData('root', { point3d: [] })
+    )
+    expect((point.body as { message: string }).message).toMatch(
+      /^Unsupported geometry point3d in openlabel\.objects\.o/
+    )
+    expect(emulator.state.predictions).toEqual([])
+    // The three geometries, OpenLABEL's non-geometric attributes, and keys OpenLABEL does not define pass.
+    const accepted = withData('frame', {
+      bbox: [],
+      cuboid: [],
+      image: [],
+      text: [],
+      num: [],
+      boolean: [],
+      vec: [],
+      note: 1
+    })
+    expect((await upload(emulator, token, SAMPLE_OD_GROUP_UUID, SCENE, accepted)).status).toBe(201)
+  })
+
   it('answers 404 for an unknown group', async () => {
     const emulator = await start()
     const response = await upload(
@@ -501,7 +562,7 @@ describe('uploading predictions', () => {
     expect(emulator.state.predictions).toHaveLength(1)
   })
 
-  it('parses bodies of 1 MiB or more on a worker thread with the same rules', async () => {
+  it('applies the same rules to bodies of 1 MiB or more', async () => {
     const emulator = await start()
     const token = await getToken(emulator)
     const scene = SAMPLE_SEG_SCENES[2] as string
@@ -530,7 +591,6 @@ describe('uploading predictions', () => {
     )
     expect(broken.status).toBe(400)
     expect((broken.body as { message: string }).message).toMatch(/^Invalid JSON body/)
-    expect(emulator.state.offThreadParses).toBe(3)
     expect(emulator.state.predictions).toHaveLength(1)
   })
 
@@ -647,6 +707,74 @@ describe('annotations, routing and headers', () => {
       `/v1/datasets/${SAMPLE_OD_DATASET_UUID}/annotations?offset=-1`
     )
     expect(bad.status).toBe(400)
+  })
+
+  it('pages annotations by annotationsPageSize, naming only annotatedScenes', async () => {
+    const seed = sampleSeed()
+    const annotated = SAMPLE_OD_SCENES.slice(0, 7)
+    seed.datasets[0]!.annotatedScenes = [...annotated]
+    const emulator = await start({ seed, annotationsPageSize: 3 })
+    const token = await getToken(emulator)
+    const pages = await readPages(emulator, token, `/v1/datasets/${SAMPLE_OD_DATASET_UUID}/annotations`)
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 3, 3, 2, 0])
+    expect(new Set(pages.flat().map((item) => item.sceneUuid))).toEqual(new Set(annotated))
+  })
+
+  it('annotationsListing "missing" answers 404; "no-scene-ids" leaves sceneUuid out', async () => {
+    const missing = await start({ annotationsListing: 'missing' })
+    const path = `/v1/datasets/${SAMPLE_OD_DATASET_UUID}/annotations?offset=0`
+    expect((await api(missing, await getToken(missing), 'GET', path)).status).toBe(404)
+    const anonymous = await start({ annotationsListing: 'no-scene-ids' })
+    const page = await api(anonymous, await getToken(anonymous), 'GET', path)
+    const items = (page.body as { data: Record<string, unknown>[] }).data
+    expect(items.length).toBeGreaterThan(0)
+    for (const item of items) {
+      expect(item).not.toHaveProperty('sceneUuid')
+      expect(item.uuid).toMatch(/^[0-9a-f-]{36}$/)
+    }
+  })
+
+  it('validateSeed refuses an annotated scene that is not a scene of the dataset', () => {
+    const seed = sampleSeed()
+    seed.datasets[0]!.annotatedScenes = [SAMPLE_SEG_SCENES[0]!]
+    expect(() => validateSeed(seed, 'seed.json')).toThrow(
+      /datasets\[0\]\.annotatedScenes\[0\] must be one of/
+    )
+  })
+
+  it('pages predictions groups by offset until an empty page', async () => {
+    const emulator = await start({ groupsPageSize: 2 })
+    const token = await getToken(emulator)
+    for (const name of ['a', 'b', 'c', 'd']) {
+      await createGroup(emulator, token, SAMPLE_OD_DATASET_UUID, { name, description: '' })
+    }
+    const pages = await readPages(
+      emulator,
+      token,
+      `/v1/datasets/${SAMPLE_OD_DATASET_UUID}/predictions-groups`
+    )
+    expect(pages.map((page) => page.map((group) => group.name))).toEqual([
+      ['baseline-model', 'a'],
+      ['b', 'c'],
+      ['d'],
+      []
+    ])
+    expect(
+      emulator.state.log
+        .filter((e) => e.method === 'GET' && e.path.endsWith('/predictions-groups'))
+        .map((e) => e.query)
+    ).toEqual(['offset=0', 'offset=2', 'offset=4', 'offset=5'])
+  })
+
+  it('groupsIgnoreOffset answers the first page whatever the offset', async () => {
+    const emulator = await start({ groupsPageSize: 1, groupsIgnoreOffset: true })
+    const token = await getToken(emulator)
+    await createGroup(emulator, token, SAMPLE_OD_DATASET_UUID, { name: 'second', description: '' })
+    const path = `/v1/datasets/${SAMPLE_OD_DATASET_UUID}/predictions-groups`
+    const first = await api(emulator, token, 'GET', `${path}?offset=0`)
+    const later = await api(emulator, token, 'GET', `${path}?offset=1`)
+    expect(later.body).toEqual(first.body)
+    expect((first.body as { data: { name: string }[] }).data.map((g) => g.name)).toEqual(['baseline-model'])
   })
 
   it('answers 404 JSON for unknown paths, wrong methods and a doubled slash', async () => {
@@ -822,27 +950,30 @@ describe('faults', () => {
     expect(emulator.state.faultsInjected.storeThenHang).toBe(2)
     expect(emulator.state.inFlight).toBeGreaterThanOrEqual(1) // the first upload still hangs
 
-    // close() returns promptly although a socket hangs, and the hung client sees the connection end
-    const closingAt = performance.now()
+    // close() ends although a socket hangs (else the test times out), and the hung client sees the end
     await emulator.close()
-    expect(performance.now() - closingAt).toBeLessThan(1000)
     await expect(attempt).rejects.toThrow()
   })
 
   it('counts a slow upload in flight until its answer is sent, though the client went away before', async () => {
-    const emulator = await start({ faults: { slowRate: 1, slowMs: 700 } })
-    const token = await getToken(emulator)
+    const clock = new SteppedClock()
+    const emulator = await start({ clock, faults: { slowRate: 1, slowMs: 700 } })
+    const token = await getToken(emulator) // no latency: answered without the clock moving
+    const client = new AbortController()
     const gaveUp = fetch(`${emulator.url}/v1/predictions-groups/${SAMPLE_OD_GROUP_UUID}/predictions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ sceneUuid: SCENE, openlabelContent: openlabel() }),
-      signal: AbortSignal.timeout(150)
+      signal: client.signal
     })
+    await expect.poll(() => clock.deadlines).toEqual([700])
+    client.abort()
     await expect(gaveUp).rejects.toThrow()
     // The exchange closed with the client; the emulator still works on its slow answer.
     await expect.poll(() => emulator.state.openUploads).toBe(0)
     expect(emulator.state.inFlight).toBe(1)
-    await expect.poll(() => emulator.state.inFlight, { timeout: 2000 }).toBe(0)
+    clock.set(700)
+    await expect.poll(() => emulator.state.inFlight).toBe(0)
     expect(emulator.state).toMatchObject({ maxInFlight: 1, maxOpenUploads: 1 })
   })
 
@@ -851,9 +982,8 @@ describe('faults', () => {
     const token = await getToken(emulator)
     const pending = api(emulator, token, 'GET', '/v2/datasets')
     await expect.poll(() => emulator.state.faultsInjected.slow).toBe(1)
-    const closingAt = performance.now()
+    // Waiting for the answer would outlast the test's timeout.
     await emulator.close()
-    expect(performance.now() - closingAt).toBeLessThan(1000)
     await expect(pending).rejects.toThrow()
   })
 

@@ -22,8 +22,8 @@ export interface RunSummary {
   /** Date.now() when the first upload request arrived; null when none did. */
   firstUploadAt: number | null
   maxInFlight: number
-  /** Mean time the emulator held an upload beyond the latency: its own receiving, parsing and storing. */
-  serverExtraMs: number
+  /** Mean time an upload's exchange stayed open beyond the latency (timer lateness, parsing, writing). */
+  overshootMs: number
   tokenMs: number | null
   listMs: number | null
 }
@@ -46,7 +46,7 @@ function summary(latencyMs: number): RunSummary {
     duplicateUploads: state.duplicateUploads,
     firstUploadAt: Number.isFinite(firstUploadAt) ? firstUploadAt : null,
     maxInFlight: state.maxInFlight,
-    serverExtraMs: extra / Math.max(1, uploads),
+    overshootMs: extra / Math.max(1, uploads),
     tokenMs: state.log.find((e) => e.path === TOKEN_PATH)?.ms ?? null,
     listMs: state.log.find((e) => e.method === 'GET' && e.path.endsWith('/predictions-groups'))?.ms ?? null
   }

@@ -1,4 +1,4 @@
-// Prediction sets for the benchmarks, written once into the system temp directory and reused by later runs
+// Prediction sets for the benchmark, written once into the system temp directory and reused by later runs
 // (a marker file says a set is complete), plus the emulator seed whose datasets hold every scene they name.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -12,48 +12,49 @@ const FIXTURE_VERSION = 1
 const FIXTURE_ROOT = path.join(os.tmpdir(), `kognic-bench-fixtures-v${FIXTURE_VERSION}`)
 const COMPLETE_MARKER = '.complete'
 
-export const BENCH_OD_DATASET = 'be5c0000-0000-4000-8000-0000000000d1'
-export const BENCH_SEG_DATASET = 'be5c0000-0000-4000-8000-0000000000d2'
 export const BENCH_GROUP_NAME = 'bench'
 export const SEGMENTATION_CLASSES = ['_background', 'road', 'tree']
-/** The most files of one kind any scenario uploads; the seed declares this many scenes per dataset. */
-export const MAX_BBOX_FILES = 20_000
-export const MAX_SEGMENTATION_FILES = 600
 
-export type FixtureKind = 'bbox' | 'segmentation'
+/** bbox: files in one folder; nested: files in folders two deep; segmentation: ~1 MiB bitmaps. */
+export type FixtureKind = 'bbox' | 'nested' | 'segmentation'
+
+/** Per kind: its dataset (each holds only its own scenes) and the most files any row uploads. */
+export const DATASETS: Record<FixtureKind, { uuid: string; maxFiles: number; tag: string }> = {
+  bbox: { uuid: 'be5c0000-0000-4000-8000-0000000000d1', maxFiles: 2_000, tag: '00d1' },
+  segmentation: { uuid: 'be5c0000-0000-4000-8000-0000000000d2', maxFiles: 600, tag: '00d2' },
+  nested: { uuid: 'be5c0000-0000-4000-8000-0000000000d3', maxFiles: 100_000, tag: '00d3' }
+}
 
 export interface FixtureSet {
   kind: FixtureKind
   count: number
-  /** The workspace: the files are in `predictions/` under it. */
+  /** The workspace: the files are under `predictions/` in it. */
   workspace: string
+  /** The `path` input that matches every file of the set. */
+  pattern: string
   /** Bytes of one file (all files of a set are about the same size). */
   bytesPerFile: number
 }
 
 /** The scene UUID of the `index`-th file of a kind: stable, so the seed and the files agree. */
 export function sceneUuid(kind: FixtureKind, index: number): string {
-  const tag = kind === 'bbox' ? '00d1' : '00d2'
-  return `5ce7e000-${tag}-4000-8000-${index.toString(16).padStart(12, '0')}`
+  return `5ce7e000-${DATASETS[kind].tag}-4000-8000-${index.toString(16).padStart(12, '0')}`
 }
 
 export function benchSeed(): EmulatorSeed {
-  const scenes = (kind: FixtureKind, count: number) =>
-    Array.from({ length: count }, (_, i) => sceneUuid(kind, i))
+  const dataset = (kind: FixtureKind, name: string) => ({
+    uuid: DATASETS[kind].uuid,
+    name,
+    scenes: Array.from({ length: DATASETS[kind].maxFiles }, (_, i) => sceneUuid(kind, i))
+  })
   return {
     clients: [{ clientId: SAMPLE_CLIENT_ID, clientSecret: SAMPLE_CLIENT_SECRET }],
     datasets: [
+      { ...dataset('bbox', 'bench boxes'), groups: [{ name: BENCH_GROUP_NAME }] },
+      { ...dataset('nested', 'bench many boxes'), groups: [{ name: BENCH_GROUP_NAME }] },
       {
-        uuid: BENCH_OD_DATASET,
-        name: 'bench boxes',
-        scenes: scenes('bbox', MAX_BBOX_FILES),
-        groups: [{ name: BENCH_GROUP_NAME }]
-      },
-      {
-        uuid: BENCH_SEG_DATASET,
-        name: 'bench segmentation',
+        ...dataset('segmentation', 'bench segmentation'),
         segmentation: true,
-        scenes: scenes('segmentation', MAX_SEGMENTATION_FILES),
         groups: [
           {
             name: BENCH_GROUP_NAME,
@@ -71,6 +72,11 @@ export function benchSeed(): EmulatorSeed {
  */
 export function bboxSet(count: number): FixtureSet {
   return writeSet('bbox', count, (i) => json(bboxDoc({ count: 3, seed: i + 1 })))
+}
+
+/** `count` bbox documents of 1 box each, 100 to a folder, 10 folders to a parent: `predictions/d<n>/s<n>/`. */
+export function nestedSet(count: number): FixtureSet {
+  return writeSet('nested', count, (i) => json(bboxDoc({ count: 1, seed: i + 1 })))
 }
 
 /**
@@ -103,14 +109,18 @@ function segmentationText(mebibytes: number, seed: number): string {
 
 function writeSet(kind: FixtureKind, count: number, content: (index: number) => string): FixtureSet {
   const workspace = path.join(FIXTURE_ROOT, `${kind}-${count}`)
-  const dir = path.join(workspace, 'predictions')
   const marker = path.join(workspace, COMPLETE_MARKER)
   const first = content(0)
-  const set = { kind, count, workspace, bytesPerFile: Buffer.byteLength(first) }
+  const pattern = kind === 'nested' ? 'predictions/**/*.json' : 'predictions/*.json'
+  const set = { kind, count, workspace, pattern, bytesPerFile: Buffer.byteLength(first) }
   if (existsSync(marker)) return set
   rmSync(workspace, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
   for (let i = 0; i < count; i++) {
+    const dir =
+      kind === 'nested'
+        ? path.join(workspace, 'predictions', `d${Math.floor(i / 1000)}`, `s${Math.floor(i / 100) % 10}`)
+        : path.join(workspace, 'predictions')
+    if (i % 100 === 0) mkdirSync(dir, { recursive: true })
     writeFileSync(path.join(dir, `${sceneUuid(kind, i)}.json`), i === 0 ? first : content(i))
   }
   writeFileSync(marker, '')

@@ -1,6 +1,5 @@
 // Runs one node process the way the runner runs the action and measures it from the outside: wall time
-// (spawn → exit), peak RSS and CPU time (from /usr/bin/time's rusage, or /proc polling where it is absent),
-// and when each log group started, as the lines arrive on its stdout.
+// (spawn → exit), peak RSS and CPU time (from /usr/bin/time's rusage, or /proc polling where it is absent).
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -19,8 +18,6 @@ export interface Measured {
   peakRssMiB: number
   /** User + system CPU time of the process, milliseconds. */
   cpuMs: number
-  /** `::group::<name>` lines with their arrival time after spawn, and `::endgroup::` as `end`. */
-  marks: { atMs: number; line: string }[]
   outputs: Record<string, string>
   stdoutTail: string
   stderr: string
@@ -53,10 +50,8 @@ export async function measureNode(opts: MeasureOptions): Promise<Measured> {
     const args = HAS_GNU_TIME
       ? ['-f', '%M %U %S', '-o', rusageFile, process.execPath, ...opts.args]
       : opts.args
-    const marks: { atMs: number; line: string }[] = []
     let tail = ''
     let stderr = ''
-    let partial = ''
 
     const spawnedAt = Date.now()
     const started = performance.now()
@@ -64,16 +59,7 @@ export async function measureNode(opts: MeasureOptions): Promise<Measured> {
     const poller = HAS_GNU_TIME ? null : pollProc(child.pid!)
     child.stdout.setEncoding('utf8')
     child.stderr.setEncoding('utf8')
-    child.stdout.on('data', (chunk: string) => {
-      const atMs = performance.now() - started
-      const lines = (partial + chunk).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.startsWith('::group::')) marks.push({ atMs, line: line.slice('::group::'.length) })
-        else if (line.startsWith('::endgroup::')) marks.push({ atMs, line: 'end' })
-      }
-      tail = (tail + chunk).slice(-4000)
-    })
+    child.stdout.on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)))
     child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)))
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs)
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)))
@@ -99,7 +85,6 @@ export async function measureNode(opts: MeasureOptions): Promise<Measured> {
       spawnedAt,
       peakRssMiB,
       cpuMs,
-      marks,
       outputs: parseOutputs(readFileSync(files.GITHUB_OUTPUT, 'utf8')),
       stdoutTail: tail,
       stderr

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 import { sampleSeed, startEmulator, validateFaults, validateSeed } from './server.js'
-import type { EmulatorFaults, EmulatorSeed } from './server.js'
+import type { EmulatorFaults, EmulatorOptions, EmulatorSeed } from './server.js'
 
 const USAGE = `Usage: npm run emulator -- [options]
 
@@ -16,6 +16,10 @@ Options:
   --faults <json>      faults as JSON, e.g. '{"rate429": 0.1, "retryAfter": "http-date"}'
   --latency <ms>       fixed delay before every response (same as faults.latencyMs)
   --list-shape <s>     "wrapped" ({"data": [...]}, default) or "bare" (a plain array)
+  --annotations-page-size <n>   items per page of the annotations listing (default 100)
+  --annotations-listing <s>     "ok" (default), "missing" (404) or "no-scene-ids"
+  --groups-page-size <n>        groups per page of the groups listing (default 100)
+  --groups-ignore-offset        the groups listing answers its first page whatever the offset
   --quiet              do not print one line per request
   -h, --help           show this help
 
@@ -27,13 +31,18 @@ function fail(message: string): never {
   process.exit(2)
 }
 
-function parseCommandLine(): {
+function pageSize(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) fail(`${flag} must be a positive whole number, got "${value}"`)
+  return n
+}
+
+function parseCommandLine(): EmulatorOptions & {
   port: number
   host: string
   seed: EmulatorSeed
   faults: EmulatorFaults
-  listShape: 'wrapped' | 'bare'
-  quiet: boolean
 } {
   let values
   try {
@@ -45,6 +54,10 @@ function parseCommandLine(): {
         faults: { type: 'string' },
         latency: { type: 'string' },
         'list-shape': { type: 'string', default: 'wrapped' },
+        'annotations-page-size': { type: 'string' },
+        'annotations-listing': { type: 'string', default: 'ok' },
+        'groups-page-size': { type: 'string' },
+        'groups-ignore-offset': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       },
@@ -103,7 +116,25 @@ function parseCommandLine(): {
   const listShape = values['list-shape']
   if (listShape !== 'wrapped' && listShape !== 'bare')
     fail(`--list-shape must be wrapped or bare, got "${listShape}"`)
-  return { port, host: values.host, seed, faults, listShape, quiet: values.quiet }
+  const annotationsListing = values['annotations-listing']
+  if (
+    annotationsListing !== 'ok' &&
+    annotationsListing !== 'missing' &&
+    annotationsListing !== 'no-scene-ids'
+  )
+    fail(`--annotations-listing must be ok, missing or no-scene-ids, got "${annotationsListing}"`)
+  return {
+    port,
+    host: values.host,
+    seed,
+    faults,
+    listShape,
+    quiet: values.quiet,
+    annotationsPageSize: pageSize(values['annotations-page-size'], '--annotations-page-size'),
+    annotationsListing,
+    groupsPageSize: pageSize(values['groups-page-size'], '--groups-page-size'),
+    groupsIgnoreOffset: values['groups-ignore-offset']
+  }
 }
 
 async function main(): Promise<void> {

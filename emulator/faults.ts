@@ -2,6 +2,9 @@
 // attempt number for that key), never a draw from a shared stream whose order depends on arrival order.
 import { createHash } from 'node:crypto'
 
+import { send, waitUntilDue } from './http.js'
+import type { Exchange, Reply } from './http.js'
+
 export interface EmulatorFaults {
   /** PRNG seed; default 1. */
   seed?: number
@@ -183,4 +186,71 @@ export function validateFaults(value: unknown, source = 'faults'): EmulatorFault
     )
   }
   return value as EmulatorFaults
+}
+
+/** Decides and applies the fault for this request; true when the request was answered (or dropped). */
+export async function applyFault(ex: Exchange, key: string, isUpload: boolean): Promise<boolean> {
+  const { store, faults } = ex.ctx
+  const attempt = (store.attempts.get(key) ?? 0) + 1
+  store.attempts.set(key, attempt)
+  ex.key = key
+  ex.attempt = attempt
+  const decision = decideFault(faults, key, attempt, isUpload)
+  if (decision.slowMs > 0) {
+    ex.delayMs += decision.slowMs
+    countFault(ex, 'slow')
+  }
+  switch (decision.kind) {
+    case 'none':
+      return false
+    case 'storeThenHang': // applied by the upload handler once the prediction is stored
+      ex.hangAfterStore = true
+      return false
+    case 'rate429': {
+      countFault(ex, 'rate429')
+      const headers: Record<string, string> = {}
+      const retryAfter = faults.retryAfter ?? 1
+      if (retryAfter === 'http-date') {
+        // HTTP dates have whole seconds: round up so the date is at least ~1 s ahead.
+        headers['retry-after'] = new Date(Math.ceil((Date.now() + 1000) / 1000) * 1000).toUTCString()
+      } else if (retryAfter !== 'none') {
+        headers['retry-after'] = String(retryAfter)
+      }
+      await send(ex, { status: 429, json: { message: 'Too Many Requests' }, headers })
+      return true
+    }
+    case 'http5xx':
+      countFault(ex, 'http5xx')
+      await send(ex, serverErrorReply(decision.status ?? 500))
+      return true
+    case 'drop':
+      countFault(ex, 'drop')
+      // A TCP reset, as a crashed proxy would give; destroy() alone would be a clean FIN.
+      if ((await waitUntilDue(ex)) && !ex.req.socket.destroyed) ex.req.socket.resetAndDestroy()
+      return true
+  }
+}
+
+export function countFault(ex: Exchange, kind: FaultKind): void {
+  ex.ctx.store.state.faultsInjected[kind]++
+  // The log shows the fault that decided the outcome; slow only when nothing else happened.
+  if (ex.fault === undefined || ex.fault === 'slow') ex.fault = kind
+}
+
+/** 5xx replies in the shapes gateways and apps really give: JSON, plain text and HTML. */
+function serverErrorReply(status: 500 | 502 | 503 | 504): Reply {
+  switch (status) {
+    case 500:
+      return { status, json: { message: 'Internal Server Error' } }
+    case 502:
+      return { status, text: 'Bad Gateway' }
+    case 503:
+      return { status, json: { message: 'Service Unavailable' } }
+    case 504:
+      return {
+        status,
+        text: '<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>',
+        contentType: 'text/html'
+      }
+  }
 }

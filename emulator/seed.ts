@@ -19,6 +19,8 @@ export interface SeedDataset {
   name: string
   segmentation?: boolean
   scenes: string[]
+  /** The scenes the annotations listing names (default: every scene); each must be one of `scenes`. */
+  annotatedScenes?: string[]
   groups?: SeedGroup[]
 }
 
@@ -128,6 +130,19 @@ export function validateSeed(value: unknown, source = 'seed'): EmulatorSeed {
     }
     if (!Array.isArray(dataset.scenes)) fail(`${at}.scenes`, 'must be a list of scene UUIDs')
     ;(dataset.scenes as unknown[]).forEach((scene, s) => claimUuid(scene, `${at}.scenes[${s}]`))
+    if (dataset.annotatedScenes !== undefined) {
+      const scenes = new Set((dataset.scenes as string[]).map((scene) => scene.toLowerCase()))
+      if (!Array.isArray(dataset.annotatedScenes))
+        fail(`${at}.annotatedScenes`, 'must be a list of scene UUIDs')
+      ;(dataset.annotatedScenes as unknown[]).forEach((scene, s) => {
+        if (typeof scene !== 'string' || !scenes.has(scene.toLowerCase())) {
+          fail(
+            `${at}.annotatedScenes[${s}]`,
+            `must be one of the dataset's scenes, got ${JSON.stringify(scene)}`
+          )
+        }
+      })
+    }
     if (dataset.groups === undefined) return
     if (!Array.isArray(dataset.groups)) fail(`${at}.groups`, 'must be a list')
     ;(dataset.groups as unknown[]).forEach((group, g) => {
