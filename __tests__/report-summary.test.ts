@@ -77,12 +77,12 @@ describe('renderSummary: all uploaded', () => {
       '- **Predictions group:** [nightly-model](https://app.kognic.com/view/datasets/d0/predictions/g0g0-1) ' +
         '(<code>g0g0-1</code>) — existing group'
     )
-    expect(summary).toContain('- **Duration:** 25s · 4.8 uploads/s')
+    expect(summary).toContain('- **Duration:** 25s · 4.8 files/s')
     expect(summary).toContain(
       '- **Workflow run:** [acme/models@abcdef1](https://github.com/acme/models/actions/runs/42)'
     )
     expect(summary).toContain('| Uploaded | 120 |')
-    expect(summary).toContain('| Failed | 0 |')
+    expect(summary).toContain('| Not uploaded | 0 |')
   })
 
   it('shows no failure table, retries or duplicates when there are none', () => {
@@ -130,7 +130,9 @@ describe('renderSummary: partial failure', () => {
   )
 
   it('counts what was not uploaded in the status line', () => {
-    expect(summary).toContain('❌ **4 of 102 files not uploaded** (3 failed, 1 invalid); 98 uploaded.')
+    expect(summary).toContain(
+      '❌ **4 of 102 files not uploaded \\(1 invalid, 3 failed to upload\\); 98 uploaded.**'
+    )
     expect(summary).toContain('run\\_7](https://app.kognic.com/')
     expect(summary).toContain('— created by this run')
   })
@@ -182,7 +184,7 @@ describe('renderSummary: dry run', () => {
       })
     )
     expect(summary).toContain(
-      '🧪 **Dry run:** 8 of 10 files would be uploaded; 2 would not (invalid). Nothing was uploaded.'
+      '❌ **Dry run: 2 of 10 files would not be uploaded \\(2 invalid\\); 8 would. Nothing was uploaded.**'
     )
     expect(summary).toContain('- **Predictions group:** candidate — would be created (dry run)')
     expect(summary).toContain('| Would upload | 8 |')
@@ -192,8 +194,9 @@ describe('renderSummary: dry run', () => {
       results.slice(0, 8).map((r) => `| ${r.path} | ${r.sceneUuid} |`)
     )
     expect(tableRows(summary, 'Files that would not be uploaded (2)')).toEqual([
-      `| predictions/${scene(50)}.json | ${scene(50)} | Invalid: Not JSON |`,
-      `| predictions/${scene(51)}.json | ${scene(51)} | Invalid: Not JSON |`
+      // The scene is the file's name: no Scene column repeats it.
+      `| predictions/${scene(50)}.json | Invalid: Not JSON |`,
+      `| predictions/${scene(51)}.json | Invalid: Not JSON |`
     ])
   })
 
@@ -220,7 +223,7 @@ describe('renderSummary: the run stopped', () => {
       })
     )
     expect(summary).toContain(
-      '⛔ **Stopped:** Authentication failed: HTTP 401 &lt;b&gt;invalid\\_client&lt;/b&gt; Check KOGNIC\\_CLIENT\\_ID\n\nNo files were uploaded.'
+      '⛔ **Stopped: Authentication failed: HTTP 401 &lt;b&gt;invalid\\_client&lt;/b&gt; Check KOGNIC\\_CLIENT\\_ID**'
     )
     expect(summary.indexOf('⛔')).toBeLessThan(summary.indexOf('**Dataset:**'))
     expect(summary).toContain('- **Predictions group:** _unnamed_ — not resolved')
@@ -234,9 +237,9 @@ describe('renderSummary: the run stopped', () => {
     ]
     const summary = renderSummary(makeReport(results, { fatalError: 'Kognic answered 403 Forbidden' }))
     expect(summary).toContain(
-      '⛔ **Stopped:** Kognic answered 403 Forbidden\n\n30 of 100 files were uploaded before it stopped.'
+      '⛔ **Stopped: Kognic answered 403 Forbidden 30 of 100 files uploaded; 70 not uploaded \\(70 not attempted\\).**'
     )
-    expect(summary).toContain('| Not attempted | 70 |')
+    expect(summary).toContain('| ↳ not attempted | 70 |')
   })
 
   it('says the run was cancelled and how far it got', () => {
@@ -245,13 +248,14 @@ describe('renderSummary: the run stopped', () => {
       ...many(60, { status: 'not-attempted', predictionUuid: null, attempts: 0 }, 40)
     ]
     const summary = renderSummary(makeReport(results, { cancelled: true }))
-    expect(summary).toContain('⛔ **Cancelled.** 40 of 100 files were uploaded before it stopped.')
-    expect(summary).toContain('| Not attempted | 60 |')
+    expect(summary).toContain(
+      '⛔ **Cancelled: 40 of 100 files uploaded before the run stopped; 60 not uploaded \\(60 not attempted\\).**'
+    )
+    expect(summary).toContain('| ↳ not attempted | 60 |')
     expect(summary).not.toContain('❌')
-    // Which files did not land is listed, not only counted.
-    const rows = tableRows(summary, 'Files not uploaded (60)')
-    expect(rows).toHaveLength(60)
-    expect(rows[0]).toContain(scene(40))
+    // The files the run never reached share one reason: one line, not sixty rows.
+    expect(summary).toContain('**60 files not attempted:** the run stopped before uploading it')
+    expect(summary).not.toContain('<summary>Files not uploaded')
   })
 })
 
@@ -273,9 +277,9 @@ describe('renderSummary: validation problems', () => {
   it('groups problems by kind, most frequent first, with counts and a few examples', () => {
     const summary = renderSummary(makeReport(results, { validation: 'warn' }))
     expect(summary).toContain(
-      '<summary>Validation problems: 7 in 5 files (reported only; the files were still uploaded unless unreadable)</summary>'
+      '<summary>Problems that did not stop a file: 7 in 5 files (validation is warn: these files were still uploaded)</summary>'
     )
-    const rows = tableRows(summary, 'Validation problems')
+    const rows = tableRows(summary, 'Problems that did not stop a file')
     expect(rows).toHaveLength(2)
     // Five bbox problems in four files; three examples, one per file.
     expect(rows[0]).toBe(
@@ -295,9 +299,14 @@ describe('renderSummary: validation problems', () => {
     )
   })
 
-  it('says in strict mode that files with errors were not uploaded, and that warnings do not stop a file', () => {
-    const summary = renderSummary(makeReport(results, { validation: 'strict' }))
-    expect(summary).toContain('(files with errors were not uploaded; warnings do not stop a file)</summary>')
+  it('says in strict mode that these problems were warnings, and lists no invalid file among them', () => {
+    const invalid = fileResult(9, {
+      status: 'invalid',
+      problems: [{ kind: 'poly2d', jsonPath: '', message: 'm' }]
+    })
+    const summary = renderSummary(makeReport([...results, invalid], { validation: 'strict' }))
+    expect(summary).toContain('in 5 files (warnings: these files were still uploaded)</summary>')
+    expect(tableRows(summary, 'Problems that did not stop a file').join('\n')).not.toContain('poly2d')
   })
 
   it('caps the number of kinds listed', () => {
@@ -307,7 +316,7 @@ describe('renderSummary: validation problems', () => {
       })
     )
     const summary = renderSummary(makeReport(kinds))
-    expect(tableRows(summary, 'Validation problems')).toHaveLength(50)
+    expect(tableRows(summary, 'Problems that did not stop a file')).toHaveLength(50)
     expect(summary).toContain('_…and 10 more kinds of problem not shown.')
   })
 })
@@ -339,7 +348,7 @@ describe('renderSummary: size limit', () => {
     )
     // The rows shown are the first ones, whole.
     expect(shown[0]).toBe(
-      `| predictions/夜間モデル/${scene(0)}.json | ${scene(0)} | HTTP 503: service unavailable — überlastet 0 |`
+      `| predictions/夜間モデル/${scene(0)}.json | HTTP 503: service unavailable — überlastet 0 |`
     )
     expect(summary.trimEnd().endsWith('</sub>')).toBe(true)
   })
@@ -349,14 +358,14 @@ describe('renderSummary: size limit', () => {
       i % 2 === 0
         ? {
             ...result,
-            status: 'invalid' as const,
-            problems: [{ kind: 'bbox-size', jsonPath: 'a', message: 'b' }]
+            status: 'uploaded' as const,
+            problems: [{ kind: 'bbox-size', jsonPath: 'a', message: 'b', severity: 'warning' as const }]
           }
         : result
     )
     const summary = renderSummary(makeReport(results), { maxBytes: 60_000 })
     expect(bytes(summary)).toBeLessThanOrEqual(60_000)
-    expect(tableRows(summary, 'Validation problems')).toHaveLength(1)
+    expect(tableRows(summary, 'Problems that did not stop a file')).toHaveLength(1)
     expect(summary).toMatch(/_…and [\d,]+ more files not shown \(the summary has a size limit\)/)
   })
 
@@ -367,7 +376,7 @@ describe('renderSummary: size limit', () => {
       const summary = renderSummary(report, { maxBytes })
       expect(bytes(summary), `maxBytes ${maxBytes}`).toBeLessThanOrEqual(maxBytes)
       if (maxBytes >= 300)
-        expect(summary, `maxBytes ${maxBytes}`).toContain('❌ **100 of 100 files not uploaded**')
+        expect(summary, `maxBytes ${maxBytes}`).toContain('❌ **100 of 100 files not uploaded')
       if (summary.includes('<details')) {
         seen.table++
         expect(summary).toMatch(/_…and \d+ more files not shown \(the summary has a size limit\)\./)
@@ -411,7 +420,7 @@ describe('renderSummary: other details', () => {
       '- 12 matched paths were skipped (a directory, or a second path to a file taken once): dir\\_0.json (directory), '
     )
     expect(summary).toContain('dir\\_9.json (directory) and 2 more.')
-    expect(summary).toContain('| Skipped | 12 |')
+    expect(summary).toContain('| Skipped (not prediction files) | 12 |')
   })
 
   it('does not link a group URL that is not http(s)', () => {
@@ -429,7 +438,7 @@ describe('renderSummary: other details', () => {
 
   it('warns when nothing matched and nothing stopped the run', () => {
     expect(renderSummary(makeReport([]))).toContain(
-      '⚠️ **No prediction files matched.** Nothing was uploaded.'
+      '⚠️ **No prediction files matched; nothing was uploaded.**'
     )
   })
 })

@@ -39002,9 +39002,9 @@ function validationSection(report, budget, hint) {
     // Most frequent first; ties by name so the order never depends on which file finished first.
     const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1));
     const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0);
-    const consequence = report.dryRun
-        ? 'these files would still be uploaded'
-        : 'these files were still uploaded';
+    const consequence = report.validation === 'warn'
+        ? `validation is warn: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`
+        : `warnings: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`;
     const rows = sorted.map((kind) => {
         const examples = kind.examples.map(({ path, problem }) => {
             const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
@@ -39013,7 +39013,7 @@ function validationSection(report, budget, hint) {
         return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Warnings: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        summary: `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
             `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
             (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
@@ -39075,9 +39075,6 @@ function detailsTable(table, budget, hint) {
     }
     const note = omitted > 0 ? omittedNote(omitted, cutForSize) : '';
     return `${opening}${shown.join('\n')}${note}${closing}`;
-}
-function capitalise(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 function bytes(text) {
     return Buffer.byteLength(text, 'utf8');

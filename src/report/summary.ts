@@ -349,9 +349,10 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   // Most frequent first; ties by name so the order never depends on which file finished first.
   const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1))
   const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0)
-  const consequence = report.dryRun
-    ? 'these files would still be uploaded'
-    : 'these files were still uploaded'
+  const consequence =
+    report.validation === 'warn'
+      ? `validation is warn: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`
+      : `warnings: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`
   const rows = sorted.map((kind) => {
     const examples = kind.examples.map(({ path, problem }) => {
       const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : ''
@@ -362,7 +363,7 @@ function validationSection(report: RunReport, budget: number, hint: string): str
   return detailsTable(
     {
       summary:
-        `Warnings: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
         `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
         (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
       header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
@@ -441,10 +442,6 @@ function detailsTable(table: DetailsTable, budget: number, hint: string): string
   }
   const note = omitted > 0 ? omittedNote(omitted, cutForSize) : ''
   return `${opening}${shown.join('\n')}${note}${closing}`
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 function bytes(text: string): number {
