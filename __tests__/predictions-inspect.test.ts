@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import nodeFs, { promises as fsp } from 'node:fs'
-import { mkdtemp, rm, writeFile, chmod, mkdir, truncate } from 'node:fs/promises'
+import { promises as fsp } from 'node:fs'
+import { mkdtemp, rm, writeFile, chmod, mkdir, symlink, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SYNC_READ_MAX_BYTES } from '../src/predictions/body.js'
-import { inspectFile, type InspectOptions } from '../src/predictions/inspect.js'
+import { inspectFile, MAX_CHECKABLE_BYTES, type InspectOptions } from '../src/predictions/inspect.js'
 import { findJsonErrorOffset, locateJsonError } from '../src/predictions/json-position.js'
 import {
   bbox,
@@ -95,12 +94,10 @@ describe('fatal problems of the file itself', () => {
     await writeFile(path, '')
     // Sparse: 3 GiB on paper, nothing on disk; reading it would take long or fail.
     await truncate(path, 3 * 1024 * 1024 * 1024)
-    const readFile = vi.spyOn(fsp, 'readFile')
     const file = await inspectFile(
       { path, displayPath: 'preds/big.json' },
       { ...OPTIONS, maxFileSizeBytes: 100 * 1024 * 1024 }
     )
-    expect(readFile).not.toHaveBeenCalled()
     expect(file.sizeBytes).toBe(3 * 1024 * 1024 * 1024)
     expect(file.fatal).toEqual([
       {
@@ -135,9 +132,9 @@ describe('fatal problems of the file itself', () => {
   })
 
   it('is a directory where the system refuses to open one (Windows: EISDIR)', async () => {
-    vi.spyOn(nodeFs, 'openSync').mockImplementationOnce(() => {
-      throw Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' })
-    })
+    vi.spyOn(fsp, 'open').mockRejectedValueOnce(
+      Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' })
+    )
     const file = await inspectFile({ path: join(dir, 'x.json'), displayPath: 'preds/x.json' }, OPTIONS)
     expect(file.fatal).toEqual([
       expect.objectContaining({ kind: 'not-a-file', message: expect.stringContaining('is a directory') })
@@ -171,11 +168,15 @@ describe('fatal problems of the file itself', () => {
     expect(file.fatal[0]!.message).toContain('cannot read preds/locked.json (EACCES): make it readable')
   })
 
-  it('cannot be read: a read error after opening is reported, not thrown (small file, read at once)', async () => {
+  it('cannot be read: a read error after opening is reported, not thrown', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, JSON.stringify(bboxDocument()))
-    vi.spyOn(nodeFs, 'readSync').mockImplementationOnce(() => {
-      throw Object.assign(new Error('denied'), { code: 'EIO' })
+    const open = fsp.open.bind(fsp)
+    vi.spyOn(fsp, 'open').mockImplementationOnce(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await open(...args)
+      handle.readFile = (() =>
+        Promise.reject(Object.assign(new Error('denied'), { code: 'EIO' }))) as typeof handle.readFile
+      return handle
     })
     const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
     expect(file.fatal).toEqual([
@@ -186,26 +187,36 @@ describe('fatal problems of the file itself', () => {
     ])
   })
 
-  it('cannot be read: a read error after stat is reported, not thrown (big file, read asynchronously)', async () => {
+  it('is too large to check: over what one string can hold, whatever max-file-size says', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, '')
-    await truncate(path, SYNC_READ_MAX_BYTES + 1)
-    const readAtOnce = vi.spyOn(nodeFs, 'readSync')
-    vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
+    // Sparse: nothing on disk.
+    await truncate(path, MAX_CHECKABLE_BYTES + 1)
     const file = await inspectFile(
-      { path, displayPath: 'preds/locked.json' },
-      { ...OPTIONS, maxFileSizeBytes: 2 * SYNC_READ_MAX_BYTES }
+      { path, displayPath: 'preds/huge.json' },
+      { ...OPTIONS, maxFileSizeBytes: 2048 * 1024 * 1024 }
     )
-    expect(readAtOnce).not.toHaveBeenCalled()
     expect(file.fatal).toEqual([
       expect.objectContaining({
-        kind: 'unreadable',
-        message: expect.stringContaining(
-          'cannot read preds/locked.json (EACCES): make it readable by the user'
-        )
+        kind: 'too-large',
+        message: expect.stringContaining('preds/huge.json is 512 MiB (536870889 bytes): too large to check')
       })
     ])
+    expect(file.fatal[0]!.message).not.toContain('check the file and the disk')
   })
+
+  it.skipIf(process.platform === 'win32')(
+    'is a symbolic link where the real path was matched: refused, never followed',
+    async () => {
+      const path = join(dir, `${SCENE}.json`)
+      await writeFile(join(dir, 'target.json'), JSON.stringify(bboxDocument()))
+      await symlink(join(dir, 'target.json'), path)
+      const file = await inspectFile({ path, displayPath: 'preds/link.json' }, OPTIONS)
+      expect(file.fatal[0]!.message).toContain(
+        'cannot read preds/link.json (ELOOP): it was replaced by a symbolic link'
+      )
+    }
+  )
 
   it('is empty or only whitespace', async () => {
     expect((await inspectText('a.json', '')).fatal.map((p) => p.kind)).toEqual(['empty'])
