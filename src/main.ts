@@ -53,7 +53,7 @@ const SKIPPED_TITLES: Record<SkippedKind, string> = {
   'same-file': 'Same file twice',
   'broken-link': 'Broken symbolic link',
   'outside-workspace': 'File outside the workspace',
-  unresolvable: 'Path cannot be resolved'
+  'unreadable-folder': 'Folder cannot be read'
 }
 
 class FatalError extends Error {}
