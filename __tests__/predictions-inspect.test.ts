@@ -338,7 +338,11 @@ describe('what a kept value holds', () => {
     const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
       encoding: 'utf8'
     })
-    const { grown, total, classes } = JSON.parse(out.trim().split('\n').pop()!) as { grown: number; total: number; classes: number }
+    const { grown, total, classes } = JSON.parse(out.trim().split('\n').pop()!) as {
+      grown: number
+      total: number
+      classes: number
+    }
     expect(classes).toBe(82)
     expect(total).toBeGreaterThan(40 * 2 * 1024 * 1024)
     // The files total 80 MiB; what is kept is a few kilobytes per file (a slice of the text would keep it all).
