@@ -16,7 +16,7 @@ export interface InspectOptions {
   maxProblemsPerFile?: number
 }
 
-export const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
+const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
 /** The input that sets the size limit, named in the message when a file is over it. */
 const MAX_FILE_SIZE_INPUT = 'max-file-size'
 /**
@@ -34,7 +34,7 @@ const BOM = '\uFEFF'
  */
 export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0)
 
-export function isSceneUuid(value: string): boolean {
+function isSceneUuid(value: string): boolean {
   return UUID_PATTERN.test(value)
 }
 
@@ -258,7 +258,7 @@ interface SceneFound {
  * Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither.
  * `shownPath`: the path as matched, whose name gives an OpenLABEL document's scene.
  */
-export function findScene(doc: unknown, shownPath: string): SceneFound | Problem {
+function findScene(doc: unknown, shownPath: string): SceneFound | Problem {
   const shape = (message: string): Problem => ({ kind: 'shape', jsonPath: '', message })
   if (!isRecord(doc)) {
     return shape(
