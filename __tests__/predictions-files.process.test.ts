@@ -1,6 +1,6 @@
 // Hostile and unlucky file systems, through the built action (`node dist/index.js`): an unreadable or
 // excluded folder, a class mapping that leads out of the workspace, a number too large for a double.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'

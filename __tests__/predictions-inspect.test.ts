@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import nodeFs, { promises as fsp } from 'node:fs'
+import nodeFs from 'node:fs'
 import { mkdtemp, rm, writeFile, chmod, mkdir, symlink, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -132,9 +132,9 @@ describe('fatal problems of the file itself', () => {
   })
 
   it('is a directory where the system refuses to open one (Windows: EISDIR)', async () => {
-    vi.spyOn(fsp, 'open').mockRejectedValueOnce(
-      Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' })
-    )
+    vi.spyOn(nodeFs, 'openSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('illegal operation on a directory'), { code: 'EISDIR' })
+    })
     const file = await inspectFile({ path: join(dir, 'x.json'), displayPath: 'preds/x.json' }, OPTIONS)
     expect(file.fatal).toEqual([
       expect.objectContaining({ kind: 'not-a-file', message: expect.stringContaining('is a directory') })
@@ -171,12 +171,8 @@ describe('fatal problems of the file itself', () => {
   it('cannot be read: a read error after opening is reported, not thrown', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, JSON.stringify(bboxDocument()))
-    const open = fsp.open.bind(fsp)
-    vi.spyOn(fsp, 'open').mockImplementationOnce(async (...args: Parameters<typeof fsp.open>) => {
-      const handle = await open(...args)
-      handle.readFile = (() =>
-        Promise.reject(Object.assign(new Error('denied'), { code: 'EIO' }))) as typeof handle.readFile
-      return handle
+    vi.spyOn(nodeFs, 'readSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('denied'), { code: 'EIO' })
     })
     const file = await inspectFile({ path, displayPath: 'preds/locked.json' }, OPTIONS)
     expect(file.fatal).toEqual([

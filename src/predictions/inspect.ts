@@ -2,7 +2,7 @@
 // the run needs later is kept: the scene, the findings, and the identity and hash of the bytes checked.
 import { createHash } from 'node:crypto'
 import { constants as bufferConstants } from 'node:buffer'
-import { constants, promises as fs, type BigIntStats } from 'node:fs'
+import fs, { type BigIntStats } from 'node:fs'
 import * as path from 'node:path'
 import type { InspectedFile, Problem } from '../types.js'
 import { lineAndColumn, locateJsonError } from './json-position.js'
@@ -32,7 +32,7 @@ const BOM = '\uFEFF'
  * Non-blocking, so a FIFO is refused instead of waited on; not through a symbolic link, so a file swapped
  * for a link after it was matched (the path is its real path) is refused (Windows has no such flag).
  */
-export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0)
+export const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOFOLLOW ?? 0)
 
 function isSceneUuid(value: string): boolean {
   return UUID_PATTERN.test(value)
@@ -116,11 +116,14 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
   const { displayPath } = result
   const fail = (kind: string, message: string, jsonPath = ''): Problem => ({ kind, jsonPath, message })
 
+  // Synchronous, one file at a time: a read from the page cache costs less than its thread-pool round
+  // trips (20,000 small files: ~0.5 s against ~2 s). The wait above lets answers to requests in flight in.
+  await new Promise<void>((resolve) => setImmediate(resolve))
   // Opened once; size, type and identity from the descriptor, and the bytes read from it are hashed, so
   // the upload can make sure it sends the very bytes checked here.
-  let handle: fs.FileHandle
+  let fd: number
   try {
-    handle = await fs.open(result.path, OPEN_FLAGS)
+    fd = fs.openSync(result.path, OPEN_FLAGS)
   } catch (error) {
     // Windows refuses to open a directory at all.
     if (errorCode(error) === 'EISDIR') return fail('not-a-file', isDirectory(displayPath))
@@ -130,7 +133,7 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
   try {
     let stats: BigIntStats
     try {
-      stats = await handle.stat({ bigint: true })
+      stats = fs.fstatSync(fd, { bigint: true })
     } catch (error) {
       return unreadable(displayPath, error)
     }
@@ -153,16 +156,15 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
     if (size > MAX_CHECKABLE_BYTES) return tooLargeToCheck(displayPath, size)
     if (size === 0) return fail('empty', `${displayPath} is empty; expected an OpenLABEL JSON document`)
     try {
-      bytes = await handle.readFile()
+      bytes = readWhole(fd, size)
     } catch (error) {
       return unreadable(displayPath, error)
     }
   } finally {
-    await handle.close().catch(() => undefined)
+    fs.closeSync(fd)
   }
-  // It may have grown since the stat: what was read is what was checked.
+  // It may have shrunk since the stat: what was read is what was checked (a change shows at the upload).
   result.sizeBytes = bytes.length
-  if (bytes.length > MAX_CHECKABLE_BYTES) return tooLargeToCheck(displayPath, bytes.length)
   result.contentSha256 = sha256(bytes)
 
   const parsed = parseText(displayPath, bytes.toString('utf8'))
@@ -183,6 +185,18 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
     result.moreProblems = problems.length - result.problems.length
   }
   return undefined
+}
+
+/** The first `size` bytes of an open file, or fewer if it is shorter now. */
+function readWhole(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size)
+  let filled = 0
+  while (filled < size) {
+    const read = fs.readSync(fd, buffer, filled, size - filled, filled)
+    if (read === 0) break
+    filled += read
+  }
+  return buffer.subarray(0, filled)
 }
 
 function tooLargeToCheck(displayPath: string, size: number): Problem {
@@ -221,8 +235,8 @@ function parseText(
   return { doc, numbersTooLarge: numbersTooLarge(text) }
 }
 
-/** A number literal with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
-const MAYBE_TOO_LARGE = /[eE]\+?\d{3}|\d{309}/
+/** A number with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
+const MAYBE_TOO_LARGE = /[\d.][eE]\+?\d{3}|\d{309}/
 /** In valid JSON: a string (skipped whole, escapes and all) or a number. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
 
