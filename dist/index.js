@@ -31596,6 +31596,7 @@ class KognicClient {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:buffer"
@@ -32130,7 +32131,7 @@ const BOM = '\uFEFF';
  * Non-blocking, so a FIFO is refused instead of waited on; not through a symbolic link, so a file swapped
  * for a link after it was matched (the path is its real path) is refused (Windows has no such flag).
  */
-const OPEN_FLAGS = external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK | (external_node_fs_.constants.O_NOFOLLOW ?? 0);
+const OPEN_FLAGS = (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NONBLOCK | ((external_node_fs_default()).constants.O_NOFOLLOW ?? 0);
 function isSceneUuid(value) {
     return UUID_PATTERN.test(value);
 }
@@ -32202,11 +32203,14 @@ async function inspectFile(file, opts) {
 async function inspectInto(result, opts) {
     const { displayPath } = result;
     const fail = (kind, message, jsonPath = '') => ({ kind, jsonPath, message });
+    // Synchronous, one file at a time: a read from the page cache costs less than its thread-pool round
+    // trips (20,000 small files: ~0.5 s against ~2 s). The wait above lets answers to requests in flight in.
+    await new Promise((resolve) => setImmediate(resolve));
     // Opened once; size, type and identity from the descriptor, and the bytes read from it are hashed, so
     // the upload can make sure it sends the very bytes checked here.
-    let handle;
+    let fd;
     try {
-        handle = await external_node_fs_.promises.open(result.path, OPEN_FLAGS);
+        fd = external_node_fs_default().openSync(result.path, OPEN_FLAGS);
     }
     catch (error) {
         // Windows refuses to open a directory at all.
@@ -32218,7 +32222,7 @@ async function inspectInto(result, opts) {
     try {
         let stats;
         try {
-            stats = await handle.stat({ bigint: true });
+            stats = external_node_fs_default().fstatSync(fd, { bigint: true });
         }
         catch (error) {
             return unreadable(displayPath, error);
@@ -32239,19 +32243,17 @@ async function inspectInto(result, opts) {
         if (size === 0)
             return fail('empty', `${displayPath} is empty; expected an OpenLABEL JSON document`);
         try {
-            bytes = await handle.readFile();
+            bytes = readWhole(fd, size);
         }
         catch (error) {
             return unreadable(displayPath, error);
         }
     }
     finally {
-        await handle.close().catch(() => undefined);
+        external_node_fs_default().closeSync(fd);
     }
-    // It may have grown since the stat: what was read is what was checked.
+    // It may have shrunk since the stat: what was read is what was checked (a change shows at the upload).
     result.sizeBytes = bytes.length;
-    if (bytes.length > MAX_CHECKABLE_BYTES)
-        return tooLargeToCheck(displayPath, bytes.length);
     result.contentSha256 = sha256(bytes);
     const parsed = parseText(displayPath, bytes.toString('utf8'));
     if ('kind' in parsed)
@@ -32271,6 +32273,18 @@ async function inspectInto(result, opts) {
         result.moreProblems = problems.length - result.problems.length;
     }
     return undefined;
+}
+/** The first `size` bytes of an open file, or fewer if it is shorter now. */
+function readWhole(fd, size) {
+    const buffer = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+        const read = external_node_fs_default().readSync(fd, buffer, filled, size - filled, filled);
+        if (read === 0)
+            break;
+        filled += read;
+    }
+    return buffer.subarray(0, filled);
 }
 function tooLargeToCheck(displayPath, size) {
     return {
@@ -32305,8 +32319,8 @@ function parseText(displayPath, text) {
     }
     return { doc, numbersTooLarge: numbersTooLarge(text) };
 }
-/** A number literal with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
-const MAYBE_TOO_LARGE = /[eE]\+?\d{3}|\d{309}/;
+/** A number with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
+const MAYBE_TOO_LARGE = /[\d.][eE]\+?\d{3}|\d{309}/;
 /** In valid JSON: a string (skipped whole, escapes and all) or a number. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 /**
