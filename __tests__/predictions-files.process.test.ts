@@ -1,6 +1,8 @@
 // Hostile and unlucky file systems, through the built action (`node dist/index.js`): an unreadable or
 // excluded folder, a class mapping that leads out of the workspace, a number too large for a double.
-import { chmodSync, mkdirSync, symlinkSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
@@ -102,5 +104,59 @@ describe('a number too large for a double', () => {
     const file = run.results!.files[0]!
     expect(file.status).toBe('invalid')
     expect(file.problems[0]!.message).toContain('the number 1e400 at line')
+  })
+})
+
+describe('a file changed between its check and its upload', () => {
+  it('fails alone, saying so, and nothing of it is uploaded', async () => {
+    const first = `p/${scenes[5]}.json`
+    const second = `p/${scenes[6]}.json`
+    const dir = makeWorkspace({ [first]: json(bboxDoc({ seed: 5 })), [second]: json(bboxDoc({ seed: 6 })) })
+    // In front of the API: when the first upload arrives (both files checked, the second not yet read for
+    // its upload, one upload at a time), the second file is rewritten with the same size.
+    let rewritten = false
+    const target = new URL(emulator.url)
+    const proxy = http.createServer((req, res) => {
+      if (req.method === 'POST' && !rewritten && /prediction/i.test(req.url ?? '')) {
+        rewritten = true
+        const text = readFileSync(path.join(dir, second), 'utf8')
+        writeFileSync(
+          path.join(dir, second),
+          text.replace(/\d(?=[^\d]*$)/, (d) => String((Number(d) + 1) % 10))
+        )
+      }
+      const upstream = http.request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+      )
+      req.pipe(upstream)
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    try {
+      const port = (proxy.address() as AddressInfo).port
+      const run = await runAction({
+        inputs: {
+          ...baseInputs(),
+          path: 'p/*.json',
+          concurrency: '1',
+          'api-url': `http://127.0.0.1:${port}`
+        },
+        workspace: dir
+      })
+      expect(rewritten).toBe(true)
+      expect(run.code).toBe(1)
+      expect(run.outputs).toMatchObject({ matched: '2', uploaded: '1', failed: '1' })
+      const changed = run.results!.files.find((f) => f.path === second)!
+      expect(changed.status).toBe('failed')
+      expect(changed.error).toContain(
+        `${second} changed after it was checked: its content is not the content checked; nothing was uploaded for it — re-run`
+      )
+      expect(emulator.state.predictions.some((p) => p.sceneUuid === scenes[6])).toBe(false)
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()))
+    }
   })
 })
