@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +18,10 @@ beforeAll(async () => {
   await writeFile(join(ws, 'config', 'object.json'), '{"annotated": "oak"}')
   await writeFile(join(ws, 'config', 'broken.json'), '[{"annotated": "oak",]')
   await writeFile(join(base, 'outside.json'), '[]')
+  // Outside the workspace, and not a valid mapping: an error that quoted it would leak it.
+  await writeFile(join(base, 'secret.json'), '["TOP-SECRET-VALUE"]')
+  await symlink(join(base, 'secret.json'), join(ws, 'config', 'linked.json'))
+  await symlink(base, join(ws, 'up'))
 })
 
 afterAll(async () => {
@@ -53,6 +57,19 @@ describe('parseClassMapping', () => {
   it('reads a mapping file whose name starts with two dots (inside the workspace, not above it)', async () => {
     await writeFile(join(ws, '..mapping.json'), '[{"annotated": "oak", "predicted": "tree"}]')
     expect(await parseClassMapping('..mapping.json', ws)).toEqual([{ annotated: 'oak', predicted: 'tree' }])
+  })
+
+  it('refuses a path that leads outside the workspace through a symbolic link, quoting nothing of it', async () => {
+    for (const value of ['config/linked.json', 'up/secret.json']) {
+      const error = await parseClassMapping(value, ws).then(
+        () => null,
+        (e: unknown) => e as Error
+      )
+      expect(error?.message).toContain(
+        `class-mapping: "${value}" leads through a symbolic link to a file outside the workspace`
+      )
+      expect(error?.message).not.toContain('TOP-SECRET-VALUE')
+    }
   })
 
   it('gives [] for an empty input', async () => {

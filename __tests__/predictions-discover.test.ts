@@ -1,8 +1,9 @@
+import { promises as fsp } from 'node:fs'
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { discoverFiles } from '../src/predictions/discover.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { discoverFiles, isUnusableMatch } from '../src/predictions/discover.js'
 
 let base: string
 let ws: string
@@ -37,6 +38,10 @@ beforeAll(async () => {
   await symlink(join(ws, 'nowhere.json'), join(ws, 'preds', 'broken.json'))
   await symlink(join(outside, 'secret.json'), join(ws, 'preds', 'escape.json'))
   await symlink(join(ws, 'preds', 'sub'), join(ws, 'linked-sub'))
+})
+
+afterEach(() => {
+  vi.restoreAllMocks()
 })
 
 afterAll(async () => {
@@ -210,5 +215,48 @@ describe('discoverFiles', () => {
     expect(await discoverFiles('nothing-here/**/*.json', ws)).toEqual({ files: [], skipped: [] })
     expect(await discoverFiles('!preds/**', ws)).toEqual({ files: [], skipped: [] })
     expect(await discoverFiles('# only a comment\n\n', ws)).toEqual({ files: [], skipped: [] })
+  })
+
+  it('never reads an excluded folder', async () => {
+    const readdir = vi.spyOn(fsp, 'readdir')
+    const found = await displayPaths('preds/**/*.json\n!preds/old\n!preds/sub/**')
+    expect(found.files).toEqual([
+      'preds/.hidden/g.json',
+      'preds/a.json',
+      'preds/b.json',
+      'preds/weird.json/inside.json'
+    ])
+    const read = readdir.mock.calls.map(([dir]) => String(dir))
+    expect(read).toContain(join(ws, 'preds'))
+    expect(read.filter((dir) => dir.includes(`${join(ws, 'preds', 'old')}`) || dir.includes('sub'))).toEqual(
+      []
+    )
+  })
+
+  it('skips a folder it may not read with a warning naming it, and finds the other files', async () => {
+    const readdir = fsp.readdir.bind(fsp)
+    vi.spyOn(fsp, 'readdir').mockImplementation(((dir: string, options: never) =>
+      dir === join(ws, 'preds', 'old')
+        ? Promise.reject(
+            Object.assign(new Error(`EACCES: permission denied, scandir '${dir}'`), { code: 'EACCES' })
+          )
+        : readdir(dir, options)) as typeof fsp.readdir)
+    const found = await discoverFiles('preds/**/*.json', ws)
+    expect(found.files.map((f) => f.displayPath)).toContain('preds/sub/deep/d.json')
+    expect(found.files.map((f) => f.displayPath)).not.toContain('preds/old/e.json')
+    const folder = found.skipped.find((s) => s.kind === 'unreadable-folder')
+    expect(folder).toEqual({
+      displayPath: 'preds/old',
+      kind: 'unreadable-folder',
+      reason: expect.stringContaining('is a folder that cannot be read (EACCES)')
+    })
+    expect(isUnusableMatch(folder!)).toBe(false)
+  })
+
+  it('gives each file’s real path, so a linked file is opened where it really is', async () => {
+    const found = await discoverFiles('linked-sub/*.json', ws)
+    expect(found.files).toEqual([
+      { path: join(ws, 'preds', 'sub', 'c.json'), displayPath: 'linked-sub/c.json' }
+    ])
   })
 })

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import nodeFs, { promises as fsp } from 'node:fs'
-import { mkdtemp, rm, writeFile, chmod, mkdir, truncate } from 'node:fs/promises'
+import nodeFs from 'node:fs'
+import { mkdtemp, rm, writeFile, chmod, mkdir, symlink, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { SYNC_READ_MAX_BYTES } from '../src/predictions/body.js'
-import { inspectFile, type InspectOptions } from '../src/predictions/inspect.js'
+import { inspectFile, MAX_CHECKABLE_BYTES, type InspectOptions } from '../src/predictions/inspect.js'
 import { findJsonErrorOffset, locateJsonError } from '../src/predictions/json-position.js'
 import {
   bbox,
@@ -95,12 +94,10 @@ describe('fatal problems of the file itself', () => {
     await writeFile(path, '')
     // Sparse: 3 GiB on paper, nothing on disk; reading it would take long or fail.
     await truncate(path, 3 * 1024 * 1024 * 1024)
-    const readFile = vi.spyOn(fsp, 'readFile')
     const file = await inspectFile(
       { path, displayPath: 'preds/big.json' },
       { ...OPTIONS, maxFileSizeBytes: 100 * 1024 * 1024 }
     )
-    expect(readFile).not.toHaveBeenCalled()
     expect(file.sizeBytes).toBe(3 * 1024 * 1024 * 1024)
     expect(file.fatal).toEqual([
       {
@@ -171,7 +168,7 @@ describe('fatal problems of the file itself', () => {
     expect(file.fatal[0]!.message).toContain('cannot read preds/locked.json (EACCES): make it readable')
   })
 
-  it('cannot be read: a read error after opening is reported, not thrown (small file, read at once)', async () => {
+  it('cannot be read: a read error after opening is reported, not thrown', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, JSON.stringify(bboxDocument()))
     vi.spyOn(nodeFs, 'readSync').mockImplementationOnce(() => {
@@ -186,26 +183,36 @@ describe('fatal problems of the file itself', () => {
     ])
   })
 
-  it('cannot be read: a read error after stat is reported, not thrown (big file, read asynchronously)', async () => {
+  it('is too large to check: over what one string can hold, whatever max-file-size says', async () => {
     const path = join(dir, `${SCENE}.json`)
     await writeFile(path, '')
-    await truncate(path, SYNC_READ_MAX_BYTES + 1)
-    const readAtOnce = vi.spyOn(nodeFs, 'readSync')
-    vi.spyOn(fsp, 'readFile').mockRejectedValueOnce(Object.assign(new Error('denied'), { code: 'EACCES' }))
+    // Sparse: nothing on disk.
+    await truncate(path, MAX_CHECKABLE_BYTES + 1)
     const file = await inspectFile(
-      { path, displayPath: 'preds/locked.json' },
-      { ...OPTIONS, maxFileSizeBytes: 2 * SYNC_READ_MAX_BYTES }
+      { path, displayPath: 'preds/huge.json' },
+      { ...OPTIONS, maxFileSizeBytes: 2048 * 1024 * 1024 }
     )
-    expect(readAtOnce).not.toHaveBeenCalled()
     expect(file.fatal).toEqual([
       expect.objectContaining({
-        kind: 'unreadable',
-        message: expect.stringContaining(
-          'cannot read preds/locked.json (EACCES): make it readable by the user'
-        )
+        kind: 'too-large',
+        message: expect.stringContaining('preds/huge.json is 512 MiB (536870889 bytes): too large to check')
       })
     ])
+    expect(file.fatal[0]!.message).not.toContain('check the file and the disk')
   })
+
+  it.skipIf(process.platform === 'win32')(
+    'is a symbolic link where the real path was matched: refused, never followed',
+    async () => {
+      const path = join(dir, `${SCENE}.json`)
+      await writeFile(join(dir, 'target.json'), JSON.stringify(bboxDocument()))
+      await symlink(join(dir, 'target.json'), path)
+      const file = await inspectFile({ path, displayPath: 'preds/link.json' }, OPTIONS)
+      expect(file.fatal[0]!.message).toContain(
+        'cannot read preds/link.json (ELOOP): it was replaced by a symbolic link'
+      )
+    }
+  )
 
   it('is empty or only whitespace', async () => {
     expect((await inspectText('a.json', '')).fatal.map((p) => p.kind)).toEqual(['empty'])
@@ -261,6 +268,82 @@ describe('problems kept per file', () => {
     const strict = await inspectText(`${SCENE}.json`, JSON.stringify(doc))
     expect(strict.problems.map((p) => p.kind)).toEqual(['image-png'])
   })
+})
+
+describe('numbers too large for a double', () => {
+  it('names 1e400 as written, with its line and column, first among the problems', async () => {
+    const text = JSON.stringify(bboxDocument(CAR, [1, 2, 3, 4])).replace('[1,2,3,4]', '[1,2,\n  1e400,4]')
+    const file = await inspectText(`${SCENE}.json`, text)
+    expect(file.fatal).toEqual([])
+    expect(file.problems[0]).toEqual({
+      kind: 'number-too-large',
+      jsonPath: '',
+      message: `the number 1e400 at line 2, column 3 is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+    })
+    // The geometry's own check follows; its message cannot say 1e400, but no message claims it is null alone.
+    expect(file.problems[1]!.kind).toBe('bbox-val')
+  })
+
+  it('does not mistake a large number inside a string, or a large finite one, for one', async () => {
+    const doc = bboxDocument(CAR, [1, 2, 3, 4]) as { openlabel: { metadata: Record<string, unknown> } }
+    doc.openlabel.metadata.note = 'value 1e400 in text'
+    const text = JSON.stringify(doc).replace('[1,2,3,4]', '[1,2,1.5e308,4]')
+    const file = await inspectText(`${SCENE}.json`, text)
+    expect(file.problems.map((p) => p.kind)).not.toContain('number-too-large')
+  })
+})
+
+describe('what a kept value holds', () => {
+  it('keeps no file in memory through the class names kept after the check', () => {
+    // A child process with --expose-gc: 40 distinct files of ~2 MiB, each with its own class names; the
+    // results are kept, and after a full collection the heap must not hold the files.
+    const script = join(dir, 'kept.mts')
+    nodeFs.writeFileSync(
+      script,
+      `
+      import { mkdirSync, writeFileSync } from 'node:fs'
+      import { join } from 'node:path'
+      import { inspectFile } from ${JSON.stringify(join(import.meta.dirname, '../src/predictions/inspect.ts'))}
+      import { segmentationDocument, SCENES } from ${JSON.stringify(join(import.meta.dirname, 'fixtures/predictions/build.ts'))}
+      const dir = ${JSON.stringify(dir)}
+      const FILES = 40
+      const kept = []
+      let total = 0
+      let before = 0
+      // File 0 warms up the code (compiled once, kept): the heap is measured from after it.
+      for (let i = 0; i <= FILES; i++) {
+        if (i === 1) {
+          global.gc()
+          before = process.memoryUsage().heapUsed
+        }
+        const doc = segmentationDocument()
+        doc.openlabel.ontologies = { '0': { classifications: { '1': 'class-' + i + '-a', '2': 'class-' + i + '-b' } } }
+        doc.openlabel.metadata.padding = String(i % 10).repeat(2 * 1024 * 1024)
+        mkdirSync(join(dir, String(i)))
+        const path = join(dir, String(i), SCENES.segmentation + '.json')
+        const text = JSON.stringify(doc)
+        if (i > 0) total += text.length
+        writeFileSync(path, text)
+        kept.push(await inspectFile({ path, displayPath: 'p/' + i + '/' + SCENES.segmentation + '.json' }, { maxFileSizeBytes: 2 ** 30, validation: 'strict' }))
+      }
+      global.gc()
+      const grown = process.memoryUsage().heapUsed - before
+      console.log(JSON.stringify({ grown, total, classes: kept.flatMap((f) => f.segmentationClasses).length }))
+      `
+    )
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script], {
+      encoding: 'utf8'
+    })
+    const { grown, total, classes } = JSON.parse(out.trim().split('\n').pop()!) as {
+      grown: number
+      total: number
+      classes: number
+    }
+    expect(classes).toBe(82)
+    expect(total).toBeGreaterThan(40 * 2 * 1024 * 1024)
+    // The files total 80 MiB; what is kept is a few kilobytes per file (a slice of the text would keep it all).
+    expect(grown).toBeLessThan(total / 10)
+  }, 60_000)
 })
 
 describe('findJsonErrorOffset', () => {

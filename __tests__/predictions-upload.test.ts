@@ -8,6 +8,8 @@ function file(i: number, extra: Partial<InspectedFile> = {}): InspectedFile {
     path: `/ws/p/${i}.json`,
     displayPath: `p/${i}.json`,
     sizeBytes: 10,
+    identity: null,
+    contentSha256: null,
     sceneUuid: `scene-${i}`,
     form: 'openlabel',
     hasSegmentation: false,
@@ -79,7 +81,7 @@ describe('uploadAll', () => {
       status: 'failed',
       attempts: 0,
       predictionUuid: null,
-      error: 'Could not read the file for upload: gone (ENOENT)'
+      error: 'gone (ENOENT)'
     })
     expect(results[1]).toMatchObject({ status: 'uploaded', predictionUuid: 'u2' })
   })

@@ -20516,8 +20516,8 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9275);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2071);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4952);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3669);
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4031);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
@@ -20561,7 +20561,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2071:
+/***/ 3669:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31598,39 +31598,1130 @@ class KognicClient {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:buffer"
+var external_node_buffer_ = __nccwpck_require__(4573);
+;// CONCATENATED MODULE: ./src/predictions/json-position.ts
+// Where JSON.parse failed. V8 gives a position for some errors ("… in JSON at position 7") and not for
+// others ("Unexpected token '}', "…" is not valid JSON"), so when it gives none we find it by scanning.
+/** Locates a JSON.parse error in `text`. */
+function locateJsonError(text, error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const reported = /at position (\d+)/.exec(message);
+    const position = reported ? Number(reported[1]) : findJsonErrorOffset(text);
+    // V8 quotes a slice of the input after the reason; the reason is what helps.
+    const reason = message
+        .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
+        .replace(/ in JSON at position \d+.*$/s, '')
+        .trim();
+    const { line, column } = lineAndColumn(text, position);
+    return { position, line, column, reason };
+}
+function lineAndColumn(text, position) {
+    let line = 1;
+    let lineStart = 0;
+    const end = Math.min(position, text.length);
+    for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
+        line++;
+        lineStart = i + 1;
+    }
+    return { line, column: end - lineStart + 1 };
+}
+const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
+var Expect;
+(function (Expect) {
+    Expect[Expect["Value"] = 0] = "Value";
+    Expect[Expect["FirstArrayItem"] = 1] = "FirstArrayItem";
+    Expect[Expect["FirstObjectKey"] = 2] = "FirstObjectKey";
+    Expect[Expect["Key"] = 3] = "Key";
+    Expect[Expect["AfterValue"] = 4] = "AfterValue";
+})(Expect || (Expect = {}));
+/**
+ * The offset of the first character that makes `text` invalid JSON (text.length when it ends too early),
+ * or -1 when it is valid. Follows RFC 8259, as JSON.parse does; iterative, so deep nesting cannot overflow.
+ */
+function findJsonErrorOffset(text) {
+    const length = text.length;
+    let i = 0;
+    const stack = [];
+    let expect = Expect.Value;
+    // Each scanner leaves `i` on the offending character and returns false, or past the token and true.
+    const scanString = () => {
+        i++;
+        while (i < length) {
+            const c = text.charCodeAt(i);
+            if (c === 0x22) {
+                i++;
+                return true;
+            }
+            if (c < 0x20)
+                return false;
+            if (c === 0x5c) {
+                const e = text[i + 1];
+                if (e === 'u') {
+                    for (let k = 2; k < 6; k++)
+                        if (!HEX_DIGIT.test(text[i + k] ?? ''))
+                            return ((i += k), false);
+                    i += 6;
+                }
+                else if (e !== undefined && '"\\/bfnrt'.includes(e))
+                    i += 2;
+                else
+                    return ((i += 1), false);
+            }
+            else
+                i++;
+        }
+        return false;
+    };
+    const scanDigits = () => {
+        const start = i;
+        while (i < length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39)
+            i++;
+        return i > start;
+    };
+    const scanNumber = () => {
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else if (!scanDigits())
+            return false;
+        if (text[i] === '.') {
+            i++;
+            if (!scanDigits())
+                return false;
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            if (!scanDigits())
+                return false;
+        }
+        return true;
+    };
+    const scanWord = (word) => {
+        for (let k = 0; k < word.length; k++, i++)
+            if (text[i] !== word[k])
+                return false;
+        return true;
+    };
+    for (;;) {
+        while (i < length && WHITESPACE.has(text[i]))
+            i++;
+        const c = text[i];
+        switch (expect) {
+            case Expect.Value:
+                if (c === '{' || c === '[') {
+                    stack.push(c);
+                    i++;
+                    expect = c === '{' ? Expect.FirstObjectKey : Expect.FirstArrayItem;
+                    continue;
+                }
+                if (c === '"'
+                    ? !scanString()
+                    : c === 't'
+                        ? !scanWord('true')
+                        : c === 'f'
+                            ? !scanWord('false')
+                            : c === 'n'
+                                ? !scanWord('null')
+                                : c === '-' || (c !== undefined && c >= '0' && c <= '9')
+                                    ? !scanNumber()
+                                    : true) {
+                    return i;
+                }
+                expect = Expect.AfterValue;
+                continue;
+            case Expect.FirstArrayItem:
+                if (c === ']') {
+                    stack.pop();
+                    i++;
+                    expect = Expect.AfterValue;
+                }
+                else
+                    expect = Expect.Value;
+                continue;
+            case Expect.FirstObjectKey:
+                if (c === '}') {
+                    stack.pop();
+                    i++;
+                    expect = Expect.AfterValue;
+                }
+                else
+                    expect = Expect.Key;
+                continue;
+            case Expect.Key:
+                if (c !== '"' || !scanString())
+                    return i;
+                while (i < length && WHITESPACE.has(text[i]))
+                    i++;
+                if (text[i] !== ':')
+                    return i;
+                i++;
+                expect = Expect.Value;
+                continue;
+            case Expect.AfterValue: {
+                const top = stack[stack.length - 1];
+                if (top === undefined)
+                    return i < length ? i : -1;
+                if (c === ',') {
+                    i++;
+                    expect = top === '{' ? Expect.Key : Expect.Value;
+                }
+                else if (c === (top === '{' ? '}' : ']')) {
+                    stack.pop();
+                    i++;
+                }
+                else
+                    return i;
+                continue;
+            }
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/predictions/validate.ts
+
+const SCHEMA_VERSION = '1.0.0';
+const LIDAR_STREAM = '@lidar';
+/** How far a cuboid rotation quaternion's length may be from 1 before it is worth a warning. */
+const QUATERNION_TOLERANCE = 1e-3;
+// Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
+// data model's required fields and types) or on the file being unusable; plausibility alone only warns.
+// Where the guide and the data model disagree, the looser one decides what blocks (frame keys, timestamps,
+// stream types). The README's "What is checked" table must equal this one (a test compares them).
+const RULES = {
+    'openlabel-not-object': {
+        severity: 'error',
+        source: 'guide: The prediction format',
+        checks: 'the document is `{"openlabel": {...}}`'
+    },
+    structure: {
+        severity: 'error',
+        source: 'data model: types of `streams`, `objects`, `frames`, `object_data`, `ontologies`',
+        checks: '`frames` is there (without it nothing is predicted); each part is an object, or a list, as OpenLABEL shapes it'
+    },
+    'schema-version': {
+        severity: 'error',
+        source: 'guide: metadata; data model: `metadata.schema_version`',
+        checks: '`metadata.schema_version` is `"1.0.0"`'
+    },
+    'unknown-key': {
+        severity: 'warning',
+        source: 'data model: no extra keys in the `openlabel` root, `object_data`, `attributes`',
+        checks: 'no key there that OpenLABEL does not define'
+    },
+    'streams-missing': {
+        severity: 'warning',
+        source: 'guide: streams (data model: optional)',
+        checks: '`streams` declares the sensors; without it stream names are not checked'
+    },
+    'stream-type': {
+        severity: 'error',
+        source: 'data model: `streams.*.type`',
+        checks: 'a stream is an object; its `type`, if any, is `camera`, `lidar`, `radar`, `gps_imu` or `other`'
+    },
+    'lidar-stream-name': {
+        severity: 'error',
+        source: 'guide: the lidar sensor id is `@lidar`',
+        checks: 'a stream of type `lidar` is named `@lidar`'
+    },
+    'frame-key': {
+        severity: 'warning',
+        source: 'data model: `frames` keys (the guide: any string)',
+        checks: 'frame keys are whole numbers: `"0"`, `"1"`, …'
+    },
+    'frame-timestamp-missing': {
+        severity: 'warning',
+        source: 'guide: `frame_properties.timestamp` (data model: optional)',
+        checks: 'each frame has `frame_properties.timestamp`, which matches it to the annotated frame'
+    },
+    'frame-timestamp': {
+        severity: 'error',
+        source: 'guide: `frame_properties.timestamp` in ms; data model: int or str',
+        checks: 'a timestamp is a number or a numeric string'
+    },
+    'object-name': {
+        severity: 'error',
+        source: 'data model: `objects.*.name`',
+        checks: 'each root object has a `name` string'
+    },
+    'object-type': {
+        severity: 'error',
+        source: 'guide: `type` is the class name; data model: `objects.*.type`',
+        checks: 'each root object has a non-empty `type` string'
+    },
+    'unknown-object': {
+        severity: 'error',
+        source: 'guide: object keys match in root and frame `objects`',
+        checks: "every key of a frame's `objects` is a key of the root `objects`"
+    },
+    'geometry-unsupported': {
+        severity: 'error',
+        source: 'guide: Supported prediction features',
+        checks: 'geometries are `bbox`, `cuboid` or `image` only (not `poly2d`, `point3d`, `rbbox`, …)'
+    },
+    'geometry-name': {
+        severity: 'error',
+        source: 'data model: `name` of `bbox`, `cuboid`, `image`',
+        checks: 'each `bbox`, `cuboid` and `image` entry has a `name` string'
+    },
+    'bbox-val': {
+        severity: 'error',
+        source: 'guide: 2D bounding box',
+        checks: '`bbox` `val` is `[x_center, y_center, width, height]`: 4 finite numbers'
+    },
+    'bbox-size': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: "a box's width and height are above 0"
+    },
+    'cuboid-val': {
+        severity: 'error',
+        source: 'guide: 3D cuboid',
+        checks: '`cuboid` `val` is `[x, y, z, qx, qy, qz, qw, width, length, height]`: 10 finite numbers'
+    },
+    'cuboid-quaternion': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: `the rotation quaternion has length 1 (± ${QUATERNION_TOLERANCE})`
+    },
+    'cuboid-size': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: "a cuboid's width, length and height are above 0"
+    },
+    'image-encoding': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps; data model: `image` `val`, `mime_type`, `encoding`',
+        checks: 'an `image` is a base64 string with `mime_type` `image/png` and `encoding` `base64`'
+    },
+    'image-png': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps (grey-scale 8-bit PNG)',
+        checks: 'the PNG is 8-bit grey-scale'
+    },
+    'stream-missing': {
+        severity: 'error',
+        source: 'guide: prediction examples (`attributes.text` stream)',
+        checks: 'each geometry names its stream: `{"name": "stream", "val": "<sensor>"}` in `attributes.text`'
+    },
+    'stream-undeclared': {
+        severity: 'error',
+        source: 'guide: streams',
+        checks: 'that stream is declared in `streams` (when `streams` is given)'
+    },
+    confidence: {
+        severity: 'error',
+        source: 'guide: confidence ("must be defined as a numeric value")',
+        checks: 'a `confidence` is a number from 0 to 1 in `attributes.num`'
+    },
+    'ontology-uri': {
+        severity: 'error',
+        source: 'data model: `ontologies.*.uri`',
+        checks: 'each ontology has a `uri` string (`""` will do, as in the guide)'
+    },
+    'ontology-class': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps (`ontologies`)',
+        checks: '`classifications` map pixel values to class names (non-empty strings)'
+    },
+    'ontology-missing': {
+        severity: 'error',
+        source: 'guide: segmentation bitmaps ("an ontology has to be supplied")',
+        checks: 'a file with an `image` has `ontologies.<n>.classifications`'
+    }
+};
+// The keys the data model allows in the `openlabel` root (OpenLABEL 1.0.0); others only warn.
+const OPENLABEL_KEYS = new Set([
+    'metadata',
+    'ontologies',
+    'resources',
+    'tags',
+    'frames',
+    'frame_intervals',
+    'objects',
+    'actions',
+    'events',
+    'contexts',
+    'relations',
+    'streams',
+    'coordinate_systems'
+]);
+// The stream types of the data model; the guide names camera and lidar ("cameras, lidars, ...").
+const STREAM_TYPES = new Set(['camera', 'lidar', 'radar', 'gps_imu', 'other']);
+// What object_data may hold. The data model copies OpenLABEL 1.0.0's object_data (unknown keys forbidden):
+// - bbox, cuboid, image: the geometries the predictions API supports (the guide, "Supported prediction features");
+// - boolean, num, text, vec: OpenLABEL's non-geometric "generic data", allowed: the guide's own examples put
+//   a static `text` property (`color`) in object_data, and none of them is a geometry;
+// - every other OpenLABEL object_data key is a geometry (or a reference to one, or a matrix or blob standing
+//   for one) that the predictions API does not take: an error. `line` and `mesh` are not OpenLABEL 1.0.0
+//   keys, but are geometries by any reading, so they are refused too rather than passed as unknown keys.
+const GEOMETRY_KEYS = new Set(['bbox', 'cuboid', 'image']);
+const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec']);
+const UNSUPPORTED_GEOMETRY_KEYS = new Set([
+    'rbbox',
+    'poly2d',
+    'poly3d',
+    'point2d',
+    'point3d',
+    'mat',
+    'binary',
+    'line_reference',
+    'area_reference',
+    'line',
+    'mesh'
+]);
+// The data model's pattern for frame keys; the guide only says "a string", so a mismatch only warns.
+const FRAME_KEY = /^[0-9]+$/;
+// The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
+const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
+// room for a stray line break, and nothing else of the image is decoded.
+const PNG_HEADER_BASE64_CHARS = 64;
+const PNG_COLOUR_TYPES = {
+    0: 'greyscale',
+    2: 'RGB',
+    3: 'palette',
+    4: 'greyscale with alpha',
+    6: 'RGBA'
+};
+function isFiniteNumber(value) {
+    return typeof value === 'number' && Number.isFinite(value);
+}
+const PLAIN_KEY = /^[A-Za-z0-9_@$-]+$/;
+/** One step of a jsonPath: `.key`, or `["odd.key"]` when the key has dots or other odd characters. */
+function pathKey(key) {
+    return PLAIN_KEY.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+/** A short rendering of a found value for messages: never the whole of a large value. */
+function describeValue(value) {
+    if (value === undefined)
+        return 'nothing';
+    if (typeof value === 'string') {
+        return value.length > 40
+            ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`
+            : JSON.stringify(value);
+    }
+    if (Array.isArray(value)) {
+        // Only a short list of plain values is shown: a nested one could be arbitrarily deep.
+        const plain = value.length <= 12 && value.every((item) => item === null || typeof item !== 'object');
+        const text = plain ? JSON.stringify(value) : '';
+        return text !== '' && text.length <= 80
+            ? text
+            : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
+    }
+    if (isRecord(value))
+        return 'an object';
+    return String(value);
+}
+/** The path of a key of the `openlabel` object: paths are relative to it, so no leading dot. */
+function rootKey(key) {
+    return pathKey(key).replace(/^\./, '');
+}
+/** All problems of an OpenLABEL document (`{"openlabel": {...}}`); paths are relative to `openlabel`. */
+function validateOpenLabel(doc) {
+    return analyseOpenLabel(doc).problems;
+}
+/** The single walk: problems, plus what the upload needs to know about segmentation. */
+function analyseOpenLabel(doc) {
+    const problems = [];
+    const report = (kind, jsonPath, message) => {
+        problems.push({ kind, severity: RULES[kind].severity, jsonPath, message });
+    };
+    const classes = new Set();
+    const at = new GeometryCursor();
+    let hasSegmentation = false;
+    let firstImagePath = null;
+    const openlabel = isRecord(doc) ? doc.openlabel : undefined;
+    if (!isRecord(openlabel)) {
+        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
+        return { problems, hasSegmentation, segmentationClasses: [] };
+    }
+    for (const key in openlabel) {
+        if (!OPENLABEL_KEYS.has(key)) {
+            report('unknown-key', rootKey(key), `"${key}" is not an OpenLABEL key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
+        }
+    }
+    // metadata.schema_version
+    const metadata = openlabel.metadata;
+    const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined;
+    if (schemaVersion !== SCHEMA_VERSION) {
+        report('schema-version', 'metadata.schema_version', `found ${describeValue(schemaVersion)}; expected "${SCHEMA_VERSION}" (Kognic reads OpenLABEL ${SCHEMA_VERSION})`);
+    }
+    // streams: optional in the data model. Without them a geometry's stream cannot be checked here (Kognic
+    // matches it to the scene's sensors), so their absence warns instead of turning every geometry into an error.
+    const streams = openlabel.streams;
+    let declaredStreams = null;
+    if (streams === undefined) {
+        report('streams-missing', 'streams', `no "streams"; the stream each geometry names cannot be checked. Declare the sensors, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
+    }
+    else if (!isRecord(streams)) {
+        report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
+    }
+    else {
+        declaredStreams = streams;
+        for (const name in streams) {
+            const stream = streams[name];
+            if (!isRecord(stream)) {
+                report('stream-type', `streams${pathKey(name)}`, `stream "${name}" is ${describeValue(stream)}; expected an object such as {"type": "camera"}`);
+                continue;
+            }
+            const type = stream.type;
+            if (type !== undefined && !(typeof type === 'string' && STREAM_TYPES.has(type))) {
+                report('stream-type', `streams${pathKey(name)}.type`, `stream "${name}" has type ${describeValue(type)}; expected one of ${[...STREAM_TYPES].map((t) => `"${t}"`).join(', ')}`);
+            }
+            else if (type === 'lidar' && name !== LIDAR_STREAM) {
+                report('lidar-stream-name', `streams${pathKey(name)}`, `the lidar stream is named "${name}"; Kognic expects it to be named "${LIDAR_STREAM}"`);
+            }
+        }
+    }
+    // root objects: each has a name and a class name in `type`
+    const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null;
+    if (openlabel.objects !== undefined && rootObjects === null) {
+        report('structure', 'objects', `found ${describeValue(openlabel.objects)}; expected an object of objects keyed by object id`);
+    }
+    if (rootObjects !== null) {
+        for (const id in rootObjects) {
+            const object = rootObjects[id];
+            if (!isRecord(object)) {
+                report('structure', `objects${pathKey(id)}`, `object "${id}" is ${describeValue(object)}; expected {"name": "<name>", "type": "<class name>"}`);
+                continue;
+            }
+            if (typeof object.name !== 'string') {
+                report('object-name', `objects${pathKey(id)}.name`, `object "${id}" has name ${describeValue(object.name)}; expected a string (Kognic's data model requires it; the object id will do)`);
+            }
+            const type = object.type;
+            if (typeof type !== 'string' || type === '') {
+                report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
+            }
+            if (isRecord(object.object_data)) {
+                for (const key in object.object_data)
+                    checkObjectDataKey(key, `objects${pathKey(id)}.object_data`, report);
+            }
+        }
+    }
+    // ontologies: the segmentation classes, pixel value → class name
+    let hasClassifications = false;
+    const ontologies = openlabel.ontologies;
+    if (ontologies !== undefined && !isRecord(ontologies)) {
+        report('structure', 'ontologies', `found ${describeValue(ontologies)}; expected an object such as {"0": {"classifications": {"1": "car"}, "uri": ""}}`);
+    }
+    else if (isRecord(ontologies)) {
+        for (const ontologyKey in ontologies) {
+            const ontology = ontologies[ontologyKey];
+            // OpenLABEL's short form: the string is the ontology's uri.
+            if (typeof ontology === 'string')
+                continue;
+            if (!isRecord(ontology)) {
+                report('structure', `ontologies${pathKey(ontologyKey)}`, `found ${describeValue(ontology)}; expected an object such as {"classifications": {"1": "car"}, "uri": ""}`);
+                continue;
+            }
+            if (typeof ontology.uri !== 'string') {
+                report('ontology-uri', `ontologies${pathKey(ontologyKey)}.uri`, `found ${describeValue(ontology.uri)}; expected a string (Kognic's data model requires "uri"; "" will do, as in Kognic's segmentation example)`);
+            }
+            const classifications = ontology.classifications;
+            if (!isRecord(classifications))
+                continue;
+            for (const index in classifications) {
+                const className = classifications[index];
+                if (typeof className === 'string' && className !== '') {
+                    classes.add(className);
+                    hasClassifications = true;
+                }
+                else {
+                    report('ontology-class', `ontologies${pathKey(ontologyKey)}.classifications${pathKey(index)}`, `pixel value ${index} maps to ${describeValue(className)}; expected a class name, a non-empty string`);
+                }
+            }
+        }
+    }
+    // frames
+    const frames = openlabel.frames;
+    if (!isRecord(frames)) {
+        report('structure', 'frames', `found ${describeValue(frames)}; expected an object of frames, e.g. {"0": {"frame_properties": {"timestamp": 0}, "objects": {...}}}`);
+    }
+    else {
+        for (const frameId in frames) {
+            const framePath = `frames${pathKey(frameId)}`;
+            if (!FRAME_KEY.test(frameId)) {
+                report('frame-key', framePath, `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`);
+            }
+            const frame = frames[frameId];
+            if (!isRecord(frame)) {
+                report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
+                continue;
+            }
+            checkTimestamp(frame.frame_properties, framePath, report);
+            const frameObjects = frame.objects;
+            if (frameObjects === undefined)
+                continue;
+            if (!isRecord(frameObjects)) {
+                report('structure', `${framePath}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
+                continue;
+            }
+            for (const objectId in frameObjects) {
+                const objectPath = `${framePath}.objects${pathKey(objectId)}`;
+                if (rootObjects === null || !Object.hasOwn(rootObjects, objectId)) {
+                    report('unknown-object', objectPath, `object "${objectId}" is not declared in the root "objects"; add it there with its "name" and "type" (class name)`);
+                }
+                const frameObject = frameObjects[objectId];
+                if (!isRecord(frameObject)) {
+                    report('structure', objectPath, `found ${describeValue(frameObject)}; expected an object such as {"object_data": {"bbox": [...]}}`);
+                    continue;
+                }
+                const objectData = frameObject.object_data;
+                if (objectData === undefined)
+                    continue;
+                if (!isRecord(objectData)) {
+                    report('structure', `${objectPath}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
+                    continue;
+                }
+                for (const geometryKey in objectData) {
+                    if (!GEOMETRY_KEYS.has(geometryKey)) {
+                        checkObjectDataKey(geometryKey, `${objectPath}.object_data`, report);
+                        continue;
+                    }
+                    const list = objectData[geometryKey];
+                    if (!Array.isArray(list)) {
+                        report('structure', `${objectPath}.object_data.${geometryKey}`, `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`);
+                        continue;
+                    }
+                    for (let i = 0; i < list.length; i++) {
+                        const geometry = list[i];
+                        at.frameId = frameId;
+                        at.objectId = objectId;
+                        at.geometryKey = geometryKey;
+                        at.index = i;
+                        if (!isRecord(geometry)) {
+                            report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`);
+                            continue;
+                        }
+                        if (typeof geometry.name !== 'string') {
+                            report('geometry-name', `${at.path()}.name`, `found ${describeValue(geometry.name)}; expected a string naming this ${geometryKey} (Kognic's data model requires it; any human-readable name will do)`);
+                        }
+                        if (geometryKey === 'bbox') {
+                            checkBbox(geometry.val, at, report);
+                        }
+                        else if (geometryKey === 'cuboid') {
+                            checkCuboid(geometry.val, at, report);
+                        }
+                        else {
+                            hasSegmentation = true;
+                            if (firstImagePath === null)
+                                firstImagePath = at.path();
+                            checkImage(geometry, at, report);
+                        }
+                        checkAttributes(geometry.attributes, declaredStreams, at, report);
+                    }
+                }
+            }
+        }
+    }
+    if (hasSegmentation && !hasClassifications) {
+        report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`);
+    }
+    const segmentationClasses = [...classes].sort();
+    return { problems, hasSegmentation, segmentationClasses };
+}
+/** Where the walk is, updated in place: a path string is only built when a problem is reported. */
+class GeometryCursor {
+    frameId = '';
+    objectId = '';
+    geometryKey = '';
+    index = 0;
+    path() {
+        return `frames${pathKey(this.frameId)}.objects${pathKey(this.objectId)}.object_data.${this.geometryKey}[${this.index}]`;
+    }
+}
+/** A key of object_data other than bbox, cuboid, image: another geometry is an error, an unknown key warns. */
+function checkObjectDataKey(key, objectDataPath, report) {
+    if (GEOMETRY_KEYS.has(key) || ATTRIBUTE_KEYS.has(key))
+        return;
+    if (UNSUPPORTED_GEOMETRY_KEYS.has(key)) {
+        report('geometry-unsupported', `${objectDataPath}${pathKey(key)}`, `"${key}" geometries are not supported by Kognic's predictions API, which takes only bbox, cuboid and image (segmentation); remove them or convert them`);
+    }
+    else {
+        report('unknown-key', `${objectDataPath}${pathKey(key)}`, `"${key}" is not an OpenLABEL object_data key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
+    }
+}
+function checkTimestamp(frameProperties, framePath, report) {
+    if (frameProperties !== undefined && !isRecord(frameProperties)) {
+        report('structure', `${framePath}.frame_properties`, `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`);
+        return;
+    }
+    const timestamp = frameProperties?.timestamp;
+    if (timestamp === undefined) {
+        report('frame-timestamp-missing', `${framePath}.frame_properties${frameProperties === undefined ? '' : '.timestamp'}`, "no frame_properties.timestamp; Kognic matches predicted frames to annotated ones by it: give the frame's time in milliseconds (0 for a single frame)");
+    }
+    else if (!isFiniteNumber(timestamp) &&
+        !(typeof timestamp === 'string' && NUMERIC_STRING.test(timestamp))) {
+        report('frame-timestamp', `${framePath}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number of milliseconds (or a numeric string; 0 for a single frame) that matches the annotated frame`);
+    }
+}
+function allFinite(values) {
+    for (const value of values)
+        if (!isFiniteNumber(value))
+            return false;
+    return true;
+}
+function checkBbox(val, at, report) {
+    if (!Array.isArray(val) || val.length !== 4 || !allFinite(val)) {
+        report('bbox-val', `${at.path()}.val`, `found ${describeValue(val)}; expected [x_center, y_center, width, height]: 4 finite numbers, in pixels`);
+        return;
+    }
+    const [, , width, height] = val;
+    if (!(width > 0) || !(height > 0)) {
+        report('bbox-size', `${at.path()}.val`, `width ${width} and height ${height}; a box without area is likely a mistake (val is [x_center, y_center, width, height])`);
+    }
+}
+function checkCuboid(val, at, report) {
+    if (!Array.isArray(val) || val.length !== 10 || !allFinite(val)) {
+        report('cuboid-val', `${at.path()}.val`, `found ${describeValue(val)}; expected [x, y, z, qx, qy, qz, qw, width, length, height]: 10 finite numbers`);
+        return;
+    }
+    const v = val;
+    const norm = Math.hypot(v[3], v[4], v[5], v[6]);
+    if (Math.abs(norm - 1) > QUATERNION_TOLERANCE) {
+        report('cuboid-quaternion', `${at.path()}.val`, `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; a rotation is a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`);
+    }
+    if (!(v[7] > 0) || !(v[8] > 0) || !(v[9] > 0)) {
+        report('cuboid-size', `${at.path()}.val`, `width ${v[7]}, length ${v[8]}, height ${v[9]}; a cuboid without volume is likely a mistake (metres)`);
+    }
+}
+function checkImage(geometry, at, report) {
+    const { val, mime_type: mimeType, encoding } = geometry;
+    if (mimeType !== 'image/png' || encoding !== 'base64' || typeof val !== 'string') {
+        const found = [];
+        if (mimeType !== 'image/png')
+            found.push(`mime_type ${describeValue(mimeType)}`);
+        if (encoding !== 'base64')
+            found.push(`encoding ${describeValue(encoding)}`);
+        if (typeof val !== 'string')
+            found.push(`val ${describeValue(val)}`);
+        report('image-encoding', at.path(), `found ${found.join(', ')}; expected {"val": "<base64 PNG>", "mime_type": "image/png", "encoding": "base64"}`);
+        return;
+    }
+    const problem = pngHeaderProblem(val);
+    if (problem !== null)
+        report('image-png', `${at.path()}.val`, problem);
+}
+/** Reads only the PNG signature and IHDR from the start of the base64 text; null when it is 8-bit greyscale. */
+function pngHeaderProblem(base64) {
+    const expected = 'expected an 8-bit greyscale PNG (colour type 0), one byte per pixel holding the class index';
+    if (base64.startsWith('data:')) {
+        return `val starts with a data URL prefix ("${base64.slice(0, 22)}…"); give only the base64 of the PNG; ${expected}`;
+    }
+    const header = Buffer.from(base64.slice(0, PNG_HEADER_BASE64_CHARS), 'base64');
+    let isPng = header.length >= 29;
+    for (let i = 0; isPng && i < PNG_SIGNATURE.length; i++)
+        if (header[i] !== PNG_SIGNATURE[i])
+            isPng = false;
+    if (!isPng)
+        return `val does not decode to a PNG (no PNG signature at the start); ${expected}`;
+    if (header.toString('latin1', 12, 16) !== 'IHDR') {
+        return `val is not a well-formed PNG (its first chunk is not IHDR); ${expected}`;
+    }
+    const bitDepth = header[24];
+    const colourType = header[25];
+    if (bitDepth !== 8 || colourType !== 0) {
+        const colour = PNG_COLOUR_TYPES[colourType] ?? `unknown colour type ${colourType}`;
+        return `val is a PNG of bit depth ${bitDepth}, colour type ${colourType} (${colour}); ${expected}`;
+    }
+    return null;
+}
+function checkAttributes(attributes, declaredStreams, at, report) {
+    const record = isRecord(attributes) ? attributes : null;
+    if (record !== null) {
+        for (const key in record) {
+            if (!ATTRIBUTE_KEYS.has(key)) {
+                report('unknown-key', `${at.path()}.attributes${pathKey(key)}`, `"${key}" is not an OpenLABEL attribute type (boolean, num, text, vec; Kognic's data model forbids others); remove it if it is a mistake`);
+            }
+        }
+    }
+    const text = record?.text;
+    let streamIndex = -1;
+    let stream = undefined;
+    if (Array.isArray(text)) {
+        for (let j = 0; j < text.length; j++) {
+            const entry = text[j];
+            if (!isRecord(entry))
+                continue;
+            if (entry.name === 'stream' && streamIndex < 0) {
+                streamIndex = j;
+                stream = entry.val;
+            }
+            else if (entry.name === 'confidence') {
+                report('confidence', `${at.path()}.attributes.text[${j}]`, `confidence is given as text (${describeValue(entry.val)}); Kognic requires a number: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
+            }
+        }
+    }
+    if (streamIndex < 0 || typeof stream !== 'string' || stream === '') {
+        report('stream-missing', `${at.path()}.attributes.text`, streamIndex < 0
+            ? 'no {"name": "stream", "val": "<sensor>"} entry; every geometry must name the stream (sensor) it belongs to'
+            : `the stream entry has val ${describeValue(stream)}; expected the name of a stream (sensor)`);
+    }
+    else if (declaredStreams !== null && !Object.hasOwn(declaredStreams, stream)) {
+        const known = Object.keys(declaredStreams);
+        report('stream-undeclared', `${at.path()}.attributes.text[${streamIndex}].val`, `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`);
+    }
+    const num = record?.num;
+    if (!Array.isArray(num))
+        return;
+    for (let j = 0; j < num.length; j++) {
+        const entry = num[j];
+        if (!isRecord(entry) || entry.name !== 'confidence')
+            continue;
+        const confidence = entry.val;
+        if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
+            report('confidence', `${at.path()}.attributes.num[${j}].val`, typeof confidence === 'string'
+                ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
+                : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/predictions/inspect.ts
+// The check of one matched file: can it be read, which scene is it for, what is wrong with it. Only what
+// the run needs later is kept: the scene, the findings, and the identity and hash of the bytes checked.
+
+
+
+
+
+
+
+const DEFAULT_MAX_PROBLEMS_PER_FILE = 5;
+/** The input that sets the size limit, named in the message when a file is over it. */
+const MAX_FILE_SIZE_INPUT = 'max-file-size';
+/**
+ * The largest file the checks can read: a file is parsed from one string, and V8 refuses strings longer
+ * than this (2^29 - 24 characters on 64-bit); a UTF-8 file has at least as many bytes as characters.
+ */
+const MAX_CHECKABLE_BYTES = external_node_buffer_.constants.MAX_STRING_LENGTH;
+const REQUEST_KEYS = ['sceneUuid', 'openlabelContent'];
+const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}';
+const BOM = '\uFEFF';
+/**
+ * Non-blocking, so a FIFO is refused instead of waited on; not through a symbolic link, so a file swapped
+ * for a link after it was matched (the path is its real path) is refused (Windows has no such flag).
+ */
+const OPEN_FLAGS = (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NONBLOCK | ((external_node_fs_default()).constants.O_NOFOLLOW ?? 0);
+function isSceneUuid(value) {
+    return UUID_PATTERN.test(value);
+}
+/** `<dev>:<ino>` of an open file: the same only for the same file. */
+function identityOf(stats) {
+    return `${stats.dev}:${stats.ino}`;
+}
+function sha256(bytes) {
+    return (0,external_node_crypto_.createHash)('sha256').update(bytes).digest('hex');
+}
+function mebibytes(bytes) {
+    const mib = bytes / (1024 * 1024);
+    return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`;
+}
+function isDirectory(displayPath) {
+    return `${displayPath} is a directory, not a prediction file; match files, e.g. with dir/**/*.json`;
+}
+function unreadable(displayPath, error) {
+    const code = errorCode(error);
+    const hint = code === 'EACCES' || code === 'EPERM'
+        ? 'make it readable by the user the runner runs as'
+        : code === 'ENOENT'
+            ? 'it was moved or deleted after it was matched; check that no other step changes the files meanwhile'
+            : code === 'ELOOP'
+                ? 'it was replaced by a symbolic link after it was matched; check that no other step changes the files meanwhile'
+                : 'check the file and the disk';
+    const detail = error instanceof Error ? error.message : String(error);
+    return {
+        kind: 'unreadable',
+        jsonPath: '',
+        message: `cannot read ${displayPath} (${code ?? detail}): ${hint}`
+    };
+}
+/** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
+async function inspectFile(file, opts) {
+    const result = {
+        path: file.path,
+        displayPath: file.displayPath,
+        sizeBytes: 0,
+        identity: null,
+        contentSha256: null,
+        sceneUuid: null,
+        form: null,
+        hasSegmentation: false,
+        segmentationClasses: [],
+        fatal: [],
+        problems: [],
+        moreProblems: 0
+    };
+    try {
+        const fatal = await inspectInto(result, opts);
+        if (fatal) {
+            result.fatal = [fatal];
+            result.sceneUuid = null;
+            result.form = null;
+        }
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        result.fatal = [
+            { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
+        ];
+        result.sceneUuid = null;
+        result.form = null;
+    }
+    return result;
+}
+/** Fills in `result`; returns the problem that makes the file unusable, if any. */
+async function inspectInto(result, opts) {
+    const { displayPath } = result;
+    const fail = (kind, message, jsonPath = '') => ({ kind, jsonPath, message });
+    // Synchronous, one file at a time: a read from the page cache costs less than its thread-pool round
+    // trips (20,000 small files: ~0.5 s against ~2 s). The wait above lets answers to requests in flight in.
+    await new Promise((resolve) => setImmediate(resolve));
+    // Opened once; size, type and identity from the descriptor, and the bytes read from it are hashed, so
+    // the upload can make sure it sends the very bytes checked here.
+    let fd;
+    try {
+        fd = external_node_fs_default().openSync(result.path, OPEN_FLAGS);
+    }
+    catch (error) {
+        // Windows refuses to open a directory at all.
+        if (errorCode(error) === 'EISDIR')
+            return fail('not-a-file', isDirectory(displayPath));
+        return unreadable(displayPath, error);
+    }
+    let bytes;
+    try {
+        let stats;
+        try {
+            stats = external_node_fs_default().fstatSync(fd, { bigint: true });
+        }
+        catch (error) {
+            return unreadable(displayPath, error);
+        }
+        const size = Number(stats.size);
+        result.sizeBytes = size;
+        result.identity = identityOf(stats);
+        if (stats.isDirectory())
+            return fail('not-a-file', isDirectory(displayPath));
+        if (!stats.isFile()) {
+            return fail('not-a-file', `${displayPath} is not a regular file (a device, socket or pipe); match only JSON files`);
+        }
+        if (size > opts.maxFileSizeBytes) {
+            return fail('too-large', `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`);
+        }
+        if (size > MAX_CHECKABLE_BYTES)
+            return tooLargeToCheck(displayPath, size);
+        if (size === 0)
+            return fail('empty', `${displayPath} is empty; expected an OpenLABEL JSON document`);
+        try {
+            bytes = readWhole(fd, size);
+        }
+        catch (error) {
+            return unreadable(displayPath, error);
+        }
+    }
+    finally {
+        external_node_fs_default().closeSync(fd);
+    }
+    // It may have shrunk since the stat: what was read is what was checked (a change shows at the upload).
+    result.sizeBytes = bytes.length;
+    result.contentSha256 = sha256(bytes);
+    const parsed = parseText(displayPath, bytes.toString('utf8'));
+    if ('kind' in parsed)
+        return parsed;
+    const scene = findScene(parsed.doc, displayPath);
+    if ('kind' in scene)
+        return fail(scene.kind, `${displayPath}: ${scene.message}`, scene.jsonPath);
+    result.sceneUuid = scene.sceneUuid;
+    result.form = scene.form;
+    const analysis = analyseOpenLabel(scene.openlabelDocument);
+    result.hasSegmentation = analysis.hasSegmentation;
+    result.segmentationClasses = analysis.segmentationClasses;
+    const problems = [...parsed.numbersTooLarge, ...analysis.problems];
+    if (opts.validation !== 'off' && problems.length > 0) {
+        const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE;
+        // Errors first (a stable sort): whether the file is blocked is read from those kept; warnings never block.
+        const rank = (p) => (p.severity === 'warning' ? 1 : 0);
+        const ordered = problems.sort((a, b) => rank(a) - rank(b));
+        result.problems = ordered.slice(0, keep);
+        result.moreProblems = problems.length - result.problems.length;
+    }
+    return undefined;
+}
+/** The first `size` bytes of an open file, or fewer if it is shorter now. */
+function readWhole(fd, size) {
+    const buffer = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+        const read = external_node_fs_default().readSync(fd, buffer, filled, size - filled, filled);
+        if (read === 0)
+            break;
+        filled += read;
+    }
+    return buffer.subarray(0, filled);
+}
+function tooLargeToCheck(displayPath, size) {
+    return {
+        kind: 'too-large',
+        jsonPath: '',
+        message: `${displayPath} is ${mebibytes(size)} (${size} bytes): too large to check (the checks read a file as one string of at most ${MAX_CHECKABLE_BYTES} characters); split the predictions into smaller files`
+    };
+}
+/** The parsed document and its numbers too large for a double, or why the text is not JSON. */
+function parseText(displayPath, text) {
+    if (text.startsWith(BOM))
+        text = text.slice(1);
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (error) {
+        // Checked only here: JSON.parse refuses whitespace alone, and most files are not.
+        if (text.trim() === '') {
+            return {
+                kind: 'empty',
+                jsonPath: '',
+                message: `${displayPath} holds only whitespace; expected an OpenLABEL JSON document`
+            };
+        }
+        const where = locateJsonError(text, error);
+        return {
+            kind: 'json-syntax',
+            jsonPath: '',
+            message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
+        };
+    }
+    return { doc, numbersTooLarge: numbersTooLarge(text) };
+}
+/** A number with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
+const MAYBE_TOO_LARGE = /[\d.][eE]\+?\d{3}|\d{309}/;
+/** In valid JSON: a string (skipped whole, escapes and all) or a number. */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/**
+ * Number literals JSON.parse read as ±Infinity, as written: the checks that follow see Infinity, which
+ * they would otherwise show as null.
+ */
+function numbersTooLarge(text) {
+    if (!MAYBE_TOO_LARGE.test(text))
+        return [];
+    const found = [];
+    for (const match of text.matchAll(STRING_OR_NUMBER)) {
+        const literal = match[0];
+        if (literal.startsWith('"') || Number.isFinite(Number(literal)))
+            continue;
+        const { line, column } = lineAndColumn(text, match.index);
+        const shown = literal.length > 40 ? `${literal.slice(0, 20)}…${literal.slice(-10)}` : literal;
+        found.push({
+            kind: 'number-too-large',
+            jsonPath: '',
+            message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+        });
+    }
+    return found;
+}
+/**
+ * Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither.
+ * `shownPath`: the path as matched, whose name gives an OpenLABEL document's scene.
+ */
+function findScene(doc, shownPath) {
+    const shape = (message) => ({ kind: 'shape', jsonPath: '', message });
+    if (!isRecord(doc)) {
+        return shape(`the top level is ${describeValue(doc)}; expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
+    }
+    if ('sceneUuid' in doc || 'openlabelContent' in doc) {
+        // The request form is sent as it is, so it must be exactly what the API takes.
+        const extra = Object.keys(doc).filter((key) => !REQUEST_KEYS.includes(key));
+        if (extra.length > 0) {
+            return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} in a request body; the file is sent as it is, so it must be exactly ${REQUEST_FORM_HINT}`);
+        }
+        const sceneUuid = doc.sceneUuid;
+        if (typeof sceneUuid !== 'string' || !isSceneUuid(sceneUuid)) {
+            return {
+                kind: 'scene-id',
+                jsonPath: 'sceneUuid',
+                message: `sceneUuid is ${describeValue(sceneUuid)}; expected the UUID of a scene in the dataset (8-4-4-4-12 hexadecimal digits)`
+            };
+        }
+        const content = doc.openlabelContent;
+        if (!isRecord(content)) {
+            return shape(`openlabelContent is ${describeValue(content)}; expected {"openlabel": {...}}`);
+        }
+        const contentExtra = Object.keys(content).filter((key) => key !== 'openlabel');
+        if (contentExtra.length > 0) {
+            return shape(`unexpected key(s) ${contentExtra.map((k) => `"${k}"`).join(', ')} in openlabelContent; expected only {"openlabel": {...}}`);
+        }
+        if (!isRecord(content.openlabel))
+            return openlabelNotObject(content.openlabel, 'openlabelContent.openlabel');
+        return { sceneUuid: sceneUuid.toLowerCase(), form: 'request', openlabelDocument: content };
+    }
+    if ('openlabel' in doc) {
+        const extra = Object.keys(doc).filter((key) => key !== 'openlabel');
+        if (extra.length > 0) {
+            return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "openlabel"; the document is sent as the prediction, so it must be only {"openlabel": {...}}`);
+        }
+        if (!isRecord(doc.openlabel))
+            return openlabelNotObject(doc.openlabel, 'openlabel');
+        const name = external_node_path_namespaceObject.basename(shownPath);
+        const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null;
+        if (stem === null || !isSceneUuid(stem)) {
+            return {
+                kind: 'scene-id',
+                jsonPath: '',
+                message: `the file name is not a scene UUID, so the scene is unknown; name it <scene-uuid>.json, or use the request-body form ${REQUEST_FORM_HINT}`
+            };
+        }
+        return { sceneUuid: stem.toLowerCase(), form: 'openlabel', openlabelDocument: doc };
+    }
+    const keys = Object.keys(doc);
+    return shape(`no "openlabel" or "sceneUuid" at the top level (found ${keys.length > 0
+        ? keys
+            .slice(0, 5)
+            .map((k) => `"${k}"`)
+            .join(', ')
+        : 'an empty object'}); expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
+}
+function openlabelNotObject(value, jsonPath) {
+    return {
+        kind: 'openlabel-not-object',
+        jsonPath,
+        message: `"openlabel" is ${describeValue(value)}; expected an object with metadata, streams, objects and frames`
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/predictions/body.ts
-// The request body of one upload, built from the file's bytes without parsing or re-serialising them.
+// The request body of one upload: the very bytes that were checked, without parsing or re-serialising them.
+
+
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const CLOSE = Buffer.from('}');
-const NOTHING = Buffer.alloc(0);
-/**
- * Files up to this size are read synchronously: a read from the page cache costs microseconds, less than
- * the thread-pool round-trips of an asynchronous read. Larger ones are read asynchronously, so that a big
- * file never holds up the answers to the requests in flight.
- */
-const SYNC_READ_MAX_BYTES = 4 * 1024 * 1024;
 /**
  * Re-reads `file` for its upload. Form `openlabel`: the bytes of
  * `{"sceneUuid":"<uuid>","openlabelContent":<file>}`; form `request`: the file as it is. A UTF-8 BOM is
- * dropped in both: JSON bodies must not start with one. The file is read straight into the body: one
- * allocation of the body's size, no copy.
+ * dropped in both: JSON bodies must not start with one. Throws, with a message naming the file, when the
+ * file is not the one checked (another file, a symbolic link, another size or content).
  */
 async function readUploadBody(file) {
-    if (file.form === null || file.sceneUuid === null) {
+    if (file.form === null || file.sceneUuid === null || file.contentSha256 === null) {
         throw new Error(`${file.displayPath} was not found usable when it was checked; it cannot be uploaded`);
     }
     const open = file.form === 'openlabel'
         ? Buffer.from(`{"sceneUuid":${JSON.stringify(file.sceneUuid)},"openlabelContent":`)
-        : NOTHING;
-    const close = file.form === 'openlabel' ? CLOSE : NOTHING;
+        : Buffer.alloc(0);
+    const close = file.form === 'openlabel' ? CLOSE : Buffer.alloc(0);
     const body = Buffer.allocUnsafe(open.length + file.sizeBytes + close.length);
     const content = body.subarray(open.length, open.length + file.sizeBytes);
-    const size = file.sizeBytes <= SYNC_READ_MAX_BYTES
-        ? readWholeSync(file.path, content)
-        : await readWhole(file.path, content);
-    if (size !== file.sizeBytes) {
-        throw new Error(`${file.displayPath} changed since it was checked (${file.sizeBytes} bytes then, ${size} now); make sure no other step writes the prediction files during the upload`);
+    const changed = await readChecked(file, content);
+    if (changed !== null) {
+        throw new Error(`${file.displayPath} changed after it was checked: ${changed}; nothing was uploaded for it — re-run, and make sure no other step writes the prediction files during the upload`);
     }
     close.copy(body, open.length + file.sizeBytes);
     if (!content.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) {
@@ -31641,46 +32732,43 @@ async function readUploadBody(file) {
     open.copy(body, UTF8_BOM.length);
     return body.subarray(UTF8_BOM.length);
 }
-/**
- * Fills `into` from the start of the file and returns the file's size now: the size of `into` only when
- * the file has exactly that many bytes (a file that grew reports at least one more).
- */
-function readWholeSync(filePath, into) {
-    const fd = (0,external_node_fs_.openSync)(filePath, 'r');
+/** Fills `into` with the file's bytes; returns how the file differs from the one checked, or null. */
+async function readChecked(file, into) {
+    let handle;
     try {
-        const size = (0,external_node_fs_.fstatSync)(fd).size;
-        if (size !== into.length)
-            return size;
-        let done = 0;
-        while (done < into.length) {
-            const n = (0,external_node_fs_.readSync)(fd, into, done, into.length - done, done);
-            if (n === 0)
-                return done;
-            done += n;
-        }
-        return done + (0,external_node_fs_.readSync)(fd, Buffer.alloc(1), 0, 1, done);
+        handle = await external_node_fs_.promises.open(file.path, OPEN_FLAGS);
     }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
+    catch (error) {
+        const code = errorCode(error);
+        if (code === 'ELOOP')
+            return 'it is now a symbolic link';
+        if (code === 'ENOENT')
+            return 'it is gone';
+        throw new Error(`cannot read ${file.displayPath} for its upload (${code ?? String(error)})`, {
+            cause: error
+        });
     }
-}
-async function readWhole(filePath, into) {
-    const handle = await external_node_fs_.promises.open(filePath, 'r');
     try {
-        const size = (await handle.stat()).size;
-        if (size !== into.length)
-            return size;
+        const stats = await handle.stat({ bigint: true });
+        if (!stats.isFile() || identityOf(stats) !== file.identity)
+            return 'it is now another file';
+        if (Number(stats.size) !== file.sizeBytes)
+            return `${file.sizeBytes} bytes then, ${stats.size} bytes now`;
         let done = 0;
         while (done < into.length) {
             const { bytesRead } = await handle.read(into, done, into.length - done, done);
             if (bytesRead === 0)
-                return done;
+                return `${file.sizeBytes} bytes then, ${done} bytes now`;
             done += bytesRead;
         }
-        return done + (await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead;
+        if ((await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead > 0)
+            return `${file.sizeBytes} bytes then, more now`;
+        if (sha256(into) !== file.contentSha256)
+            return 'its content is not the content checked';
+        return null;
     }
     finally {
-        await handle.close();
+        await handle.close().catch(() => undefined);
     }
 }
 
@@ -31713,15 +32801,24 @@ async function parseClassMapping(raw, workspace) {
     if (!file.toLowerCase().endsWith('.json')) {
         throw new Error(`${class_mapping_INPUT}: "${value}" does not start with "[" and is not a .json file path; give the list inline, e.g. ${EXAMPLE}, or the path of a .json file in the workspace`);
     }
+    // The real path, links resolved, must stay inside the workspace too: nothing of a file outside it is
+    // read, and so none of it can be quoted in an error.
     let text;
     try {
-        text = await external_node_fs_.promises.readFile(file, 'utf8');
+        const realFile = await external_node_fs_.promises.realpath(file);
+        const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
+        if (leavesRoot(external_node_path_namespaceObject.relative(realRoot, realFile))) {
+            throw new Error(`${class_mapping_INPUT}: "${value}" leads through a symbolic link to a file outside the workspace ${root}; give the list inline or a .json file that is in the workspace`);
+        }
+        text = await external_node_fs_.promises.readFile(realFile, 'utf8');
     }
     catch (error) {
-        const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error);
+        const code = errorCode(error);
+        if (code === undefined && error instanceof Error)
+            throw error;
         throw new Error(code === 'ENOENT'
             ? `${class_mapping_INPUT}: file "${value}" not found in the workspace ${root}; check the path (relative to the workspace) and that the step writing it ran first`
-            : `${class_mapping_INPUT}: cannot read "${value}" (${code})`, { cause: error });
+            : `${class_mapping_INPUT}: cannot read "${value}" (${code ?? String(error)})`, { cause: error });
     }
     return parseMappingJson(text.replace(/^\uFEFF/, ''), `${class_mapping_INPUT} file "${value}"`);
 }
@@ -31785,308 +32882,6 @@ function missingClasses(mapping, classesFound) {
     return [...missing].sort();
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 17 modules
-var lib_core = __nccwpck_require__(9275);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-glob-options-helper.js
-
-/**
- * Returns a copy with defaults filled in.
- */
-function getOptions(copy) {
-    const result = {
-        followSymbolicLinks: true,
-        implicitDescendants: true,
-        matchDirectories: true,
-        omitBrokenSymbolicLinks: true,
-        excludeHiddenFiles: false
-    };
-    if (copy) {
-        if (typeof copy.followSymbolicLinks === 'boolean') {
-            result.followSymbolicLinks = copy.followSymbolicLinks;
-            lib_core/* debug */.Yz(`followSymbolicLinks '${result.followSymbolicLinks}'`);
-        }
-        if (typeof copy.implicitDescendants === 'boolean') {
-            result.implicitDescendants = copy.implicitDescendants;
-            lib_core/* debug */.Yz(`implicitDescendants '${result.implicitDescendants}'`);
-        }
-        if (typeof copy.matchDirectories === 'boolean') {
-            result.matchDirectories = copy.matchDirectories;
-            lib_core/* debug */.Yz(`matchDirectories '${result.matchDirectories}'`);
-        }
-        if (typeof copy.omitBrokenSymbolicLinks === 'boolean') {
-            result.omitBrokenSymbolicLinks = copy.omitBrokenSymbolicLinks;
-            lib_core/* debug */.Yz(`omitBrokenSymbolicLinks '${result.omitBrokenSymbolicLinks}'`);
-        }
-        if (typeof copy.excludeHiddenFiles === 'boolean') {
-            result.excludeHiddenFiles = copy.excludeHiddenFiles;
-            lib_core/* debug */.Yz(`excludeHiddenFiles '${result.excludeHiddenFiles}'`);
-        }
-    }
-    return result;
-}
-//# sourceMappingURL=internal-glob-options-helper.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path-helper.js
-
-
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Similar to path.dirname except normalizes the path separators and slightly better handling for Windows UNC paths.
- *
- * For example, on Linux/macOS:
- * - `/               => /`
- * - `/hello          => /`
- *
- * For example, on Windows:
- * - `C:\             => C:\`
- * - `C:\hello        => C:\`
- * - `C:              => C:`
- * - `C:hello         => C:`
- * - `\               => \`
- * - `\hello          => \`
- * - `\\hello         => \\hello`
- * - `\\hello\world   => \\hello\world`
- */
-function dirname(p) {
-    // Normalize slashes and trim unnecessary trailing slash
-    p = safeTrimTrailingSeparator(p);
-    // Windows UNC root, e.g. \\hello or \\hello\world
-    if (IS_WINDOWS && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
-        return p;
-    }
-    // Get dirname
-    let result = external_path_.dirname(p);
-    // Trim trailing slash for Windows UNC root, e.g. \\hello\world\
-    if (IS_WINDOWS && /^\\\\[^\\]+\\[^\\]+\\$/.test(result)) {
-        result = safeTrimTrailingSeparator(result);
-    }
-    return result;
-}
-/**
- * Roots the path if not already rooted. On Windows, relative roots like `\`
- * or `C:` are expanded based on the current working directory.
- */
-function ensureAbsoluteRoot(root, itemPath) {
-    external_assert_(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
-    external_assert_(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
-    // Already rooted
-    if (hasAbsoluteRoot(itemPath)) {
-        return itemPath;
-    }
-    // Windows
-    if (IS_WINDOWS) {
-        // Check for itemPath like C: or C:foo
-        if (itemPath.match(/^[A-Z]:[^\\/]|^[A-Z]:$/i)) {
-            let cwd = process.cwd();
-            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
-            // Drive letter matches cwd? Expand to cwd
-            if (itemPath[0].toUpperCase() === cwd[0].toUpperCase()) {
-                // Drive only, e.g. C:
-                if (itemPath.length === 2) {
-                    // Preserve specified drive letter case (upper or lower)
-                    return `${itemPath[0]}:\\${cwd.substr(3)}`;
-                }
-                // Drive + path, e.g. C:foo
-                else {
-                    if (!cwd.endsWith('\\')) {
-                        cwd += '\\';
-                    }
-                    // Preserve specified drive letter case (upper or lower)
-                    return `${itemPath[0]}:\\${cwd.substr(3)}${itemPath.substr(2)}`;
-                }
-            }
-            // Different drive
-            else {
-                return `${itemPath[0]}:\\${itemPath.substr(2)}`;
-            }
-        }
-        // Check for itemPath like \ or \foo
-        else if (normalizeSeparators(itemPath).match(/^\\$|^\\[^\\]/)) {
-            const cwd = process.cwd();
-            external_assert_(cwd.match(/^[A-Z]:\\/i), `Expected current directory to start with an absolute drive root. Actual '${cwd}'`);
-            return `${cwd[0]}:\\${itemPath.substr(1)}`;
-        }
-    }
-    external_assert_(hasAbsoluteRoot(root), `ensureAbsoluteRoot parameter 'root' must have an absolute root`);
-    // Otherwise ensure root ends with a separator
-    if (root.endsWith('/') || (IS_WINDOWS && root.endsWith('\\'))) {
-        // Intentionally empty
-    }
-    else {
-        // Append separator
-        root += external_path_.sep;
-    }
-    return root + itemPath;
-}
-/**
- * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
- * `\\hello\share` and `C:\hello` (and using alternate separator).
- */
-function hasAbsoluteRoot(itemPath) {
-    external_assert_(itemPath, `hasAbsoluteRoot parameter 'itemPath' must not be empty`);
-    // Normalize separators
-    itemPath = normalizeSeparators(itemPath);
-    // Windows
-    if (IS_WINDOWS) {
-        // E.g. \\hello\share or C:\hello
-        return itemPath.startsWith('\\\\') || /^[A-Z]:\\/i.test(itemPath);
-    }
-    // E.g. /hello
-    return itemPath.startsWith('/');
-}
-/**
- * On Linux/macOS, true if path starts with `/`. On Windows, true for paths like:
- * `\`, `\hello`, `\\hello\share`, `C:`, and `C:\hello` (and using alternate separator).
- */
-function hasRoot(itemPath) {
-    external_assert_(itemPath, `isRooted parameter 'itemPath' must not be empty`);
-    // Normalize separators
-    itemPath = normalizeSeparators(itemPath);
-    // Windows
-    if (IS_WINDOWS) {
-        // E.g. \ or \hello or \\hello
-        // E.g. C: or C:\hello
-        return itemPath.startsWith('\\') || /^[A-Z]:/i.test(itemPath);
-    }
-    // E.g. /hello
-    return itemPath.startsWith('/');
-}
-/**
- * Removes redundant slashes and converts `/` to `\` on Windows
- */
-function normalizeSeparators(p) {
-    p = p || '';
-    // Windows
-    if (IS_WINDOWS) {
-        // Convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // Remove redundant slashes
-        const isUnc = /^\\\\+[^\\]/.test(p); // e.g. \\hello
-        return (isUnc ? '\\' : '') + p.replace(/\\\\+/g, '\\'); // preserve leading \\ for UNC
-    }
-    // Remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-/**
- * Normalizes the path separators and trims the trailing separator (when safe).
- * For example, `/foo/ => /foo` but `/ => /`
- */
-function safeTrimTrailingSeparator(p) {
-    // Short-circuit if empty
-    if (!p) {
-        return '';
-    }
-    // Normalize separators
-    p = normalizeSeparators(p);
-    // No trailing slash
-    if (!p.endsWith(external_path_.sep)) {
-        return p;
-    }
-    // Check '/' on Linux/macOS and '\' on Windows
-    if (p === external_path_.sep) {
-        return p;
-    }
-    // On Windows check if drive root. E.g. C:\
-    if (IS_WINDOWS && /^[A-Z]:\\$/i.test(p)) {
-        return p;
-    }
-    // Otherwise trim trailing slash
-    return p.substr(0, p.length - 1);
-}
-//# sourceMappingURL=internal-path-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-match-kind.js
-/**
- * Indicates whether a pattern matches a path
- */
-var MatchKind;
-(function (MatchKind) {
-    /** Not matched */
-    MatchKind[MatchKind["None"] = 0] = "None";
-    /** Matched if the path is a directory */
-    MatchKind[MatchKind["Directory"] = 1] = "Directory";
-    /** Matched if the path is a regular file */
-    MatchKind[MatchKind["File"] = 2] = "File";
-    /** Matched */
-    MatchKind[MatchKind["All"] = 3] = "All";
-})(MatchKind || (MatchKind = {}));
-//# sourceMappingURL=internal-match-kind.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern-helper.js
-
-
-const internal_pattern_helper_IS_WINDOWS = process.platform === 'win32';
-/**
- * Given an array of patterns, returns an array of paths to search.
- * Duplicates and paths under other included paths are filtered out.
- */
-function getSearchPaths(patterns) {
-    // Ignore negate patterns
-    patterns = patterns.filter(x => !x.negate);
-    // Create a map of all search paths
-    const searchPathMap = {};
-    for (const pattern of patterns) {
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        searchPathMap[key] = 'candidate';
-    }
-    const result = [];
-    for (const pattern of patterns) {
-        // Check if already included
-        const key = internal_pattern_helper_IS_WINDOWS
-            ? pattern.searchPath.toUpperCase()
-            : pattern.searchPath;
-        if (searchPathMap[key] === 'included') {
-            continue;
-        }
-        // Check for an ancestor search path
-        let foundAncestor = false;
-        let tempKey = key;
-        let parent = dirname(tempKey);
-        while (parent !== tempKey) {
-            if (searchPathMap[parent]) {
-                foundAncestor = true;
-                break;
-            }
-            tempKey = parent;
-            parent = dirname(tempKey);
-        }
-        // Include the search pattern in the result
-        if (!foundAncestor) {
-            result.push(pattern.searchPath);
-            searchPathMap[key] = 'included';
-        }
-    }
-    return result;
-}
-/**
- * Matches the patterns against the path
- */
-function internal_pattern_helper_match(patterns, itemPath) {
-    let result = MatchKind.None;
-    for (const pattern of patterns) {
-        if (pattern.negate) {
-            result &= ~pattern.match(itemPath);
-        }
-        else {
-            result |= pattern.match(itemPath);
-        }
-    }
-    return result;
-}
-/**
- * Checks whether to descend further into the directory
- */
-function internal_pattern_helper_partialMatch(patterns, itemPath) {
-    return patterns.some(x => !x.negate && x.partialMatch(itemPath));
-}
-//# sourceMappingURL=internal-pattern-helper.js.map
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
 const balanced = (a, b, str) => {
     const ma = a instanceof RegExp ? maybeMatch(a, str) : a;
@@ -33792,12 +34587,12 @@ const defaultPlatform = (typeof process === 'object' && process ?
         process.env.__MINIMATCH_TESTING_PLATFORM__) ||
         process.platform
     : 'posix');
-const esm_path = {
+const path = {
     win32: { sep: '\\' },
     posix: { sep: '/' },
 };
 /* c8 ignore stop */
-const sep = defaultPlatform === 'win32' ? esm_path.win32.sep : esm_path.posix.sep;
+const sep = defaultPlatform === 'win32' ? path.win32.sep : path.posix.sep;
 minimatch.sep = sep;
 const GLOBSTAR = Symbol('globstar **');
 minimatch.GLOBSTAR = GLOBSTAR;
@@ -34835,737 +35630,39 @@ minimatch.Minimatch = Minimatch;
 minimatch.escape = escape_escape;
 minimatch.unescape = unescape_unescape;
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-path.js
-
-
-
-const internal_path_IS_WINDOWS = process.platform === 'win32';
-/**
- * Helper class for parsing paths into segments
- */
-class Path {
-    /**
-     * Constructs a Path
-     * @param itemPath Path or array of segments
-     */
-    constructor(itemPath) {
-        this.segments = [];
-        // String
-        if (typeof itemPath === 'string') {
-            external_assert_(itemPath, `Parameter 'itemPath' must not be empty`);
-            // Normalize slashes and trim unnecessary trailing slash
-            itemPath = safeTrimTrailingSeparator(itemPath);
-            // Not rooted
-            if (!hasRoot(itemPath)) {
-                this.segments = itemPath.split(external_path_.sep);
-            }
-            // Rooted
-            else {
-                // Add all segments, while not at the root
-                let remaining = itemPath;
-                let dir = dirname(remaining);
-                while (dir !== remaining) {
-                    // Add the segment
-                    const basename = external_path_.basename(remaining);
-                    this.segments.unshift(basename);
-                    // Truncate the last segment
-                    remaining = dir;
-                    dir = dirname(remaining);
-                }
-                // Remainder is the root
-                this.segments.unshift(remaining);
-            }
-        }
-        // Array
-        else {
-            // Must not be empty
-            external_assert_(itemPath.length > 0, `Parameter 'itemPath' must not be an empty array`);
-            // Each segment
-            for (let i = 0; i < itemPath.length; i++) {
-                let segment = itemPath[i];
-                // Must not be empty
-                external_assert_(segment, `Parameter 'itemPath' must not contain any empty segments`);
-                // Normalize slashes
-                segment = normalizeSeparators(itemPath[i]);
-                // Root segment
-                if (i === 0 && hasRoot(segment)) {
-                    segment = safeTrimTrailingSeparator(segment);
-                    external_assert_(segment === dirname(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
-                    this.segments.push(segment);
-                }
-                // All other segments
-                else {
-                    // Must not contain slash
-                    external_assert_(!segment.includes(external_path_.sep), `Parameter 'itemPath' contains unexpected path separators`);
-                    this.segments.push(segment);
-                }
-            }
-        }
-    }
-    /**
-     * Converts the path to it's string representation
-     */
-    toString() {
-        // First segment
-        let result = this.segments[0];
-        // All others
-        let skipSlash = result.endsWith(external_path_.sep) || (internal_path_IS_WINDOWS && /^[A-Z]:$/i.test(result));
-        for (let i = 1; i < this.segments.length; i++) {
-            if (skipSlash) {
-                skipSlash = false;
-            }
-            else {
-                result += external_path_.sep;
-            }
-            result += this.segments[i];
-        }
-        return result;
-    }
-}
-//# sourceMappingURL=internal-path.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-pattern.js
-
-
-
-
-
-
-
-const internal_pattern_IS_WINDOWS = process.platform === 'win32';
-class Pattern {
-    constructor(patternOrNegate, isImplicitPattern = false, segments, homedir) {
-        /**
-         * Indicates whether matches should be excluded from the result set
-         */
-        this.negate = false;
-        // Pattern overload
-        let pattern;
-        if (typeof patternOrNegate === 'string') {
-            pattern = patternOrNegate.trim();
-        }
-        // Segments overload
-        else {
-            // Convert to pattern
-            segments = segments || [];
-            external_assert_(segments.length, `Parameter 'segments' must not empty`);
-            const root = Pattern.getLiteral(segments[0]);
-            external_assert_(root && hasAbsoluteRoot(root), `Parameter 'segments' first element must be a root path`);
-            pattern = new Path(segments).toString().trim();
-            if (patternOrNegate) {
-                pattern = `!${pattern}`;
-            }
-        }
-        // Negate
-        while (pattern.startsWith('!')) {
-            this.negate = !this.negate;
-            pattern = pattern.substr(1).trim();
-        }
-        // Normalize slashes and ensures absolute root
-        pattern = Pattern.fixupPattern(pattern, homedir);
-        // Segments
-        this.segments = new Path(pattern).segments;
-        // Trailing slash indicates the pattern should only match directories, not regular files
-        this.trailingSeparator = normalizeSeparators(pattern)
-            .endsWith(external_path_.sep);
-        pattern = safeTrimTrailingSeparator(pattern);
-        // Search path (literal path prior to the first glob segment)
-        let foundGlob = false;
-        const searchSegments = this.segments
-            .map(x => Pattern.getLiteral(x))
-            .filter(x => !foundGlob && !(foundGlob = x === ''));
-        this.searchPath = new Path(searchSegments).toString();
-        // Root RegExp (required when determining partial match)
-        this.rootRegExp = new RegExp(Pattern.regExpEscape(searchSegments[0]), internal_pattern_IS_WINDOWS ? 'i' : '');
-        this.isImplicitPattern = isImplicitPattern;
-        // Create minimatch
-        const minimatchOptions = {
-            dot: true,
-            nobrace: true,
-            nocase: internal_pattern_IS_WINDOWS,
-            nocomment: true,
-            noext: true,
-            nonegate: true
-        };
-        pattern = internal_pattern_IS_WINDOWS ? pattern.replace(/\\/g, '/') : pattern;
-        this.minimatch = new Minimatch(pattern, minimatchOptions);
-    }
-    /**
-     * Matches the pattern against the specified path
-     */
-    match(itemPath) {
-        // Last segment is globstar?
-        if (this.segments[this.segments.length - 1] === '**') {
-            // Normalize slashes
-            itemPath = normalizeSeparators(itemPath);
-            // Append a trailing slash. Otherwise Minimatch will not match the directory immediately
-            // preceding the globstar. For example, given the pattern `/foo/**`, Minimatch returns
-            // false for `/foo` but returns true for `/foo/`. Append a trailing slash to handle that quirk.
-            if (!itemPath.endsWith(external_path_.sep) && this.isImplicitPattern === false) {
-                // Note, this is safe because the constructor ensures the pattern has an absolute root.
-                // For example, formats like C: and C:foo on Windows are resolved to an absolute root.
-                itemPath = `${itemPath}${external_path_.sep}`;
-            }
-        }
-        else {
-            // Normalize slashes and trim unnecessary trailing slash
-            itemPath = safeTrimTrailingSeparator(itemPath);
-        }
-        // Match
-        if (this.minimatch.match(itemPath)) {
-            return this.trailingSeparator ? MatchKind.Directory : MatchKind.All;
-        }
-        return MatchKind.None;
-    }
-    /**
-     * Indicates whether the pattern may match descendants of the specified path
-     */
-    partialMatch(itemPath) {
-        // Normalize slashes and trim unnecessary trailing slash
-        itemPath = safeTrimTrailingSeparator(itemPath);
-        // matchOne does not handle root path correctly
-        if (dirname(itemPath) === itemPath) {
-            return this.rootRegExp.test(itemPath);
-        }
-        return this.minimatch.matchOne(itemPath.split(internal_pattern_IS_WINDOWS ? /\\+/ : /\/+/), this.minimatch.set[0], true);
-    }
-    /**
-     * Escapes glob patterns within a path
-     */
-    static globEscape(s) {
-        return (internal_pattern_IS_WINDOWS ? s : s.replace(/\\/g, '\\\\')) // escape '\' on Linux/macOS
-            .replace(/(\[)(?=[^/]+\])/g, '[[]') // escape '[' when ']' follows within the path segment
-            .replace(/\?/g, '[?]') // escape '?'
-            .replace(/\*/g, '[*]'); // escape '*'
-    }
-    /**
-     * Normalizes slashes and ensures absolute root
-     */
-    static fixupPattern(pattern, homedir) {
-        // Empty
-        external_assert_(pattern, 'pattern cannot be empty');
-        // Must not contain `.` segment, unless first segment
-        // Must not contain `..` segment
-        const literalSegments = new Path(pattern).segments.map(x => Pattern.getLiteral(x));
-        external_assert_(literalSegments.every((x, i) => (x !== '.' || i === 0) && x !== '..'), `Invalid pattern '${pattern}'. Relative pathing '.' and '..' is not allowed.`);
-        // Must not contain globs in root, e.g. Windows UNC path \\foo\b*r
-        external_assert_(!hasRoot(pattern) || literalSegments[0], `Invalid pattern '${pattern}'. Root segment must not contain globs.`);
-        // Normalize slashes
-        pattern = normalizeSeparators(pattern);
-        // Replace leading `.` segment
-        if (pattern === '.' || pattern.startsWith(`.${external_path_.sep}`)) {
-            pattern = Pattern.globEscape(process.cwd()) + pattern.substr(1);
-        }
-        // Replace leading `~` segment
-        else if (pattern === '~' || pattern.startsWith(`~${external_path_.sep}`)) {
-            homedir = homedir || external_os_.homedir();
-            external_assert_(homedir, 'Unable to determine HOME directory');
-            external_assert_(hasAbsoluteRoot(homedir), `Expected HOME directory to be a rooted path. Actual '${homedir}'`);
-            pattern = Pattern.globEscape(homedir) + pattern.substr(1);
-        }
-        // Replace relative drive root, e.g. pattern is C: or C:foo
-        else if (internal_pattern_IS_WINDOWS &&
-            (pattern.match(/^[A-Z]:$/i) || pattern.match(/^[A-Z]:[^\\]/i))) {
-            let root = ensureAbsoluteRoot('C:\\dummy-root', pattern.substr(0, 2));
-            if (pattern.length > 2 && !root.endsWith('\\')) {
-                root += '\\';
-            }
-            pattern = Pattern.globEscape(root) + pattern.substr(2);
-        }
-        // Replace relative root, e.g. pattern is \ or \foo
-        else if (internal_pattern_IS_WINDOWS && (pattern === '\\' || pattern.match(/^\\[^\\]/))) {
-            let root = ensureAbsoluteRoot('C:\\dummy-root', '\\');
-            if (!root.endsWith('\\')) {
-                root += '\\';
-            }
-            pattern = Pattern.globEscape(root) + pattern.substr(1);
-        }
-        // Otherwise ensure absolute root
-        else {
-            pattern = ensureAbsoluteRoot(Pattern.globEscape(process.cwd()), pattern);
-        }
-        return normalizeSeparators(pattern);
-    }
-    /**
-     * Attempts to unescape a pattern segment to create a literal path segment.
-     * Otherwise returns empty string.
-     */
-    static getLiteral(segment) {
-        let literal = '';
-        for (let i = 0; i < segment.length; i++) {
-            const c = segment[i];
-            // Escape
-            if (c === '\\' && !internal_pattern_IS_WINDOWS && i + 1 < segment.length) {
-                literal += segment[++i];
-                continue;
-            }
-            // Wildcard
-            else if (c === '*' || c === '?') {
-                return '';
-            }
-            // Character set
-            else if (c === '[' && i + 1 < segment.length) {
-                let set = '';
-                let closed = -1;
-                for (let i2 = i + 1; i2 < segment.length; i2++) {
-                    const c2 = segment[i2];
-                    // Escape
-                    if (c2 === '\\' && !internal_pattern_IS_WINDOWS && i2 + 1 < segment.length) {
-                        set += segment[++i2];
-                        continue;
-                    }
-                    // Closed
-                    else if (c2 === ']') {
-                        closed = i2;
-                        break;
-                    }
-                    // Otherwise
-                    else {
-                        set += c2;
-                    }
-                }
-                // Closed?
-                if (closed >= 0) {
-                    // Cannot convert
-                    if (set.length > 1) {
-                        return '';
-                    }
-                    // Convert to literal
-                    if (set) {
-                        literal += set;
-                        i = closed;
-                        continue;
-                    }
-                }
-                // Otherwise fall thru
-            }
-            // Append
-            literal += c;
-        }
-        return literal;
-    }
-    /**
-     * Escapes regexp special characters
-     * https://javascript.info/regexp-escaping
-     */
-    static regExpEscape(s) {
-        return s.replace(/[[\\^$.|?*+()]/g, '\\$&');
-    }
-}
-//# sourceMappingURL=internal-pattern.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-search-state.js
-class SearchState {
-    constructor(path, level) {
-        this.path = path;
-        this.level = level;
-    }
-}
-//# sourceMappingURL=internal-search-state.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-globber.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-var __asyncValues = (undefined && undefined.__asyncValues) || function (o) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var m = o[Symbol.asyncIterator], i;
-    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
-    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
-    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
-};
-var __await = (undefined && undefined.__await) || function (v) { return this instanceof __await ? (this.v = v, this) : new __await(v); }
-var __asyncGenerator = (undefined && undefined.__asyncGenerator) || function (thisArg, _arguments, generator) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var g = generator.apply(thisArg, _arguments || []), i, q = [];
-    return i = Object.create((typeof AsyncIterator === "function" ? AsyncIterator : Object).prototype), verb("next"), verb("throw"), verb("return", awaitReturn), i[Symbol.asyncIterator] = function () { return this; }, i;
-    function awaitReturn(f) { return function (v) { return Promise.resolve(v).then(f, reject); }; }
-    function verb(n, f) { if (g[n]) { i[n] = function (v) { return new Promise(function (a, b) { q.push([n, v, a, b]) > 1 || resume(n, v); }); }; if (f) i[n] = f(i[n]); } }
-    function resume(n, v) { try { step(g[n](v)); } catch (e) { settle(q[0][3], e); } }
-    function step(r) { r.value instanceof __await ? Promise.resolve(r.value.v).then(fulfill, reject) : settle(q[0][2], r); }
-    function fulfill(value) { resume("next", value); }
-    function reject(value) { resume("throw", value); }
-    function settle(f, v) { if (f(v), q.shift(), q.length) resume(q[0][0], q[0][1]); }
-};
-
-
-
-
-
-
-
-
-const internal_globber_IS_WINDOWS = process.platform === 'win32';
-class DefaultGlobber {
-    constructor(options) {
-        this.patterns = [];
-        this.searchPaths = [];
-        this.options = getOptions(options);
-    }
-    getSearchPaths() {
-        // Return a copy
-        return this.searchPaths.slice();
-    }
-    glob() {
-        return __awaiter(this, void 0, void 0, function* () {
-            var _a, e_1, _b, _c;
-            const result = [];
-            try {
-                for (var _d = true, _e = __asyncValues(this.globGenerator()), _f; _f = yield _e.next(), _a = _f.done, !_a; _d = true) {
-                    _c = _f.value;
-                    _d = false;
-                    const itemPath = _c;
-                    result.push(itemPath);
-                }
-            }
-            catch (e_1_1) { e_1 = { error: e_1_1 }; }
-            finally {
-                try {
-                    if (!_d && !_a && (_b = _e.return)) yield _b.call(_e);
-                }
-                finally { if (e_1) throw e_1.error; }
-            }
-            return result;
-        });
-    }
-    globGenerator() {
-        return __asyncGenerator(this, arguments, function* globGenerator_1() {
-            // Fill in defaults options
-            const options = getOptions(this.options);
-            // Implicit descendants?
-            const patterns = [];
-            for (const pattern of this.patterns) {
-                patterns.push(pattern);
-                if (options.implicitDescendants &&
-                    (pattern.trailingSeparator ||
-                        pattern.segments[pattern.segments.length - 1] !== '**')) {
-                    patterns.push(new Pattern(pattern.negate, true, pattern.segments.concat('**')));
-                }
-            }
-            // Push the search paths
-            const stack = [];
-            for (const searchPath of getSearchPaths(patterns)) {
-                lib_core/* debug */.Yz(`Search path '${searchPath}'`);
-                // Exists?
-                try {
-                    // Intentionally using lstat. Detection for broken symlink
-                    // will be performed later (if following symlinks).
-                    yield __await(external_fs_.promises.lstat(searchPath));
-                }
-                catch (err) {
-                    if (err.code === 'ENOENT') {
-                        continue;
-                    }
-                    throw err;
-                }
-                stack.unshift(new SearchState(searchPath, 1));
-            }
-            // Search
-            const traversalChain = []; // used to detect cycles
-            while (stack.length) {
-                // Pop
-                const item = stack.pop();
-                // Match?
-                const match = internal_pattern_helper_match(patterns, item.path);
-                const partialMatch = !!match || internal_pattern_helper_partialMatch(patterns, item.path);
-                if (!match && !partialMatch) {
-                    continue;
-                }
-                // Stat
-                const stats = yield __await(DefaultGlobber.stat(item, options, traversalChain)
-                // Broken symlink, or symlink cycle detected, or no longer exists
-                );
-                // Broken symlink, or symlink cycle detected, or no longer exists
-                if (!stats) {
-                    continue;
-                }
-                // Hidden file or directory?
-                if (options.excludeHiddenFiles && external_path_.basename(item.path).match(/^\./)) {
-                    continue;
-                }
-                // Directory
-                if (stats.isDirectory()) {
-                    // Matched
-                    if (match & MatchKind.Directory && options.matchDirectories) {
-                        yield yield __await(item.path);
-                    }
-                    // Descend?
-                    else if (!partialMatch) {
-                        continue;
-                    }
-                    // Push the child items in reverse
-                    const childLevel = item.level + 1;
-                    const childItems = (yield __await(external_fs_.promises.readdir(item.path))).map(x => new SearchState(external_path_.join(item.path, x), childLevel));
-                    stack.push(...childItems.reverse());
-                }
-                // File
-                else if (match & MatchKind.File) {
-                    yield yield __await(item.path);
-                }
-            }
-        });
-    }
-    /**
-     * Constructs a DefaultGlobber
-     */
-    static create(patterns, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            const result = new DefaultGlobber(options);
-            if (internal_globber_IS_WINDOWS) {
-                patterns = patterns.replace(/\r\n/g, '\n');
-                patterns = patterns.replace(/\r/g, '\n');
-            }
-            const lines = patterns.split('\n').map(x => x.trim());
-            for (const line of lines) {
-                // Empty or comment
-                if (!line || line.startsWith('#')) {
-                    continue;
-                }
-                // Pattern
-                else {
-                    result.patterns.push(new Pattern(line));
-                }
-            }
-            result.searchPaths.push(...getSearchPaths(result.patterns));
-            return result;
-        });
-    }
-    static stat(item, options, traversalChain) {
-        return __awaiter(this, void 0, void 0, function* () {
-            // Note:
-            // `stat` returns info about the target of a symlink (or symlink chain)
-            // `lstat` returns info about a symlink itself
-            let stats;
-            if (options.followSymbolicLinks) {
-                try {
-                    // Use `stat` (following symlinks)
-                    stats = yield external_fs_.promises.stat(item.path);
-                }
-                catch (err) {
-                    if (err.code === 'ENOENT') {
-                        if (options.omitBrokenSymbolicLinks) {
-                            lib_core/* debug */.Yz(`Broken symlink '${item.path}'`);
-                            return undefined;
-                        }
-                        throw new Error(`No information found for the path '${item.path}'. This may indicate a broken symbolic link.`);
-                    }
-                    throw err;
-                }
-            }
-            else {
-                // Use `lstat` (not following symlinks)
-                stats = yield external_fs_.promises.lstat(item.path);
-            }
-            // Note, isDirectory() returns false for the lstat of a symlink
-            if (stats.isDirectory() && options.followSymbolicLinks) {
-                // Get the realpath
-                const realPath = yield external_fs_.promises.realpath(item.path);
-                // Fixup the traversal chain to match the item level
-                while (traversalChain.length >= item.level) {
-                    traversalChain.pop();
-                }
-                // Test for a cycle
-                if (traversalChain.some((x) => x === realPath)) {
-                    lib_core/* debug */.Yz(`Symlink cycle detected for path '${item.path}' and realpath '${realPath}'`);
-                    return undefined;
-                }
-                // Update the traversal chain
-                traversalChain.push(realPath);
-            }
-            return stats;
-        });
-    }
-}
-//# sourceMappingURL=internal-globber.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/internal-hash-files.js
-var internal_hash_files_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-var internal_hash_files_asyncValues = (undefined && undefined.__asyncValues) || function (o) {
-    if (!Symbol.asyncIterator) throw new TypeError("Symbol.asyncIterator is not defined.");
-    var m = o[Symbol.asyncIterator], i;
-    return m ? m.call(o) : (o = typeof __values === "function" ? __values(o) : o[Symbol.iterator](), i = {}, verb("next"), verb("throw"), verb("return"), i[Symbol.asyncIterator] = function () { return this; }, i);
-    function verb(n) { i[n] = o[n] && function (v) { return new Promise(function (resolve, reject) { v = o[n](v), settle(resolve, reject, v.done, v.value); }); }; }
-    function settle(resolve, reject, d, v) { Promise.resolve(v).then(function(v) { resolve({ value: v, done: d }); }, reject); }
-};
-
-
-
-
-
-
-function hashFiles(globber_1, currentWorkspace_1) {
-    return internal_hash_files_awaiter(this, arguments, void 0, function* (globber, currentWorkspace, verbose = false) {
-        var _a, e_1, _b, _c;
-        var _d;
-        const writeDelegate = verbose ? core.info : core.debug;
-        let hasMatch = false;
-        const githubWorkspace = currentWorkspace
-            ? currentWorkspace
-            : ((_d = process.env['GITHUB_WORKSPACE']) !== null && _d !== void 0 ? _d : process.cwd());
-        const result = crypto.createHash('sha256');
-        let count = 0;
-        try {
-            for (var _e = true, _f = internal_hash_files_asyncValues(globber.globGenerator()), _g; _g = yield _f.next(), _a = _g.done, !_a; _e = true) {
-                _c = _g.value;
-                _e = false;
-                const file = _c;
-                writeDelegate(file);
-                if (!file.startsWith(`${githubWorkspace}${path.sep}`)) {
-                    writeDelegate(`Ignore '${file}' since it is not under GITHUB_WORKSPACE.`);
-                    continue;
-                }
-                if (fs.statSync(file).isDirectory()) {
-                    writeDelegate(`Skip directory '${file}'.`);
-                    continue;
-                }
-                const hash = crypto.createHash('sha256');
-                const pipeline = util.promisify(stream.pipeline);
-                yield pipeline(fs.createReadStream(file), hash);
-                result.write(hash.digest());
-                count++;
-                if (!hasMatch) {
-                    hasMatch = true;
-                }
-            }
-        }
-        catch (e_1_1) { e_1 = { error: e_1_1 }; }
-        finally {
-            try {
-                if (!_e && !_a && (_b = _f.return)) yield _b.call(_f);
-            }
-            finally { if (e_1) throw e_1.error; }
-        }
-        result.end();
-        if (hasMatch) {
-            writeDelegate(`Found ${count} files to hash.`);
-            return result.digest('hex');
-        }
-        else {
-            writeDelegate(`No matches found for glob`);
-            return '';
-        }
-    });
-}
-//# sourceMappingURL=internal-hash-files.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/glob/lib/glob.js
-var glob_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Constructs a globber
- *
- * @param patterns  Patterns separated by newlines
- * @param options   Glob options
- */
-function create(patterns, options) {
-    return glob_awaiter(this, void 0, void 0, function* () {
-        return yield DefaultGlobber.create(patterns, options);
-    });
-}
-/**
- * Computes the sha256 hash of a glob
- *
- * @param patterns  Patterns separated by newlines
- * @param currentWorkspace  Workspace used when matching files
- * @param options   Glob options
- * @param verbose   Enables verbose logging
- */
-function glob_hashFiles(patterns_1) {
-    return glob_awaiter(this, arguments, void 0, function* (patterns, currentWorkspace = '', options, verbose = false) {
-        let followSymbolicLinks = true;
-        if (options && typeof options.followSymbolicLinks === 'boolean') {
-            followSymbolicLinks = options.followSymbolicLinks;
-        }
-        const globber = yield create(patterns, { followSymbolicLinks });
-        return _hashFiles(globber, currentWorkspace, verbose);
-    });
-}
-//# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: ./src/pool.ts
-// A fixed number of workers pulling the next index: at most `limit` tasks run at once, and a stopped pool
-// starts nothing new. Used for reading files and for uploading them.
-/** Runs task(0 … count-1) with at most `limit` in flight; resolves when all started tasks have finished. */
-async function runPool(count, limit, task, stop) {
-    let next = 0;
-    async function worker() {
-        while (next < count && !stop?.aborted) {
-            await task(next++);
-        }
-    }
-    const workers = Math.max(1, Math.min(limit, count));
-    await Promise.all(Array.from({ length: workers }, worker));
-}
-
 ;// CONCATENATED MODULE: ./src/predictions/discover.ts
 // The `path` input's globs → the prediction files, relative to the workspace, sorted and deduplicated.
 //
-// @actions/glob 0.7 resolves relative patterns against process.cwd(), rejects `..`, and with its default
-// implicitDescendants turns `preds/*.json` into `preds/*.json/**` too. So patterns are made absolute here,
-// includes match exactly what they say (implicitDescendants: false: `preds/**` and `preds/**/*.json` still
-// match files at any depth), and an exclude also excludes what is under it (`!preds/old` = `!preds/old/**`).
-
+// Patterns mean what they mean in @actions/glob (minimatch with its options, applied in order, `!`
+// excludes), made absolute inside the workspace; an include matches exactly what it says (`preds/**` and
+// `preds/**/*.json` match files at any depth), and an exclude also excludes what is under it
+// (`!preds/old` = `!preds/old/**`). The walk is our own so that an excluded folder is never read and an
+// unreadable one is skipped with a warning instead of ending the run.
 
 
 
 
 /** A matched path meant as a prediction file that cannot be used: it fails the run like a bad file. */
 function isUnusableMatch(skipped) {
-    return skipped.kind !== 'directory' && skipped.kind !== 'same-file';
+    return skipped.kind !== 'directory' && skipped.kind !== 'same-file' && skipped.kind !== 'unreadable-folder';
 }
 const discover_INPUT = 'path';
-const discover_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 // On Windows `\` separates; elsewhere it escapes a glob character.
-const SEPARATORS = discover_IS_WINDOWS ? /[\\/]+/ : /\/+/;
-const GLOB_CHARACTERS = discover_IS_WINDOWS ? /[*?[]/ : /[*?[\\]/;
+const SEPARATORS = IS_WINDOWS ? /[\\/]+/ : /\/+/;
+const GLOB_CHARACTERS = IS_WINDOWS ? /[*?[]/ : /[*?[\\]/;
 /** Escapes glob characters in a literal path, as @actions/glob does for the working directory. */
 function globEscape(literal) {
-    return (discover_IS_WINDOWS ? literal : literal.replace(/\\/g, '\\\\'))
+    return (IS_WINDOWS ? literal : literal.replace(/\\/g, '\\\\'))
         .replace(/(\[)(?=[^/]+\])/g, '[[]')
         .replace(/\?/g, '[?]')
         .replace(/\*/g, '[*]');
 }
-// The fast paths below skip path.relative (microseconds each, run per file) for the usual case: a
-// normalised path that starts with the root.
-function startsWithDirectory(root, candidate) {
-    return (candidate.startsWith(root) &&
-        candidate[root.length] === external_node_path_namespaceObject.sep &&
-        // `.` and `..` segments (and dot files, which are rare) take the slow path.
-        !candidate.includes(`${external_node_path_namespaceObject.sep}.`, root.length));
-}
 function isInside(root, candidate) {
-    if (startsWithDirectory(root, candidate))
-        return true;
-    const relative = external_node_path_namespaceObject.relative(root, candidate);
-    return !leavesRoot(relative);
+    return !leavesRoot(external_node_path_namespaceObject.relative(root, candidate));
 }
 function toDisplayPath(workspace, file) {
-    const relative = startsWithDirectory(workspace, file)
-        ? file.slice(workspace.length + 1)
-        : external_node_path_namespaceObject.relative(workspace, file);
+    const relative = external_node_path_namespaceObject.relative(workspace, file);
     return external_node_path_namespaceObject.sep === '/' ? relative : relative.split(external_node_path_namespaceObject.sep).join('/');
 }
 /** One pattern line → an absolute pattern inside the workspace, or an Error naming the `path` input. */
@@ -35620,268 +35717,174 @@ function normalizePattern(line, workspace) {
         pattern,
         endsWithGlobstar: !trailingSeparator && globbed[globbed.length - 1] === '**',
         literal,
-        globbed,
         trailingSeparator
     };
-}
-async function globPaths(patterns, options) {
-    if (!patterns.some((p) => !p.startsWith('!')))
-        return [];
-    const globber = await create(patterns.join('\n'), { excludeHiddenFiles: false, ...options });
-    return globber.glob();
-}
-function withSeparator(directory) {
-    return directory.endsWith(external_node_path_namespaceObject.sep) ? directory : directory + external_node_path_namespaceObject.sep;
-}
-/** A last segment with `*` and `?` only, as @actions/glob's minimatch reads it (dot: true, no braces). */
-function segmentMatcher(segment) {
-    const source = segment
-        .replace(/[.+^${}()|\]\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]');
-    return new RegExp(`^${source}$`, discover_IS_WINDOWS ? 'i' : '');
-}
-/**
- * The usual `dir/*.json`: one directory listing and a name test per entry, instead of @actions/glob's walk
- * with an asynchronous stat per entry (2,000 files: ~200 ms → a few ms). A regular file needs no stat or
- * realpath of its own: its real path is the directory's plus its name. Null when a pattern needs the full
- * walk: a wildcard before the last segment, `**`, `[…]` or `\\` escapes, or a directory that cannot be
- * listed for another reason than not being there.
- */
-function listSimplePatterns(includes) {
-    const found = [];
-    const seen = new Set();
-    for (const p of includes) {
-        const segment = p.globbed.length === 1 ? p.globbed[0] : null;
-        if (segment === null || p.trailingSeparator || /[[\\]|\*\*/.test(segment))
-            return null;
-        const matcher = segmentMatcher(segment);
-        let entries;
-        let realDirectory;
-        try {
-            entries = (0,external_node_fs_.readdirSync)(p.literal, { withFileTypes: true });
-            realDirectory = external_node_fs_.realpathSync.native(p.literal);
-        }
-        catch (error) {
-            const code = errorCode(error);
-            // As the walk: a search path that is not there, or is a file, matches nothing.
-            if (code === 'ENOENT' || code === 'ENOTDIR')
-                continue;
-            return null;
-        }
-        const within = withSeparator(p.literal);
-        const realWithin = withSeparator(realDirectory);
-        for (const entry of entries) {
-            if (!matcher.test(entry.name))
-                continue;
-            // Not path.join: its normalising builds each path from a dozen string pieces, all kept per file.
-            const candidate = within + entry.name;
-            if (seen.has(candidate))
-                continue;
-            seen.add(candidate);
-            found.push(entry.isFile() ? { path: candidate, kind: 'file', real: realWithin + entry.name } : resolve(candidate));
-        }
-    }
-    return found;
-}
-/**
- * The commonest case, a single `dir/*.json` and no excludes, when every entry it matches is a regular file
- * inside the workspace: the files, sorted, as the general path below would find them, without its objects,
- * sets and maps per file (~800 bytes a file held at once: for 20,000 files enough to grow the heap for
- * the rest of the run). Null when anything is unusual (a link, a directory, a file outside the workspace, a
- * directory that cannot be listed): the general path then decides, and says why.
- */
-function listRegularFiles(includes, root) {
-    const p = includes.length === 1 ? includes[0] : null;
-    const segment = p?.globbed.length === 1 ? p.globbed[0] : null;
-    if (p === null || segment === null || p.trailingSeparator || /[[\\]|\*\*/.test(segment))
-        return null;
-    const matcher = segmentMatcher(segment);
-    const names = [];
-    try {
-        // A regular file of one directory is inside the workspace exactly when the directory is.
-        if (!isInside(external_node_fs_.realpathSync.native(root), external_node_fs_.realpathSync.native(p.literal)))
-            return null;
-        // One entry at a time: no array of every entry.
-        const directory = (0,external_node_fs_.opendirSync)(p.literal);
-        try {
-            for (let entry = directory.readSync(); entry !== null; entry = directory.readSync()) {
-                if (!matcher.test(entry.name))
-                    continue;
-                if (!entry.isFile())
-                    return null;
-                names.push(entry.name);
-            }
-        }
-        finally {
-            directory.closeSync();
-        }
-    }
-    catch {
-        return null;
-    }
-    // One directory: its files' display paths share a prefix, so they sort as their names do.
-    names.sort(compare);
-    const within = withSeparator(p.literal);
-    const shown = toDisplayPath(root, p.literal);
-    const prefix = shown === '' ? '' : `${shown}/`;
-    return { files: names.map((name) => ({ path: within + name, displayPath: prefix + name })), skipped: [] };
-}
-// Link checks in flight at once when a walk found broken links.
-const RESOLVE_CONCURRENCY = 32;
-/**
- * Synchronous: thousands of matches are resolved before anything else happens, and a stat or realpath
- * costs less than its round-trip through the thread pool (5,000 files: ~120 ms → ~25 ms).
- */
-function resolve(candidate) {
-    try {
-        const stats = (0,external_node_fs_.statSync)(candidate);
-        if (stats.isDirectory())
-            return { path: candidate, kind: 'directory' };
-        return { path: candidate, kind: 'file', real: external_node_fs_.realpathSync.native(candidate) };
-    }
-    catch (error) {
-        return { path: candidate, kind: 'gone', code: errorCode(error) ?? String(error) };
-    }
-}
-/** Why `candidate` is a broken symbolic link, or null when it is not one. */
-async function brokenLinkReason(candidate) {
-    const link = await external_node_fs_.promises.lstat(candidate).catch(() => null);
-    if (!link?.isSymbolicLink())
-        return null;
-    const failure = await external_node_fs_.promises.stat(candidate).then(() => null, (error) => errorCode(error) ?? 'unreadable');
-    // A link to a directory is fine: its files are matched through it.
-    if (failure === null)
-        return null;
-    const pointsTo = await external_node_fs_.promises.readlink(candidate).catch(() => '?');
-    return `broken symbolic link to "${pointsTo}" (${failure}); fix or remove the link, or exclude it with !`;
 }
 /** Plain code-unit order: the same on every machine, whatever the locale. */
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
+// What a pattern matches, as @actions/glob's bit mask: a pattern with a trailing separator only folders.
+const DIRECTORY = 1;
+const FILE = 2;
+// @actions/glob's minimatch options.
+const MATCH_OPTIONS = {
+    dot: true,
+    nobrace: true,
+    nocase: IS_WINDOWS,
+    nocomment: true,
+    noext: true,
+    nonegate: true
+};
+function slashes(p) {
+    return IS_WINDOWS ? p.replace(/\\/g, '/') : p;
+}
+function rule(pattern, negate, trailingSeparator) {
+    const bare = trailingSeparator ? pattern.replace(/[\\/]+$/, '') : pattern;
+    const endsWithGlobstar = !trailingSeparator && /[\\/]\*\*$/.test(bare);
+    return {
+        negate,
+        matcher: new Minimatch(slashes(bare), MATCH_OPTIONS),
+        kinds: trailingSeparator ? DIRECTORY : DIRECTORY | FILE,
+        endsWithGlobstar,
+        wholeFolder: negate && endsWithGlobstar ? new Minimatch(slashes(bare.slice(0, -3)), MATCH_OPTIONS) : null
+    };
+}
+/** What the rules, in order, make of `p`: DIRECTORY and FILE bits. */
+function matchKinds(rules, p) {
+    const target = slashes(p);
+    let kinds = 0;
+    for (const r of rules) {
+        if (!r.matcher.match(target))
+            continue;
+        kinds = r.negate ? kinds & ~r.kinds : kinds | r.kinds;
+    }
+    return kinds;
+}
+/** Whether anything under `dir` can be matched: an include leads into it, and no exclude takes it all. */
+function worthReading(rules, dir) {
+    const target = slashes(dir);
+    let open = false;
+    for (const r of rules) {
+        if (!r.negate)
+            open ||= r.matcher.match(target, true);
+        else if (r.wholeFolder?.match(target))
+            open = false;
+    }
+    return open;
+}
 /**
  * The files `patterns` (newline-separated globs relative to `workspace`; `!` excludes; blank lines and
  * `#` comments ignored) match. Matched directories, broken symbolic links, files outside the workspace
- * (through a link) and second paths to one file are in `skipped`, with the reason. Throws only for a bad
- * pattern.
+ * (through a link), second paths to one file and folders that cannot be read are in `skipped`, with the
+ * reason. Throws only for a bad pattern.
  */
 async function discoverFiles(patterns, workspace) {
     const root = external_node_path_namespaceObject.resolve(workspace);
-    const includes = [];
-    // Patterns in the order given: as in @actions/glob, an include after an exclude takes files back.
-    const sequence = [];
+    const rules = [];
+    const literals = [];
     for (const raw of patterns.split(/\r?\n|\r/)) {
         const line = raw.trim();
         if (line === '' || line.startsWith('#'))
             continue;
-        const normalized = normalizePattern(line, root);
-        if (normalized.negate) {
-            sequence.push({ pattern: `!${normalized.pattern}` });
-            if (!normalized.endsWithGlobstar) {
-                sequence.push({ pattern: `!${normalized.pattern.replace(/[\\/]$/, '')}${external_node_path_namespaceObject.sep}**` });
-            }
+        const p = normalizePattern(line, root);
+        rules.push(rule(p.pattern, p.negate, p.trailingSeparator));
+        if (p.negate && !p.endsWithGlobstar) {
+            rules.push(rule(`${p.pattern.replace(/[\\/]$/, '')}${external_node_path_namespaceObject.sep}**`, true, false));
         }
-        else {
-            includes.push(normalized);
-            sequence.push({ pattern: normalized.pattern, include: normalized });
-        }
+        if (!p.negate)
+            literals.push(p.literal);
     }
-    const hasExcludes = sequence.length > includes.length;
-    const listed = hasExcludes ? null : listRegularFiles(includes, root);
-    if (listed)
-        return listed;
-    const inOrder = (keep) => sequence.filter((o) => !o.include || keep(o.include)).map((o) => o.pattern);
+    // A directory matched by a pattern that does not end in ** is almost always a mistake worth naming.
+    const directoryRules = rules.filter((r) => r.negate || !r.endsWithGlobstar);
+    const found = [];
     const skipped = [];
-    // A pattern that does not end in ** and matches a directory is almost always a mistake worth naming.
-    // When every include is such a pattern, one walk finds files and directories alike.
-    const exact = includes.filter((p) => !p.endsWithGlobstar).map((p) => p.pattern);
-    const oneWalk = exact.length === includes.length;
-    const walk = (omitBrokenSymbolicLinks) => globPaths(inOrder(() => true), {
-        followSymbolicLinks: true,
-        implicitDescendants: false,
-        matchDirectories: oneWalk,
-        omitBrokenSymbolicLinks
-    });
-    let brokenLinksPossible = false;
-    // The listing's answer stands unless something in it cannot be resolved: the walk then says why.
-    let resolved = hasExcludes ? null : listSimplePatterns(includes);
-    if (resolved?.some((item) => item.kind === 'gone'))
-        resolved = null;
-    if (!resolved) {
-        // First a walk that throws at a broken link: almost always there is none, and then the second walk
-        // that only looks for them (as long again) is not needed. Any error: the careful way, which says why.
-        const found = await walk(false).catch(() => {
-            brokenLinksPossible = true;
-            return walk(true);
-        });
-        const directoryCandidates = oneWalk || exact.length === 0
-            ? []
-            : await globPaths(inOrder((p) => !p.endsWithGlobstar), {
-                followSymbolicLinks: true,
-                implicitDescendants: false,
-                matchDirectories: true,
-                omitBrokenSymbolicLinks: true
-            });
-        resolved = [...new Set([...found, ...directoryCandidates])].map(resolve);
-    }
-    const matched = new Set();
-    for (const item of resolved) {
-        const displayPath = toDisplayPath(root, item.path);
-        if (item.kind === 'directory') {
-            skipped.push({
-                displayPath,
-                kind: 'directory',
-                reason: `is a directory, not a file; to take the files in it, match them, e.g. ${displayPath || '.'}/**/*.json`
-            });
+    const skip = (p, kind, reason) => {
+        skipped.push({ displayPath: toDisplayPath(root, p), kind, reason });
+    };
+    /** A path the walk reached: a file to match, or a folder to report and read. */
+    const consider = async (p, isDirectory, real, chain) => {
+        if (!isDirectory) {
+            if (matchKinds(rules, p) & FILE)
+                found.push({ path: p, real });
+            return;
         }
-        else if (item.kind === 'gone') {
-            skipped.push({
-                displayPath,
-                kind: 'unresolvable',
-                reason: `cannot be resolved (${item.code}); it may have been removed while the patterns were matched`
-            });
+        if (matchKinds(directoryRules, p) & DIRECTORY) {
+            skip(p, 'directory', `is a directory, not a file; to take the files in it, match them, e.g. ${toDisplayPath(root, p) || '.'}/**/*.json`);
         }
+        // A link back to a folder on the way would loop.
+        if (!worthReading(rules, p) || chain.includes(real))
+            return;
+        let entries;
+        try {
+            entries = await external_node_fs_.promises.readdir(p, { withFileTypes: true });
+        }
+        catch (error) {
+            const code = errorCode(error) ?? String(error);
+            if (code === 'ENOENT' || code === 'ENOTDIR')
+                return;
+            skip(p, 'unreadable-folder', `is a folder that cannot be read (${code}), so the files in it were not searched; make it readable by the user the runner runs as, or exclude it with !${toDisplayPath(root, p)}/**`);
+            return;
+        }
+        const within = [...chain, real];
+        for (const entry of entries) {
+            const child = external_node_path_namespaceObject.join(p, entry.name);
+            if (!entry.isSymbolicLink()) {
+                await consider(child, entry.isDirectory(), external_node_path_namespaceObject.join(real, entry.name), within);
+                continue;
+            }
+            await considerLink(child, within);
+        }
+    };
+    /** A symbolic link: followed; a broken one that would be matched as a file is named. */
+    const considerLink = async (p, chain) => {
+        let isDirectory;
+        let real;
+        try {
+            isDirectory = (await external_node_fs_.promises.stat(p)).isDirectory();
+            real = await external_node_fs_.promises.realpath(p);
+        }
+        catch (error) {
+            if (matchKinds(rules, p) & FILE) {
+                const pointsTo = await external_node_fs_.promises.readlink(p).catch(() => '?');
+                skip(p, 'broken-link', `broken symbolic link to "${pointsTo}" (${errorCode(error) ?? 'unreadable'}); fix or remove the link, or exclude it with !`);
+            }
+            return;
+        }
+        await consider(p, isDirectory, real, chain);
+    };
+    // Each include's folder without wildcards is where its walk starts; one inside another is walked once.
+    const starts = [...new Set(literals)].sort((a, b) => a.length - b.length);
+    const walked = [];
+    for (const start of starts) {
+        if (walked.some((w) => isInside(w, start)))
+            continue;
+        walked.push(start);
+        const link = await external_node_fs_.promises.lstat(start).catch(() => null);
+        if (link === null)
+            continue;
+        if (link.isSymbolicLink())
+            await considerLink(start, []);
         else
-            matched.add(item.path);
+            await consider(start, link.isDirectory(), await external_node_fs_.promises.realpath(start), []);
     }
-    // Broken links are dropped silently when following links; without following, they show up as entries.
-    const unfollowed = brokenLinksPossible
-        ? await globPaths(inOrder(() => true), {
-            followSymbolicLinks: false,
-            implicitDescendants: false,
-            matchDirectories: false
-        })
-        : [];
-    const unmatched = unfollowed.filter((p) => !matched.has(p));
-    const brokenLinks = new Array(unmatched.length);
-    await runPool(unmatched.length, RESOLVE_CONCURRENCY, async (i) => {
-        brokenLinks[i] = await brokenLinkReason(unmatched[i]);
-    });
-    unmatched.forEach((candidate, i) => {
-        const reason = brokenLinks[i];
-        if (reason)
-            skipped.push({ displayPath: toDisplayPath(root, candidate), kind: 'broken-link', reason });
-    });
-    // Resolve links: a file outside the workspace is not uploaded, and one file reached twice is taken once.
+    // A file outside the workspace (through a link) is not uploaded; one file reached twice is taken once.
     const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
-    const realPaths = new Map(resolved.map((item) => [item.path, item.kind === 'file' ? item.real : '']));
     const files = [];
     const byRealPath = new Map();
-    const ordered = [...matched]
-        .map((p) => ({ path: p, displayPath: toDisplayPath(root, p) }))
+    const ordered = found
+        .map((f) => ({ real: f.real, displayPath: toDisplayPath(root, f.path) }))
         .sort((a, b) => compare(a.displayPath, b.displayPath));
     for (const file of ordered) {
-        const real = realPaths.get(file.path);
-        if (!isInside(realRoot, real)) {
+        if (!isInside(realRoot, file.real)) {
             skipped.push({
                 displayPath: file.displayPath,
                 kind: 'outside-workspace',
-                reason: `is a symbolic link to ${real}, outside the workspace; only files inside the workspace are uploaded`
+                reason: `is a symbolic link to ${file.real}, outside the workspace; only files inside the workspace are uploaded`
             });
             continue;
         }
-        const first = byRealPath.get(real);
+        const first = byRealPath.get(file.real);
         if (first !== undefined) {
             skipped.push({
                 displayPath: file.displayPath,
@@ -35890,1338 +35893,86 @@ async function discoverFiles(patterns, workspace) {
             });
             continue;
         }
-        byRealPath.set(real, file.displayPath);
-        files.push(file);
+        byRealPath.set(file.real, file.displayPath);
+        files.push({ path: file.real, displayPath: file.displayPath });
     }
     skipped.sort((a, b) => compare(a.displayPath, b.displayPath));
     return { files, skipped };
 }
 
-;// CONCATENATED MODULE: ./src/predictions/json-parse.ts
-// JSON.parse's result, except that every object is a null-prototype dictionary. Why: JSON.parse gives each
-// object a hidden class ("map") named by its keys. OpenLABEL keys objects by UUID, so every file brings
-// keys no other file has, and JSON.parse makes new hidden classes for them, in the old generation, where
-// only a full garbage collection frees them; V8 lets that garbage grow to several times the live heap
-// first. Over 20,000 small files it was ~1.2 KB a file, most of what made memory grow with the file count.
-// A dictionary object has no hidden class of its own: what parsing a file leaves behind dies young.
-//
-// It accepts exactly what JSON.parse accepts: anything it does not parse itself (an error, an unusual
-// string, nesting deep enough to exhaust the stack) is handed to JSON.parse, whose result or error stands.
-// The walk over the document (inspect.ts, validate.ts) reads objects only through own keys, so a missing
-// prototype changes nothing it finds.
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-/** Strings longer than this are searched with a regular expression (base64 images run to megabytes). */
-const SCAN_CHARS = 64;
-/** What ends a plain run of string characters: the closing quote, an escape, or a control character. */
-// eslint-disable-next-line no-control-regex -- JSON strings may not hold control characters: finding them is the point
-const STRING_SPECIAL = /["\\\u0000-\u001f]/g;
-const WHITESPACE = /[ \t\n\r]*/y;
-class NotParsed extends Error {
-}
-function parseJson(text) {
-    try {
-        return parseWhole(text);
+;// CONCATENATED MODULE: ./src/pool.ts
+// A fixed number of workers pulling the next index: at most `limit` tasks run at once, and a stopped pool
+// starts nothing new. Used for reading files and for uploading them.
+/** Runs task(0 … count-1) with at most `limit` in flight; resolves when all started tasks have finished. */
+async function runPool(count, limit, task, stop) {
+    let next = 0;
+    async function worker() {
+        while (next < count && !stop?.aborted) {
+            await task(next++);
+        }
     }
-    catch {
-        // Not valid JSON, or not within what is parsed here: JSON.parse gives the answer (or the error).
-        return JSON.parse(text);
-    }
+    const workers = Math.max(1, Math.min(limit, count));
+    await Promise.all(Array.from({ length: workers }, worker));
 }
-function parseWhole(text) {
-    let i = 0;
-    const fail = () => {
-        throw new NotParsed();
+
+;// CONCATENATED MODULE: ./src/run-files.ts
+/** A record for each matched file, in the order matched. */
+function runFiles(matched) {
+    return matched.map((file) => ({ file, inspected: null, result: null }));
+}
+/** The result of a file whose fate is `outcome`, with the problems its checks found. */
+function resultOf(file, inspected, outcome) {
+    return {
+        path: file.displayPath,
+        sceneUuid: inspected?.sceneUuid ?? null,
+        status: outcome.status,
+        predictionUuid: outcome.predictionUuid ?? null,
+        attempts: outcome.attempts ?? 0,
+        possibleDuplicate: outcome.possibleDuplicate ?? false,
+        error: outcome.error ?? null,
+        problems: (outcome.fatalAsProblems ? inspected?.fatal : inspected?.problems) ?? [],
+        moreProblems: inspected?.moreProblems ?? 0
     };
-    const skipWhitespace = () => {
-        const c = text.charCodeAt(i);
-        if (c > 0x20)
-            return c;
-        // Indentation comes in long runs: one search skips a run faster than a loop over its characters.
-        WHITESPACE.lastIndex = i;
-        WHITESPACE.test(text);
-        i = WHITESPACE.lastIndex;
-        return text.charCodeAt(i);
-    };
-    const string = () => {
-        const start = ++i;
-        const scanned = start + SCAN_CHARS;
-        for (;;) {
-            const c = text.charCodeAt(i);
-            if (c === QUOTE)
-                break;
-            if (c === BACKSLASH)
-                return escapedString(start);
-            // A control character, or the end of the text (NaN).
-            if (!(c >= 0x20))
-                fail();
-            if (++i === scanned) {
-                STRING_SPECIAL.lastIndex = i;
-                const special = STRING_SPECIAL.exec(text);
-                if (special === null)
-                    fail();
-                i = special.index;
-            }
-        }
-        return text.slice(start, i++);
-    };
-    // Escapes are rare in predictions: JSON.parse decodes the string literal (and checks its escapes).
-    const escapedString = (start) => {
-        for (;;) {
-            const c = text.charCodeAt(i);
-            if (c === QUOTE)
-                break;
-            if (c === BACKSLASH)
-                i++;
-            else if (!(c >= 0x20))
-                fail();
-            i++;
-        }
-        i++;
-        return JSON.parse(text.slice(start - 1, i));
-    };
-    const isDigit = (c) => c >= 0x30 && c <= 0x39;
-    const number = () => {
-        const start = i;
-        let c = text.charCodeAt(i);
-        const negative = c === 0x2d;
-        if (negative)
-            c = text.charCodeAt(++i);
-        let value = 0;
-        if (c === 0x30)
-            c = text.charCodeAt(++i);
-        else if (c >= 0x31 && c <= 0x39) {
-            do {
-                value = value * 10 + (c - 0x30);
-                c = text.charCodeAt(++i);
-            } while (isDigit(c));
-        }
+}
+/**
+ * Positions of checked files without fatal problems that share a scene with another, grouped by scene in
+ * the order of each scene's first file, each group in file order.
+ */
+function duplicateScenes(files) {
+    const byScene = new Map();
+    files.forEach(({ inspected }, index) => {
+        if (!inspected || inspected.fatal.length > 0 || inspected.sceneUuid === null)
+            return;
+        const group = byScene.get(inspected.sceneUuid);
+        if (group)
+            group.push(index);
         else
-            fail();
-        // Up to 15 digits, an integer is exact as it was summed; anything else is converted as JSON.parse does.
-        let exact = i - start <= 15;
-        if (c === 0x2e) {
-            exact = false;
-            c = text.charCodeAt(++i);
-            if (!isDigit(c))
-                fail();
-            do
-                c = text.charCodeAt(++i);
-            while (isDigit(c));
-        }
-        if (c === 0x65 || c === 0x45) {
-            exact = false;
-            c = text.charCodeAt(++i);
-            if (c === 0x2b || c === 0x2d)
-                c = text.charCodeAt(++i);
-            if (!isDigit(c))
-                fail();
-            do
-                c = text.charCodeAt(++i);
-            while (isDigit(c));
-        }
-        if (exact)
-            return negative ? -value : value;
-        return Number(text.slice(start, i));
-    };
-    const object = () => {
-        // Null prototype: V8 keeps such an object as a dictionary, without a hidden class of its own.
-        const result = Object.create(null);
-        i++;
-        let c = skipWhitespace();
-        if (c === 0x7d) {
-            i++;
-            return result;
-        }
-        for (;;) {
-            if (c !== QUOTE)
-                fail();
-            const key = string();
-            if (skipWhitespace() !== 0x3a)
-                fail();
-            i++;
-            result[key] = value(skipWhitespace());
-            c = skipWhitespace();
-            i++;
-            if (c === 0x7d)
-                return result;
-            if (c !== 0x2c)
-                fail();
-            c = skipWhitespace();
-        }
-    };
-    const array = () => {
-        const result = [];
-        i++;
-        let c = skipWhitespace();
-        if (c === 0x5d) {
-            i++;
-            return result;
-        }
-        for (;;) {
-            result.push(value(c));
-            c = skipWhitespace();
-            i++;
-            if (c === 0x5d)
-                return result;
-            if (c !== 0x2c)
-                fail();
-            c = skipWhitespace();
-        }
-    };
-    const literal = (word, result) => {
-        if (!text.startsWith(word, i))
-            fail();
-        i += word.length;
-        return result;
-    };
-    const value = (c) => {
-        switch (c) {
-            case QUOTE:
-                return string();
-            case 0x7b:
-                return object();
-            case 0x5b:
-                return array();
-            case 0x74:
-                return literal('true', true);
-            case 0x66:
-                return literal('false', false);
-            case 0x6e:
-                return literal('null', null);
-            default:
-                return c === 0x2d || isDigit(c) ? number() : fail();
-        }
-    };
-    const result = value(skipWhitespace());
-    skipWhitespace();
-    if (i !== text.length)
-        fail();
-    return result;
+            byScene.set(inspected.sceneUuid, [index]);
+    });
+    return [...byScene.values()].filter((group) => group.length > 1);
 }
-
-;// CONCATENATED MODULE: ./src/predictions/json-position.ts
-// Where JSON.parse failed. V8 gives a position for some errors ("… in JSON at position 7") and not for
-// others ("Unexpected token '}', "…" is not valid JSON"), so when it gives none we find it by scanning.
-/** Locates a JSON.parse error in `text`. */
-function locateJsonError(text, error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const reported = /at position (\d+)/.exec(message);
-    const position = reported ? Number(reported[1]) : findJsonErrorOffset(text);
-    // V8 quotes a slice of the input after the reason; the reason is what helps.
-    const reason = message
-        .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
-        .replace(/ in JSON at position \d+.*$/s, '')
-        .trim();
-    const { line, column } = lineAndColumn(text, position);
-    return { position, line, column, reason };
-}
-function lineAndColumn(text, position) {
-    let line = 1;
-    let lineStart = 0;
-    const end = Math.min(position, text.length);
-    for (let i = text.indexOf('\n'); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) {
-        line++;
-        lineStart = i + 1;
-    }
-    return { line, column: end - lineStart + 1 };
-}
-const json_position_WHITESPACE = new Set([' ', '\t', '\n', '\r']);
-const HEX_DIGIT = /^[0-9a-fA-F]$/;
-var Expect;
-(function (Expect) {
-    Expect[Expect["Value"] = 0] = "Value";
-    Expect[Expect["FirstArrayItem"] = 1] = "FirstArrayItem";
-    Expect[Expect["FirstObjectKey"] = 2] = "FirstObjectKey";
-    Expect[Expect["Key"] = 3] = "Key";
-    Expect[Expect["AfterValue"] = 4] = "AfterValue";
-})(Expect || (Expect = {}));
-/**
- * The offset of the first character that makes `text` invalid JSON (text.length when it ends too early),
- * or -1 when it is valid. Follows RFC 8259, as JSON.parse does; iterative, so deep nesting cannot overflow.
- */
-function findJsonErrorOffset(text) {
-    const length = text.length;
-    let i = 0;
-    const stack = [];
-    let expect = Expect.Value;
-    // Each scanner leaves `i` on the offending character and returns false, or past the token and true.
-    const scanString = () => {
-        i++;
-        while (i < length) {
-            const c = text.charCodeAt(i);
-            if (c === 0x22) {
-                i++;
-                return true;
-            }
-            if (c < 0x20)
-                return false;
-            if (c === 0x5c) {
-                const e = text[i + 1];
-                if (e === 'u') {
-                    for (let k = 2; k < 6; k++)
-                        if (!HEX_DIGIT.test(text[i + k] ?? ''))
-                            return ((i += k), false);
-                    i += 6;
-                }
-                else if (e !== undefined && '"\\/bfnrt'.includes(e))
-                    i += 2;
-                else
-                    return ((i += 1), false);
-            }
-            else
-                i++;
-        }
-        return false;
-    };
-    const scanDigits = () => {
-        const start = i;
-        while (i < length && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39)
-            i++;
-        return i > start;
-    };
-    const scanNumber = () => {
-        if (text[i] === '-')
-            i++;
-        if (text[i] === '0')
-            i++;
-        else if (!scanDigits())
-            return false;
-        if (text[i] === '.') {
-            i++;
-            if (!scanDigits())
-                return false;
-        }
-        if (text[i] === 'e' || text[i] === 'E') {
-            i++;
-            if (text[i] === '+' || text[i] === '-')
-                i++;
-            if (!scanDigits())
-                return false;
-        }
-        return true;
-    };
-    const scanWord = (word) => {
-        for (let k = 0; k < word.length; k++, i++)
-            if (text[i] !== word[k])
-                return false;
-        return true;
-    };
-    for (;;) {
-        while (i < length && json_position_WHITESPACE.has(text[i]))
-            i++;
-        const c = text[i];
-        switch (expect) {
-            case Expect.Value:
-                if (c === '{' || c === '[') {
-                    stack.push(c);
-                    i++;
-                    expect = c === '{' ? Expect.FirstObjectKey : Expect.FirstArrayItem;
-                    continue;
-                }
-                if (c === '"'
-                    ? !scanString()
-                    : c === 't'
-                        ? !scanWord('true')
-                        : c === 'f'
-                            ? !scanWord('false')
-                            : c === 'n'
-                                ? !scanWord('null')
-                                : c === '-' || (c !== undefined && c >= '0' && c <= '9')
-                                    ? !scanNumber()
-                                    : true) {
-                    return i;
-                }
-                expect = Expect.AfterValue;
-                continue;
-            case Expect.FirstArrayItem:
-                if (c === ']') {
-                    stack.pop();
-                    i++;
-                    expect = Expect.AfterValue;
-                }
-                else
-                    expect = Expect.Value;
-                continue;
-            case Expect.FirstObjectKey:
-                if (c === '}') {
-                    stack.pop();
-                    i++;
-                    expect = Expect.AfterValue;
-                }
-                else
-                    expect = Expect.Key;
-                continue;
-            case Expect.Key:
-                if (c !== '"' || !scanString())
-                    return i;
-                while (i < length && json_position_WHITESPACE.has(text[i]))
-                    i++;
-                if (text[i] !== ':')
-                    return i;
-                i++;
-                expect = Expect.Value;
-                continue;
-            case Expect.AfterValue: {
-                const top = stack[stack.length - 1];
-                if (top === undefined)
-                    return i < length ? i : -1;
-                if (c === ',') {
-                    i++;
-                    expect = top === '{' ? Expect.Key : Expect.Value;
-                }
-                else if (c === (top === '{' ? '}' : ']')) {
-                    stack.pop();
-                    i++;
-                }
-                else
-                    return i;
-                continue;
-            }
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/predictions/validate.ts
-
-const SCHEMA_VERSION = '1.0.0';
-const LIDAR_STREAM = '@lidar';
-/** How far a cuboid rotation quaternion's length may be from 1 before it is worth a warning. */
-const QUATERNION_TOLERANCE = 1e-3;
-// Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
-// data model's required fields and types) or on the file being unusable; plausibility alone only warns.
-// Where the guide and the data model disagree, the looser one decides what blocks (frame keys, timestamps,
-// stream types). The README's "What is checked" table must equal this one (a test compares them).
-const RULES = {
-    'openlabel-not-object': {
-        severity: 'error',
-        source: 'guide: The prediction format',
-        checks: 'the document is `{"openlabel": {...}}`'
-    },
-    structure: {
-        severity: 'error',
-        source: 'data model: types of `streams`, `objects`, `frames`, `object_data`, `ontologies`',
-        checks: '`frames` is there (without it nothing is predicted); each part is an object, or a list, as OpenLABEL shapes it'
-    },
-    'schema-version': {
-        severity: 'error',
-        source: 'guide: metadata; data model: `metadata.schema_version`',
-        checks: '`metadata.schema_version` is `"1.0.0"`'
-    },
-    'unknown-key': {
-        severity: 'warning',
-        source: 'data model: no extra keys in the `openlabel` root, `object_data`, `attributes`',
-        checks: 'no key there that OpenLABEL does not define'
-    },
-    'streams-missing': {
-        severity: 'warning',
-        source: 'guide: streams (data model: optional)',
-        checks: '`streams` declares the sensors; without it stream names are not checked'
-    },
-    'stream-type': {
-        severity: 'error',
-        source: 'data model: `streams.*.type`',
-        checks: 'a stream is an object; its `type`, if any, is `camera`, `lidar`, `radar`, `gps_imu` or `other`'
-    },
-    'lidar-stream-name': {
-        severity: 'error',
-        source: 'guide: the lidar sensor id is `@lidar`',
-        checks: 'a stream of type `lidar` is named `@lidar`'
-    },
-    'frame-key': {
-        severity: 'warning',
-        source: 'data model: `frames` keys (the guide: any string)',
-        checks: 'frame keys are whole numbers: `"0"`, `"1"`, …'
-    },
-    'frame-timestamp-missing': {
-        severity: 'warning',
-        source: 'guide: `frame_properties.timestamp` (data model: optional)',
-        checks: 'each frame has `frame_properties.timestamp`, which matches it to the annotated frame'
-    },
-    'frame-timestamp': {
-        severity: 'error',
-        source: 'guide: `frame_properties.timestamp` in ms; data model: int or str',
-        checks: 'a timestamp is a number or a numeric string'
-    },
-    'object-name': {
-        severity: 'error',
-        source: 'data model: `objects.*.name`',
-        checks: 'each root object has a `name` string'
-    },
-    'object-type': {
-        severity: 'error',
-        source: 'guide: `type` is the class name; data model: `objects.*.type`',
-        checks: 'each root object has a non-empty `type` string'
-    },
-    'unknown-object': {
-        severity: 'error',
-        source: 'guide: object keys match in root and frame `objects`',
-        checks: "every key of a frame's `objects` is a key of the root `objects`"
-    },
-    'geometry-unsupported': {
-        severity: 'error',
-        source: 'guide: Supported prediction features',
-        checks: 'geometries are `bbox`, `cuboid` or `image` only (not `poly2d`, `point3d`, `rbbox`, …)'
-    },
-    'geometry-name': {
-        severity: 'error',
-        source: 'data model: `name` of `bbox`, `cuboid`, `image`',
-        checks: 'each `bbox`, `cuboid` and `image` entry has a `name` string'
-    },
-    'bbox-val': {
-        severity: 'error',
-        source: 'guide: 2D bounding box',
-        checks: '`bbox` `val` is `[x_center, y_center, width, height]`: 4 finite numbers'
-    },
-    'bbox-size': {
-        severity: 'warning',
-        source: 'plausibility',
-        checks: "a box's width and height are above 0"
-    },
-    'cuboid-val': {
-        severity: 'error',
-        source: 'guide: 3D cuboid',
-        checks: '`cuboid` `val` is `[x, y, z, qx, qy, qz, qw, width, length, height]`: 10 finite numbers'
-    },
-    'cuboid-quaternion': {
-        severity: 'warning',
-        source: 'plausibility',
-        checks: `the rotation quaternion has length 1 (± ${QUATERNION_TOLERANCE})`
-    },
-    'cuboid-size': {
-        severity: 'warning',
-        source: 'plausibility',
-        checks: "a cuboid's width, length and height are above 0"
-    },
-    'image-encoding': {
-        severity: 'error',
-        source: 'guide: segmentation bitmaps; data model: `image` `val`, `mime_type`, `encoding`',
-        checks: 'an `image` is a base64 string with `mime_type` `image/png` and `encoding` `base64`'
-    },
-    'image-png': {
-        severity: 'error',
-        source: 'guide: segmentation bitmaps (grey-scale 8-bit PNG)',
-        checks: 'the PNG is 8-bit grey-scale'
-    },
-    'stream-missing': {
-        severity: 'error',
-        source: 'guide: prediction examples (`attributes.text` stream)',
-        checks: 'each geometry names its stream: `{"name": "stream", "val": "<sensor>"}` in `attributes.text`'
-    },
-    'stream-undeclared': {
-        severity: 'error',
-        source: 'guide: streams',
-        checks: 'that stream is declared in `streams` (when `streams` is given)'
-    },
-    confidence: {
-        severity: 'error',
-        source: 'guide: confidence ("must be defined as a numeric value")',
-        checks: 'a `confidence` is a number from 0 to 1 in `attributes.num`'
-    },
-    'ontology-uri': {
-        severity: 'error',
-        source: 'data model: `ontologies.*.uri`',
-        checks: 'each ontology has a `uri` string (`""` will do, as in the guide)'
-    },
-    'ontology-class': {
-        severity: 'error',
-        source: 'guide: segmentation bitmaps (`ontologies`)',
-        checks: '`classifications` map pixel values to class names (non-empty strings)'
-    },
-    'ontology-missing': {
-        severity: 'error',
-        source: 'guide: segmentation bitmaps ("an ontology has to be supplied")',
-        checks: 'a file with an `image` has `ontologies.<n>.classifications`'
-    }
-};
-// The keys the data model allows in the `openlabel` root (OpenLABEL 1.0.0); others only warn.
-const OPENLABEL_KEYS = new Set([
-    'metadata',
-    'ontologies',
-    'resources',
-    'tags',
-    'frames',
-    'frame_intervals',
-    'objects',
-    'actions',
-    'events',
-    'contexts',
-    'relations',
-    'streams',
-    'coordinate_systems'
-]);
-// The stream types of the data model; the guide names camera and lidar ("cameras, lidars, ...").
-const STREAM_TYPES = new Set(['camera', 'lidar', 'radar', 'gps_imu', 'other']);
-// What object_data may hold. The data model copies OpenLABEL 1.0.0's object_data (unknown keys forbidden):
-// - bbox, cuboid, image: the geometries the predictions API supports (the guide, "Supported prediction features");
-// - boolean, num, text, vec: OpenLABEL's non-geometric "generic data", allowed: the guide's own examples put
-//   a static `text` property (`color`) in object_data, and none of them is a geometry;
-// - every other OpenLABEL object_data key is a geometry (or a reference to one, or a matrix or blob standing
-//   for one) that the predictions API does not take: an error. `line` and `mesh` are not OpenLABEL 1.0.0
-//   keys, but are geometries by any reading, so they are refused too rather than passed as unknown keys.
-const GEOMETRY_KEYS = new Set(['bbox', 'cuboid', 'image']);
-const ATTRIBUTE_KEYS = new Set(['boolean', 'num', 'text', 'vec']);
-const UNSUPPORTED_GEOMETRY_KEYS = new Set([
-    'rbbox',
-    'poly2d',
-    'poly3d',
-    'point2d',
-    'point3d',
-    'mat',
-    'binary',
-    'line_reference',
-    'area_reference',
-    'line',
-    'mesh'
-]);
-// The data model's pattern for frame keys; the guide only says "a string", so a mismatch only warns.
-const FRAME_KEY = /^[0-9]+$/;
-// The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
-const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/;
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-// Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
-// room for a stray line break, and nothing else of the image is decoded.
-const PNG_HEADER_BASE64_CHARS = 64;
-const PNG_COLOUR_TYPES = {
-    0: 'greyscale',
-    2: 'RGB',
-    3: 'palette',
-    4: 'greyscale with alpha',
-    6: 'RGBA'
-};
-function isFiniteNumber(value) {
-    return typeof value === 'number' && Number.isFinite(value);
-}
-const PLAIN_KEY = /^[A-Za-z0-9_@$-]+$/;
-/** One step of a jsonPath: `.key`, or `["odd.key"]` when the key has dots or other odd characters. */
-function pathKey(key) {
-    return PLAIN_KEY.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-}
-/** A short rendering of a found value for messages: never the whole of a large value. */
-function describeValue(value) {
-    if (value === undefined)
-        return 'nothing';
-    if (typeof value === 'string') {
-        return value.length > 40
-            ? `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`
-            : JSON.stringify(value);
-    }
-    if (Array.isArray(value)) {
-        // Only a short list of plain values is shown: a nested one could be arbitrarily deep.
-        const plain = value.length <= 12 && value.every((item) => item === null || typeof item !== 'object');
-        const text = plain ? JSON.stringify(value) : '';
-        return text !== '' && text.length <= 80
-            ? text
-            : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
-    }
-    if (isRecord(value))
-        return 'an object';
-    return String(value);
-}
-/** The path of a key of the `openlabel` object: paths are relative to it, so no leading dot. */
-function rootKey(key) {
-    return pathKey(key).replace(/^\./, '');
-}
-/** All problems of an OpenLABEL document (`{"openlabel": {...}}`); paths are relative to `openlabel`. */
-function validateOpenLabel(doc) {
-    return analyseOpenLabel(doc).problems;
-}
-/** The single walk: problems, plus what the upload needs to know about segmentation. */
-function analyseOpenLabel(doc) {
-    const problems = [];
-    const report = (kind, jsonPath, message) => {
-        problems.push({ kind, severity: RULES[kind].severity, jsonPath, message });
-    };
-    const classes = new Set();
-    const at = new GeometryCursor();
-    let hasSegmentation = false;
-    let firstImagePath = null;
-    const openlabel = isRecord(doc) ? doc.openlabel : undefined;
-    if (!isRecord(openlabel)) {
-        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
-        return { problems, hasSegmentation, segmentationClasses: [] };
-    }
-    for (const key in openlabel) {
-        if (!OPENLABEL_KEYS.has(key)) {
-            report('unknown-key', rootKey(key), `"${key}" is not an OpenLABEL key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
-        }
-    }
-    // metadata.schema_version
-    const metadata = openlabel.metadata;
-    const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined;
-    if (schemaVersion !== SCHEMA_VERSION) {
-        report('schema-version', 'metadata.schema_version', `found ${describeValue(schemaVersion)}; expected "${SCHEMA_VERSION}" (Kognic reads OpenLABEL ${SCHEMA_VERSION})`);
-    }
-    // streams: optional in the data model. Without them a geometry's stream cannot be checked here (Kognic
-    // matches it to the scene's sensors), so their absence warns instead of turning every geometry into an error.
-    const streams = openlabel.streams;
-    let declaredStreams = null;
-    if (streams === undefined) {
-        report('streams-missing', 'streams', `no "streams"; the stream each geometry names cannot be checked. Declare the sensors, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
-    }
-    else if (!isRecord(streams)) {
-        report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
-    }
-    else {
-        declaredStreams = streams;
-        for (const name in streams) {
-            const stream = streams[name];
-            if (!isRecord(stream)) {
-                report('stream-type', `streams${pathKey(name)}`, `stream "${name}" is ${describeValue(stream)}; expected an object such as {"type": "camera"}`);
-                continue;
-            }
-            const type = stream.type;
-            if (type !== undefined && !(typeof type === 'string' && STREAM_TYPES.has(type))) {
-                report('stream-type', `streams${pathKey(name)}.type`, `stream "${name}" has type ${describeValue(type)}; expected one of ${[...STREAM_TYPES].map((t) => `"${t}"`).join(', ')}`);
-            }
-            else if (type === 'lidar' && name !== LIDAR_STREAM) {
-                report('lidar-stream-name', `streams${pathKey(name)}`, `the lidar stream is named "${name}"; Kognic expects it to be named "${LIDAR_STREAM}"`);
-            }
-        }
-    }
-    // root objects: each has a name and a class name in `type`
-    const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null;
-    if (openlabel.objects !== undefined && rootObjects === null) {
-        report('structure', 'objects', `found ${describeValue(openlabel.objects)}; expected an object of objects keyed by object id`);
-    }
-    if (rootObjects !== null) {
-        for (const id in rootObjects) {
-            const object = rootObjects[id];
-            if (!isRecord(object)) {
-                report('structure', `objects${pathKey(id)}`, `object "${id}" is ${describeValue(object)}; expected {"name": "<name>", "type": "<class name>"}`);
-                continue;
-            }
-            if (typeof object.name !== 'string') {
-                report('object-name', `objects${pathKey(id)}.name`, `object "${id}" has name ${describeValue(object.name)}; expected a string (Kognic's data model requires it; the object id will do)`);
-            }
-            const type = object.type;
-            if (typeof type !== 'string' || type === '') {
-                report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
-            }
-            if (isRecord(object.object_data)) {
-                for (const key in object.object_data)
-                    checkObjectDataKey(key, `objects${pathKey(id)}.object_data`, report);
-            }
-        }
-    }
-    // ontologies: the segmentation classes, pixel value → class name
-    let hasClassifications = false;
-    const ontologies = openlabel.ontologies;
-    if (ontologies !== undefined && !isRecord(ontologies)) {
-        report('structure', 'ontologies', `found ${describeValue(ontologies)}; expected an object such as {"0": {"classifications": {"1": "car"}, "uri": ""}}`);
-    }
-    else if (isRecord(ontologies)) {
-        for (const ontologyKey in ontologies) {
-            const ontology = ontologies[ontologyKey];
-            // OpenLABEL's short form: the string is the ontology's uri.
-            if (typeof ontology === 'string')
-                continue;
-            if (!isRecord(ontology)) {
-                report('structure', `ontologies${pathKey(ontologyKey)}`, `found ${describeValue(ontology)}; expected an object such as {"classifications": {"1": "car"}, "uri": ""}`);
-                continue;
-            }
-            if (typeof ontology.uri !== 'string') {
-                report('ontology-uri', `ontologies${pathKey(ontologyKey)}.uri`, `found ${describeValue(ontology.uri)}; expected a string (Kognic's data model requires "uri"; "" will do, as in Kognic's segmentation example)`);
-            }
-            const classifications = ontology.classifications;
-            if (!isRecord(classifications))
-                continue;
-            for (const index in classifications) {
-                const className = classifications[index];
-                if (typeof className === 'string' && className !== '') {
-                    classes.add(className);
-                    hasClassifications = true;
-                }
-                else {
-                    report('ontology-class', `ontologies${pathKey(ontologyKey)}.classifications${pathKey(index)}`, `pixel value ${index} maps to ${describeValue(className)}; expected a class name, a non-empty string`);
-                }
-            }
-        }
-    }
-    // frames
-    const frames = openlabel.frames;
-    if (!isRecord(frames)) {
-        report('structure', 'frames', `found ${describeValue(frames)}; expected an object of frames, e.g. {"0": {"frame_properties": {"timestamp": 0}, "objects": {...}}}`);
-    }
-    else {
-        for (const frameId in frames) {
-            const framePath = `frames${pathKey(frameId)}`;
-            if (!FRAME_KEY.test(frameId)) {
-                report('frame-key', framePath, `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`);
-            }
-            const frame = frames[frameId];
-            if (!isRecord(frame)) {
-                report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
-                continue;
-            }
-            checkTimestamp(frame.frame_properties, framePath, report);
-            const frameObjects = frame.objects;
-            if (frameObjects === undefined)
-                continue;
-            if (!isRecord(frameObjects)) {
-                report('structure', `${framePath}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
-                continue;
-            }
-            for (const objectId in frameObjects) {
-                const objectPath = `${framePath}.objects${pathKey(objectId)}`;
-                if (rootObjects === null || !Object.hasOwn(rootObjects, objectId)) {
-                    report('unknown-object', objectPath, `object "${objectId}" is not declared in the root "objects"; add it there with its "name" and "type" (class name)`);
-                }
-                const frameObject = frameObjects[objectId];
-                if (!isRecord(frameObject)) {
-                    report('structure', objectPath, `found ${describeValue(frameObject)}; expected an object such as {"object_data": {"bbox": [...]}}`);
-                    continue;
-                }
-                const objectData = frameObject.object_data;
-                if (objectData === undefined)
-                    continue;
-                if (!isRecord(objectData)) {
-                    report('structure', `${objectPath}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
-                    continue;
-                }
-                for (const geometryKey in objectData) {
-                    if (!GEOMETRY_KEYS.has(geometryKey)) {
-                        checkObjectDataKey(geometryKey, `${objectPath}.object_data`, report);
-                        continue;
-                    }
-                    const list = objectData[geometryKey];
-                    if (!Array.isArray(list)) {
-                        report('structure', `${objectPath}.object_data.${geometryKey}`, `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`);
-                        continue;
-                    }
-                    for (let i = 0; i < list.length; i++) {
-                        const geometry = list[i];
-                        at.frameId = frameId;
-                        at.objectId = objectId;
-                        at.geometryKey = geometryKey;
-                        at.index = i;
-                        if (!isRecord(geometry)) {
-                            report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`);
-                            continue;
-                        }
-                        if (typeof geometry.name !== 'string') {
-                            report('geometry-name', `${at.path()}.name`, `found ${describeValue(geometry.name)}; expected a string naming this ${geometryKey} (Kognic's data model requires it; any human-readable name will do)`);
-                        }
-                        if (geometryKey === 'bbox') {
-                            checkBbox(geometry.val, at, report);
-                        }
-                        else if (geometryKey === 'cuboid') {
-                            checkCuboid(geometry.val, at, report);
-                        }
-                        else {
-                            hasSegmentation = true;
-                            if (firstImagePath === null)
-                                firstImagePath = at.path();
-                            checkImage(geometry, at, report);
-                        }
-                        checkAttributes(geometry.attributes, declaredStreams, at, report);
-                    }
-                }
-            }
-        }
-    }
-    if (hasSegmentation && !hasClassifications) {
-        report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`);
-    }
-    const segmentationClasses = [...classes].sort();
-    return { problems, hasSegmentation, segmentationClasses };
-}
-/** Where the walk is, updated in place: a path string is only built when a problem is reported. */
-class GeometryCursor {
-    frameId = '';
-    objectId = '';
-    geometryKey = '';
-    index = 0;
-    path() {
-        return `frames${pathKey(this.frameId)}.objects${pathKey(this.objectId)}.object_data.${this.geometryKey}[${this.index}]`;
-    }
-}
-/** A key of object_data other than bbox, cuboid, image: another geometry is an error, an unknown key warns. */
-function checkObjectDataKey(key, objectDataPath, report) {
-    if (GEOMETRY_KEYS.has(key) || ATTRIBUTE_KEYS.has(key))
-        return;
-    if (UNSUPPORTED_GEOMETRY_KEYS.has(key)) {
-        report('geometry-unsupported', `${objectDataPath}${pathKey(key)}`, `"${key}" geometries are not supported by Kognic's predictions API, which takes only bbox, cuboid and image (segmentation); remove them or convert them`);
-    }
-    else {
-        report('unknown-key', `${objectDataPath}${pathKey(key)}`, `"${key}" is not an OpenLABEL object_data key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
-    }
-}
-function checkTimestamp(frameProperties, framePath, report) {
-    if (frameProperties !== undefined && !isRecord(frameProperties)) {
-        report('structure', `${framePath}.frame_properties`, `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`);
-        return;
-    }
-    const timestamp = frameProperties?.timestamp;
-    if (timestamp === undefined) {
-        report('frame-timestamp-missing', `${framePath}.frame_properties${frameProperties === undefined ? '' : '.timestamp'}`, "no frame_properties.timestamp; Kognic matches predicted frames to annotated ones by it: give the frame's time in milliseconds (0 for a single frame)");
-    }
-    else if (!isFiniteNumber(timestamp) &&
-        !(typeof timestamp === 'string' && NUMERIC_STRING.test(timestamp))) {
-        report('frame-timestamp', `${framePath}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number of milliseconds (or a numeric string; 0 for a single frame) that matches the annotated frame`);
-    }
-}
-function allFinite(values) {
-    for (const value of values)
-        if (!isFiniteNumber(value))
-            return false;
-    return true;
-}
-function checkBbox(val, at, report) {
-    if (!Array.isArray(val) || val.length !== 4 || !allFinite(val)) {
-        report('bbox-val', `${at.path()}.val`, `found ${describeValue(val)}; expected [x_center, y_center, width, height]: 4 finite numbers, in pixels`);
-        return;
-    }
-    const [, , width, height] = val;
-    if (!(width > 0) || !(height > 0)) {
-        report('bbox-size', `${at.path()}.val`, `width ${width} and height ${height}; a box without area is likely a mistake (val is [x_center, y_center, width, height])`);
-    }
-}
-function checkCuboid(val, at, report) {
-    if (!Array.isArray(val) || val.length !== 10 || !allFinite(val)) {
-        report('cuboid-val', `${at.path()}.val`, `found ${describeValue(val)}; expected [x, y, z, qx, qy, qz, qw, width, length, height]: 10 finite numbers`);
-        return;
-    }
-    const v = val;
-    const norm = Math.hypot(v[3], v[4], v[5], v[6]);
-    if (Math.abs(norm - 1) > QUATERNION_TOLERANCE) {
-        report('cuboid-quaternion', `${at.path()}.val`, `rotation quaternion [qx, qy, qz, qw] = [${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}] has length ${norm.toPrecision(6)}; a rotation is a unit quaternion (length 1 ± ${QUATERNION_TOLERANCE})`);
-    }
-    if (!(v[7] > 0) || !(v[8] > 0) || !(v[9] > 0)) {
-        report('cuboid-size', `${at.path()}.val`, `width ${v[7]}, length ${v[8]}, height ${v[9]}; a cuboid without volume is likely a mistake (metres)`);
-    }
-}
-function checkImage(geometry, at, report) {
-    const { val, mime_type: mimeType, encoding } = geometry;
-    if (mimeType !== 'image/png' || encoding !== 'base64' || typeof val !== 'string') {
-        const found = [];
-        if (mimeType !== 'image/png')
-            found.push(`mime_type ${describeValue(mimeType)}`);
-        if (encoding !== 'base64')
-            found.push(`encoding ${describeValue(encoding)}`);
-        if (typeof val !== 'string')
-            found.push(`val ${describeValue(val)}`);
-        report('image-encoding', at.path(), `found ${found.join(', ')}; expected {"val": "<base64 PNG>", "mime_type": "image/png", "encoding": "base64"}`);
-        return;
-    }
-    const problem = pngHeaderProblem(val);
-    if (problem !== null)
-        report('image-png', `${at.path()}.val`, problem);
-}
-/** Reads only the PNG signature and IHDR from the start of the base64 text; null when it is 8-bit greyscale. */
-function pngHeaderProblem(base64) {
-    const expected = 'expected an 8-bit greyscale PNG (colour type 0), one byte per pixel holding the class index';
-    if (base64.startsWith('data:')) {
-        return `val starts with a data URL prefix ("${base64.slice(0, 22)}…"); give only the base64 of the PNG; ${expected}`;
-    }
-    const header = Buffer.from(base64.slice(0, PNG_HEADER_BASE64_CHARS), 'base64');
-    let isPng = header.length >= 29;
-    for (let i = 0; isPng && i < PNG_SIGNATURE.length; i++)
-        if (header[i] !== PNG_SIGNATURE[i])
-            isPng = false;
-    if (!isPng)
-        return `val does not decode to a PNG (no PNG signature at the start); ${expected}`;
-    if (header.toString('latin1', 12, 16) !== 'IHDR') {
-        return `val is not a well-formed PNG (its first chunk is not IHDR); ${expected}`;
-    }
-    const bitDepth = header[24];
-    const colourType = header[25];
-    if (bitDepth !== 8 || colourType !== 0) {
-        const colour = PNG_COLOUR_TYPES[colourType] ?? `unknown colour type ${colourType}`;
-        return `val is a PNG of bit depth ${bitDepth}, colour type ${colourType} (${colour}); ${expected}`;
-    }
-    return null;
-}
-function checkAttributes(attributes, declaredStreams, at, report) {
-    const record = isRecord(attributes) ? attributes : null;
-    if (record !== null) {
-        for (const key in record) {
-            if (!ATTRIBUTE_KEYS.has(key)) {
-                report('unknown-key', `${at.path()}.attributes${pathKey(key)}`, `"${key}" is not an OpenLABEL attribute type (boolean, num, text, vec; Kognic's data model forbids others); remove it if it is a mistake`);
-            }
-        }
-    }
-    const text = record?.text;
-    let streamIndex = -1;
-    let stream = undefined;
-    if (Array.isArray(text)) {
-        for (let j = 0; j < text.length; j++) {
-            const entry = text[j];
-            if (!isRecord(entry))
-                continue;
-            if (entry.name === 'stream' && streamIndex < 0) {
-                streamIndex = j;
-                stream = entry.val;
-            }
-            else if (entry.name === 'confidence') {
-                report('confidence', `${at.path()}.attributes.text[${j}]`, `confidence is given as text (${describeValue(entry.val)}); Kognic requires a number: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
-            }
-        }
-    }
-    if (streamIndex < 0 || typeof stream !== 'string' || stream === '') {
-        report('stream-missing', `${at.path()}.attributes.text`, streamIndex < 0
-            ? 'no {"name": "stream", "val": "<sensor>"} entry; every geometry must name the stream (sensor) it belongs to'
-            : `the stream entry has val ${describeValue(stream)}; expected the name of a stream (sensor)`);
-    }
-    else if (declaredStreams !== null && !Object.hasOwn(declaredStreams, stream)) {
-        const known = Object.keys(declaredStreams);
-        report('stream-undeclared', `${at.path()}.attributes.text[${streamIndex}].val`, `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`);
-    }
-    const num = record?.num;
-    if (!Array.isArray(num))
-        return;
-    for (let j = 0; j < num.length; j++) {
-        const entry = num[j];
-        if (!isRecord(entry) || entry.name !== 'confidence')
-            continue;
-        const confidence = entry.val;
-        if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
-            report('confidence', `${at.path()}.attributes.num[${j}].val`, typeof confidence === 'string'
-                ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
-                : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/predictions/inspect.ts
-// The first pass over one matched file: can it be read, which scene is it for, what is wrong with it.
-// The parsed content is dropped before returning; the upload re-reads the file (body.ts). Past the first
-// NATIVE_PARSES files, parsed with parseJson, not JSON.parse: see json-parse.ts for what JSON.parse leaves
-// behind for every file.
-
-
-
-
-
-
-
-const DEFAULT_MAX_PROBLEMS_PER_FILE = 5;
-/** The input that sets the size limit, named in the message when a file is over it. */
-const MAX_FILE_SIZE_INPUT = 'max-file-size';
-const REQUEST_KEYS = ['sceneUuid', 'openlabelContent'];
-const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}';
-const BOM = '\uFEFF';
-const OPEN_FLAGS = (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NONBLOCK;
-/**
- * The empty list every clean file shares: thousands of files have no problems and no classes, and each
- * record is kept to the end of the run. Frozen, so a push throws instead of reaching every file.
- */
-const inspect_NONE = Object.freeze([]);
-function isSceneUuid(value) {
-    return UUID_PATTERN.test(value);
-}
-function mebibytes(bytes) {
-    const mib = bytes / (1024 * 1024);
-    return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`;
-}
-function isDirectory(displayPath) {
-    return `${displayPath} is a directory, not a prediction file; match files, e.g. with dir/**/*.json`;
-}
-function unreadable(displayPath, error) {
-    const code = errorCode(error);
-    const hint = code === 'EACCES' || code === 'EPERM'
-        ? 'make it readable by the user the runner runs as'
-        : code === 'ENOENT'
-            ? 'it was moved or deleted after it was matched; check that no other step changes the files meanwhile'
-            : 'check the file and the disk';
-    const detail = error instanceof Error ? error.message : String(error);
-    return {
-        kind: 'unreadable',
-        jsonPath: '',
-        message: `cannot read ${displayPath} (${code ?? detail}): ${hint}`
-    };
-}
-/** Checking runs synchronously file after file; this often it lets waiting I/O (the sign-in's answer) in. */
-const YIELD_EVERY_MS = 2;
-let lastYieldAt = 0;
-/** Lets timers and I/O callbacks run when checking has held the event loop for YIELD_EVERY_MS. */
-async function yieldToEventLoop() {
-    if (performance.now() - lastYieldAt < YIELD_EVERY_MS)
-        return;
-    await new Promise((resolve) => setImmediate(resolve));
-    lastYieldAt = performance.now();
-}
-/** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
-async function inspectFile(file, opts) {
-    try {
-        return await inspectOne(file, opts);
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        const result = nothingKnown(file);
-        result.fatal = [
-            { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
-        ];
-        return result;
-    }
-}
-function nothingKnown(file) {
-    return {
-        path: file.path,
-        displayPath: file.displayPath,
-        sizeBytes: 0,
-        sceneUuid: null,
-        form: null,
-        hasSegmentation: false,
-        segmentationClasses: inspect_NONE,
-        fatal: inspect_NONE,
-        problems: inspect_NONE,
-        moreProblems: 0
-    };
-}
-async function inspectOne(file, opts) {
-    // Small files are read and parsed synchronously: without this, requests started beside the checks
-    // (the sign-in, the group lookup) would get no answer until every file had been checked.
-    await yieldToEventLoop();
-    const result = nothingKnown(file);
-    const fail = (kind, message, jsonPath = '') => {
-        result.fatal = [{ kind, jsonPath, message }];
-        result.sceneUuid = null;
-        result.form = null;
-        return result;
-    };
-    // Opened once, then size and type from the descriptor: a file over the limit is never read, and a small
-    // one is read from the same descriptor (a separate stat and read cost a second path lookup per file).
-    // Synchronous: thousands of files are checked before anything else happens, and a thread-pool
-    // round-trip costs more than the call. Non-blocking, so a FIFO is refused instead of waited on.
-    let fd;
-    try {
-        fd = external_node_fs_default().openSync(file.path, OPEN_FLAGS);
-    }
-    catch (error) {
-        // Windows refuses to open a directory at all.
-        if (errorCode(error) === 'EISDIR')
-            return fail('not-a-file', isDirectory(file.displayPath));
-        result.fatal = [unreadable(file.displayPath, error)];
-        return result;
-    }
-    let text = null;
-    try {
-        let stats;
-        try {
-            stats = external_node_fs_default().fstatSync(fd);
-        }
-        catch (error) {
-            result.fatal = [unreadable(file.displayPath, error)];
-            return result;
-        }
-        result.sizeBytes = stats.size;
-        if (stats.isDirectory()) {
-            return fail('not-a-file', isDirectory(file.displayPath));
-        }
-        if (!stats.isFile()) {
-            return fail('not-a-file', `${file.displayPath} is not a regular file (a device, socket or pipe); match only JSON files`);
-        }
-        if (stats.size > opts.maxFileSizeBytes) {
-            return fail('too-large', `${file.displayPath} is ${mebibytes(stats.size)} (${stats.size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`);
-        }
-        if (stats.size === 0)
-            return fail('empty', `${file.displayPath} is empty; expected an OpenLABEL JSON document`);
-        if (stats.size <= SYNC_READ_MAX_BYTES) {
-            try {
-                text = readOpenFile(fd, stats.size);
-            }
-            catch (error) {
-                result.fatal = [unreadable(file.displayPath, error)];
-                return result;
-            }
-        }
-    }
-    finally {
-        external_node_fs_default().closeSync(fd);
-    }
-    // A small file, read above, is parsed and walked without an await in between: however many files are
-    // checked at once, one parsed document is alive at a time, and each one the collector finds alive is copied.
-    const parsed = text !== null ? parseText(file, text) : await readJson(file);
-    if ('kind' in parsed)
-        return fail(parsed.kind, parsed.message);
-    const scene = findScene(parsed.doc, file.path);
-    if ('kind' in scene)
-        return fail(scene.kind, `${file.displayPath}: ${scene.message}`, scene.jsonPath);
-    result.sceneUuid = scene.sceneUuid;
-    result.form = scene.form;
-    const analysis = analyseOpenLabel(scene.openlabelDocument);
-    result.hasSegmentation = analysis.hasSegmentation;
-    if (analysis.segmentationClasses.length > 0)
-        result.segmentationClasses = analysis.segmentationClasses;
-    if (opts.validation !== 'off' && analysis.problems.length > 0) {
-        const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE;
-        // Errors first (a stable sort): whether the file is blocked is read from those kept; warnings never block.
-        const rank = (p) => (p.severity === 'warning' ? 1 : 0);
-        const ordered = analysis.problems.sort((a, b) => rank(a) - rank(b));
-        result.problems = ordered.slice(0, keep);
-        result.moreProblems = analysis.problems.length - result.problems.length;
-    }
-    return result;
-}
-/** Reads an already-open small file whole: `sizeBytes` as fstat gave it, or less if it shrank since. */
-function readOpenFile(fd, sizeBytes) {
-    const buffer = Buffer.allocUnsafe(sizeBytes);
-    let filled = 0;
-    while (filled < sizeBytes) {
-        const read = external_node_fs_default().readSync(fd, buffer, filled, sizeBytes - filled, filled);
-        if (read === 0)
-            break;
-        filled += read;
-    }
-    return buffer.toString('utf8', 0, filled);
-}
-/** Reads and parses a large file; the read does not hold up the requests in flight. */
-async function readJson(file) {
-    let text;
-    try {
-        text = await external_node_fs_default().promises.readFile(file.path, 'utf8');
-    }
-    catch (error) {
-        return unreadable(file.displayPath, error);
-    }
-    return parseText(file, text);
-}
-/**
- * How many files are parsed with JSON.parse before parseJson takes over. Until V8 has optimised it,
- * parseJson takes about twice as long as JSON.parse on a small file (~50 ms more for the first 2,000
- * files), but JSON.parse leaves ~1.2 KB of hidden-class garbage per file that only a full collection frees
- * (json-parse.ts). The first files take the fast path, their garbage bounded at ~1.2 MB whatever the count;
- * the rest take the path whose memory does not grow with it.
- */
-const NATIVE_PARSES = 1000;
-let nativeParsesLeft = NATIVE_PARSES;
-/** The parsed document, or why the text is not JSON. */
-function parseText(file, text) {
-    if (text.startsWith(BOM))
-        text = text.slice(1);
-    try {
-        return { doc: nativeParsesLeft-- > 0 ? JSON.parse(text) : parseJson(text) };
-    }
-    catch (error) {
-        // Checked only here: JSON.parse refuses whitespace alone, and most files are not.
-        if (text.trim() === '') {
-            return {
-                kind: 'empty',
-                jsonPath: '',
-                message: `${file.displayPath} holds only whitespace; expected an OpenLABEL JSON document`
-            };
-        }
-        const where = locateJsonError(text, error);
-        return {
-            kind: 'json-syntax',
-            jsonPath: '',
-            message: `${file.displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
-        };
-    }
-}
-/** Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither. */
-function findScene(doc, filePath) {
-    const shape = (message) => ({ kind: 'shape', jsonPath: '', message });
-    if (!isRecord(doc)) {
-        return shape(`the top level is ${describeValue(doc)}; expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
-    }
-    if ('sceneUuid' in doc || 'openlabelContent' in doc) {
-        // The request form is sent as it is, so it must be exactly what the API takes.
-        const extra = Object.keys(doc).filter((key) => !REQUEST_KEYS.includes(key));
-        if (extra.length > 0) {
-            return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} in a request body; the file is sent as it is, so it must be exactly ${REQUEST_FORM_HINT}`);
-        }
-        const sceneUuid = doc.sceneUuid;
-        if (typeof sceneUuid !== 'string' || !isSceneUuid(sceneUuid)) {
-            return {
-                kind: 'scene-id',
-                jsonPath: 'sceneUuid',
-                message: `sceneUuid is ${describeValue(sceneUuid)}; expected the UUID of a scene in the dataset (8-4-4-4-12 hexadecimal digits)`
-            };
-        }
-        const content = doc.openlabelContent;
-        if (!isRecord(content)) {
-            return shape(`openlabelContent is ${describeValue(content)}; expected {"openlabel": {...}}`);
-        }
-        const contentExtra = Object.keys(content).filter((key) => key !== 'openlabel');
-        if (contentExtra.length > 0) {
-            return shape(`unexpected key(s) ${contentExtra.map((k) => `"${k}"`).join(', ')} in openlabelContent; expected only {"openlabel": {...}}`);
-        }
-        if (!isRecord(content.openlabel))
-            return openlabelNotObject(content.openlabel, 'openlabelContent.openlabel');
-        return { sceneUuid: sceneUuid.toLowerCase(), form: 'request', openlabelDocument: content };
-    }
-    if ('openlabel' in doc) {
-        const extra = Object.keys(doc).filter((key) => key !== 'openlabel');
-        if (extra.length > 0) {
-            return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "openlabel"; the document is sent as the prediction, so it must be only {"openlabel": {...}}`);
-        }
-        if (!isRecord(doc.openlabel))
-            return openlabelNotObject(doc.openlabel, 'openlabel');
-        const name = external_node_path_namespaceObject.basename(filePath);
-        const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null;
-        if (stem === null || !isSceneUuid(stem)) {
-            return {
-                kind: 'scene-id',
-                jsonPath: '',
-                message: `the file name is not a scene UUID, so the scene is unknown; name it <scene-uuid>.json, or use the request-body form ${REQUEST_FORM_HINT}`
-            };
-        }
-        return { sceneUuid: stem.toLowerCase(), form: 'openlabel', openlabelDocument: doc };
-    }
-    const keys = Object.keys(doc);
-    return shape(`no "openlabel" or "sceneUuid" at the top level (found ${keys.length > 0
-        ? keys
-            .slice(0, 5)
-            .map((k) => `"${k}"`)
-            .join(', ')
-        : 'an empty object'}); expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
-}
-function openlabelNotObject(value, jsonPath) {
-    return {
-        kind: 'openlabel-not-object',
-        jsonPath,
-        message: `"openlabel" is ${describeValue(value)}; expected an object with metadata, streams, objects and frames`
-    };
+/** Every file's result in order; a file whose fate was never set was not attempted, for `notAttempted`. */
+function finalResults(files, notAttempted) {
+    return files.map(({ file, inspected, result }) => result ?? resultOf(file, inspected, { status: 'not-attempted', error: notAttempted }));
 }
 
 ;// CONCATENATED MODULE: ./src/predictions/upload.ts
 // The upload pipeline: `concurrency` workers pull the next file, read it only then, send it, and record its
 // fate. Bodies live only while their request is in flight, so memory does not grow with the file count.
 
+
+
 const NOT_STARTED = 'Not uploaded: the run was cancelled before this file was started';
-/**
- * One file's result, always built by this one literal: every result then shares one hidden class. Built
- * with a spread (`{ ...base, status }`), V8 gave each its own, ~300 bytes more per file kept to the end.
- */
-function resultOf(file, status, predictionUuid, attempts, possibleDuplicate, error) {
-    return {
-        path: file.displayPath,
-        sceneUuid: file.sceneUuid,
-        status,
-        predictionUuid,
-        attempts,
-        possibleDuplicate,
-        error,
-        problems: file.problems,
-        moreProblems: file.moreProblems
-    };
-}
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 async function uploadAll(files, opts) {
     const results = new Array(files.length);
-    await uploadEach(files.length, (index) => files[index], opts, (result, index) => (results[index] = result));
-    return results;
-}
-/**
- * Uploads files 0 … count-1, each asked of `fileAt` only as its turn comes, and hands every file's result
- * to `record` (the files not started included), so that no list of all files or all results is needed.
- * Never throws for one file's failure.
- */
-async function uploadEach(count, fileAt, opts, record) {
-    const finished = new Uint8Array(count);
-    await runPool(count, opts.concurrency, async (index) => {
-        const result = await uploadOne(fileAt(index), opts);
-        finished[index] = 1;
-        record(result, index);
+    await runPool(files.length, opts.concurrency, async (index) => {
+        const result = await uploadOne(files[index], opts);
+        results[index] = result;
         opts.onResult?.(result);
     }, opts.stop);
     const notStarted = notStartedReason(opts.stop);
-    for (let index = 0; index < count; index++) {
-        if (finished[index] === 0)
-            record(resultOf(fileAt(index), 'not-attempted', null, 0, false, notStarted), index);
-    }
+    return files.map((file, index) => results[index] ?? resultOf(file, file, { status: 'not-attempted', error: notStarted }));
 }
 /** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
 function notStartedReason(stop) {
@@ -37236,11 +35987,11 @@ async function uploadOne(file, opts) {
         body = await opts.readBody(file);
     }
     catch (error) {
-        return resultOf(file, 'failed', null, 0, false, `Could not read the file for upload: ${upload_describe(error)}`);
+        return resultOf(file, file, { status: 'failed', error: upload_describe(error) });
     }
     try {
         const outcome = await opts.upload(body);
-        return resultOf(file, 'uploaded', outcome.predictionUuid, outcome.attempts, outcome.possibleDuplicate, null);
+        return resultOf(file, file, { status: 'uploaded', ...outcome });
     }
     catch (error) {
         const info = error;
@@ -37252,14 +36003,14 @@ async function uploadOne(file, opts) {
         const runFailed = info.endsRun === true && !possibleDuplicate;
         if (notSent || runFailed) {
             const why = runFailed ? `Not uploaded: ${upload_describe(error)}` : upload_describe(error);
-            return resultOf(file, 'not-attempted', null, attempts, possibleDuplicate, why);
+            return resultOf(file, file, { status: 'not-attempted', attempts, possibleDuplicate, error: why });
         }
-        return resultOf(file, 'failed', null, attempts, possibleDuplicate, upload_describe(error));
+        return resultOf(file, file, { status: 'failed', attempts, possibleDuplicate, error: upload_describe(error) });
     }
 }
 function upload_describe(error) {
     if (error instanceof Error) {
-        const code = error.code;
+        const code = errorCode(error);
         return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
     }
     return String(error);
@@ -37408,8 +36159,6 @@ function createProgress(opts) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
@@ -37553,302 +36302,6 @@ async function isResultsFile(file) {
 
 // EXTERNAL MODULE: ./src/report/summary.ts
 var summary = __nccwpck_require__(7994);
-;// CONCATENATED MODULE: ./src/run-files.ts
-// The run's record of every matched file, by position: what the checks learned of it and its fate. It is
-// kept for every file to the end of the run, so it is held in columns (typed arrays) rather than as objects
-// per file: tens of bytes a file besides its paths, and nothing per file for the garbage collector to copy
-// from the young generation or to promote. What only some files have (problems, errors, classes) is kept
-// apart, by position. Objects (InspectedFile, FileResult) are built only when asked for, and dropped again.
-
-const STATUSES = ['uploaded', 'failed', 'invalid', 'would-upload', 'not-attempted'];
-const FORMS = [null, 'openlabel', 'request'];
-// Bits of `#flags`.
-const CHECKED = 1;
-const SEGMENTATION = 2;
-const POSSIBLE_DUPLICATE = 4;
-/** The outcome lists the file's fatal problems (it was refused for them), not its validation problems. */
-const FATAL_AS_PROBLEMS = 8;
-/** Ids (UUIDs) are 36 characters: each is kept as 36 bytes, and longer, shorter or odd ones apart. */
-const ID_CHARS = 36;
-/** Positions fit in 32 bits (the columns are indexed by them). */
-const POSITIONS = 2 ** 32;
-/** Shared by every file without any: frozen, so a push throws instead of reaching every file. */
-const run_files_NONE = Object.freeze([]);
-/** Scene and prediction ids, 36 bytes each in one buffer: no string per file is kept. */
-class IdColumn {
-    #chars;
-    #present;
-    /** Ids that are not 36 characters of Latin-1 (a server may answer with another kind of id), as they are. */
-    #other = new Map();
-    constructor(count) {
-        this.#chars = Buffer.alloc(count * ID_CHARS);
-        this.#present = new Uint8Array(count);
-    }
-    set(index, value) {
-        this.#present[index] = 0;
-        if (this.#other.size > 0)
-            this.#other.delete(index);
-        if (value === null)
-            return;
-        if (value.length === ID_CHARS) {
-            const at = index * ID_CHARS;
-            let k = 0;
-            for (; k < ID_CHARS; k++) {
-                const c = value.charCodeAt(k);
-                if (c > 0xff)
-                    break;
-                this.#chars[at + k] = c;
-            }
-            // Latin-1: each character is one byte, and comes back as it went in.
-            if (k === ID_CHARS) {
-                this.#present[index] = 1;
-                return;
-            }
-        }
-        this.#other.set(index, value);
-    }
-    has(index) {
-        return this.#present[index] === 1 || this.#other.has(index);
-    }
-    get(index) {
-        if (this.#present[index] === 0)
-            return this.#other.get(index) ?? null;
-        return this.#chars.toString('latin1', index * ID_CHARS, (index + 1) * ID_CHARS);
-    }
-    /** A 32-bit hash of the file's id (FNV-1a); equal ids hash alike. */
-    hash(index) {
-        let h = 0x811c9dc5;
-        if (this.#present[index] === 1) {
-            for (let k = index * ID_CHARS, end = k + ID_CHARS; k < end; k++)
-                h = Math.imul(h ^ this.#chars[k], 0x01000193);
-        }
-        else {
-            const value = this.#other.get(index) ?? '';
-            for (let k = 0; k < value.length; k++)
-                h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
-        }
-        return h >>> 0;
-    }
-    same(a, b) {
-        if (this.#present[a] === 1 && this.#present[b] === 1) {
-            for (let k = 0; k < ID_CHARS; k++) {
-                if (this.#chars[a * ID_CHARS + k] !== this.#chars[b * ID_CHARS + k])
-                    return false;
-            }
-            return true;
-        }
-        const x = this.get(a);
-        return x !== null && x === this.get(b);
-    }
-}
-/**
- * The matched paths: the display paths end to end in one string, each file's absolute path rebuilt from
- * the workspace and its display path. The few paths that cannot be rebuilt so are kept as they are.
- */
-class PathColumn {
-    /** The workspace, with a separator at its end. */
-    #prefix;
-    #displayPaths;
-    #ends;
-    #other = new Map();
-    constructor(root, files) {
-        this.#prefix = root.endsWith(external_node_path_namespaceObject.sep) ? root : root + external_node_path_namespaceObject.sep;
-        this.#ends = new Uint32Array(files.length);
-        let end = 0;
-        files.forEach((file, index) => {
-            end += file.displayPath.length;
-            this.#ends[index] = end;
-            if (this.#absolute(file.displayPath) !== file.path)
-                this.#other.set(index, file.path);
-        });
-        this.#displayPaths = files.map((file) => file.displayPath).join('');
-    }
-    #absolute(displayPath) {
-        return this.#prefix + (external_node_path_namespaceObject.sep === '/' ? displayPath : displayPath.split('/').join(external_node_path_namespaceObject.sep));
-    }
-    displayPath(index) {
-        return this.#displayPaths.slice(index === 0 ? 0 : this.#ends[index - 1], this.#ends[index]);
-    }
-    file(index) {
-        const displayPath = this.displayPath(index);
-        return { path: this.#other.get(index) ?? this.#absolute(displayPath), displayPath };
-    }
-}
-class RunFiles {
-    count;
-    #paths;
-    #flags;
-    #form;
-    #size;
-    #scene;
-    #findings = new Map();
-    /** STATUSES index + 1; 0 while the file's fate is not known. */
-    #status;
-    #attempts;
-    #prediction;
-    #error = new Map();
-    /** `root`: the directory the display paths are relative to (the workspace). */
-    constructor(root, files) {
-        this.count = files.length;
-        this.#paths = new PathColumn(root, files);
-        this.#flags = new Uint8Array(this.count);
-        this.#form = new Uint8Array(this.count);
-        this.#size = new Float64Array(this.count);
-        this.#scene = new IdColumn(this.count);
-        this.#status = new Uint8Array(this.count);
-        this.#attempts = new Uint32Array(this.count);
-        this.#prediction = new IdColumn(this.count);
-    }
-    /** The file's paths, built anew on each call. */
-    file(index) {
-        return this.#paths.file(index);
-    }
-    displayPath(index) {
-        return this.#paths.displayPath(index);
-    }
-    /** Keeps what the checks learned of the file (its content is not kept). */
-    recordCheck(index, file) {
-        this.#flags[index] = CHECKED | (file.hasSegmentation ? SEGMENTATION : 0);
-        this.#form[index] = FORMS.indexOf(file.form);
-        this.#size[index] = file.sizeBytes;
-        this.#scene.set(index, file.sceneUuid);
-        const { fatal, problems, moreProblems, segmentationClasses } = file;
-        if (fatal.length > 0 || problems.length > 0 || moreProblems > 0 || segmentationClasses.length > 0) {
-            this.#findings.set(index, { fatal, problems, moreProblems, segmentationClasses });
-        }
-        else
-            this.#findings.delete(index);
-    }
-    checked(index) {
-        return (this.#flags[index] & CHECKED) !== 0;
-    }
-    /** The checks' record of the file, built anew on each call; undefined when it was not checked. */
-    inspected(index) {
-        if (!this.checked(index))
-            return undefined;
-        const { path, displayPath } = this.#paths.file(index);
-        const found = this.#findings.get(index);
-        return {
-            path,
-            displayPath,
-            sizeBytes: this.#size[index],
-            sceneUuid: this.#scene.get(index),
-            form: FORMS[this.#form[index]],
-            hasSegmentation: (this.#flags[index] & SEGMENTATION) !== 0,
-            segmentationClasses: found?.segmentationClasses ?? run_files_NONE,
-            fatal: found?.fatal ?? run_files_NONE,
-            problems: found?.problems ?? run_files_NONE,
-            moreProblems: found?.moreProblems ?? 0
-        };
-    }
-    fatal(index) {
-        return this.#findings.get(index)?.fatal ?? run_files_NONE;
-    }
-    problems(index) {
-        return this.#findings.get(index)?.problems ?? run_files_NONE;
-    }
-    moreProblems(index) {
-        return this.#findings.get(index)?.moreProblems ?? 0;
-    }
-    segmentationClasses(index) {
-        return this.#findings.get(index)?.segmentationClasses ?? run_files_NONE;
-    }
-    hasSegmentation(index) {
-        return (this.#flags[index] & SEGMENTATION) !== 0;
-    }
-    sceneUuid(index) {
-        return this.#scene.get(index);
-    }
-    /**
-     * Checked files without fatal problems that share a scene with another, grouped by scene in the order
-     * of each scene's first file, each group in file order. Found by sorting numbers, each a scene's hash
-     * and a file's position in one, so that no map of every scene is built.
-     */
-    duplicateScenes() {
-        const keys = new Float64Array(this.count);
-        let candidates = 0;
-        for (let i = 0; i < this.count; i++) {
-            if (this.checked(i) && this.fatal(i).length === 0 && this.#scene.has(i)) {
-                // 21 bits of hash above 32 bits of position: exact in a double (53 bits).
-                keys[candidates++] = (this.#scene.hash(i) >>> 11) * POSITIONS + i;
-            }
-        }
-        const sorted = keys.subarray(0, candidates).sort();
-        const groups = [];
-        for (let start = 0; start < sorted.length;) {
-            const hash = Math.floor(sorted[start] / POSITIONS);
-            let end = start + 1;
-            while (end < sorted.length && Math.floor(sorted[end] / POSITIONS) === hash)
-                end++;
-            // The files whose scenes hash alike, in file order, split by scene.
-            let rest = Array.from(sorted.subarray(start, end), (key) => key % POSITIONS);
-            while (rest.length > 1) {
-                const first = rest[0];
-                const same = rest.filter((i) => this.#scene.same(first, i));
-                if (same.length > 1)
-                    groups.push(same);
-                rest = rest.filter((i) => !this.#scene.same(first, i));
-            }
-            start = end;
-        }
-        return groups.sort((a, b) => a[0] - b[0]);
-    }
-    /**
-     * The file's fate. Its result lists the validation problems the checks found, or with `fatalAsProblems`
-     * the fatal ones (the file was refused for them).
-     */
-    setOutcome(index, outcome) {
-        this.#status[index] = STATUSES.indexOf(outcome.status) + 1;
-        this.#prediction.set(index, outcome.predictionUuid ?? null);
-        this.#attempts[index] = outcome.attempts ?? 0;
-        let flags = this.#flags[index] & ~(POSSIBLE_DUPLICATE | FATAL_AS_PROBLEMS);
-        if (outcome.possibleDuplicate)
-            flags |= POSSIBLE_DUPLICATE;
-        if (outcome.fatalAsProblems)
-            flags |= FATAL_AS_PROBLEMS;
-        this.#flags[index] = flags;
-        if (outcome.error != null)
-            this.#error.set(index, outcome.error);
-        else
-            this.#error.delete(index);
-    }
-    /**
-     * The file's result, built anew on each call. A file whose fate was never set was not attempted, for
-     * `notAttempted`.
-     */
-    result(index, notAttempted) {
-        const displayPath = this.#paths.displayPath(index);
-        const status = this.#status[index];
-        const found = this.#findings.get(index);
-        const flags = this.#flags[index];
-        const problems = (flags & FATAL_AS_PROBLEMS ? found?.fatal : found?.problems) ?? run_files_NONE;
-        return {
-            path: displayPath,
-            sceneUuid: this.#scene.get(index),
-            status: status === 0 ? 'not-attempted' : STATUSES[status - 1],
-            predictionUuid: status === 0 ? null : this.#prediction.get(index),
-            attempts: status === 0 ? 0 : this.#attempts[index],
-            possibleDuplicate: status !== 0 && (flags & POSSIBLE_DUPLICATE) !== 0,
-            error: status === 0 ? notAttempted : (this.#error.get(index) ?? null),
-            problems,
-            moreProblems: found?.moreProblems ?? 0
-        };
-    }
-    /** Every file's result in order, then `after`: each built only as it is read. */
-    results(notAttempted, after = []) {
-        const count = this.count;
-        const result = (i) => this.result(i, notAttempted);
-        return {
-            length: count + after.length,
-            *[Symbol.iterator]() {
-                for (let i = 0; i < count; i++)
-                    yield result(i);
-                yield* after;
-            }
-        };
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 // The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
 // Nothing is created or uploaded until every check that can fail the whole run has passed.
@@ -37882,7 +36335,7 @@ const SKIPPED_TITLES = {
     'same-file': 'Same file twice',
     'broken-link': 'Broken symbolic link',
     'outside-workspace': 'File outside the workspace',
-    unresolvable: 'Path cannot be resolved'
+    'unreadable-folder': 'Folder cannot be read'
 };
 class FatalError extends Error {
 }
@@ -37909,8 +36362,8 @@ async function run(deps) {
     let inputs;
     let resultsPath = '';
     let client;
-    // Every matched file, by position: what the checks learned, and the file's fate once known.
-    let matched = new RunFiles(deps.workspace, []);
+    // Every matched file, in order: what the checks learned, and the file's fate once known.
+    let matched = [];
     /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
     let unusable = [];
     // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
@@ -37961,8 +36414,7 @@ async function run(deps) {
             });
             if (found.skipped.length > MAX_FILE_ANNOTATIONS)
                 log.warning(`${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`);
-            // Only the compact table leaves this group: the list of matched paths is garbage from here on.
-            return { files: new RunFiles(external_node_path_default().resolve(deps.workspace), found.files), skipped: found.skipped };
+            return { files: runFiles(found.files), skipped: found.skipped };
         });
         matched = discovered.files;
         // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
@@ -37978,11 +36430,11 @@ async function run(deps) {
             problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
             moreProblems: 0
         }));
-        if (matched.count === 0 && unusable.length > 0) {
+        if (matched.length === 0 && unusable.length > 0) {
             log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
             return;
         }
-        if (matched.count === 0) {
+        if (matched.length === 0) {
             const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
             if (input.ifNoFilesFound === 'error')
                 throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
@@ -37993,10 +36445,11 @@ async function run(deps) {
             return;
         }
         /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-        const inspectAll = () => io.group(`Read and check ${matched.count} file(s)`, async () => {
+        const inspectAll = () => io.group(`Read and check ${matched.length} file(s)`, async () => {
             const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
-            await runPool(matched.count, INSPECT_CONCURRENCY, async (index) => {
-                matched.recordCheck(index, await inspectFile(matched.file(index), options));
+            await runPool(matched.length, INSPECT_CONCURRENCY, async (index) => {
+                const record = matched[index];
+                record.inspected = await inspectFile(record.file, options);
             }, stopNew.signal);
             if (stopNew.signal.aborted)
                 throw new FatalError('Cancelled while reading the prediction files');
@@ -38005,8 +36458,9 @@ async function run(deps) {
         /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
         const recordDryRun = (fit) => io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
             for (const index of fit) {
-                matched.setOutcome(index, { status: 'would-upload' });
-                log.info(`${matched.displayPath(index)} → scene ${matched.sceneUuid(index)}`);
+                const { file, inspected } = matched[index];
+                matched[index].result = resultOf(file, inspected, { status: 'would-upload' });
+                log.info(`${file.displayPath} → scene ${inspected.sceneUuid}`);
             }
         });
         if (!credentials) {
@@ -38063,8 +36517,8 @@ async function run(deps) {
         checkClassMapping(matched, fit, classMapping, log);
         const group = found ??
             (await io.group('Create the predictions group', () => {
-                const segmented = fit.find((i) => matched.hasSegmentation(i));
-                const firstSegmented = segmented === undefined ? undefined : matched.displayPath(segmented);
+                const segmented = fit.find((i) => matched[i].inspected.hasSegmentation);
+                const firstSegmented = segmented === undefined ? undefined : matched[segmented].file.displayPath;
                 return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log);
             }));
         if (input.dryRun) {
@@ -38080,9 +36534,7 @@ async function run(deps) {
             const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
             progress.start();
             try {
-                await uploadEach(fit.length, 
-                // Built as each upload starts, and dropped when it ends: the run keeps only the columns.
-                (k) => matched.inspected(fit[k]), {
+                const results = await uploadAll(fit.map((i) => matched[i].inspected), {
                     concurrency: input.concurrency,
                     readBody: readUploadBody,
                     upload: (body) => api.uploadPrediction(group.uuid, body).catch((error) => {
@@ -38101,7 +36553,8 @@ async function run(deps) {
                         if (debug)
                             log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
                     }
-                }, (result, k) => matched.setOutcome(fit[k], result));
+                });
+                results.forEach((result, k) => (matched[fit[k]].result = result));
             }
             finally {
                 progress.stop();
@@ -38175,12 +36628,11 @@ async function readEverything(io, env, workspace) {
 function checkFiles(matched, input, log) {
     // Each file of a duplicate group, with the others of its group: only such files are in the map.
     const duplicateOf = new Map();
-    for (const group of matched.duplicateScenes()) {
+    for (const group of duplicateScenes(matched)) {
         for (const index of group)
             duplicateOf.set(index, group.filter((other) => other !== index));
     }
-    const fit = new Uint32Array(matched.count);
-    let fitCount = 0;
+    const fit = [];
     let annotated = 0;
     const annotate = (displayPath, message, title, level) => {
         // The raw log shows only the message: make sure it names the file, as the annotation does.
@@ -38190,45 +36642,51 @@ function checkFiles(matched, input, log) {
         else
             log.debug(named);
     };
-    for (let index = 0; index < matched.count; index++) {
-        const displayPath = matched.displayPath(index);
-        const fatal = matched.fatal(index);
+    for (let index = 0; index < matched.length; index++) {
+        const record = matched[index];
+        const inspected = record.inspected;
+        const displayPath = record.file.displayPath;
+        const setOutcome = (outcome) => {
+            record.result = resultOf(record.file, inspected, outcome);
+        };
+        const fatal = inspected.fatal;
         if (fatal.length > 0) {
             const reason = fatal.map((p) => p.message).join('; ');
-            matched.setOutcome(index, { status: 'invalid', error: reason, fatalAsProblems: true });
+            setOutcome({ status: 'invalid', error: reason, fatalAsProblems: true });
             annotate(displayPath, reason, 'Unusable prediction file', 'error');
             continue;
         }
         const others = duplicateOf.get(index);
         if (others) {
-            const paths = others.map((other) => matched.displayPath(other));
-            const reason = `Scene ${matched.sceneUuid(index)} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
-            matched.setOutcome(index, { status: 'invalid', error: reason });
+            const paths = others.map((other) => matched[other].file.displayPath);
+            const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
+            setOutcome({ status: 'invalid', error: reason });
             annotate(displayPath, reason, 'Duplicate scene', 'error');
             continue;
         }
-        const problems = matched.problems(index);
+        const problems = inspected.problems;
         if (problems.length > 0 && input.validation !== 'off') {
-            const moreProblems = matched.moreProblems(index);
+            const moreProblems = inspected.moreProblems;
             const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : '';
             const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             // Warnings never block; errors come first among the problems kept (inspect.ts).
             if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
-                matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` });
+                setOutcome({ status: 'invalid', error: `OpenLABEL problems: ${reason}` });
                 annotate(displayPath, reason, 'Invalid OpenLABEL', 'error');
                 continue;
             }
             const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn';
             annotate(displayPath, reason, `OpenLABEL problems (uploaded anyway: ${why})`, 'warning');
         }
-        fit[fitCount++] = index;
+        fit.push(index);
     }
-    const invalid = matched.count - fitCount;
+    const fitCount = fit.length;
+    const invalid = matched.length - fitCount;
     if (annotated > MAX_FILE_ANNOTATIONS) {
         log.warning(`${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`);
     }
     log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
-    return fit.subarray(0, fitCount);
+    return fit;
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
 function checkClassMapping(matched, fit, mapping, log) {
@@ -38236,7 +36694,7 @@ function checkClassMapping(matched, fit, mapping, log) {
         return;
     const classes = new Set();
     for (const index of fit)
-        for (const c of matched.segmentationClasses(index))
+        for (const c of matched[index].inspected.segmentationClasses)
             classes.add(c);
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
@@ -38280,7 +36738,7 @@ function finishResults(matched, unusable, report) {
     const why = report.cancelled
         ? 'Not uploaded: the run was cancelled'
         : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
-    return matched.results(why, unusable);
+    return [...finalResults(matched, why), ...unusable];
 }
 /**
  * Outputs, results file, job summary, annotations and the step's verdict: written once, also when the run
@@ -39105,13 +37563,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
-/***/ 6982:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-
-/***/ }),
-
 /***/ 4434:
 /***/ ((module) => {
 
@@ -39287,13 +37738,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
-/***/ 6928:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
-
-/***/ }),
-
 /***/ 4756:
 /***/ ((module) => {
 
@@ -39329,7 +37773,7 @@ onDemand('fetch', () => (__nccwpck_require__(4398).fetch))
 
 /***/ }),
 
-/***/ 9275:
+/***/ 4952:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39481,8 +37925,8 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
@@ -39506,7 +37950,7 @@ function file_command_issueFileCommand(command, message) {
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
     const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -39520,8 +37964,8 @@ function file_command_prepareKeyValueMessage(key, value) {
     return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
+;// CONCATENATED MODULE: external "path"
+const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -40888,7 +39332,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
+                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -40917,11 +39361,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
+                        const directory = external_path_namespaceObject.dirname(filePath);
+                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
+                                filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
                             }
                         }
@@ -41141,7 +39585,7 @@ function findInPath(tool) {
         // build the list of extensions to try
         const extensions = [];
         if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
+            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
@@ -41156,7 +39600,7 @@ function findInPath(tool) {
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
+        if (tool.includes(external_path_namespaceObject.sep)) {
             return [];
         }
         // build the list of directories
@@ -41167,7 +39611,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
+            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -41176,7 +39620,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
+            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -41607,7 +40051,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 (this.toolPath.includes('/') ||
                     (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)

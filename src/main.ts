@@ -10,7 +10,7 @@ import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type Discovery, type SkippedKind } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
-import { uploadEach } from './predictions/upload.js'
+import { uploadAll } from './predictions/upload.js'
 import { runPool } from './pool.js'
 import { fileAnnotations } from './report/annotations.js'
 import { formatCount } from './report/format.js'
@@ -18,7 +18,7 @@ import { countResults, verdict, type ResultList, type RunReport } from './report
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath, writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
-import { RunFiles } from './run-files.js'
+import { duplicateScenes, finalResults, resultOf, runFiles, type Outcome, type RunFile } from './run-files.js'
 import type { ClassMappingEntry, FileResult, Logger } from './types.js'
 
 /** What the flow needs from the runner; `@actions/core` in production, a recorder in tests. */
@@ -55,7 +55,7 @@ const SKIPPED_TITLES: Record<SkippedKind, string> = {
   'same-file': 'Same file twice',
   'broken-link': 'Broken symbolic link',
   'outside-workspace': 'File outside the workspace',
-  unresolvable: 'Path cannot be resolved'
+  'unreadable-folder': 'Folder cannot be read'
 }
 
 class FatalError extends Error {}
@@ -84,8 +84,8 @@ export async function run(deps: RunDeps): Promise<void> {
   let inputs: Inputs | undefined
   let resultsPath = ''
   let client: KognicClient | undefined
-  // Every matched file, by position: what the checks learned, and the file's fate once known.
-  let matched = new RunFiles(deps.workspace, [])
+  // Every matched file, in order: what the checks learned, and the file's fate once known.
+  let matched: RunFile[] = []
   /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
   let unusable: FileResult[] = []
 
@@ -149,8 +149,7 @@ export async function run(deps: RunDeps): Promise<void> {
         log.warning(
           `${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`
         )
-      // Only the compact table leaves this group: the list of matched paths is garbage from here on.
-      return { files: new RunFiles(path.resolve(deps.workspace), found.files), skipped: found.skipped }
+      return { files: runFiles(found.files), skipped: found.skipped }
     })
     matched = discovered.files
     // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
@@ -167,11 +166,11 @@ export async function run(deps: RunDeps): Promise<void> {
       moreProblems: 0
     }))
 
-    if (matched.count === 0 && unusable.length > 0) {
+    if (matched.length === 0 && unusable.length > 0) {
       log.info('None of the matched paths is a file that can be uploaded; see the warnings.')
       return
     }
-    if (matched.count === 0) {
+    if (matched.length === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
       if (input.ifNoFilesFound === 'error')
         throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
@@ -181,14 +180,15 @@ export async function run(deps: RunDeps): Promise<void> {
     }
 
     /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-    const inspectAll = (): Promise<Uint32Array> =>
-      io.group(`Read and check ${matched.count} file(s)`, async () => {
+    const inspectAll = (): Promise<number[]> =>
+      io.group(`Read and check ${matched.length} file(s)`, async () => {
         const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
         await runPool(
-          matched.count,
+          matched.length,
           INSPECT_CONCURRENCY,
           async (index) => {
-            matched.recordCheck(index, await inspectFile(matched.file(index), options))
+            const record = matched[index]!
+            record.inspected = await inspectFile(record.file, options)
           },
           stopNew.signal
         )
@@ -197,11 +197,12 @@ export async function run(deps: RunDeps): Promise<void> {
       })
 
     /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
-    const recordDryRun = (fit: Uint32Array): Promise<void> =>
+    const recordDryRun = (fit: number[]): Promise<void> =>
       io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
         for (const index of fit) {
-          matched.setOutcome(index, { status: 'would-upload' })
-          log.info(`${matched.displayPath(index)} → scene ${matched.sceneUuid(index)}`)
+          const { file, inspected } = matched[index]!
+          matched[index]!.result = resultOf(file, inspected, { status: 'would-upload' })
+          log.info(`${file.displayPath} → scene ${inspected!.sceneUuid}`)
         }
       })
 
@@ -269,8 +270,8 @@ export async function run(deps: RunDeps): Promise<void> {
     const group =
       found ??
       (await io.group('Create the predictions group', () => {
-        const segmented = fit.find((i) => matched.hasSegmentation(i))
-        const firstSegmented = segmented === undefined ? undefined : matched.displayPath(segmented)
+        const segmented = fit.find((i) => matched[i]!.inspected!.hasSegmentation)
+        const firstSegmented = segmented === undefined ? undefined : matched[segmented]!.file.displayPath
         return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log)
       }))
 
@@ -289,10 +290,8 @@ export async function run(deps: RunDeps): Promise<void> {
       const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
       progress.start()
       try {
-        await uploadEach(
-          fit.length,
-          // Built as each upload starts, and dropped when it ends: the run keeps only the columns.
-          (k) => matched.inspected(fit[k]!)!,
+        const results = await uploadAll(
+          fit.map((i) => matched[i]!.inspected!),
           {
             concurrency: input.concurrency,
             readBody: readUploadBody,
@@ -314,9 +313,9 @@ export async function run(deps: RunDeps): Promise<void> {
                   `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
                 )
             }
-          },
-          (result, k) => matched.setOutcome(fit[k]!, result)
+          }
         )
+        results.forEach((result, k) => (matched[fit[k]!]!.result = result))
       } finally {
         progress.stop()
       }
@@ -392,10 +391,10 @@ async function readEverything(
 }
 
 /** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
-function checkFiles(matched: RunFiles, input: Inputs, log: Logger): Uint32Array {
+function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
   // Each file of a duplicate group, with the others of its group: only such files are in the map.
   const duplicateOf = new Map<number, number[]>()
-  for (const group of matched.duplicateScenes()) {
+  for (const group of duplicateScenes(matched)) {
     for (const index of group)
       duplicateOf.set(
         index,
@@ -403,8 +402,7 @@ function checkFiles(matched: RunFiles, input: Inputs, log: Logger): Uint32Array 
       )
   }
 
-  const fit = new Uint32Array(matched.count)
-  let fitCount = 0
+  const fit: number[] = []
   let annotated = 0
   const annotate = (
     displayPath: string,
@@ -418,59 +416,65 @@ function checkFiles(matched: RunFiles, input: Inputs, log: Logger): Uint32Array 
     else log.debug(named)
   }
 
-  for (let index = 0; index < matched.count; index++) {
-    const displayPath = matched.displayPath(index)
-    const fatal = matched.fatal(index)
+  for (let index = 0; index < matched.length; index++) {
+    const record = matched[index]!
+    const inspected = record.inspected!
+    const displayPath = record.file.displayPath
+    const setOutcome = (outcome: Outcome): void => {
+      record.result = resultOf(record.file, inspected, outcome)
+    }
+    const fatal = inspected.fatal
     if (fatal.length > 0) {
       const reason = fatal.map((p) => p.message).join('; ')
-      matched.setOutcome(index, { status: 'invalid', error: reason, fatalAsProblems: true })
+      setOutcome({ status: 'invalid', error: reason, fatalAsProblems: true })
       annotate(displayPath, reason, 'Unusable prediction file', 'error')
       continue
     }
     const others = duplicateOf.get(index)
     if (others) {
-      const paths = others.map((other) => matched.displayPath(other))
-      const reason = `Scene ${matched.sceneUuid(index)} also has a prediction in ${paths.join(', ')}: keep one file per scene`
-      matched.setOutcome(index, { status: 'invalid', error: reason })
+      const paths = others.map((other) => matched[other]!.file.displayPath)
+      const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
+      setOutcome({ status: 'invalid', error: reason })
       annotate(displayPath, reason, 'Duplicate scene', 'error')
       continue
     }
-    const problems = matched.problems(index)
+    const problems = inspected.problems
     if (problems.length > 0 && input.validation !== 'off') {
-      const moreProblems = matched.moreProblems(index)
+      const moreProblems = inspected.moreProblems
       const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : ''
       const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       // Warnings never block; errors come first among the problems kept (inspect.ts).
       if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
-        matched.setOutcome(index, { status: 'invalid', error: `OpenLABEL problems: ${reason}` })
+        setOutcome({ status: 'invalid', error: `OpenLABEL problems: ${reason}` })
         annotate(displayPath, reason, 'Invalid OpenLABEL', 'error')
         continue
       }
       const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn'
       annotate(displayPath, reason, `OpenLABEL problems (uploaded anyway: ${why})`, 'warning')
     }
-    fit[fitCount++] = index
+    fit.push(index)
   }
-  const invalid = matched.count - fitCount
+  const fitCount = fit.length
+  const invalid = matched.length - fitCount
   if (annotated > MAX_FILE_ANNOTATIONS) {
     log.warning(
       `${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`
     )
   }
   log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
-  return fit.subarray(0, fitCount)
+  return fit
 }
 
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
 function checkClassMapping(
-  matched: RunFiles,
-  fit: Uint32Array,
+  matched: RunFile[],
+  fit: number[],
   mapping: ClassMappingEntry[] | undefined,
   log: Logger
 ): void {
   if (!mapping) return
   const classes = new Set<string>()
-  for (const index of fit) for (const c of matched.segmentationClasses(index)) classes.add(c)
+  for (const index of fit) for (const c of matched[index]!.inspected!.segmentationClasses) classes.add(c)
   const missing = missingClasses(mapping, classes)
   if (missing.length > 0) {
     const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
@@ -525,11 +529,11 @@ async function createGroupIfAllowed(
  * One result per matched file, in the order matched: those the run never reached say why. Then the
  * matched paths that cannot be used. Each result is built as it is read.
  */
-function finishResults(matched: RunFiles, unusable: FileResult[], report: RunReport): ResultList {
+function finishResults(matched: RunFile[], unusable: FileResult[], report: RunReport): ResultList {
   const why = report.cancelled
     ? 'Not uploaded: the run was cancelled'
     : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
-  return matched.results(why, unusable)
+  return [...finalResults(matched, why), ...unusable]
 }
 
 /**

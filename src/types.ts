@@ -49,13 +49,18 @@ export interface Problem {
   severity?: 'error' | 'warning'
 }
 
-/** What the first pass learned of one matched file; the content itself is not kept. */
+/** What the checks learned of one matched file; the content itself is not kept, only its hash. */
 export interface InspectedFile {
-  /** Absolute path. */
+  /** Absolute real path (symbolic links resolved): what is opened, at the check and at the upload. */
   path: string
   /** Path relative to the workspace, with forward slashes: what people see. */
   displayPath: string
+  /** The bytes that were checked; 0 when the file could not be read. */
   sizeBytes: number
+  /** Device and inode of the file that was checked (`<dev>:<ino>`); null when it could not be opened. */
+  identity: string | null
+  /** SHA-256 of the bytes that were checked, hex; null when they could not be read. */
+  contentSha256: string | null
   /** null when it could not be determined (the file failed). */
   sceneUuid: string | null
   /** `openlabel`: the file is an OpenLABEL document named <sceneUuid>.json; `request`: a whole request body. */

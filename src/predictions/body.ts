@@ -1,41 +1,33 @@
-// The request body of one upload, built from the file's bytes without parsing or re-serialising them.
-import { closeSync, fstatSync, openSync, readSync, promises as fs } from 'node:fs'
+// The request body of one upload: the very bytes that were checked, without parsing or re-serialising them.
+import { promises as fs } from 'node:fs'
 import type { InspectedFile } from '../types.js'
+import { errorCode } from '../guards.js'
+import { identityOf, OPEN_FLAGS, sha256 } from './inspect.js'
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
 const CLOSE = Buffer.from('}')
-const NOTHING = Buffer.alloc(0)
-/**
- * Files up to this size are read synchronously: a read from the page cache costs microseconds, less than
- * the thread-pool round-trips of an asynchronous read. Larger ones are read asynchronously, so that a big
- * file never holds up the answers to the requests in flight.
- */
-export const SYNC_READ_MAX_BYTES = 4 * 1024 * 1024
 
 /**
  * Re-reads `file` for its upload. Form `openlabel`: the bytes of
  * `{"sceneUuid":"<uuid>","openlabelContent":<file>}`; form `request`: the file as it is. A UTF-8 BOM is
- * dropped in both: JSON bodies must not start with one. The file is read straight into the body: one
- * allocation of the body's size, no copy.
+ * dropped in both: JSON bodies must not start with one. Throws, with a message naming the file, when the
+ * file is not the one checked (another file, a symbolic link, another size or content).
  */
 export async function readUploadBody(file: InspectedFile): Promise<Buffer> {
-  if (file.form === null || file.sceneUuid === null) {
+  if (file.form === null || file.sceneUuid === null || file.contentSha256 === null) {
     throw new Error(`${file.displayPath} was not found usable when it was checked; it cannot be uploaded`)
   }
   const open =
     file.form === 'openlabel'
       ? Buffer.from(`{"sceneUuid":${JSON.stringify(file.sceneUuid)},"openlabelContent":`)
-      : NOTHING
-  const close = file.form === 'openlabel' ? CLOSE : NOTHING
+      : Buffer.alloc(0)
+  const close = file.form === 'openlabel' ? CLOSE : Buffer.alloc(0)
   const body = Buffer.allocUnsafe(open.length + file.sizeBytes + close.length)
   const content = body.subarray(open.length, open.length + file.sizeBytes)
-  const size =
-    file.sizeBytes <= SYNC_READ_MAX_BYTES
-      ? readWholeSync(file.path, content)
-      : await readWhole(file.path, content)
-  if (size !== file.sizeBytes) {
+  const changed = await readChecked(file, content)
+  if (changed !== null) {
     throw new Error(
-      `${file.displayPath} changed since it was checked (${file.sizeBytes} bytes then, ${size} now); make sure no other step writes the prediction files during the upload`
+      `${file.displayPath} changed after it was checked: ${changed}; nothing was uploaded for it — re-run, and make sure no other step writes the prediction files during the upload`
     )
   }
   close.copy(body, open.length + file.sizeBytes)
@@ -48,40 +40,34 @@ export async function readUploadBody(file: InspectedFile): Promise<Buffer> {
   return body.subarray(UTF8_BOM.length)
 }
 
-/**
- * Fills `into` from the start of the file and returns the file's size now: the size of `into` only when
- * the file has exactly that many bytes (a file that grew reports at least one more).
- */
-function readWholeSync(filePath: string, into: Buffer): number {
-  const fd = openSync(filePath, 'r')
+/** Fills `into` with the file's bytes; returns how the file differs from the one checked, or null. */
+async function readChecked(file: InspectedFile, into: Buffer): Promise<string | null> {
+  let handle: fs.FileHandle
   try {
-    const size = fstatSync(fd).size
-    if (size !== into.length) return size
-    let done = 0
-    while (done < into.length) {
-      const n = readSync(fd, into, done, into.length - done, done)
-      if (n === 0) return done
-      done += n
-    }
-    return done + readSync(fd, Buffer.alloc(1), 0, 1, done)
-  } finally {
-    closeSync(fd)
+    handle = await fs.open(file.path, OPEN_FLAGS)
+  } catch (error) {
+    const code = errorCode(error)
+    if (code === 'ELOOP') return 'it is now a symbolic link'
+    if (code === 'ENOENT') return 'it is gone'
+    throw new Error(`cannot read ${file.displayPath} for its upload (${code ?? String(error)})`, {
+      cause: error
+    })
   }
-}
-
-async function readWhole(filePath: string, into: Buffer): Promise<number> {
-  const handle = await fs.open(filePath, 'r')
   try {
-    const size = (await handle.stat()).size
-    if (size !== into.length) return size
+    const stats = await handle.stat({ bigint: true })
+    if (!stats.isFile() || identityOf(stats) !== file.identity) return 'it is now another file'
+    if (Number(stats.size) !== file.sizeBytes) return `${file.sizeBytes} bytes then, ${stats.size} bytes now`
     let done = 0
     while (done < into.length) {
       const { bytesRead } = await handle.read(into, done, into.length - done, done)
-      if (bytesRead === 0) return done
+      if (bytesRead === 0) return `${file.sizeBytes} bytes then, ${done} bytes now`
       done += bytesRead
     }
-    return done + (await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead
+    if ((await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead > 0)
+      return `${file.sizeBytes} bytes then, more now`
+    if (sha256(into) !== file.contentSha256) return 'its content is not the content checked'
+    return null
   } finally {
-    await handle.close()
+    await handle.close().catch(() => undefined)
   }
 }

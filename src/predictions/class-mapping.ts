@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs'
 import * as path from 'node:path'
 import type { ClassMappingEntry } from '../types.js'
-import { isRecord, leavesRoot } from '../guards.js'
+import { errorCode, isRecord, leavesRoot } from '../guards.js'
 
 const INPUT = 'class-mapping'
 const EXAMPLE = '[{"annotated": "oak", "predicted": "tree"}, {"annotated": "_background"}]'
@@ -34,16 +34,25 @@ export async function parseClassMapping(raw: string, workspace: string): Promise
       `${INPUT}: "${value}" does not start with "[" and is not a .json file path; give the list inline, e.g. ${EXAMPLE}, or the path of a .json file in the workspace`
     )
   }
+  // The real path, links resolved, must stay inside the workspace too: nothing of a file outside it is
+  // read, and so none of it can be quoted in an error.
   let text: string
   try {
-    text = await fs.readFile(file, 'utf8')
+    const realFile = await fs.realpath(file)
+    const realRoot = await fs.realpath(root).catch(() => root)
+    if (leavesRoot(path.relative(realRoot, realFile))) {
+      throw new Error(
+        `${INPUT}: "${value}" leads through a symbolic link to a file outside the workspace ${root}; give the list inline or a .json file that is in the workspace`
+      )
+    }
+    text = await fs.readFile(realFile, 'utf8')
   } catch (error) {
-    const code =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : String(error)
+    const code = errorCode(error)
+    if (code === undefined && error instanceof Error) throw error
     throw new Error(
       code === 'ENOENT'
         ? `${INPUT}: file "${value}" not found in the workspace ${root}; check the path (relative to the workspace) and that the step writing it ran first`
-        : `${INPUT}: cannot read "${value}" (${code})`,
+        : `${INPUT}: cannot read "${value}" (${code ?? String(error)})`,
       { cause: error }
     )
   }

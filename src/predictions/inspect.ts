@@ -1,13 +1,11 @@
-// The first pass over one matched file: can it be read, which scene is it for, what is wrong with it.
-// The parsed content is dropped before returning; the upload re-reads the file (body.ts). Past the first
-// NATIVE_PARSES files, parsed with parseJson, not JSON.parse: see json-parse.ts for what JSON.parse leaves
-// behind for every file.
-import fs, { type Stats } from 'node:fs'
+// The check of one matched file: can it be read, which scene is it for, what is wrong with it. Only what
+// the run needs later is kept: the scene, the findings, and the identity and hash of the bytes checked.
+import { createHash } from 'node:crypto'
+import { constants as bufferConstants } from 'node:buffer'
+import fs, { type BigIntStats } from 'node:fs'
 import * as path from 'node:path'
 import type { InspectedFile, Problem } from '../types.js'
-import { SYNC_READ_MAX_BYTES } from './body.js'
-import { parseJson } from './json-parse.js'
-import { locateJsonError } from './json-position.js'
+import { lineAndColumn, locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
 import { errorCode, isRecord, UUID_PATTERN } from '../guards.js'
 
@@ -18,22 +16,35 @@ export interface InspectOptions {
   maxProblemsPerFile?: number
 }
 
-export const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
+const DEFAULT_MAX_PROBLEMS_PER_FILE = 5
 /** The input that sets the size limit, named in the message when a file is over it. */
 const MAX_FILE_SIZE_INPUT = 'max-file-size'
+/**
+ * The largest file the checks can read: a file is parsed from one string, and V8 refuses strings longer
+ * than this (2^29 - 24 characters on 64-bit); a UTF-8 file has at least as many bytes as characters.
+ */
+export const MAX_CHECKABLE_BYTES = bufferConstants.MAX_STRING_LENGTH
 
 const REQUEST_KEYS = ['sceneUuid', 'openlabelContent']
 const REQUEST_FORM_HINT = '{"sceneUuid": "<scene uuid>", "openlabelContent": {"openlabel": {...}}}'
 const BOM = '\uFEFF'
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK
 /**
- * The empty list every clean file shares: thousands of files have no problems and no classes, and each
- * record is kept to the end of the run. Frozen, so a push throws instead of reaching every file.
+ * Non-blocking, so a FIFO is refused instead of waited on; not through a symbolic link, so a file swapped
+ * for a link after it was matched (the path is its real path) is refused (Windows has no such flag).
  */
-const NONE: never[] = Object.freeze([]) as unknown as never[]
+export const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOFOLLOW ?? 0)
 
-export function isSceneUuid(value: string): boolean {
+function isSceneUuid(value: string): boolean {
   return UUID_PATTERN.test(value)
+}
+
+/** `<dev>:<ino>` of an open file: the same only for the same file. */
+export function identityOf(stats: BigIntStats): string {
+  return `${stats.dev}:${stats.ino}`
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
 }
 
 function mebibytes(bytes: number): string {
@@ -52,7 +63,9 @@ function unreadable(displayPath: string, error: unknown): Problem {
       ? 'make it readable by the user the runner runs as'
       : code === 'ENOENT'
         ? 'it was moved or deleted after it was matched; check that no other step changes the files meanwhile'
-        : 'check the file and the disk'
+        : code === 'ELOOP'
+          ? 'it was replaced by a symbolic link after it was matched; check that no other step changes the files meanwhile'
+          : 'check the file and the disk'
   const detail = error instanceof Error ? error.message : String(error)
   return {
     kind: 'unreadable',
@@ -61,194 +74,194 @@ function unreadable(displayPath: string, error: unknown): Problem {
   }
 }
 
-/** Checking runs synchronously file after file; this often it lets waiting I/O (the sign-in's answer) in. */
-const YIELD_EVERY_MS = 2
-let lastYieldAt = 0
-
-/** Lets timers and I/O callbacks run when checking has held the event loop for YIELD_EVERY_MS. */
-async function yieldToEventLoop(): Promise<void> {
-  if (performance.now() - lastYieldAt < YIELD_EVERY_MS) return
-  await new Promise<void>((resolve) => setImmediate(resolve))
-  lastYieldAt = performance.now()
-}
-
 /** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
 export async function inspectFile(
   file: { path: string; displayPath: string },
   opts: InspectOptions
 ): Promise<InspectedFile> {
-  try {
-    return await inspectOne(file, opts)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    const result = nothingKnown(file)
-    result.fatal = [
-      { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
-    ]
-    return result
-  }
-}
-
-function nothingKnown(file: { path: string; displayPath: string }): InspectedFile {
-  return {
+  const result: InspectedFile = {
     path: file.path,
     displayPath: file.displayPath,
     sizeBytes: 0,
+    identity: null,
+    contentSha256: null,
     sceneUuid: null,
     form: null,
     hasSegmentation: false,
-    segmentationClasses: NONE,
-    fatal: NONE,
-    problems: NONE,
+    segmentationClasses: [],
+    fatal: [],
+    problems: [],
     moreProblems: 0
   }
-}
-
-async function inspectOne(
-  file: { path: string; displayPath: string },
-  opts: InspectOptions
-): Promise<InspectedFile> {
-  // Small files are read and parsed synchronously: without this, requests started beside the checks
-  // (the sign-in, the group lookup) would get no answer until every file had been checked.
-  await yieldToEventLoop()
-  const result = nothingKnown(file)
-  const fail = (kind: string, message: string, jsonPath = ''): InspectedFile => {
-    result.fatal = [{ kind, jsonPath, message }]
+  try {
+    const fatal = await inspectInto(result, opts)
+    if (fatal) {
+      result.fatal = [fatal]
+      result.sceneUuid = null
+      result.form = null
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error)
+    result.fatal = [
+      { kind: 'unreadable', jsonPath: '', message: `${file.displayPath} could not be checked: ${reason}` }
+    ]
     result.sceneUuid = null
     result.form = null
-    return result
   }
+  return result
+}
 
-  // Opened once, then size and type from the descriptor: a file over the limit is never read, and a small
-  // one is read from the same descriptor (a separate stat and read cost a second path lookup per file).
-  // Synchronous: thousands of files are checked before anything else happens, and a thread-pool
-  // round-trip costs more than the call. Non-blocking, so a FIFO is refused instead of waited on.
+/** Fills in `result`; returns the problem that makes the file unusable, if any. */
+async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise<Problem | undefined> {
+  const { displayPath } = result
+  const fail = (kind: string, message: string, jsonPath = ''): Problem => ({ kind, jsonPath, message })
+
+  // Synchronous, one file at a time: a read from the page cache costs less than its thread-pool round
+  // trips (20,000 small files: ~0.5 s against ~2 s). The wait above lets answers to requests in flight in.
+  await new Promise<void>((resolve) => setImmediate(resolve))
+  // Opened once; size, type and identity from the descriptor, and the bytes read from it are hashed, so
+  // the upload can make sure it sends the very bytes checked here.
   let fd: number
   try {
-    fd = fs.openSync(file.path, OPEN_FLAGS)
+    fd = fs.openSync(result.path, OPEN_FLAGS)
   } catch (error) {
     // Windows refuses to open a directory at all.
-    if (errorCode(error) === 'EISDIR') return fail('not-a-file', isDirectory(file.displayPath))
-    result.fatal = [unreadable(file.displayPath, error)]
-    return result
+    if (errorCode(error) === 'EISDIR') return fail('not-a-file', isDirectory(displayPath))
+    return unreadable(displayPath, error)
   }
-  let text: string | null = null
+  let bytes: Buffer
   try {
-    let stats: Stats
+    let stats: BigIntStats
     try {
-      stats = fs.fstatSync(fd)
+      stats = fs.fstatSync(fd, { bigint: true })
     } catch (error) {
-      result.fatal = [unreadable(file.displayPath, error)]
-      return result
+      return unreadable(displayPath, error)
     }
-    result.sizeBytes = stats.size
-    if (stats.isDirectory()) {
-      return fail('not-a-file', isDirectory(file.displayPath))
-    }
+    const size = Number(stats.size)
+    result.sizeBytes = size
+    result.identity = identityOf(stats)
+    if (stats.isDirectory()) return fail('not-a-file', isDirectory(displayPath))
     if (!stats.isFile()) {
       return fail(
         'not-a-file',
-        `${file.displayPath} is not a regular file (a device, socket or pipe); match only JSON files`
+        `${displayPath} is not a regular file (a device, socket or pipe); match only JSON files`
       )
     }
-    if (stats.size > opts.maxFileSizeBytes) {
+    if (size > opts.maxFileSizeBytes) {
       return fail(
         'too-large',
-        `${file.displayPath} is ${mebibytes(stats.size)} (${stats.size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`
+        `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`
       )
     }
-    if (stats.size === 0)
-      return fail('empty', `${file.displayPath} is empty; expected an OpenLABEL JSON document`)
-    if (stats.size <= SYNC_READ_MAX_BYTES) {
-      try {
-        text = readOpenFile(fd, stats.size)
-      } catch (error) {
-        result.fatal = [unreadable(file.displayPath, error)]
-        return result
-      }
+    if (size > MAX_CHECKABLE_BYTES) return tooLargeToCheck(displayPath, size)
+    if (size === 0) return fail('empty', `${displayPath} is empty; expected an OpenLABEL JSON document`)
+    try {
+      bytes = readWhole(fd, size)
+    } catch (error) {
+      return unreadable(displayPath, error)
     }
   } finally {
     fs.closeSync(fd)
   }
+  // It may have shrunk since the stat: what was read is what was checked (a change shows at the upload).
+  result.sizeBytes = bytes.length
+  result.contentSha256 = sha256(bytes)
 
-  // A small file, read above, is parsed and walked without an await in between: however many files are
-  // checked at once, one parsed document is alive at a time, and each one the collector finds alive is copied.
-  const parsed = text !== null ? parseText(file, text) : await readJson(file)
-  if ('kind' in parsed) return fail(parsed.kind, parsed.message)
+  const parsed = parseText(displayPath, bytes.toString('utf8'))
+  if ('kind' in parsed) return parsed
 
-  const scene = findScene(parsed.doc, file.path)
-  if ('kind' in scene) return fail(scene.kind, `${file.displayPath}: ${scene.message}`, scene.jsonPath)
+  const scene = findScene(parsed.doc, displayPath)
+  if ('kind' in scene) return fail(scene.kind, `${displayPath}: ${scene.message}`, scene.jsonPath)
   result.sceneUuid = scene.sceneUuid
   result.form = scene.form
 
   const analysis = analyseOpenLabel(scene.openlabelDocument)
   result.hasSegmentation = analysis.hasSegmentation
-  if (analysis.segmentationClasses.length > 0) result.segmentationClasses = analysis.segmentationClasses
-  if (opts.validation !== 'off' && analysis.problems.length > 0) {
+  result.segmentationClasses = analysis.segmentationClasses
+  const problems = [...parsed.numbersTooLarge, ...analysis.problems]
+  if (opts.validation !== 'off' && problems.length > 0) {
     const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE
     // Errors first (a stable sort): whether the file is blocked is read from those kept; warnings never block.
     const rank = (p: Problem): number => (p.severity === 'warning' ? 1 : 0)
-    const ordered = analysis.problems.sort((a, b) => rank(a) - rank(b))
+    const ordered = problems.sort((a, b) => rank(a) - rank(b))
     result.problems = ordered.slice(0, keep)
-    result.moreProblems = analysis.problems.length - result.problems.length
+    result.moreProblems = problems.length - result.problems.length
   }
-  return result
+  return undefined
 }
 
-/** Reads an already-open small file whole: `sizeBytes` as fstat gave it, or less if it shrank since. */
-function readOpenFile(fd: number, sizeBytes: number): string {
-  const buffer = Buffer.allocUnsafe(sizeBytes)
+/** The first `size` bytes of an open file, or fewer if it is shorter now. */
+function readWhole(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size)
   let filled = 0
-  while (filled < sizeBytes) {
-    const read = fs.readSync(fd, buffer, filled, sizeBytes - filled, filled)
+  while (filled < size) {
+    const read = fs.readSync(fd, buffer, filled, size - filled, filled)
     if (read === 0) break
     filled += read
   }
-  return buffer.toString('utf8', 0, filled)
+  return buffer.subarray(0, filled)
 }
 
-/** Reads and parses a large file; the read does not hold up the requests in flight. */
-async function readJson(file: { path: string; displayPath: string }): Promise<{ doc: unknown } | Problem> {
-  let text: string
-  try {
-    text = await fs.promises.readFile(file.path, 'utf8')
-  } catch (error) {
-    return unreadable(file.displayPath, error)
+function tooLargeToCheck(displayPath: string, size: number): Problem {
+  return {
+    kind: 'too-large',
+    jsonPath: '',
+    message: `${displayPath} is ${mebibytes(size)} (${size} bytes): too large to check (the checks read a file as one string of at most ${MAX_CHECKABLE_BYTES} characters); split the predictions into smaller files`
   }
-  return parseText(file, text)
 }
 
-/**
- * How many files are parsed with JSON.parse before parseJson takes over. Until V8 has optimised it,
- * parseJson takes about twice as long as JSON.parse on a small file (~50 ms more for the first 2,000
- * files), but JSON.parse leaves ~1.2 KB of hidden-class garbage per file that only a full collection frees
- * (json-parse.ts). The first files take the fast path, their garbage bounded at ~1.2 MB whatever the count;
- * the rest take the path whose memory does not grow with it.
- */
-const NATIVE_PARSES = 1000
-let nativeParsesLeft = NATIVE_PARSES
-
-/** The parsed document, or why the text is not JSON. */
-function parseText(file: { path: string; displayPath: string }, text: string): { doc: unknown } | Problem {
+/** The parsed document and its numbers too large for a double, or why the text is not JSON. */
+function parseText(
+  displayPath: string,
+  text: string
+): { doc: unknown; numbersTooLarge: Problem[] } | Problem {
   if (text.startsWith(BOM)) text = text.slice(1)
+  let doc: unknown
   try {
-    return { doc: nativeParsesLeft-- > 0 ? JSON.parse(text) : parseJson(text) }
+    doc = JSON.parse(text)
   } catch (error) {
     // Checked only here: JSON.parse refuses whitespace alone, and most files are not.
     if (text.trim() === '') {
       return {
         kind: 'empty',
         jsonPath: '',
-        message: `${file.displayPath} holds only whitespace; expected an OpenLABEL JSON document`
+        message: `${displayPath} holds only whitespace; expected an OpenLABEL JSON document`
       }
     }
     const where = locateJsonError(text, error)
     return {
       kind: 'json-syntax',
       jsonPath: '',
-      message: `${file.displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
+      message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
     }
   }
+  return { doc, numbersTooLarge: numbersTooLarge(text) }
+}
+
+/** A number with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
+const MAYBE_TOO_LARGE = /[\d.][eE]\+?\d{3}|\d{309}/
+/** In valid JSON: a string (skipped whole, escapes and all) or a number. */
+const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
+
+/**
+ * Number literals JSON.parse read as ±Infinity, as written: the checks that follow see Infinity, which
+ * they would otherwise show as null.
+ */
+function numbersTooLarge(text: string): Problem[] {
+  if (!MAYBE_TOO_LARGE.test(text)) return []
+  const found: Problem[] = []
+  for (const match of text.matchAll(STRING_OR_NUMBER)) {
+    const literal = match[0]
+    if (literal.startsWith('"') || Number.isFinite(Number(literal))) continue
+    const { line, column } = lineAndColumn(text, match.index)
+    const shown = literal.length > 40 ? `${literal.slice(0, 20)}…${literal.slice(-10)}` : literal
+    found.push({
+      kind: 'number-too-large',
+      jsonPath: '',
+      message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+    })
+  }
+  return found
 }
 
 interface SceneFound {
@@ -258,8 +271,11 @@ interface SceneFound {
   openlabelDocument: Record<string, unknown>
 }
 
-/** Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither. */
-export function findScene(doc: unknown, filePath: string): SceneFound | Problem {
+/**
+ * Which of the two accepted shapes the document has, and its scene; a fatal Problem when neither.
+ * `shownPath`: the path as matched, whose name gives an OpenLABEL document's scene.
+ */
+function findScene(doc: unknown, shownPath: string): SceneFound | Problem {
   const shape = (message: string): Problem => ({ kind: 'shape', jsonPath: '', message })
   if (!isRecord(doc)) {
     return shape(
@@ -306,7 +322,7 @@ export function findScene(doc: unknown, filePath: string): SceneFound | Problem 
       )
     }
     if (!isRecord(doc.openlabel)) return openlabelNotObject(doc.openlabel, 'openlabel')
-    const name = path.basename(filePath)
+    const name = path.basename(shownPath)
     const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null
     if (stem === null || !isSceneUuid(stem)) {
       return {

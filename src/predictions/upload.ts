@@ -1,7 +1,9 @@
 // The upload pipeline: `concurrency` workers pull the next file, read it only then, send it, and record its
 // fate. Bodies live only while their request is in flight, so memory does not grow with the file count.
 import { runPool } from '../pool.js'
-import type { FileResult, FileStatus, InspectedFile } from '../types.js'
+import { resultOf } from '../run-files.js'
+import type { FileResult, InspectedFile } from '../types.js'
+import { errorCode } from '../guards.js'
 
 export interface UploadOutcome {
   predictionUuid: string
@@ -24,71 +26,23 @@ export interface UploadOptions {
 
 const NOT_STARTED = 'Not uploaded: the run was cancelled before this file was started'
 
-/**
- * One file's result, always built by this one literal: every result then shares one hidden class. Built
- * with a spread (`{ ...base, status }`), V8 gave each its own, ~300 bytes more per file kept to the end.
- */
-function resultOf(
-  file: InspectedFile,
-  status: FileStatus,
-  predictionUuid: string | null,
-  attempts: number,
-  possibleDuplicate: boolean,
-  error: string | null
-): FileResult {
-  return {
-    path: file.displayPath,
-    sceneUuid: file.sceneUuid,
-    status,
-    predictionUuid,
-    attempts,
-    possibleDuplicate,
-    error,
-    problems: file.problems,
-    moreProblems: file.moreProblems
-  }
-}
-
 /** Uploads every file; returns one result per file, in the order given. Never throws for one file's failure. */
 export async function uploadAll(files: readonly InspectedFile[], opts: UploadOptions): Promise<FileResult[]> {
-  const results = new Array<FileResult>(files.length)
-  await uploadEach(
-    files.length,
-    (index) => files[index]!,
-    opts,
-    (result, index) => (results[index] = result)
-  )
-  return results
-}
-
-/**
- * Uploads files 0 … count-1, each asked of `fileAt` only as its turn comes, and hands every file's result
- * to `record` (the files not started included), so that no list of all files or all results is needed.
- * Never throws for one file's failure.
- */
-export async function uploadEach(
-  count: number,
-  fileAt: (index: number) => InspectedFile,
-  opts: UploadOptions,
-  record: (result: FileResult, index: number) => void
-): Promise<void> {
-  const finished = new Uint8Array(count)
+  const results = new Array<FileResult | undefined>(files.length)
   await runPool(
-    count,
+    files.length,
     opts.concurrency,
     async (index) => {
-      const result = await uploadOne(fileAt(index), opts)
-      finished[index] = 1
-      record(result, index)
+      const result = await uploadOne(files[index]!, opts)
+      results[index] = result
       opts.onResult?.(result)
     },
     opts.stop
   )
   const notStarted = notStartedReason(opts.stop)
-  for (let index = 0; index < count; index++) {
-    if (finished[index] === 0)
-      record(resultOf(fileAt(index), 'not-attempted', null, 0, false, notStarted), index)
-  }
+  return files.map(
+    (file, index) => results[index] ?? resultOf(file, file, { status: 'not-attempted', error: notStarted })
+  )
 }
 
 /** Why files were not started: the run was cancelled, unless the stop names another reason (an Error). */
@@ -103,18 +57,11 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
   try {
     body = await opts.readBody(file)
   } catch (error) {
-    return resultOf(file, 'failed', null, 0, false, `Could not read the file for upload: ${describe(error)}`)
+    return resultOf(file, file, { status: 'failed', error: describe(error) })
   }
   try {
     const outcome = await opts.upload(body)
-    return resultOf(
-      file,
-      'uploaded',
-      outcome.predictionUuid,
-      outcome.attempts,
-      outcome.possibleDuplicate,
-      null
-    )
+    return resultOf(file, file, { status: 'uploaded', ...outcome })
   } catch (error) {
     const info = error as UploadFailure
     const attempts = typeof info.attempts === 'number' ? info.attempts : 1
@@ -125,9 +72,9 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
     const runFailed = info.endsRun === true && !possibleDuplicate
     if (notSent || runFailed) {
       const why = runFailed ? `Not uploaded: ${describe(error)}` : describe(error)
-      return resultOf(file, 'not-attempted', null, attempts, possibleDuplicate, why)
+      return resultOf(file, file, { status: 'not-attempted', attempts, possibleDuplicate, error: why })
     }
-    return resultOf(file, 'failed', null, attempts, possibleDuplicate, describe(error))
+    return resultOf(file, file, { status: 'failed', attempts, possibleDuplicate, error: describe(error) })
   }
 }
 
@@ -143,7 +90,7 @@ interface UploadFailure {
 
 function describe(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const code = errorCode(error)
     return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message
   }
   return String(error)
