@@ -122,13 +122,18 @@ describe('bad files among good ones', () => {
     expect(byPath.size).toBe(GOOD.length + bad.length + 1)
   })
 
-  it('annotates each bad file by name, and names it in the summary', () => {
+  it('annotates the first bad files by name within GitHub’s limit, and names every one in the summary', () => {
     const errors = annotations(run.stdout)
+    // The overall result first, then at most nine files: GitHub shows ten errors per step.
+    expect(errors[0]!.file).toBeUndefined()
+    expect(errors[0]!.message).toMatch(/files not uploaded/)
+    const files = errors.slice(1)
+    expect(files.length).toBe(9)
+    for (const a of files)
+      expect(run.results!.files.find((f) => f.path === a.file)?.status).toMatch(/invalid|failed/)
+    const more = annotations(run.stdout, 'notice').find((a) => /more files with errors/.test(a.message))
+    expect(more?.message).toMatch(/^\d+ more files with errors are listed in the job summary/)
     for (const b of bad) {
-      expect({ path: b.path, annotated: errors.some((a) => a.file === b.path) }).toEqual({
-        path: b.path,
-        annotated: true
-      })
       expect({ path: b.path, inSummary: run.summary.includes(path.basename(b.path)) }).toEqual({
         path: b.path,
         inSummary: true
@@ -136,19 +141,15 @@ describe('bad files among good ones', () => {
     }
   })
 
-  it('skips a matched directory and a broken symbolic link with a warning naming each', () => {
-    const warnings = annotations(run.stdout, 'warning')
+  it('names a matched directory and a broken symbolic link in the log', () => {
     const skipped = [
-      { path: 'preds/folder.json', reason: /directory/ },
-      { path: 'preds/empty-dir.json', reason: /directory/ },
-      { path: `preds/${scenes[17]}.json`, reason: /broken symbolic link/ }
+      { path: 'preds/folder.json', reason: 'directory' },
+      { path: 'preds/empty-dir.json', reason: 'directory' },
+      { path: `preds/${scenes[17]}.json`, reason: 'broken symbolic link' }
     ]
     for (const s of skipped) {
-      const warning = warnings.find((w) => w.file === s.path)
-      expect({ path: s.path, message: warning?.message }).toEqual({
-        path: s.path,
-        message: expect.stringMatching(s.reason)
-      })
+      const line = run.stdout.split('\n').find((l) => l.startsWith(`${s.path}: `))
+      expect({ path: s.path, line }).toEqual({ path: s.path, line: expect.stringContaining(s.reason) })
     }
     // The directories are a note; the broken link was meant as a file, so it counts as invalid.
     expect(run.summary).toMatch(/2 matched paths were skipped \(a directory/)
@@ -192,10 +193,10 @@ describe('matched paths that cannot be used, among only good files', () => {
     expect((run.results as unknown as { skipped: { displayPath: string }[] }).skipped).toEqual([
       { displayPath: 'preds/folder.json', reason: expect.stringMatching(/is a directory/) }
     ])
-    const warned = annotations(run.stdout, 'warning').map((w) => w.file)
-    expect(warned).toEqual(
-      expect.arrayContaining(['preds/folder.json', `preds/${scenes[28]}.json`, `preds/${scenes[29]}.json`])
-    )
+    // The two links fail like bad files; the directory is a note in the log and the summary.
+    const failed = annotations(run.stdout).map((a) => a.file)
+    expect(failed).toEqual(expect.arrayContaining([`preds/${scenes[28]}.json`, `preds/${scenes[29]}.json`]))
+    expect(run.stdout).toMatch(/^preds\/folder\.json: .*is a directory/m)
     expect(run.summary).toMatch(/\| ↳ invalid \| 2 \|/)
     expectNoSecrets(run)
   })

@@ -97,10 +97,14 @@ describe('readInputs', () => {
       problems.some((p) => p.startsWith('predictions-group or predictions-group-uuid: one is required'))
     ).toBe(true)
     expect(byInput('path')[0]).toMatch(/required/)
-    expect(byInput('concurrency')[0]).toMatch(/at least 1/)
+    expect(byInput('concurrency')[0]).toMatch(
+      /from 1 to 64, got "0" \(the default, 10, Kognic's advised most, suits most runs\)/
+    )
     expect(byInput('max-retries')[0]).toMatch(/whole number from 0 to 20/)
     expect(byInput('request-timeout')[0]).toMatch(/number of seconds/)
-    expect(byInput('max-file-size')[0]).toMatch(/at most 2048/)
+    expect(byInput('max-file-size')[0]).toMatch(
+      /from 1 to 511, got "99999" \(the default, 100, suits most runs\)/
+    )
     expect(byInput('validation')[0]).toMatch(/'strict', 'warn' or 'off'/)
     expect(byInput('if-no-files-found')[0]).toMatch(/'error', 'warn' or 'ignore'/)
     expect(byInput('dry-run')[0]).toMatch(/'true' or 'false'/)
@@ -157,7 +161,19 @@ describe('readInputs', () => {
     const inputs = readInputs(reader({ ...minimal, concurrency: '20' }))
     expect(inputs.concurrency).toBe(20)
     expect(inputs.warnings).toEqual([expect.stringMatching(/concurrency is 20: Kognic advises at most 10/)])
-    expect(problemsOf({ ...minimal, concurrency: '65' })[0]).toMatch(/^concurrency: must be at most 64/)
+    expect(problemsOf({ ...minimal, concurrency: '65' })[0]).toMatch(
+      /^concurrency: must be a whole number from 1 to 64, got "65" \(the default, 10, Kognic's advised most/
+    )
+  })
+
+  it('warns when the jobs of a matrix together open more connections than Kognic advises', () => {
+    const shards = readInputs(reader({ ...minimal, 'parallel-jobs': '3' }))
+    expect(shards.warnings).toEqual([
+      expect.stringMatching(
+        /^3 jobs \(parallel-jobs\) × concurrency 10 open up to 30 connections.*Set concurrency to 3 in each job/
+      )
+    ])
+    expect(readInputs(reader({ ...minimal, 'parallel-jobs': '3', concurrency: '3' })).warnings).toEqual([])
   })
 
   it('keeps the defaults equal to those action.yml declares', () => {

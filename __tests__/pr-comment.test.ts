@@ -496,6 +496,7 @@ describe('the comment body', () => {
       attempts: 6,
       possibleDuplicate: false,
       error: `400 Scene is not part of dataset: ${'é'.repeat(100)}`,
+      contentSha256: null,
       problems: []
     }
   }

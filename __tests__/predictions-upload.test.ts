@@ -52,6 +52,7 @@ describe('uploadAll', () => {
       attempts: 1,
       possibleDuplicate: false,
       error: null,
+      contentSha256: null,
       problems: [],
       moreProblems: 0
     })

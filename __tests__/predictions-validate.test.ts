@@ -578,7 +578,7 @@ describe('warnings and the problems kept per file', () => {
     const path = join(dir, '0b7e5a5c-3f1d-4c2a-9e4b-1a2b3c4d5e07.json')
     writeFileSync(path, JSON.stringify(doc))
     const file = await inspectFile(
-      { path, displayPath: 'p.json' },
+      { path, displayPath: '0b7e5a5c-3f1d-4c2a-9e4b-1a2b3c4d5e07.json' },
       { maxFileSizeBytes: LIMIT, validation: 'strict', maxProblemsPerFile: 2 }
     )
     expect(file.problems.map((p) => [p.kind, p.severity])).toEqual([

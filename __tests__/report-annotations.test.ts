@@ -12,6 +12,7 @@ function result(i: number, over: Partial<FileResult>): FileResult {
     attempts: 1,
     possibleDuplicate: false,
     error: null,
+    contentSha256: null,
     problems: [],
     ...over
   }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { countResults, type RunReport } from '../src/report/model.js'
 import { writeResultsFile, type ResultsFile } from '../src/report/results.js'
 import type { FileResult } from '../src/types.js'
+import { ACTION_VERSION } from '../src/version.js'
 
 const STARTED = Date.UTC(2026, 2, 1, 12, 0, 0)
 
@@ -18,6 +19,7 @@ function fileResult(i: number, over: Partial<FileResult> = {}): FileResult {
     attempts: 1,
     possibleDuplicate: false,
     error: null,
+    contentSha256: null,
     problems: [],
     ...over
   }
@@ -52,7 +54,10 @@ describe('countResults', () => {
     expect(countResults(results, 9)).toEqual({
       matched: 7,
       uploaded: 2,
-      failed: 1,
+      alreadyUploaded: 0,
+      changedSinceUpload: 0,
+      notUploaded: 3,
+      uploadFailed: 1,
       invalid: 1,
       notAttempted: 1,
       wouldUpload: 2,
@@ -62,7 +67,10 @@ describe('countResults', () => {
     expect(countResults([])).toEqual({
       matched: 0,
       uploaded: 0,
-      failed: 0,
+      alreadyUploaded: 0,
+      changedSinceUpload: 0,
+      notUploaded: 0,
+      uploadFailed: 0,
       invalid: 0,
       notAttempted: 0,
       wouldUpload: 0,
@@ -107,6 +115,7 @@ describe('writeResultsFile', () => {
     expect(parsed).toEqual({
       kind: 'kognic-upload-predictions-results',
       version: 1,
+      actionVersion: ACTION_VERSION,
       datasetUuid: 'dataset-1',
       predictionsGroupUuid: 'group-1',
       predictionsGroupName: 'nightly "model" v2',
@@ -116,7 +125,10 @@ describe('writeResultsFile', () => {
       counts: {
         matched: 3,
         uploaded: 1,
-        failed: 1,
+        alreadyUploaded: 0,
+        changedSinceUpload: 0,
+        notUploaded: 2,
+        uploadFailed: 1,
         invalid: 1,
         notAttempted: 0,
         wouldUpload: 0,
@@ -191,5 +203,14 @@ describe('writeResultsFile', () => {
         `Could not write the results file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*writable`
       )
     )
+  })
+})
+
+describe('ACTION_VERSION', () => {
+  it('is the version package.json gives', async () => {
+    const pkg = JSON.parse(await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      version: string
+    }
+    expect(ACTION_VERSION).toBe(pkg.version)
   })
 })

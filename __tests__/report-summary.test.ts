@@ -20,6 +20,7 @@ function fileResult(i: number, over: Partial<FileResult> = {}): FileResult {
     attempts: 1,
     possibleDuplicate: false,
     error: null,
+    contentSha256: null,
     problems: [],
     ...over
   }

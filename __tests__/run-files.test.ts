@@ -55,6 +55,7 @@ describe('the run’s per-file records', () => {
       attempts: 0,
       possibleDuplicate: false,
       error: 'Not uploaded: stopped',
+      contentSha256: 'ab'.repeat(32),
       problems: [],
       moreProblems: 0
     }
@@ -67,6 +68,7 @@ describe('the run’s per-file records', () => {
         attempts: 3,
         possibleDuplicate: true,
         error: null,
+        contentSha256: 'ab'.repeat(32),
         problems,
         moreProblems: 1
       },
@@ -79,10 +81,11 @@ describe('the run’s per-file records', () => {
         attempts: 0,
         possibleDuplicate: false,
         error: 'broken',
+        contentSha256: 'ab'.repeat(32),
         problems: fatal,
         moreProblems: 0
       },
-      { ...notReached, path: 'p/3.json' }
+      { ...notReached, path: 'p/3.json', contentSha256: null }
     ])
   })
 

@@ -104,6 +104,6 @@ describe('validation: strict with warnings and errors', () => {
     expect(warnings[0]!.message).toContain('width 0')
     // The annotation's title says why it was uploaded anyway (':' is escaped in annotation properties).
     const line = run.stdout.split('\n').find((l) => l.startsWith('::warning') && l.includes(`file=${warned}`))
-    expect(line).toContain('uploaded anyway%3A warnings only')
+    expect(line).toContain('title=Warning (uploaded anyway)')
   })
 })

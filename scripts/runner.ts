@@ -237,7 +237,7 @@ export function maskedValues(stdout: string): string[] {
 /** Error annotations (`::error file=…::message`) the action printed. */
 export function annotations(
   stdout: string,
-  level: 'error' | 'warning' = 'error'
+  level: 'error' | 'warning' | 'notice' = 'error'
 ): { file?: string; message: string }[] {
   const found: { file?: string; message: string }[] = []
   for (const line of stdout.split('\n')) {

@@ -2,7 +2,7 @@
 // Every secret is handed to `mask` before anything else can print it; error messages never quote a secret.
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import { INPUT, type Inputs } from './inputs.js'
+import { INPUT } from './inputs.js'
 
 export interface Credentials {
   clientId: string
@@ -41,7 +41,7 @@ type Env = Record<string, string | undefined>
  * KOGNIC_CREDENTIALS (a file path), else env KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET.
  */
 export async function resolveCredentials(
-  inputs: Pick<Inputs, 'credentials' | 'clientId' | 'clientSecret'>,
+  inputs: { credentials: string; clientId: string; clientSecret: string },
   env: Env,
   mask: (secret: string) => void,
   now: () => number = Date.now

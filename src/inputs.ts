@@ -1,6 +1,7 @@
 // The action's inputs: read once, validated as a whole, returned as one typed object. Every problem is
 // reported at once, each naming its input and saying how to fix it.
 import { z } from 'zod'
+import { MAX_CHECKABLE_BYTES } from './predictions/inspect.js'
 import { UUID_PATTERN } from './guards.js'
 import { isLoopbackHost } from './net.js'
 
@@ -27,7 +28,10 @@ export const INPUT = {
   resultsFile: 'results-file',
   prComment: 'pr-comment',
   groupLinkTemplate: 'group-link-template',
-  githubToken: 'github-token'
+  githubToken: 'github-token',
+  checkScenes: 'check-scenes',
+  resumeFrom: 'resume-from',
+  parallelJobs: 'parallel-jobs'
 } as const
 
 export type InputName = (typeof INPUT)[keyof typeof INPUT]
@@ -44,11 +48,15 @@ export const DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUT.validation]: 'strict',
   [INPUT.ifNoFilesFound]: 'error',
   [INPUT.dryRun]: 'false',
-  [INPUT.prComment]: 'false'
+  [INPUT.prComment]: 'false',
+  [INPUT.checkScenes]: 'true',
+  [INPUT.parallelJobs]: '1'
 }
 
 /** Kognic advises at most this many concurrent connections. */
 export const ADVISED_MAX_CONCURRENCY = 10
+/** The checks read a file as one string: V8's longest string (512 MiB less a little) sets the ceiling. */
+export const MAX_FILE_SIZE_MIB = Math.floor(MAX_CHECKABLE_BYTES / (1024 * 1024))
 
 export type GroupRef = { kind: 'name'; name: string } | { kind: 'uuid'; uuid: string }
 
@@ -60,10 +68,6 @@ export interface Inputs {
   /** Raw class-mapping input: inline JSON or a workspace path; parsed with the files' help later. */
   classMapping: string
   patterns: string
-  /** Raw credential inputs; resolved (with env fallbacks) by credentials.ts. */
-  clientId: string
-  clientSecret: string
-  credentials: string
   apiUrl: string
   authUrl: string
   concurrency: number
@@ -79,6 +83,12 @@ export interface Inputs {
   groupLinkTemplate: string
   /** Token for the pull-request comment; the runner fills in github.token by default. */
   githubToken: string
+  /** List the dataset's annotated scenes first, and report files whose scene has none. */
+  checkScenes: boolean
+  /** Patterns of results files from earlier runs: files they say were uploaded are not uploaded again. */
+  resumeFrom: string
+  /** Jobs running this step at the same time (a matrix): they share Kognic's advice on connections. */
+  parallelJobs: number
   /** Advice that does not stop the run (e.g. concurrency above Kognic's advice). */
   warnings: string[]
 }
@@ -100,19 +110,35 @@ const boolean = z.enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
   error: () => "must be 'true' or 'false'"
 })
 
-function integer(min: number, max: number) {
-  return z
-    .string()
-    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+/** A whole number in [min, max]; a problem echoes the value given and, when there is one, the advised value. */
+function integer(min: number, max: number, advised?: string) {
+  const advice = advised ? ` (the default, ${advised}, suits most runs)` : ''
+  return z.string().transform((raw, ctx) => {
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN
+    if (!(value >= min && value <= max)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a whole number from ${min} to ${max}, got "${raw}"${advice}`
+      })
+      return z.NEVER
+    }
+    return value
+  })
 }
 
-const positiveSeconds = z
-  .string()
-  .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds, from 1 to 3600')
-  .transform(Number)
-  .pipe(z.number().min(1, 'must be at least 1 second').max(3600, 'must be at most 3600 seconds'))
+function positiveSeconds(advised: string) {
+  return z.string().transform((raw, ctx) => {
+    const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN
+    if (!(value >= 1 && value <= 3600)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a number of seconds from 1 to 3600, got "${raw}" (the default, ${advised}, suits most runs)`
+      })
+      return z.NEVER
+    }
+    return value
+  })
+}
 
 function httpUrl() {
   return z.string().superRefine((raw, ctx) => {
@@ -214,15 +240,40 @@ export function readInputs(read: InputReader): Inputs {
   const apiUrl = parse(INPUT.apiUrl, httpUrl(), raw(INPUT.apiUrl))
   const authUrl = parse(INPUT.authUrl, httpUrl(), raw(INPUT.authUrl))
 
-  const concurrency = parse(INPUT.concurrency, integer(1, 64), raw(INPUT.concurrency))
-  if (concurrency !== undefined && concurrency > ADVISED_MAX_CONCURRENCY) {
-    warnings.push(
-      `${INPUT.concurrency} is ${concurrency}: Kognic advises at most ${ADVISED_MAX_CONCURRENCY} concurrent connections; more "might not work". Lower it if uploads fail with 429 or connection errors.`
-    )
+  const concurrency = parse(
+    INPUT.concurrency,
+    integer(1, 64, `${ADVISED_MAX_CONCURRENCY}, Kognic's advised most`),
+    raw(INPUT.concurrency)
+  )
+  const parallelJobs = parse(INPUT.parallelJobs, integer(1, 256), raw(INPUT.parallelJobs))
+  if (concurrency !== undefined && parallelJobs !== undefined) {
+    const total = concurrency * parallelJobs
+    if (parallelJobs > 1 && total > ADVISED_MAX_CONCURRENCY) {
+      warnings.push(
+        `${parallelJobs} jobs (${INPUT.parallelJobs}) × ${INPUT.concurrency} ${concurrency} open up to ${total} connections to Kognic together; Kognic advises at most ${ADVISED_MAX_CONCURRENCY} in all, and more "might not work". Set ${INPUT.concurrency} to ${Math.max(1, Math.floor(ADVISED_MAX_CONCURRENCY / parallelJobs))} in each job, or limit the matrix with max-parallel.`
+      )
+    } else if (concurrency > ADVISED_MAX_CONCURRENCY) {
+      warnings.push(
+        `${INPUT.concurrency} is ${concurrency}: Kognic advises at most ${ADVISED_MAX_CONCURRENCY} concurrent connections; more "might not work". Lower it if uploads fail with 429 or connection errors.`
+      )
+    }
   }
-  const maxRetries = parse(INPUT.maxRetries, integer(0, 20), raw(INPUT.maxRetries))
-  const requestTimeout = parse(INPUT.requestTimeout, positiveSeconds, raw(INPUT.requestTimeout))
-  const maxFileSize = parse(INPUT.maxFileSize, integer(1, 2048), raw(INPUT.maxFileSize))
+  const maxRetries = parse(
+    INPUT.maxRetries,
+    integer(0, 20, DEFAULTS[INPUT.maxRetries]),
+    raw(INPUT.maxRetries)
+  )
+  const requestTimeout = parse(
+    INPUT.requestTimeout,
+    positiveSeconds(DEFAULTS[INPUT.requestTimeout]!),
+    raw(INPUT.requestTimeout)
+  )
+  const maxFileSize = parse(
+    INPUT.maxFileSize,
+    integer(1, MAX_FILE_SIZE_MIB, DEFAULTS[INPUT.maxFileSize]),
+    raw(INPUT.maxFileSize)
+  )
+  const checkScenes = parse(INPUT.checkScenes, boolean, raw(INPUT.checkScenes))
   const validation = parse(
     INPUT.validation,
     z.enum(['strict', 'warn', 'off'], { error: () => "must be 'strict', 'warn' or 'off'" }),
@@ -249,10 +300,6 @@ export function readInputs(read: InputReader): Inputs {
     }
   }
 
-  const clientId = read(INPUT.clientId).trim()
-  const clientSecret = read(INPUT.clientSecret).trim()
-  const credentials = read(INPUT.credentials).trim()
-
   if (problems.length > 0) throw new InputError(problems)
 
   // Every value below was parsed without a problem, so none is undefined.
@@ -263,9 +310,6 @@ export function readInputs(read: InputReader): Inputs {
     createGroup: isTrue(createGroup!),
     classMapping: raw(INPUT.classMapping),
     patterns: patterns.join('\n'),
-    clientId,
-    clientSecret,
-    credentials,
     apiUrl: apiUrl!,
     authUrl: authUrl!,
     concurrency: concurrency!,
@@ -279,6 +323,9 @@ export function readInputs(read: InputReader): Inputs {
     prComment: isTrue(prComment!),
     groupLinkTemplate,
     githubToken: read(INPUT.githubToken).trim(),
+    checkScenes: isTrue(checkScenes!),
+    resumeFrom: read(INPUT.resumeFrom).trim(),
+    parallelJobs: parallelJobs!,
     warnings
   }
 }

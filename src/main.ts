@@ -8,7 +8,7 @@ import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
-import { discoverFiles, isUnusableMatch, type Discovery, type SkippedKind } from './predictions/discover.js'
+import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
 import { runPool } from './pool.js'
@@ -48,16 +48,6 @@ export interface RunDeps {
 const INSPECT_CONCURRENCY = 4
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000
-/** GitHub shows a handful of annotations per step; past this many files, the summary lists the rest. */
-const MAX_FILE_ANNOTATIONS = 50
-const SKIPPED_TITLES: Record<SkippedKind, string> = {
-  directory: 'Not a file',
-  'same-file': 'Same file twice',
-  'broken-link': 'Broken symbolic link',
-  'outside-workspace': 'File outside the workspace',
-  'unreadable-folder': 'Folder cannot be read'
-}
-
 class FatalError extends Error {}
 
 export async function run(deps: RunDeps): Promise<void> {
@@ -139,16 +129,14 @@ export async function run(deps: RunDeps): Promise<void> {
       log.info(
         `${found.files.length + unusableCount} file(s) matched ${INPUT.path}${unusableCount > 0 ? `; ${unusableCount} of them cannot be used (see the warnings)` : ''}.`
       )
-      found.skipped.forEach((s, i) => {
+      // Paths that cannot be used are annotated with the other files at the end; a folder that could not
+      // be read is the run's own warning: files in it may be missing.
+      for (const s of found.skipped) {
         const line = `${s.displayPath}: ${s.reason}`
-        if (i < MAX_FILE_ANNOTATIONS)
-          log.warning(line, { file: s.displayPath, title: SKIPPED_TITLES[s.kind] })
-        else log.debug(line)
-      })
-      if (found.skipped.length > MAX_FILE_ANNOTATIONS)
-        log.warning(
-          `${found.skipped.length - MAX_FILE_ANNOTATIONS} more matched path(s) were skipped; the job summary and results file list them all.`
-        )
+        if (s.kind === 'unreadable-folder')
+          log.warning(line, { file: s.displayPath, title: 'Folder cannot be read' })
+        else log.info(line)
+      }
       return { files: runFiles(found.files), skipped: found.skipped }
     })
     matched = discovered.files
@@ -162,6 +150,7 @@ export async function run(deps: RunDeps): Promise<void> {
       attempts: 0,
       possibleDuplicate: false,
       error: s.reason,
+      contentSha256: null,
       problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
       moreProblems: 0
     }))
@@ -403,17 +392,11 @@ function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
   }
 
   const fit: number[] = []
-  let annotated = 0
-  const annotate = (
-    displayPath: string,
-    message: string,
-    title: string,
-    level: 'error' | 'warning'
-  ): void => {
-    // The raw log shows only the message: make sure it names the file, as the annotation does.
-    const named = message.startsWith(displayPath) ? message : `${displayPath}: ${message}`
-    if (annotated++ < MAX_FILE_ANNOTATIONS) log[level](named, { file: displayPath, title })
-    else log.debug(named)
+  // Each file's problems are logged as they are found; the annotations are made from the report at the end.
+  const annotate = (displayPath: string, message: string, title: string): void => {
+    log.info(
+      `${displayPath}: ${title}: ${message.startsWith(displayPath) ? message.slice(displayPath.length + 2) : message}`
+    )
   }
 
   for (let index = 0; index < matched.length; index++) {
@@ -427,7 +410,7 @@ function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
     if (fatal.length > 0) {
       const reason = fatal.map((p) => p.message).join('; ')
       setOutcome({ status: 'invalid', error: reason, fatalAsProblems: true })
-      annotate(displayPath, reason, 'Unusable prediction file', 'error')
+      annotate(displayPath, reason, 'not usable')
       continue
     }
     const others = duplicateOf.get(index)
@@ -435,7 +418,7 @@ function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
       const paths = others.map((other) => matched[other]!.file.displayPath)
       const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
       setOutcome({ status: 'invalid', error: reason })
-      annotate(displayPath, reason, 'Duplicate scene', 'error')
+      annotate(displayPath, reason, 'duplicate scene')
       continue
     }
     const problems = inspected.problems
@@ -446,21 +429,16 @@ function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
       // Warnings never block; errors come first among the problems kept (inspect.ts).
       if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
         setOutcome({ status: 'invalid', error: `OpenLABEL problems: ${reason}` })
-        annotate(displayPath, reason, 'Invalid OpenLABEL', 'error')
+        annotate(displayPath, reason, 'errors')
         continue
       }
       const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn'
-      annotate(displayPath, reason, `OpenLABEL problems (uploaded anyway: ${why})`, 'warning')
+      annotate(displayPath, reason, `uploaded anyway (${why})`)
     }
     fit.push(index)
   }
   const fitCount = fit.length
   const invalid = matched.length - fitCount
-  if (annotated > MAX_FILE_ANNOTATIONS) {
-    log.warning(
-      `${annotated - MAX_FILE_ANNOTATIONS} more file(s) have problems; the job summary and results file list them all.`
-    )
-  }
   log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
   return fit
 }

@@ -41,6 +41,7 @@ export function resultOf(
     attempts: outcome.attempts ?? 0,
     possibleDuplicate: outcome.possibleDuplicate ?? false,
     error: outcome.error ?? null,
+    contentSha256: inspected?.contentSha256 ?? null,
     problems: (outcome.fatalAsProblems ? inspected?.fatal : inspected?.problems) ?? [],
     moreProblems: inspected?.moreProblems ?? 0
   }

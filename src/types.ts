@@ -77,7 +77,9 @@ export interface InspectedFile {
   moreProblems: number
 }
 
-export type FileStatus = 'uploaded' | 'failed' | 'invalid' | 'would-upload' | 'not-attempted'
+/** `already-uploaded`: an earlier run's results file says this content is in the group (resume-from). */
+export type FileStatus =
+  'uploaded' | 'already-uploaded' | 'failed' | 'invalid' | 'would-upload' | 'not-attempted'
 
 /** The fate of one matched file: one entry per file in the results file. */
 export interface FileResult {
@@ -86,9 +88,11 @@ export interface FileResult {
   status: FileStatus
   predictionUuid: string | null
   attempts: number
-  /** A request timed out after its body was sent and was retried: Kognic may hold two copies. */
+  /** An attempt that may have reached Kognic was retried: it may hold two copies. */
   possibleDuplicate: boolean
   error: string | null
+  /** SHA-256 of the bytes checked and sent, hex: how a later run knows the same content (resume-from). */
+  contentSha256: string | null
   problems: Problem[]
   /** Problems found beyond those listed in `problems` (a handful are kept per file). */
   moreProblems?: number

@@ -57,9 +57,9 @@ function annotationOf(result: FileResult, level: 'error' | 'warning', dryRun: bo
   const where = first?.line
     ? { startLine: first.line, ...(first.column ? { startColumn: first.column } : {}) }
     : {}
-  const others = result.problems.length - 1 + (result.moreProblems ?? 0)
-  const more = others > 0 ? ` (and ${formatCount(others)} more)` : ''
-  const problem = first ? `${first.jsonPath ? `${first.jsonPath}: ` : ''}${first.message}${more}` : ''
+  const more = result.moreProblems ? ` (and ${formatCount(result.moreProblems)} more)` : ''
+  const problem =
+    result.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ') + more
   const title =
     result.status === 'failed'
       ? 'Upload failed'

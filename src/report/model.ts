@@ -17,6 +17,10 @@ export interface RunCounts {
   /** Files matched by the patterns: one FileResult each. */
   matched: number
   uploaded: number
+  /** Skipped because an earlier run's results file says this content is in the group: done, not failed. */
+  alreadyUploaded: number
+  /** Uploaded again because the content changed since an earlier run uploaded it: the group may hold two. */
+  changedSinceUpload: number
   /**
    * Every matched file that did not reach Kognic: invalid + uploadFailed + notAttempted. The one number the
    * outputs (`failed`), the summary, the pull-request comment and the log all show.
@@ -92,6 +96,8 @@ export function countResults(results: ResultList, retries = 0): RunCounts {
   const counts: RunCounts = {
     matched: results.length,
     uploaded: 0,
+    alreadyUploaded: 0,
+    changedSinceUpload: 0,
     notUploaded: 0,
     invalid: 0,
     uploadFailed: 0,
@@ -105,6 +111,9 @@ export function countResults(results: ResultList, retries = 0): RunCounts {
     switch (result.status) {
       case 'uploaded':
         counts.uploaded++
+        break
+      case 'already-uploaded':
+        counts.alreadyUploaded++
         break
       case 'failed':
         counts.uploadFailed++

@@ -4,6 +4,7 @@ import { mkdir, open, realpath, rename, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path, { dirname } from 'node:path'
 import { errorCode, leavesRoot } from '../guards.js'
+import { ACTION_VERSION } from '../version.js'
 import type { FileResult } from '../types.js'
 import type { RunCounts, RunReport, SkippedPath } from './model.js'
 
@@ -15,6 +16,8 @@ export const RESULTS_FILE_KIND = 'kognic-upload-predictions-results'
 export interface ResultsFile {
   kind: typeof RESULTS_FILE_KIND
   version: typeof RESULTS_FILE_VERSION
+  /** The action's version that wrote the file. */
+  actionVersion: string
   datasetUuid: string
   predictionsGroupUuid: string | null
   predictionsGroupName: string | null
@@ -79,6 +82,7 @@ export function resultsHeader(report: RunReport): Omit<ResultsFile, 'files'> {
   return {
     kind: RESULTS_FILE_KIND,
     version: RESULTS_FILE_VERSION,
+    actionVersion: ACTION_VERSION,
     datasetUuid: report.datasetUuid,
     predictionsGroupUuid: report.group.uuid,
     predictionsGroupName: report.group.name,
@@ -104,7 +108,14 @@ function fileEntry(result: FileResult): FileResult {
     attempts: result.attempts,
     possibleDuplicate: result.possibleDuplicate,
     error: result.error,
-    problems: result.problems.map(({ kind, jsonPath, message }) => ({ kind, jsonPath, message })),
+    contentSha256: result.contentSha256,
+    problems: result.problems.map(({ kind, jsonPath, message, severity, line, column }) => ({
+      kind,
+      jsonPath,
+      message,
+      ...(severity ? { severity } : {}),
+      ...(line ? { line, column } : {})
+    })),
     moreProblems: result.moreProblems ?? 0
   }
 }

@@ -1,0 +1,86 @@
+// Resuming: what earlier runs of this action uploaded, read back from their results files, so that a re-run
+// uploads only what is left. Kognic's API cannot list a group's predictions: the results files are the memory.
+import { readFile } from 'node:fs/promises'
+import { isRecord } from './guards.js'
+import { discoverFiles } from './predictions/discover.js'
+import { RESULTS_FILE_KIND, RESULTS_FILE_VERSION } from './report/results.js'
+
+export interface EarlierUpload {
+  contentSha256: string
+  predictionUuid: string
+  /** The results file that says so, as people see it. */
+  resultsFile: string
+}
+
+export interface EarlierRuns {
+  /** What earlier runs stored per scene in this dataset and group; a later file read wins. */
+  byScene: Map<string, EarlierUpload>
+  /** Results files read and used. */
+  used: string[]
+  /** Matched files that were not used, and why: each is one warning, never a stop. */
+  ignored: { file: string; reason: string }[]
+}
+
+/**
+ * Reads the results files `patterns` match in the workspace and keeps the uploads they record into
+ * `target`'s dataset and group. A file that is not one of ours, is malformed, or names another dataset or
+ * group is ignored with its reason.
+ */
+export async function readEarlierRuns(
+  patterns: string,
+  workspace: string,
+  target: { datasetUuid: string; groupUuid: string }
+): Promise<EarlierRuns> {
+  const found = await discoverFiles(patterns, workspace)
+  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [] }
+  for (const file of found.files) {
+    let content: unknown
+    try {
+      content = JSON.parse(await readFile(file.path, 'utf8'))
+    } catch (error) {
+      const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'
+      earlier.ignored.push({ file: file.displayPath, reason: `${why} (${(error as Error).message})` })
+      continue
+    }
+    const reason = whyNotUsable(content, target)
+    if (reason) {
+      earlier.ignored.push({ file: file.displayPath, reason })
+      continue
+    }
+    earlier.used.push(file.displayPath)
+    for (const entry of (content as { files: unknown[] }).files) {
+      if (!isRecord(entry)) continue
+      const { status, sceneUuid, contentSha256, predictionUuid } = entry
+      // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
+      if (status !== 'uploaded' && status !== 'already-uploaded') continue
+      if (typeof sceneUuid !== 'string' || typeof contentSha256 !== 'string') continue
+      if (typeof predictionUuid !== 'string') continue
+      earlier.byScene.set(sceneUuid.toLowerCase(), {
+        contentSha256,
+        predictionUuid,
+        resultsFile: file.displayPath
+      })
+    }
+  }
+  return earlier
+}
+
+function whyNotUsable(content: unknown, target: { datasetUuid: string; groupUuid: string }): string | null {
+  if (!isRecord(content) || content.kind !== RESULTS_FILE_KIND) {
+    return 'not a results file of this action (no "kind": "kognic-upload-predictions-results")'
+  }
+  if (typeof content.version !== 'number' || content.version > RESULTS_FILE_VERSION) {
+    return `written in results format ${String(content.version)}, which this version (format ${RESULTS_FILE_VERSION}) cannot read: use the same or a later version of the action`
+  }
+  if (!Array.isArray(content.files)) return 'malformed: it has no "files" list'
+  const dataset = typeof content.datasetUuid === 'string' ? content.datasetUuid.toLowerCase() : null
+  if (dataset !== target.datasetUuid) return `for dataset ${String(dataset)}, not ${target.datasetUuid}`
+  const group =
+    typeof content.predictionsGroupUuid === 'string' ? content.predictionsGroupUuid.toLowerCase() : null
+  if (group !== target.groupUuid.toLowerCase()) {
+    return group === null
+      ? 'from a run that resolved no predictions group'
+      : `for predictions group ${group}, not ${target.groupUuid}`
+  }
+  return null
+}
