@@ -10,7 +10,7 @@ import {
   MAX_WAIT_PER_REQUEST_MS,
   NOT_SENT_ERROR_CODES
 } from './decisions.js'
-import { KognicCancelledError } from './errors.js'
+import { KognicAuthError, KognicCancelledError } from './errors.js'
 import { classifyFailure, parseRetryAfter, retryDelayMs } from './retry.js'
 
 export interface HttpResponse {
@@ -136,18 +136,37 @@ export class HttpSession {
     return { ...this.#stats, waitedMs: this.#stats.waitedMs + open }
   }
 
-  /** Sends `call`, retrying what is worth retrying; throws only when cancelled. */
+  /**
+   * Sends `call`, retrying what is worth retrying. Throws only when cancelled, or when the call's token
+   * cannot be had; either error then says how many requests this call sent and whether one may be stored.
+   */
   async send(call: HttpCall): Promise<HttpOutcome> {
+    const progress = { attempts: 0, possibleDuplicate: false }
+    try {
+      return await this.#retrying(call, progress)
+    } catch (error) {
+      if (error instanceof KognicCancelledError) {
+        error.attempts ??= progress.attempts
+        error.possibleDuplicate = error.possibleDuplicate === true || progress.possibleDuplicate
+      }
+      // The refusal is shared by every call: each gets its own copy, counting its own requests.
+      if (error instanceof KognicAuthError) throw error.forCall(progress.attempts, progress.possibleDuplicate)
+      throw error
+    }
+  }
+
+  async #retrying(
+    call: HttpCall,
+    progress: { attempts: number; possibleDuplicate: boolean }
+  ): Promise<HttpOutcome> {
     const { clock, logger, maxRetries } = this.#options
-    let attempts = 0
-    let possibleDuplicate = false
     let renewedAfterRejection = false
     let waitedMs = 0
     for (;;) {
       await this.#waitWhilePaused(call.endpoint)
       const token = call.token ? await call.token.getToken() : undefined
       this.#throwIfStopped(call.endpoint)
-      attempts++
+      const attempts = ++progress.attempts
       if (call.token) this.#stats.requests++
       else this.#stats.tokenRequests++
       const headers = {
@@ -156,72 +175,60 @@ export class HttpSession {
         ...call.headers,
         ...(token ? { authorization: `Bearer ${token}` } : {})
       }
-      let outcome: HttpResponse | HttpTransportError
-      try {
-        outcome = await this.#sendOnce(call, headers)
-      } catch (error) {
-        if (error instanceof KognicCancelledError) {
-          error.attempts = attempts
-          // Cancelled after connecting: a write may have arrived in full.
-          error.possibleDuplicate =
-            possibleDuplicate || (call.method === 'POST' && error.requestSent === true)
-        }
-        throw error
-      }
+      const outcome = await this.#sendOnce(call, headers)
+      const ended = (retryable: boolean, stoppedEarly?: string): HttpOutcome => ({
+        ...(outcome instanceof HttpTransportError ? { error: outcome } : { response: outcome }),
+        attempts,
+        possibleDuplicate: progress.possibleDuplicate,
+        retryable,
+        ...(stoppedEarly ? { stoppedEarly } : {})
+      })
 
       let reason: string
       let delayMs: number
       let askedMs: number | undefined
-      let retryable: boolean
       if (outcome instanceof HttpTransportError) {
         const failure = classifyFailure({
           error: outcome,
           method: call.method,
           requestSent: outcome.requestSent
         })
-        if (failure.possibleDuplicate) possibleDuplicate = true
-        retryable = failure.retryable
+        if (failure.possibleDuplicate) progress.possibleDuplicate = true
+        if (!failure.retryable || attempts > maxRetries) return ended(failure.retryable)
         reason = outcome.code
         delayMs = this.#backoff(attempts)
-        if (!retryable || attempts > maxRetries) {
-          return { error: outcome, attempts, possibleDuplicate, retryable }
-        }
       } else {
-        const response = outcome
         // A 5xx may come from a gateway that lost the server's answer: a write may have been stored.
-        if (call.method === 'POST' && response.status >= 500) possibleDuplicate = true
-        if (response.status === 401 && call.token && token && !renewedAfterRejection) {
+        if (call.method === 'POST' && outcome.status >= 500) progress.possibleDuplicate = true
+        if (outcome.status === 401 && call.token && token && !renewedAfterRejection) {
           // The token may have been revoked or expired early: renew once (shared with other callers).
           renewedAfterRejection = true
           logger.debug(`${call.endpoint} answered 401: renewing the access token and trying again`)
           await call.token.renewAfterRejection(token)
           continue
         }
-        retryable = classifyFailure({ status: response.status }).retryable
-        if (response.status < 300 || !retryable || attempts > maxRetries) {
-          return { response, attempts, possibleDuplicate, retryable }
-        }
-        reason = String(response.status)
-        askedMs = parseRetryAfter(response.headers['retry-after'], clock.now())
+        const retryable = classifyFailure({ status: outcome.status }).retryable
+        if (outcome.status < 300 || !retryable || attempts > maxRetries) return ended(retryable)
+        reason = String(outcome.status)
+        askedMs = parseRetryAfter(outcome.headers['retry-after'], clock.now())
         delayMs = Math.min(askedMs ?? this.#backoff(attempts), MAX_RETRY_WAIT_MS)
-        if (response.status === 429 || askedMs !== undefined) {
+        if (outcome.status === 429 || askedMs !== undefined) {
           // The server asked for a pause: every caller honours it, not only the one that was told.
           this.#pausedUntil = Math.max(this.#pausedUntil, clock.now() + delayMs)
         }
-        outcome = response
       }
       if (waitedMs + delayMs > MAX_WAIT_PER_REQUEST_MS) {
-        const stoppedEarly = `waiting another ${seconds(delayMs)} would pass the ${seconds(MAX_WAIT_PER_REQUEST_MS)} a request may spend waiting to retry`
-        return outcome instanceof HttpTransportError
-          ? { error: outcome, attempts, possibleDuplicate, retryable, stoppedEarly }
-          : { response: outcome, attempts, possibleDuplicate, retryable, stoppedEarly }
+        return ended(
+          true,
+          `waiting another ${seconds(delayMs)} would pass the ${seconds(MAX_WAIT_PER_REQUEST_MS)} one request may spend waiting to retry`
+        )
       }
       this.#stats.retries++
-      const capped =
+      const asked =
         askedMs !== undefined && askedMs > delayMs ? ` (the server asked for ${seconds(askedMs)})` : ''
       const paused = this.#pausedUntil > clock.now() ? ', every request paused' : ''
       logger.info(
-        `Retrying ${call.endpoint} after ${reason} (attempt ${attempts + 1} of ${maxRetries + 1}) in ${seconds(delayMs)}${capped}${paused}`
+        `Retrying ${call.endpoint} after ${reason} (attempt ${attempts + 1} of ${maxRetries + 1}) in ${seconds(delayMs)}${asked}${paused}`
       )
       waitedMs += delayMs
       await this.#sleep(delayMs)
