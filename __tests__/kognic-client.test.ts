@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KognicApiError, KognicAuthError, KognicCancelledError, KognicClient } from '../src/kognic/client.js'
 import type { KognicClientOptions } from '../src/kognic/client.js'
+import { runPool } from '../src/pool.js'
 import type { Clock } from '../src/types.js'
 import {
   delay,
@@ -51,7 +52,6 @@ async function setup(
     authUrl: auth.url,
     clientId: 'client-id',
     clientSecret: SECRET,
-    concurrency: 4,
     maxRetries: 3,
     requestTimeoutMs: 2000,
     logger,
@@ -98,7 +98,11 @@ describe('KognicClient calls', () => {
     )
     expect(await client.listPredictionsGroups(DATASET)).toEqual([{ uuid: 'g1', name: 'baseline' }])
     expect(api.requests[0]?.method).toBe('GET')
-    expect(api.requests[0]?.path).toBe(`/v1/datasets/${DATASET}/predictions-groups`)
+    // The server ignores offset: the second page repeats the first, which ends the listing.
+    expect(api.requests.map((r) => r.path)).toEqual([
+      `/v1/datasets/${DATASET}/predictions-groups?offset=0`,
+      `/v1/datasets/${DATASET}/predictions-groups?offset=1`
+    ])
     expect(api.requests[0]?.headers.authorization).toBe('Bearer token-1')
     expect(api.requests[0]?.headers['user-agent']).toBe('kognic-upload-predictions')
   })
@@ -134,7 +138,13 @@ describe('KognicClient calls', () => {
     expect(api.requests[0]?.path).toBe(UPLOAD_PATH)
     expect(api.requests[0]?.headers['content-type']).toBe('application/json')
     expect(api.requests[0]?.body).toBe(body.toString())
-    expect(client.stats()).toEqual({ requests: 1, retries: 0, tokenRequests: 1, possibleDuplicates: 0 })
+    expect(client.stats()).toEqual({
+      requests: 1,
+      retries: 0,
+      tokenRequests: 1,
+      possibleDuplicates: 0,
+      waitedMs: 0
+    })
   })
 
   it('works with docs-style base URLs ending in /v1/ (no /v1/v1, no //)', async () => {
@@ -149,7 +159,6 @@ describe('KognicClient calls', () => {
       authUrl: `${server.url}/v1/`,
       clientId: 'c',
       clientSecret: 's',
-      concurrency: 1,
       maxRetries: 0,
       requestTimeoutMs: 1000,
       logger: new RecordingLogger(),
@@ -160,15 +169,30 @@ describe('KognicClient calls', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/auth/oauth/token', UPLOAD_PATH])
   })
 
-  it('refuses a 2xx whose body has an unexpected shape, saying the upload may be stored', async () => {
+  it('a 2xx without a prediction id is a failure flagged as a possible duplicate, and counted', async () => {
     const { client } = await setup((_request, res) => sendJson(res, 201, { ok: true }))
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
     expect(error.message).toBe(
       `POST ${UPLOAD_PATH}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "{"ok":true}" ` +
-        '(the server accepted the request, so it may have been stored)'
+        '(Kognic accepted the request, so it may have been stored: check before uploading it again)'
     )
-    expect(error.status).toBe(201)
-    expect(error.retryable).toBe(false)
+    expect(error).toMatchObject({ status: 201, retryable: false, possibleDuplicate: true, attempts: 1 })
+    expect(client.stats().possibleDuplicates).toBe(1)
+  })
+
+  it('a 2xx whose body breaks off is flagged as a possible duplicate', async () => {
+    const { client } = await setup(
+      (_request, res) => {
+        res.writeHead(201, { 'content-type': 'application/json', 'content-length': '100' })
+        res.write('{"data": "pred')
+        setTimeout(() => res.socket?.destroy(), 20)
+      },
+      { maxRetries: 0 }
+    )
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ possibleDuplicate: true, attempts: 1 })
+    expect(error.message).toMatch(/may have stored it/)
+    expect(client.stats().possibleDuplicates).toBe(1)
   })
 
   it('rejects bad settings up front', () => {
@@ -177,31 +201,34 @@ describe('KognicClient calls', () => {
       authUrl: 'http://127.0.0.1:1',
       clientId: 'c',
       clientSecret: 's',
-      concurrency: 2,
       maxRetries: 1,
       requestTimeoutMs: 100,
       logger: new RecordingLogger()
     }
-    expect(() => new KognicClient({ ...base, concurrency: 0 })).toThrow(/concurrency must be/)
     expect(() => new KognicClient({ ...base, maxRetries: -1 })).toThrow(/maxRetries must be/)
     expect(() => new KognicClient({ ...base, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs must be/)
-    expect(() => new KognicClient({ ...base, apiUrl: 'dataset.app.kognic.com' })).toThrow(/api-url/)
   })
 })
 
 describe('KognicClient retries', () => {
-  it.each([429, 500, 502, 503, 504])('retries %i, then succeeds', async (status) => {
+  it.each([
+    [429, false],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true]
+  ])('retries %i, then succeeds (a write answered 5xx may have been stored: %s)', async (status, flagged) => {
     const { client, api, logger, clock } = await setup(sequence(status))
     const result = await client.uploadPrediction(GROUP, '{}')
-    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: false })
+    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: flagged })
     expect(api.requests).toHaveLength(2)
-    expect(client.stats()).toMatchObject({ requests: 2, retries: 1, possibleDuplicates: 0 })
+    expect(client.stats()).toMatchObject({ requests: 2, retries: 1, possibleDuplicates: flagged ? 1 : 0 })
     const sleeps = (clock as ManualClock).sleeps
-    expect(sleeps).toEqual([375]) // equal jitter, first retry: 250 + 250·0.5
-    expect(logger.at('debug')).toEqual([
-      expect.stringMatching(
-        new RegExp(`^Retrying POST ${UPLOAD_PATH} after ${status} .* in 375 ms \\(attempt 2 of at most 4\\)$`)
-      )
+    expect(sleeps).toEqual([375]) // first retry: 250 + 250·0.5
+    // One short line at the normal level per retry.
+    const paused = status === 429 ? ', every request paused' : ''
+    expect(logger.at('info')).toEqual([
+      `Retrying POST ${UPLOAD_PATH} after ${status} (attempt 2 of 4) in 0.4s${paused}`
     ])
   })
 
@@ -242,9 +269,10 @@ describe('KognicClient retries', () => {
       maxRetries: 2
     })
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
-    expect(error).toMatchObject({ status: 503, attempts: 3, retryable: true, possibleDuplicate: false })
+    expect(error).toMatchObject({ status: 503, attempts: 3, retryable: true, possibleDuplicate: true })
     expect(error.message).toBe(
-      `POST ${UPLOAD_PATH} failed after 3 attempts: 503 Service Unavailable: maintenance`
+      `POST ${UPLOAD_PATH} failed after 3 attempts: 503 Service Unavailable: maintenance (an attempt may ` +
+        'have reached Kognic before it failed: Kognic may have stored it; check before uploading it again)'
     )
     expect(api.requests).toHaveLength(3)
     expect(client.stats()).toMatchObject({ requests: 3, retries: 2 })
@@ -268,7 +296,6 @@ describe('KognicClient retries', () => {
       authUrl: auth.url,
       clientId: 'c',
       clientSecret: SECRET,
-      concurrency: 2,
       maxRetries: 2,
       requestTimeoutMs: 2000,
       logger: new RecordingLogger(),
@@ -280,7 +307,9 @@ describe('KognicClient retries', () => {
     expect(error.status).toBeUndefined()
     expect(error.message).toMatch(new RegExp(`^POST ${UPLOAD_PATH} failed after 3 attempts: ECONNREFUSED`))
     expect(error.message).toMatch(/Check api-url and that the runner can reach it$/)
+    expect(error.message).not.toMatch(/timed out|in time|may have stored/)
     expect(clock.sleeps).toHaveLength(2)
+    expect(client.stats().possibleDuplicates).toBe(0)
   })
 })
 
@@ -312,18 +341,19 @@ describe('KognicClient possible duplicates', () => {
     const result = await client.uploadPrediction(GROUP, '{}')
     expect(result.possibleDuplicate).toBe(true)
     expect(result.attempts).toBe(2)
-    expect(logger.at('debug')[0]).toMatch(/Retrying POST .* after .*(other side closed|ECONNRESET|socket)/i)
+    expect(logger.at('info')[0]).toMatch(/Retrying POST .* after (UND_ERR_SOCKET|ECONNRESET)/)
   })
 
   it('keeps the mark when the retries run out, and says why', async () => {
     const { client } = await setup(() => {}, { requestTimeoutMs: 60, maxRetries: 1 })
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
     expect(error).toMatchObject({ attempts: 2, possibleDuplicate: true, retryable: true })
-    expect(error.message).toBe(
-      `POST ${UPLOAD_PATH} failed after 2 attempts: timed out after 60 ms ` +
-        '(a request was sent in full before its answer was lost: Kognic may have stored it). ' +
-        'The server did not answer in time: raise the request timeout, or lower concurrency'
+    expect(error.message).toMatch(
+      new RegExp(
+        `^POST ${UPLOAD_PATH} failed after 2 attempts: UND_ERR_HEADERS_TIMEOUT: .*Kognic may have stored it`
+      )
     )
+    expect(error.message).toMatch(/The server did not answer in time: raise the request timeout/)
     expect(client.stats().possibleDuplicates).toBe(1)
   })
 
@@ -340,9 +370,10 @@ describe('KognicClient possible duplicates', () => {
     expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 0 })
   })
 
-  it('does not mark an upload retried after a 5xx status', async () => {
-    const { client } = await setup(sequence(502))
-    expect((await client.uploadPrediction(GROUP, '{}')).possibleDuplicate).toBe(false)
+  it('does not mark a GET retried after a 5xx status', async () => {
+    const { client } = await setup(sequence(502, (res) => sendJson(res, 200, { data: [] })))
+    await client.listPredictionsGroups(DATASET)
+    expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 0 })
   })
 })
 
@@ -358,7 +389,6 @@ describe('KognicClient tokens', () => {
       authUrl: auth.url,
       clientId: 'client-id',
       clientSecret: SECRET,
-      concurrency: 2,
       maxRetries: 3,
       requestTimeoutMs: 1000,
       logger,
@@ -402,7 +432,6 @@ describe('KognicClient tokens', () => {
     const clock = new ManualClock()
     const { client, auth, api } = await setup((request, res) => created(res, request, api.requests.length), {
       clock,
-      concurrency: 10,
       expiresIn: 60,
       tokenDelayMs: 40
     })
@@ -422,7 +451,7 @@ describe('KognicClient tokens', () => {
         if (request.headers.authorization === 'Bearer token-1') sendJson(res, 401, { message: 'revoked' })
         else created(res, request, api.requests.length)
       },
-      { concurrency: 8, tokenDelayMs: 20 }
+      { tokenDelayMs: 20 }
     )
     await Promise.all(Array.from({ length: 16 }, () => client.uploadPrediction(GROUP, '{}')))
     expect(auth.issued).toEqual(['token-1', 'token-2'])
@@ -446,7 +475,6 @@ describe('KognicClient tokens', () => {
       authUrl: auth.url,
       clientId: 'client-id',
       clientSecret: SECRET,
-      concurrency: 4,
       maxRetries: 3,
       requestTimeoutMs: 2000,
       logger: new RecordingLogger(),
@@ -498,20 +526,6 @@ describe('KognicClient tokens', () => {
 })
 
 describe('KognicClient sharing the server', () => {
-  it('never has more than `concurrency` requests or sockets open', async () => {
-    const { client, api } = await setup(
-      async (request, res) => {
-        await delay(25)
-        created(res, request, api.requests.length)
-      },
-      { concurrency: 3 }
-    )
-    await Promise.all(Array.from({ length: 15 }, () => client.uploadPrediction(GROUP, '{}')))
-    expect(api.requests).toHaveLength(15)
-    expect(api.maxInFlight).toBe(3)
-    expect(api.connections).toBeLessThanOrEqual(3)
-  })
-
   it('pauses every worker while the server asks one to wait (429 Retry-After)', async () => {
     const clock = new FastClock(20) // 2 s of client time pass in 100 ms
     const arrivals: { at: number; status: number }[] = []
@@ -529,10 +543,11 @@ describe('KognicClient sharing the server', () => {
         await delay(10) // 200 ms of client time: without a shared pause the next round would start long before 2 s
         created(res, request, arrivals.length)
       },
-      { clock, concurrency: 4 }
+      { clock }
     )
 
-    await Promise.all(Array.from({ length: 10 }, () => client.uploadPrediction(GROUP, '{}')))
+    // Four workers, each one upload at a time, as the upload pool runs them.
+    await runPool(10, 4, async () => void (await client.uploadPrediction(GROUP, '{}')))
 
     expect(arrivals).toHaveLength(11)
     // The first round (4 requests) was already on its way when the 429 went out; nothing else may start
@@ -542,16 +557,32 @@ describe('KognicClient sharing the server', () => {
     expect(arrivals.slice(4).every((a) => a.at >= pauseSentAt + 2000)).toBe(true)
   })
 
-  it('warns once about a sunset-date header, naming the endpoint and date', async () => {
-    const { client, logger } = await setup((request, res) => {
-      sendJson(res, 201, { data: 'p' }, { 'sunset-date': '2026-12-31' })
-      void request
+  // The ManualClock starts at 1970-01-01T00:16:40Z.
+  it.each([
+    ['1970-03-01', 'warning', 'on 1970-03-01 (in 59 day(s)'],
+    ['1970-01-08T12:00:00Z', 'error', 'on 1970-01-08 (in 8 day(s)'],
+    ['Thu, 08 Jan 1970 00:00:00 GMT', 'error', 'on 1970-01-08 (in 7 day(s)']
+  ])('says once how many days are left before a sunset-date of %s (%s)', async (date, level, said) => {
+    const { client, logger } = await setup((_request, res) => {
+      sendJson(res, 201, { data: 'p' }, { 'sunset-date': date })
     })
     for (let i = 0; i < 3; i++) await client.uploadPrediction(GROUP, '{}')
     await client.createPredictionsGroup(DATASET, { name: 'n', description: 'd' })
+    const lines = logger.entries.filter((e) => e.level === 'warning' || e.level === 'error')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({ level, props: { title: 'Kognic API deprecation' } })
+    expect(lines[0]?.message).toContain(
+      `Kognic retires POST /v1/predictions-groups/${GROUP}/predictions ${said}`
+    )
+  })
+
+  it('an unreadable sunset-date is a warning quoting it', async () => {
+    const { client, logger } = await setup((_request, res) => {
+      sendJson(res, 201, { data: 'p' }, { 'sunset-date': 'soon-ish' })
+    })
+    await client.uploadPrediction(GROUP, '{}')
     expect(logger.at('warning')).toEqual([
-      'Kognic marks POST /v1/predictions-groups/{groupUuid}/predictions as deprecated (sunset-date: 2026-12-31): ' +
-        'this action may need an update before then'
+      `Kognic marks POST /v1/predictions-groups/${GROUP}/predictions as deprecated (sunset-date: soon-ish): this action may need an update`
     ])
   })
 
@@ -562,17 +593,17 @@ describe('KognicClient sharing the server', () => {
         await delay(200)
         created(res, request, 1)
       },
-      { signal: controller.signal, concurrency: 2, clock: new ManualClock() }
+      { signal: controller.signal, clock: new ManualClock() }
     )
-    const uploads = Array.from({ length: 6 }, () => client.uploadPrediction(GROUP, '{}'))
-    await delay(50)
+    const uploads = Array.from({ length: 2 }, () => client.uploadPrediction(GROUP, '{}'))
+    await expect.poll(() => api.requests.length).toBe(2)
     controller.abort()
-    const outcomes = await Promise.allSettled(uploads)
+    const outcomes = await Promise.allSettled([...uploads, client.uploadPrediction(GROUP, '{}')])
     expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof KognicCancelledError)).toBe(
       true
     )
     await delay(20)
-    expect(api.requests.length).toBeLessThanOrEqual(2)
+    expect(api.requests.length).toBe(2)
   })
 
   it('an upload cancelled after its body was sent is flagged as a possible duplicate; a GET is not', async () => {
@@ -593,12 +624,11 @@ describe('KognicClient sharing the server', () => {
     const uploadError = await upload
     expect(uploadError).toMatchObject({ attempts: 1, possibleDuplicate: true, requestSent: true })
     expect(uploadError.message).toBe(
-      'Cancelled after the request was sent, before its answer came; the request had been sent in full, ' +
-        'so Kognic may have stored it: check before uploading it again'
+      'Cancelled with the request sent and its answer not yet in, so Kognic may have stored it: check before uploading it again'
     )
     const listError = await list
     expect(listError).toMatchObject({ attempts: 1, possibleDuplicate: false, requestSent: true })
-    expect(listError.message).toBe('Cancelled after the request was sent, before its answer came')
+    expect(listError.message).toBe('Cancelled with the request sent and its answer not yet in')
     expect(client.stats().possibleDuplicates).toBe(1)
   })
 

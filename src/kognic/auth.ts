@@ -106,7 +106,7 @@ export class TokenProvider implements TokenSource {
         ? `Could not get a Kognic access token${after}`
         : 'Could not reach the Kognic token endpoint'
       throw new KognicAuthError(
-        `${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error)}: check auth-url`,
+        `${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, 'auth-url') || ': check auth-url'}`,
         { tokenRequests: attempts },
         { cause: error }
       )

@@ -317,7 +317,7 @@ export class KognicClient {
       : ''
     let what: string
     if (error) {
-      what = `${error.message}${stopped}${stored}${transportHint(error)}`
+      what = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')}`
     } else {
       const hint =
         response!.status === 401

@@ -98,12 +98,12 @@ const UNREACHABLE_CODES = new Set([
 ])
 
 /** What the person reading the log can do about a request that got no answer. */
-export function transportHint(error: HttpTransportError): string {
-  if (UNREACHABLE_CODES.has(error.code)) return '. Check the URL and that the runner can reach it'
+export function transportHint(error: HttpTransportError, input: string): string {
+  if (UNREACHABLE_CODES.has(error.code)) return `. Check ${input} and that the runner can reach it`
   if (error.timedOut)
     return '. The server did not answer in time: raise the request timeout, or lower concurrency'
   if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code)) {
-    return '. The TLS certificate was not accepted: check the URL (and NODE_EXTRA_CA_CERTS behind a proxy)'
+    return `. The TLS certificate was not accepted: check ${input} (and NODE_EXTRA_CA_CERTS behind a proxy)`
   }
   return ''
 }
@@ -280,11 +280,16 @@ export class HttpSession {
       }
     } catch (error) {
       if (cancel.aborted) {
-        const cancelled = new KognicCancelledError(`Cancelled with ${call.endpoint} in flight`, {
-          cause: error
-        })
-        // Whether the connection was made is not known here: a write must be assumed to have arrived.
+        // Whether the request had arrived is not known here: a write must be assumed to have been stored.
+        const write = call.method === 'POST'
+        const cancelled = new KognicCancelledError(
+          write
+            ? 'Cancelled with the request sent and its answer not yet in, so Kognic may have stored it: check before uploading it again'
+            : 'Cancelled with the request sent and its answer not yet in',
+          { cause: error }
+        )
         cancelled.requestSent = true
+        cancelled.possibleDuplicate = write
         throw cancelled
       }
       const code = errorCode(error) ?? 'UNKNOWN'
