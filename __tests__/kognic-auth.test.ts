@@ -283,7 +283,7 @@ describe('TokenProvider', () => {
   })
 
   it('cuts out a secret the server echoes JSON-escaped, after decoding, in every form', async () => {
-    // Every character a JSON encoder may escape: " \\ / & é < and a non-BMP one.
+    // Every character a JSON encoder may escape: quote, backslash, slash, &, é, < and a non-BMP one.
     const secret = 'a"b\\c/d&e\u00e9f<g\u{1F600}h'
     const escapes = [
       JSON.stringify(secret).slice(1, -1),

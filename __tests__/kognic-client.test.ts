@@ -2,6 +2,12 @@ import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KognicApiError, KognicAuthError, KognicCancelledError, KognicClient } from '../src/kognic/client.js'
 import type { KognicClientOptions } from '../src/kognic/client.js'
+import {
+  ANNOTATIONS_TIME_LIMIT_MS,
+  MAX_LIST_PAGES,
+  MAX_RETRY_WAIT_MS,
+  MAX_WAIT_PER_REQUEST_MS
+} from '../src/kognic/decisions.js'
 import { runPool } from '../src/pool.js'
 import type { Clock } from '../src/types.js'
 import {
@@ -670,5 +676,164 @@ describe('KognicClient sharing the server', () => {
     await client.uploadPrediction(GROUP, '{}')
     await client.close()
     await expect(client.uploadPrediction(GROUP, '{}')).rejects.toThrow(/client is closed/)
+  })
+})
+
+describe('KognicClient waits are bounded and said', () => {
+  it('caps a huge Retry-After at MAX_RETRY_WAIT_MS, says so at info, and counts the time waited', async () => {
+    const { client, logger, clock } = await setup(
+      sequence((res) => sendJson(res, 429, { message: 'slow down' }, { 'retry-after': '99999999' })),
+      { maxRetries: 1 }
+    )
+    await client.uploadPrediction(GROUP, '{}')
+    expect((clock as ManualClock).sleeps).toEqual([MAX_RETRY_WAIT_MS])
+    expect(logger.at('info')).toEqual([
+      `Retrying POST ${UPLOAD_PATH} after 429 (attempt 2 of 2) in 60s (the server asked for 99999999s), every request paused`
+    ])
+    expect(client.stats().waitedMs).toBe(MAX_RETRY_WAIT_MS)
+  })
+
+  it('stops retrying when the waits of one request would pass MAX_WAIT_PER_REQUEST_MS', async () => {
+    const { client, api, clock } = await setup(
+      (_request, res) => sendJson(res, 503, { message: 'busy' }, { 'retry-after': '60' }),
+      { maxRetries: 10 }
+    )
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    const sleeps = (clock as ManualClock).sleeps
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(MAX_WAIT_PER_REQUEST_MS)
+    expect(api.requests).toHaveLength(sleeps.length + 1)
+    expect(error.message).toContain('would pass the 120s one request may spend waiting to retry')
+    expect(error).toMatchObject({ retryable: true, attempts: sleeps.length + 1 })
+  })
+
+  it('counts overlapping waits of many requests once, as wall-clock time', async () => {
+    // Time moves only when the test says; every sleep ends when the test releases it.
+    const clock = new ManualClock()
+    const pending: (() => void)[] = []
+    clock.sleep = () => new Promise<void>((resolve) => pending.push(resolve))
+    let calls = 0
+    const { client } = await setup(
+      (request, res) => {
+        if (++calls <= 3) sendJson(res, 503, { message: 'busy' })
+        else created(res, request, calls)
+      },
+      { clock }
+    )
+    const uploads = Promise.all(Array.from({ length: 3 }, () => client.uploadPrediction(GROUP, '{}')))
+    await expect.poll(() => pending.length).toBe(3)
+    clock.advance(1000)
+    expect(client.stats().waitedMs).toBe(1000)
+    for (const release of pending) release()
+    await uploads
+    expect(client.stats().waitedMs).toBe(1000)
+  })
+})
+
+describe('KognicClient redaction of what servers echo', () => {
+  it('cuts a token the API echoes JSON-escaped out of the error', async () => {
+    const server = await startServer((request, res) => {
+      if (request.path === '/v1/auth/oauth/token') {
+        sendJson(res, 200, { access_token: 'tok/with"odd&chars', expires_in: 3600 })
+        return
+      }
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end('{"message": "bad token tok\\/with\\"odd\\u0026chars"}')
+    })
+    cleanups.push(() => server.close())
+    const client = new KognicClient({
+      apiUrl: server.url,
+      authUrl: server.url,
+      clientId: 'c',
+      clientSecret: SECRET,
+      maxRetries: 0,
+      requestTimeoutMs: 1000,
+      logger: new RecordingLogger(),
+      clock: new ManualClock()
+    })
+    cleanups.push(() => client.close())
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error.message).toBe(`POST ${UPLOAD_PATH} failed: 400 Bad Request: bad token ***`)
+  })
+})
+
+describe('KognicClient listings', () => {
+  const GROUPS_PATH = `/v1/datasets/${DATASET}/predictions-groups`
+  const offsetOf = (path: string): number => Number(new URL(path, 'http://x').searchParams.get('offset'))
+
+  it('reads the groups page by page (offset = items so far) until an empty page', async () => {
+    const all = Array.from({ length: 5 }, (_, i) => ({ uuid: `g${i}`, name: `group ${i}` }))
+    const { client, api } = await setup((request, res) => {
+      const offset = offsetOf(request.path)
+      sendJson(res, 200, { data: all.slice(offset, offset + 2) })
+    })
+    expect(await client.listPredictionsGroups(DATASET)).toEqual(all)
+    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, 2, 4, 5])
+    expect(api.requests.every((r) => r.path.startsWith(`${GROUPS_PATH}?offset=`))).toBe(true)
+  })
+
+  it('stops at MAX_LIST_PAGES and says so', async () => {
+    const { client, api } = await setup((request, res) => {
+      sendJson(res, 200, { data: [{ uuid: `g${offsetOf(request.path)}`, name: 'n' }] })
+    })
+    await expect(client.listPredictionsGroups(DATASET)).rejects.toThrow(`more than ${MAX_LIST_PAGES} pages`)
+    expect(api.requests).toHaveLength(MAX_LIST_PAGES)
+  })
+
+  it('lists the annotated scenes of a dataset, page by page, from sceneUuid and its close variants', async () => {
+    const pages = [
+      [{ sceneUuid: 's1' }, { scene_uuid: 's2' }],
+      [{ sceneId: 's3' }, { scene: { uuid: 's4' } }],
+      [{ sceneUuid: 's1', annotationType: 'other' }]
+    ]
+    const { client, api } = await setup((request, res) => {
+      const index = [0, 2, 4].indexOf(offsetOf(request.path))
+      sendJson(res, 200, { data: pages[index] ?? [] })
+    })
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({ scenes: new Set(['s1', 's2', 's3', 's4']) })
+    expect(api.requests.map((r) => r.path)).toEqual([
+      `/v1/datasets/${DATASET}/annotations?offset=0`,
+      `/v1/datasets/${DATASET}/annotations?offset=2`,
+      `/v1/datasets/${DATASET}/annotations?offset=4`,
+      `/v1/datasets/${DATASET}/annotations?offset=5`
+    ])
+  })
+
+  it.each([
+    ['missing (404)', (res: ServerResponse) => sendJson(res, 404, { message: 'no route' }), /404 Not Found/],
+    ['refused (403)', (res: ServerResponse) => sendJson(res, 403, { message: 'forbidden' }), /403 Forbidden/],
+    ['not a list', (res: ServerResponse) => sendJson(res, 200, { rows: 1 }), /expected \{"data"/],
+    [
+      'items without a scene id',
+      (res: ServerResponse) => sendJson(res, 200, { data: [{ uuid: 'a1' }] }),
+      /an item carries no scene id/
+    ]
+  ])('is unavailable, without throwing, when the listing is %s', async (_what, answer, why) => {
+    const { client } = await setup((_request, res) => answer(res), { maxRetries: 0 })
+    const listed = await client.listAnnotatedScenes(DATASET)
+    expect(listed).toEqual({ unavailable: expect.stringMatching(why) })
+  })
+
+  it('is unavailable when the listing takes longer than ANNOTATIONS_TIME_LIMIT_MS', async () => {
+    const clock = new ManualClock()
+    const { client, api } = await setup(
+      (request, res) => {
+        clock.advance(ANNOTATIONS_TIME_LIMIT_MS / 2)
+        sendJson(res, 200, { data: [{ sceneUuid: `s${offsetOf(request.path)}` }] })
+      },
+      { clock }
+    )
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({
+      unavailable: expect.stringMatching(/took longer than 120s/)
+    })
+    expect(api.requests).toHaveLength(3)
+  })
+
+  it('is unavailable past MAX_LIST_PAGES', async () => {
+    const { client } = await setup((request, res) => {
+      sendJson(res, 200, { data: [{ sceneUuid: `s${offsetOf(request.path)}` }] })
+    })
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({
+      unavailable: expect.stringMatching(/more than \d+ pages/)
+    })
   })
 })
