@@ -11,7 +11,7 @@ import {
   NOT_SENT_ERROR_CODES
 } from './decisions.js'
 import { KognicAuthError, KognicCancelledError } from './errors.js'
-import { classifyFailure, parseRetryAfter, retryDelayMs } from './retry.js'
+import { classifyFailure, parseRetryAfter, RESPONSE_TOO_LARGE, retryDelayMs } from './retry.js'
 
 export interface HttpResponse {
   status: number
@@ -198,8 +198,6 @@ export class HttpSession {
         reason = outcome.code
         delayMs = this.#backoff(attempts)
       } else {
-        // A 5xx may come from a gateway that lost the server's answer: a write may have been stored.
-        if (call.method === 'POST' && outcome.status >= 500) progress.possibleDuplicate = true
         if (outcome.status === 401 && call.token && token && !renewedAfterRejection) {
           // The token may have been revoked or expired early: renew once (shared with other callers).
           renewedAfterRejection = true
@@ -207,8 +205,10 @@ export class HttpSession {
           await call.token.renewAfterRejection(token)
           continue
         }
-        const retryable = classifyFailure({ status: outcome.status }).retryable
-        if (outcome.status < 300 || !retryable || attempts > maxRetries) return ended(retryable)
+        if (outcome.status < 300) return ended(false)
+        const failure = classifyFailure({ status: outcome.status, method: call.method })
+        if (failure.possibleDuplicate) progress.possibleDuplicate = true
+        if (!failure.retryable || attempts > maxRetries) return ended(failure.retryable)
         reason = String(outcome.status)
         askedMs = parseRetryAfter(outcome.headers['retry-after'], clock.now())
         delayMs = Math.min(askedMs ?? this.#backoff(attempts), MAX_RETRY_WAIT_MS)
@@ -262,7 +262,7 @@ export class HttpSession {
         if (size > MAX_RESPONSE_BYTES) {
           response.body.destroy()
           return new HttpTransportError(`the response is larger than ${MAX_RESPONSE_BYTES} bytes`, {
-            code: 'KOGNIC_RESPONSE_TOO_LARGE',
+            code: RESPONSE_TOO_LARGE,
             requestSent
           })
         }

@@ -20,7 +20,7 @@ export function retryDelayMs(retry: number, random: () => number): number {
  * Not capped here: the caller caps it and can say what the server asked for.
  */
 export function parseRetryAfter(header: string | undefined, nowMs: number): number | undefined {
-  const value = header?.split(',')[0]?.trim()
+  const value = header?.trim()
   if (!value) return undefined
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000)
   // Date.parse accepts odd strings like "5" or "-1"; an HTTP date always has a letter (the day or month).
@@ -36,6 +36,9 @@ export interface FailureClass {
   possibleDuplicate: boolean
 }
 
+/** The code of the failure when an answer is larger than MAX_RESPONSE_BYTES. */
+export const RESPONSE_TOO_LARGE = 'KOGNIC_RESPONSE_TOO_LARGE'
+
 const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -45,17 +48,23 @@ const TIMEOUT_CODES = new Set([
 
 /**
  * Classifies a failed attempt: an HTTP status, or a transport failure (timeout, dropped connection).
- * Only a write (POST) that may have reached the server can have been stored before the failure.
+ * Only a write (POST) that may have reached the server can have been stored before the failure: one
+ * answered 5xx (a gateway may have lost the server's answer), or one that failed after connecting.
  */
 export function classifyFailure(
-  failure: { status: number } | { error: unknown; method: string; requestSent: boolean }
+  failure: { status: number; method: string } | { error: unknown; method: string; requestSent: boolean }
 ): FailureClass {
+  const isWrite = failure.method.toUpperCase() !== 'GET' && failure.method.toUpperCase() !== 'HEAD'
   if ('status' in failure) {
-    return { retryable: RETRYABLE_STATUSES.has(failure.status), possibleDuplicate: false }
+    return {
+      retryable: RETRYABLE_STATUSES.has(failure.status),
+      possibleDuplicate: isWrite && failure.status >= 500
+    }
   }
   const code = errorCode(failure.error)
   const retryable = code !== undefined && (TIMEOUT_CODES.has(code) || RETRYABLE_ERROR_CODES.has(code))
-  if (!retryable) return { retryable: false, possibleDuplicate: false }
-  const isWrite = failure.method.toUpperCase() !== 'GET' && failure.method.toUpperCase() !== 'HEAD'
-  return { retryable: true, possibleDuplicate: isWrite && failure.requestSent }
+  // A failure without a network code (a bug, a bad argument) says nothing about what reached the server;
+  // an answer too large to read came from a server that had the whole request.
+  const reached = retryable || code === RESPONSE_TOO_LARGE
+  return { retryable, possibleDuplicate: isWrite && failure.requestSent && reached }
 }
