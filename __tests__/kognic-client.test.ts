@@ -664,7 +664,7 @@ describe('KognicClient sharing the server', () => {
         await delay(5)
         created(res, request, 1)
       },
-      { signal: controller.signal, concurrency: 10 }
+      { signal: controller.signal }
     )
     await Promise.all(Array.from({ length: 40 }, () => client.uploadPrediction(GROUP, '{}')))
     await delay(10)
