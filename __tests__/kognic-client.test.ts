@@ -565,9 +565,10 @@ describe('KognicClient sharing the server', () => {
 
   // The ManualClock starts at 1970-01-01T00:16:40Z.
   it.each([
-    ['1970-03-01', 'warning', 'on 1970-03-01 (in 59 day(s)'],
-    ['1970-01-08T12:00:00Z', 'error', 'on 1970-01-08 (in 8 day(s)'],
-    ['Thu, 08 Jan 1970 00:00:00 GMT', 'error', 'on 1970-01-08 (in 7 day(s)']
+    ['1970-03-01', 'warning', 'it is retired on 1970-03-01, in 59 day(s) (sunset-date: 1970-03-01)'],
+    ['1970-01-08T12:00:00Z', 'error', 'it is retired on 1970-01-08, in 8 day(s)'],
+    ['Thu, 08 Jan 1970 00:00:00 GMT', 'error', 'it is retired on 1970-01-08, in 7 day(s)'],
+    ['1969-12-25', 'error', 'it was due to be retired on 1969-12-25, 7 day(s) ago']
   ])('says once how many days are left before a sunset-date of %s (%s)', async (date, level, said) => {
     const { client, logger } = await setup((_request, res) => {
       sendJson(res, 201, { data: 'p' }, { 'sunset-date': date })
@@ -578,7 +579,7 @@ describe('KognicClient sharing the server', () => {
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatchObject({ level, props: { title: 'Kognic API deprecation' } })
     expect(lines[0]?.message).toContain(
-      `Kognic retires POST /v1/predictions-groups/${GROUP}/predictions ${said}`
+      `Kognic deprecated POST /v1/predictions-groups/${GROUP}/predictions: ${said}`
     )
   })
 
