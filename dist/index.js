@@ -50428,8 +50428,11 @@ class KognicClient {
             return;
         }
         const days = Math.ceil((at - this.#clock.now()) / 86_400_000);
-        const when = days > 0 ? `in ${days} day(s)` : 'now';
-        const message = `Kognic retires ${template} on ${new Date(at).toISOString().slice(0, 10)} (${when}; ${header}: ${raw}): update this action before then`;
+        const on = new Date(at).toISOString().slice(0, 10);
+        const when = days >= 0
+            ? `it is retired on ${on}, in ${days} day(s)`
+            : `it was due to be retired on ${on}, ${-days} day(s) ago`;
+        const message = `Kognic deprecated ${template}: ${when} (${header}: ${raw}); update this action`;
         if (days <= SUNSET_ERROR_DAYS)
             this.#options.logger.error(message, props);
         else
