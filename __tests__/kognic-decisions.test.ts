@@ -7,7 +7,8 @@ import {
   parseSunsetDate,
   sceneIdOf,
   parseCreatedResponse,
-  parseListResponse,
+  listedItem,
+  parseListPage,
   predictionsGroupsPath,
   predictionsPath,
   RETRYABLE_STATUSES,
@@ -83,7 +84,12 @@ describe('sceneIdOf', () => {
   })
 })
 
-describe('parseListResponse', () => {
+/** A whole list response as the client reads it: the page, then each item. */
+function parseListResponse(text: string, what: string) {
+  return parseListPage(text, what).map((item, index) => listedItem(item, index, what))
+}
+
+describe('parseListPage and listedItem', () => {
   it('reads {"data": [...]} with uuid and name', () => {
     const text = JSON.stringify({
       data: [

@@ -78,7 +78,7 @@ export interface KognicClientStats {
 /** Which scenes of a dataset have annotations, or why that could not be learnt (said once, as a notice). */
 export type AnnotatedScenes = { scenes: Set<string> } | { unavailable: string }
 
-export const DEFAULT_USER_AGENT = 'kognic-upload-predictions'
+const DEFAULT_USER_AGENT = 'kognic-upload-predictions'
 
 export class KognicClient {
   readonly #options: KognicClientOptions

@@ -64,7 +64,7 @@ export const MAX_WAIT_PER_REQUEST_MS = 120_000
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 const EXCERPT_MAX_CHARS = 200
-export const SERVER_MESSAGE_MAX_CHARS = 300
+const SERVER_MESSAGE_MAX_CHARS = 300
 
 /**
  * How long before expiry a token is renewed: 10% of its lifetime, at most a minute, so a 30 s token is
@@ -168,14 +168,6 @@ export function sceneIdOf(item: unknown): string | undefined {
   }
   const scene = item['scene']
   return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined
-}
-
-/**
- * Reads a list response: `{"data": [...]}` or a bare array; each item's id is `uuid` (or `id`) and its
- * name `name`. Anything else is an error quoting what came back, so a changed API is easy to diagnose.
- */
-export function parseListResponse(text: string, what: string): ListedItem[] {
-  return parseListPage(text, what).map((item, index) => listedItem(item, index, what))
 }
 
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
