@@ -49551,13 +49551,6 @@ function sceneIdOf(item) {
     const scene = item['scene'];
     return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined;
 }
-/**
- * Reads a list response: `{"data": [...]}` or a bare array; each item's id is `uuid` (or `id`) and its
- * name `name`. Anything else is an error quoting what came back, so a changed API is easy to diagnose.
- */
-function parseListResponse(text, what) {
-    return parseListPage(text, what).map((item, index) => listedItem(item, index, what));
-}
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 function listedItem(item, index, what) {
     const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
@@ -49626,8 +49619,8 @@ class KognicAuthError extends Error {
     /** Requests sent to the token endpoint for the token that was not obtained, retries included. */
     tokenRequests;
     /**
-     * Set when an API call ran into this: that call's requests sent (each answered 401, so not stored),
-     * and whether an earlier one of them had its answer lost after it was sent in full.
+     * Set when an API call ran into this: that call's requests sent, and whether an earlier one of them may
+     * have reached Kognic (5xx, or lost after connecting).
      */
     attempts;
     possibleDuplicate;
@@ -49658,9 +49651,9 @@ class KognicAuthError extends Error {
 class KognicCancelledError extends Error {
     /** Requests sent for the call before it was cancelled, when the client knows. */
     attempts;
-    /** A request of the call was sent in full and its answer not had: Kognic may hold it. */
+    /** A request of the call may have reached Kognic (cancelled in flight, or an earlier 5xx or lost answer). */
     possibleDuplicate;
-    /** The request being cancelled had been sent in full (set where it was cancelled). */
+    /** The request was in flight when cancelled: whether it had arrived is not known. */
     requestSent;
     constructor(message = 'Cancelled', options) {
         super(message, options);
