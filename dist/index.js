@@ -49775,7 +49775,7 @@ function seconds(ms) {
 }
 class HttpSession {
     #options;
-    agent;
+    #agent;
     /** Clock time before which no new attempt starts: the server asked every caller to slow down. */
     #pausedUntil = 0;
     #waiting = 0;
@@ -49784,7 +49784,7 @@ class HttpSession {
     constructor(options) {
         this.#options = options;
         // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
-        this.agent = new undici.Agent({
+        this.#agent = new undici.Agent({
             connect: { timeout: options.requestTimeoutMs },
             headersTimeout: options.requestTimeoutMs,
             bodyTimeout: options.requestTimeoutMs
@@ -49892,14 +49892,14 @@ class HttpSession {
         }
     }
     async close() {
-        await this.agent.destroy();
+        await this.#agent.destroy();
     }
     async #sendOnce(call, headers) {
         const { cancel } = this.#options;
         let requestSent = false;
         try {
             const response = await (0,undici.request)(call.url, {
-                dispatcher: this.agent,
+                dispatcher: this.#agent,
                 method: call.method,
                 headers,
                 body: call.body ?? null,

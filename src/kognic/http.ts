@@ -114,7 +114,7 @@ function seconds(ms: number): string {
 
 export class HttpSession {
   readonly #options: HttpSessionOptions
-  readonly agent: Agent
+  readonly #agent: Agent
   /** Clock time before which no new attempt starts: the server asked every caller to slow down. */
   #pausedUntil = 0
   #waiting = 0
@@ -124,7 +124,7 @@ export class HttpSession {
   constructor(options: HttpSessionOptions) {
     this.#options = options
     // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
-    this.agent = new Agent({
+    this.#agent = new Agent({
       connect: { timeout: options.requestTimeoutMs },
       headersTimeout: options.requestTimeoutMs,
       bodyTimeout: options.requestTimeoutMs
@@ -236,7 +236,7 @@ export class HttpSession {
   }
 
   async close(): Promise<void> {
-    await this.agent.destroy()
+    await this.#agent.destroy()
   }
 
   async #sendOnce(
@@ -247,7 +247,7 @@ export class HttpSession {
     let requestSent = false
     try {
       const response = await request(call.url, {
-        dispatcher: this.agent,
+        dispatcher: this.#agent,
         method: call.method,
         headers,
         body: call.body ?? null,
