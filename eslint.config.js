@@ -19,11 +19,5 @@ export default tseslint.config(
     // The emulator, benchmarks and scripts are command-line programs that talk on the console.
     files: ['emulator/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' }
-  },
-  {
-    // The bundle's stand-in for undici loads each part with require() on first use: that is its purpose.
-    files: ['src/bundle/**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs' },
-    rules: { '@typescript-eslint/no-require-imports': 'off' }
   }
 )

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CredentialsError, resolveCredentials } from '../src/credentials.js'
+import { redactSecrets, secretForms } from '../src/kognic/secrets.js'
 
 const SECRET = 'sEcReT-value-123456'
 const none = { credentials: '', clientId: '', clientSecret: '' }
@@ -93,6 +94,47 @@ describe('resolveCredentials', () => {
     expect(masked).toContain(secret)
     expect(masked).toContain(encodeURIComponent(secret))
     expect(masked).toContain(new URLSearchParams({ v: secret }).toString().slice(2))
+  })
+
+  it('masks every form secretForms lists: JSON-escaped, HTML-escaped, URI- and form-encoded', async () => {
+    const secret = 'a"b\\c/d&e\u00e9<f'
+    const masked: string[] = []
+    await resolveCredentials({ ...none, clientId: 'abc', clientSecret: secret }, {}, (s) => masked.push(s))
+    const forms = secretForms(secret)
+    for (const form of [
+      'a\\"b\\\\c/d&e\u00e9<f',
+      'a\\"b\\\\c\\/d&e\u00e9<f',
+      'a\\"b\\\\c\\/d\\u0026e\\u00e9\\u003cf',
+      'a\\"b\\\\c/d&e\\u00E9<f',
+      'a&quot;b\\c/d&amp;e\u00e9&lt;f',
+      encodeURIComponent(secret),
+      new URLSearchParams({ v: secret }).toString().slice(2)
+    ]) {
+      expect(forms).toContain(form)
+    }
+    for (const form of forms) expect(masked).toContain(form)
+    expect(redactSecrets(`x ${forms.join(' ')} y`, [secret])).toBe(`x ${forms.map(() => '***').join(' ')} y`)
+  })
+
+  it('reads KOGNIC_CREDENTIALS starting with ~ from the home directory, and carries its scopes', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'kognic-home-'))
+    writeFileSync(
+      path.join(home, 'creds.json'),
+      credentialsJson({ scopes: ['dataset:read', 'dataset:write'] })
+    )
+    const creds = await resolveCredentials(none, { KOGNIC_CREDENTIALS: '~/creds.json', HOME: home }, () => {})
+    expect(creds).toMatchObject({ clientId: 'id-from-file', scope: 'dataset:read dataset:write' })
+  })
+
+  it('takes scopes given as a string, and sends none when the file has none', async () => {
+    const withString = await resolveCredentials(
+      { ...none, credentials: credentialsJson({ scopes: 'dataset:read' }) },
+      {},
+      () => {}
+    )
+    expect(withString.scope).toBe('dataset:read')
+    const without = await resolveCredentials({ ...none, credentials: credentialsJson() }, {}, () => {})
+    expect(without).not.toHaveProperty('scope')
   })
 
   it('refuses both forms at once', async () => {

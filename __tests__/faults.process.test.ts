@@ -308,10 +308,10 @@ describe('each fault alone', () => {
     expect(o.run.summary).toContain('is archived')
   })
 
-  it('a sunset-date header becomes one warning per run', async () => {
+  it('a sunset-date header becomes one annotation per run (an error: the date is past)', async () => {
     const o = await runCase({ faults: { sunsetDate: 'Wed, 01 Jul 2026 00:00:00 GMT', seed: 12 }, files: 30 })
     expectTrueOutcome(o)
-    const warnings = annotations(o.run.stdout, 'warning').filter((a) => /deprecated/.test(a.message))
+    const warnings = annotations(o.run.stdout, 'error').filter((a) => /deprecated/.test(a.message))
     expect(warnings).toHaveLength(1)
     expect(warnings[0]!.message).toContain('01 Jul 2026')
     expect(o.run.stdout.match(/sunset-date/g)).toHaveLength(1)
@@ -393,7 +393,9 @@ describe('every fault at once', () => {
       expect({ kind, injected: state.faultsInjected[kind] > 0 }).toEqual({ kind, injected: true })
     }
     expect(state.tokenRequests).toBeLessThanOrEqual(Math.ceil(o.run.durationMs / 1000) + 2)
-    expect(annotations(o.run.stdout, 'warning').filter((a) => /deprecated/.test(a.message))).toHaveLength(1)
+    // A warning, or an error once the date is within 14 days: one line either way.
+    const notices = [...annotations(o.run.stdout, 'warning'), ...annotations(o.run.stdout, 'error')]
+    expect(notices.filter((a) => /deprecated/.test(a.message))).toHaveLength(1)
   })
 })
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defaultGroupDescription, findGroup, GroupError, workflowRunUrl } from '../src/group.js'
+import { KognicClient } from '../src/kognic/client.js'
+import { ManualClock, RecordingLogger, sendJson, startServer } from './kognic-fixtures.js'
 
 const DATASET = '0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11'
 const groups = [
@@ -84,5 +86,38 @@ describe('group description and run link', () => {
       'Uploaded by Kognic Upload Predictions from acme/perception at 0123456789ab (https://github.com/acme/perception/actions/runs/42/attempts/2)'
     )
     expect(defaultGroupDescription({})).toBe('Uploaded by Kognic Upload Predictions')
+  })
+})
+
+describe('findGroup through the paged groups listing', () => {
+  it('finds a group on a later page instead of reporting it missing', async () => {
+    const all = Array.from({ length: 7 }, (_, i) => ({
+      uuid: `aaaaaaaa-0000-4000-8000-00000000001${i}`,
+      name: `group ${i}`
+    }))
+    const server = await startServer((request, res) => {
+      if (request.path === '/v1/auth/oauth/token') {
+        sendJson(res, 200, { access_token: 'tok', expires_in: 3600 })
+        return
+      }
+      const offset = Number(new URL(request.path, 'http://x').searchParams.get('offset'))
+      sendJson(res, 200, { data: all.slice(offset, offset + 3) })
+    })
+    const client = new KognicClient({
+      apiUrl: server.url,
+      authUrl: server.url,
+      clientId: 'c',
+      clientSecret: 'secret-value',
+      maxRetries: 0,
+      requestTimeoutMs: 2000,
+      logger: new RecordingLogger(),
+      clock: new ManualClock()
+    })
+    try {
+      expect(await findGroup(client, DATASET, { kind: 'name', name: 'group 6' })).toEqual(all[6])
+    } finally {
+      await client.close()
+      await server.close()
+    }
   })
 })

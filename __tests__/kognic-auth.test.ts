@@ -1,13 +1,14 @@
-import { Agent } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TokenProvider } from '../src/kognic/auth.js'
-import type { TokenProviderOptions } from '../src/kognic/auth.js'
 import { KognicAuthError } from '../src/kognic/errors.js'
+import { HttpSession } from '../src/kognic/http.js'
+import { secretForms } from '../src/kognic/secrets.js'
 import { ManualClock, RecordingLogger, startServer, startTokenServer } from './kognic-fixtures.js'
 import type { TestServer } from './kognic-fixtures.js'
 
 const SECRET = 'super-secret-value-42'
 const cleanups: (() => Promise<void>)[] = []
+const sessions = new WeakMap<TokenProvider, HttpSession>()
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -18,23 +19,44 @@ async function track<T extends TestServer>(server: T): Promise<T> {
   return server
 }
 
-function provider(authUrl: string, overrides: Partial<TokenProviderOptions> = {}) {
-  const agent = new Agent({ connections: 4 })
-  cleanups.push(() => agent.destroy())
+interface ProviderOverrides {
+  maxRetries?: number
+  signal?: AbortSignal
+  clientSecret?: string
+  scope?: string
+  onToken?: (token: string) => void
+}
+
+function provider(authUrl: string, overrides: ProviderOverrides = {}) {
   const clock = new ManualClock()
   const logger = new RecordingLogger()
+  const cancel = overrides.signal ?? new AbortController().signal
+  const session = new HttpSession({
+    maxRetries: overrides.maxRetries ?? 3,
+    requestTimeoutMs: 2000,
+    clock,
+    logger,
+    userAgent: 'test',
+    cancel,
+    stopAttempts: cancel
+  })
+  cleanups.push(() => session.close())
   const tokens = new TokenProvider({
     authUrl,
     clientId: 'my-client',
-    clientSecret: SECRET,
-    dispatcher: agent,
+    clientSecret: overrides.clientSecret ?? SECRET,
+    ...(overrides.scope ? { scope: overrides.scope } : {}),
+    session,
     clock,
-    logger,
-    maxRetries: 3,
-    requestTimeoutMs: 2000,
-    ...overrides
+    ...(overrides.onToken ? { onToken: overrides.onToken } : {})
   })
+  sessions.set(tokens, session)
   return { tokens, clock, logger }
+}
+
+/** Requests sent to the token endpoint, retries included. */
+function requestsOf(tokens: TokenProvider): number {
+  return sessions.get(tokens)!.stats().tokenRequests
 }
 
 async function authError(promise: Promise<unknown>): Promise<KognicAuthError> {
@@ -65,7 +87,7 @@ describe('TokenProvider', () => {
       client_secret: SECRET
     })
     expect(seen).toEqual(['token-1'])
-    expect(tokens.tokenRequests).toBe(1)
+    expect(requestsOf(tokens)).toBe(1)
   })
 
   it('keeps one token for the run while it is fresh', async () => {
@@ -90,7 +112,7 @@ describe('TokenProvider', () => {
     clock.advance(200) // 27.1 s: inside the margin
     expect(await tokens.getToken()).toBe('token-2')
     expect(await tokens.getToken()).toBe('token-2')
-    expect(tokens.tokenRequests).toBe(2)
+    expect(requestsOf(tokens)).toBe(2)
   })
 
   it('keeps a token without expires_in until the API rejects it', async () => {
@@ -100,7 +122,7 @@ describe('TokenProvider', () => {
     clock.advance(24 * 3600_000)
     expect(await tokens.getToken()).toBe('token-1')
     expect(await tokens.renewAfterRejection('token-1')).toBe('token-2')
-    expect(tokens.tokenRequests).toBe(2)
+    expect(requestsOf(tokens)).toBe(2)
   })
 
   it('shares one token request among 20 concurrent callers when the token has expired', async () => {
@@ -113,7 +135,7 @@ describe('TokenProvider', () => {
 
     expect(new Set(results)).toEqual(new Set(['token-2']))
     expect(server.requests).toHaveLength(2)
-    expect(tokens.tokenRequests).toBe(2)
+    expect(requestsOf(tokens)).toBe(2)
   })
 
   it('renews once for a burst of 401s on the same token', async () => {
@@ -151,9 +173,9 @@ describe('TokenProvider', () => {
     expect(clock.sleeps[0]).toBe(7000)
     expect(clock.sleeps[1]).toBeGreaterThanOrEqual(500)
     expect(clock.sleeps[1]).toBeLessThanOrEqual(1000)
-    expect(tokens.tokenRequests).toBe(3)
-    expect(logger.at('debug')[0]).toMatch(
-      /Retrying POST \/v1\/auth\/oauth\/token after 429 Too Many Requests in 7000 ms/
+    expect(requestsOf(tokens)).toBe(3)
+    expect(logger.at('info')[0]).toBe(
+      'Retrying POST /v1/auth/oauth/token after 429 (attempt 2 of 4) in 7.0s, every request paused'
     )
   })
 
@@ -221,7 +243,7 @@ describe('TokenProvider', () => {
     later.push(await authError(tokens.getToken()))
 
     expect(server.requests).toHaveLength(2)
-    expect(tokens.tokenRequests).toBe(2)
+    expect(requestsOf(tokens)).toBe(2)
     for (const error of [...burst, ...later]) {
       expect(error).toBe(burst[0])
       expect(error).toMatchObject({ status: 401, tokenRequests: 1 })
@@ -248,7 +270,43 @@ describe('TokenProvider', () => {
     controller.abort()
     const error = (await pending) as Error
     expect(error.name).toBe('KognicCancelledError')
-    expect(error.message).toBe('Cancelled after the request was sent, before its answer came')
+    expect(error.message).toBe('Cancelled before a Kognic token was obtained')
+  })
+
+  it('sends the credentials file scopes as scope, and no scope when there is none', async () => {
+    const server = await track(await startTokenServer({ expiresIn: 3600 }))
+    await provider(server.url, { scope: 'dataset:read dataset:write' }).tokens.getToken()
+    await provider(server.url).tokens.getToken()
+    const forms = server.requests.map((r) => Object.fromEntries(new URLSearchParams(r.body)))
+    expect(forms[0]?.scope).toBe('dataset:read dataset:write')
+    expect(forms[1]).not.toHaveProperty('scope')
+  })
+
+  it('cuts out a secret the server echoes JSON-escaped, after decoding, in every form', async () => {
+    // Every character a JSON encoder may escape: quote, backslash, slash, &, é, < and a non-BMP one.
+    const secret = 'a"b\\c/d&e\u00e9f<g\u{1F600}h'
+    const escapes = [
+      JSON.stringify(secret).slice(1, -1),
+      JSON.stringify(secret).slice(1, -1).replace(/\//g, '\\/'),
+      JSON.stringify(secret)
+        .slice(1, -1)
+        .replace(/&/g, '\\u0026')
+        .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    ]
+    for (const escaped of escapes) {
+      const server = await track(
+        await startServer((_request, res) => {
+          res.writeHead(401, { 'content-type': 'application/json' })
+          // Written by hand, as a server with another JSON encoder would.
+          res.end(`{"message": "invalid secret ${escaped}", "detail": "${escaped}"}`)
+        })
+      )
+      const { tokens } = provider(server.url, { clientSecret: secret })
+      const error = await authError(tokens.getToken())
+      expect(error.message).toContain('invalid secret ***')
+      for (const form of secretForms(secret)) expect(error.message).not.toContain(form)
+      expect(error.message).not.toContain('e\u00e9f')
+    }
   })
 
   it('names a wrong auth URL (404) instead of blaming the credentials', async () => {

@@ -2,6 +2,13 @@ import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { KognicApiError, KognicAuthError, KognicCancelledError, KognicClient } from '../src/kognic/client.js'
 import type { KognicClientOptions } from '../src/kognic/client.js'
+import {
+  ANNOTATIONS_TIME_LIMIT_MS,
+  MAX_LIST_PAGES,
+  MAX_RETRY_WAIT_MS,
+  MAX_WAIT_PER_REQUEST_MS
+} from '../src/kognic/decisions.js'
+import { runPool } from '../src/pool.js'
 import type { Clock } from '../src/types.js'
 import {
   delay,
@@ -51,7 +58,6 @@ async function setup(
     authUrl: auth.url,
     clientId: 'client-id',
     clientSecret: SECRET,
-    concurrency: 4,
     maxRetries: 3,
     requestTimeoutMs: 2000,
     logger,
@@ -98,7 +104,11 @@ describe('KognicClient calls', () => {
     )
     expect(await client.listPredictionsGroups(DATASET)).toEqual([{ uuid: 'g1', name: 'baseline' }])
     expect(api.requests[0]?.method).toBe('GET')
-    expect(api.requests[0]?.path).toBe(`/v1/datasets/${DATASET}/predictions-groups`)
+    // The server ignores offset: the second page repeats the first, which ends the listing.
+    expect(api.requests.map((r) => r.path)).toEqual([
+      `/v1/datasets/${DATASET}/predictions-groups?offset=0`,
+      `/v1/datasets/${DATASET}/predictions-groups?offset=1`
+    ])
     expect(api.requests[0]?.headers.authorization).toBe('Bearer token-1')
     expect(api.requests[0]?.headers['user-agent']).toBe('kognic-upload-predictions')
   })
@@ -134,7 +144,13 @@ describe('KognicClient calls', () => {
     expect(api.requests[0]?.path).toBe(UPLOAD_PATH)
     expect(api.requests[0]?.headers['content-type']).toBe('application/json')
     expect(api.requests[0]?.body).toBe(body.toString())
-    expect(client.stats()).toEqual({ requests: 1, retries: 0, tokenRequests: 1, possibleDuplicates: 0 })
+    expect(client.stats()).toEqual({
+      requests: 1,
+      retries: 0,
+      tokenRequests: 1,
+      possibleDuplicates: 0,
+      waitedMs: 0
+    })
   })
 
   it('works with docs-style base URLs ending in /v1/ (no /v1/v1, no //)', async () => {
@@ -149,7 +165,6 @@ describe('KognicClient calls', () => {
       authUrl: `${server.url}/v1/`,
       clientId: 'c',
       clientSecret: 's',
-      concurrency: 1,
       maxRetries: 0,
       requestTimeoutMs: 1000,
       logger: new RecordingLogger(),
@@ -160,15 +175,30 @@ describe('KognicClient calls', () => {
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/auth/oauth/token', UPLOAD_PATH])
   })
 
-  it('refuses a 2xx whose body has an unexpected shape, saying the upload may be stored', async () => {
+  it('a 2xx without a prediction id is a failure flagged as a possible duplicate, and counted', async () => {
     const { client } = await setup((_request, res) => sendJson(res, 201, { ok: true }))
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
     expect(error.message).toBe(
       `POST ${UPLOAD_PATH}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "{"ok":true}" ` +
-        '(the server accepted the request, so it may have been stored)'
+        '(Kognic accepted the request, so it may have been stored: check before uploading it again)'
     )
-    expect(error.status).toBe(201)
-    expect(error.retryable).toBe(false)
+    expect(error).toMatchObject({ status: 201, retryable: false, possibleDuplicate: true, attempts: 1 })
+    expect(client.stats().possibleDuplicates).toBe(1)
+  })
+
+  it('a 2xx whose body breaks off is flagged as a possible duplicate', async () => {
+    const { client } = await setup(
+      (_request, res) => {
+        res.writeHead(201, { 'content-type': 'application/json', 'content-length': '100' })
+        res.write('{"data": "pred')
+        setTimeout(() => res.socket?.destroy(), 20)
+      },
+      { maxRetries: 0 }
+    )
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error).toMatchObject({ possibleDuplicate: true, attempts: 1 })
+    expect(error.message).toMatch(/may have stored it/)
+    expect(client.stats().possibleDuplicates).toBe(1)
   })
 
   it('rejects bad settings up front', () => {
@@ -177,31 +207,34 @@ describe('KognicClient calls', () => {
       authUrl: 'http://127.0.0.1:1',
       clientId: 'c',
       clientSecret: 's',
-      concurrency: 2,
       maxRetries: 1,
       requestTimeoutMs: 100,
       logger: new RecordingLogger()
     }
-    expect(() => new KognicClient({ ...base, concurrency: 0 })).toThrow(/concurrency must be/)
     expect(() => new KognicClient({ ...base, maxRetries: -1 })).toThrow(/maxRetries must be/)
     expect(() => new KognicClient({ ...base, requestTimeoutMs: 0 })).toThrow(/requestTimeoutMs must be/)
-    expect(() => new KognicClient({ ...base, apiUrl: 'dataset.app.kognic.com' })).toThrow(/api-url/)
   })
 })
 
 describe('KognicClient retries', () => {
-  it.each([429, 500, 502, 503, 504])('retries %i, then succeeds', async (status) => {
+  it.each([
+    [429, false],
+    [500, true],
+    [502, true],
+    [503, true],
+    [504, true]
+  ])('retries %i, then succeeds (a write answered 5xx may have been stored: %s)', async (status, flagged) => {
     const { client, api, logger, clock } = await setup(sequence(status))
     const result = await client.uploadPrediction(GROUP, '{}')
-    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: false })
+    expect(result).toEqual({ predictionUuid: 'prediction-2', attempts: 2, possibleDuplicate: flagged })
     expect(api.requests).toHaveLength(2)
-    expect(client.stats()).toMatchObject({ requests: 2, retries: 1, possibleDuplicates: 0 })
+    expect(client.stats()).toMatchObject({ requests: 2, retries: 1, possibleDuplicates: flagged ? 1 : 0 })
     const sleeps = (clock as ManualClock).sleeps
-    expect(sleeps).toEqual([375]) // equal jitter, first retry: 250 + 250·0.5
-    expect(logger.at('debug')).toEqual([
-      expect.stringMatching(
-        new RegExp(`^Retrying POST ${UPLOAD_PATH} after ${status} .* in 375 ms \\(attempt 2 of at most 4\\)$`)
-      )
+    expect(sleeps).toEqual([375]) // first retry: 250 + 250·0.5
+    // One short line at the normal level per retry.
+    const paused = status === 429 ? ', every request paused' : ''
+    expect(logger.at('info')).toEqual([
+      `Retrying POST ${UPLOAD_PATH} after ${status} (attempt 2 of 4) in 0.4s${paused}`
     ])
   })
 
@@ -242,9 +275,10 @@ describe('KognicClient retries', () => {
       maxRetries: 2
     })
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
-    expect(error).toMatchObject({ status: 503, attempts: 3, retryable: true, possibleDuplicate: false })
+    expect(error).toMatchObject({ status: 503, attempts: 3, retryable: true, possibleDuplicate: true })
     expect(error.message).toBe(
-      `POST ${UPLOAD_PATH} failed after 3 attempts: 503 Service Unavailable: maintenance`
+      `POST ${UPLOAD_PATH} failed after 3 attempts: 503 Service Unavailable: maintenance (an attempt may ` +
+        'have reached Kognic before it failed: Kognic may have stored it; check before uploading it again)'
     )
     expect(api.requests).toHaveLength(3)
     expect(client.stats()).toMatchObject({ requests: 3, retries: 2 })
@@ -268,7 +302,6 @@ describe('KognicClient retries', () => {
       authUrl: auth.url,
       clientId: 'c',
       clientSecret: SECRET,
-      concurrency: 2,
       maxRetries: 2,
       requestTimeoutMs: 2000,
       logger: new RecordingLogger(),
@@ -280,7 +313,9 @@ describe('KognicClient retries', () => {
     expect(error.status).toBeUndefined()
     expect(error.message).toMatch(new RegExp(`^POST ${UPLOAD_PATH} failed after 3 attempts: ECONNREFUSED`))
     expect(error.message).toMatch(/Check api-url and that the runner can reach it$/)
+    expect(error.message).not.toMatch(/timed out|in time|may have stored/)
     expect(clock.sleeps).toHaveLength(2)
+    expect(client.stats().possibleDuplicates).toBe(0)
   })
 })
 
@@ -312,18 +347,19 @@ describe('KognicClient possible duplicates', () => {
     const result = await client.uploadPrediction(GROUP, '{}')
     expect(result.possibleDuplicate).toBe(true)
     expect(result.attempts).toBe(2)
-    expect(logger.at('debug')[0]).toMatch(/Retrying POST .* after .*(other side closed|ECONNRESET|socket)/i)
+    expect(logger.at('info')[0]).toMatch(/Retrying POST .* after (UND_ERR_SOCKET|ECONNRESET)/)
   })
 
   it('keeps the mark when the retries run out, and says why', async () => {
     const { client } = await setup(() => {}, { requestTimeoutMs: 60, maxRetries: 1 })
     const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
     expect(error).toMatchObject({ attempts: 2, possibleDuplicate: true, retryable: true })
-    expect(error.message).toBe(
-      `POST ${UPLOAD_PATH} failed after 2 attempts: timed out after 60 ms ` +
-        '(a request was sent in full before its answer was lost: Kognic may have stored it). ' +
-        'The server did not answer in time: raise the request timeout, or lower concurrency'
+    expect(error.message).toMatch(
+      new RegExp(
+        `^POST ${UPLOAD_PATH} failed after 2 attempts: UND_ERR_HEADERS_TIMEOUT: .*Kognic may have stored it`
+      )
     )
+    expect(error.message).toMatch(/The server did not answer in time: raise the request timeout/)
     expect(client.stats().possibleDuplicates).toBe(1)
   })
 
@@ -340,9 +376,10 @@ describe('KognicClient possible duplicates', () => {
     expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 0 })
   })
 
-  it('does not mark an upload retried after a 5xx status', async () => {
-    const { client } = await setup(sequence(502))
-    expect((await client.uploadPrediction(GROUP, '{}')).possibleDuplicate).toBe(false)
+  it('does not mark a GET retried after a 5xx status', async () => {
+    const { client } = await setup(sequence(502, (res) => sendJson(res, 200, { data: [] })))
+    await client.listPredictionsGroups(DATASET)
+    expect(client.stats()).toMatchObject({ retries: 1, possibleDuplicates: 0 })
   })
 })
 
@@ -358,7 +395,6 @@ describe('KognicClient tokens', () => {
       authUrl: auth.url,
       clientId: 'client-id',
       clientSecret: SECRET,
-      concurrency: 2,
       maxRetries: 3,
       requestTimeoutMs: 1000,
       logger,
@@ -402,7 +438,6 @@ describe('KognicClient tokens', () => {
     const clock = new ManualClock()
     const { client, auth, api } = await setup((request, res) => created(res, request, api.requests.length), {
       clock,
-      concurrency: 10,
       expiresIn: 60,
       tokenDelayMs: 40
     })
@@ -422,7 +457,7 @@ describe('KognicClient tokens', () => {
         if (request.headers.authorization === 'Bearer token-1') sendJson(res, 401, { message: 'revoked' })
         else created(res, request, api.requests.length)
       },
-      { concurrency: 8, tokenDelayMs: 20 }
+      { tokenDelayMs: 20 }
     )
     await Promise.all(Array.from({ length: 16 }, () => client.uploadPrediction(GROUP, '{}')))
     expect(auth.issued).toEqual(['token-1', 'token-2'])
@@ -446,7 +481,6 @@ describe('KognicClient tokens', () => {
       authUrl: auth.url,
       clientId: 'client-id',
       clientSecret: SECRET,
-      concurrency: 4,
       maxRetries: 3,
       requestTimeoutMs: 2000,
       logger: new RecordingLogger(),
@@ -498,20 +532,6 @@ describe('KognicClient tokens', () => {
 })
 
 describe('KognicClient sharing the server', () => {
-  it('never has more than `concurrency` requests or sockets open', async () => {
-    const { client, api } = await setup(
-      async (request, res) => {
-        await delay(25)
-        created(res, request, api.requests.length)
-      },
-      { concurrency: 3 }
-    )
-    await Promise.all(Array.from({ length: 15 }, () => client.uploadPrediction(GROUP, '{}')))
-    expect(api.requests).toHaveLength(15)
-    expect(api.maxInFlight).toBe(3)
-    expect(api.connections).toBeLessThanOrEqual(3)
-  })
-
   it('pauses every worker while the server asks one to wait (429 Retry-After)', async () => {
     const clock = new FastClock(20) // 2 s of client time pass in 100 ms
     const arrivals: { at: number; status: number }[] = []
@@ -529,10 +549,11 @@ describe('KognicClient sharing the server', () => {
         await delay(10) // 200 ms of client time: without a shared pause the next round would start long before 2 s
         created(res, request, arrivals.length)
       },
-      { clock, concurrency: 4 }
+      { clock }
     )
 
-    await Promise.all(Array.from({ length: 10 }, () => client.uploadPrediction(GROUP, '{}')))
+    // Four workers, each one upload at a time, as the upload pool runs them.
+    await runPool(10, 4, async () => void (await client.uploadPrediction(GROUP, '{}')))
 
     expect(arrivals).toHaveLength(11)
     // The first round (4 requests) was already on its way when the 429 went out; nothing else may start
@@ -542,16 +563,33 @@ describe('KognicClient sharing the server', () => {
     expect(arrivals.slice(4).every((a) => a.at >= pauseSentAt + 2000)).toBe(true)
   })
 
-  it('warns once about a sunset-date header, naming the endpoint and date', async () => {
-    const { client, logger } = await setup((request, res) => {
-      sendJson(res, 201, { data: 'p' }, { 'sunset-date': '2026-12-31' })
-      void request
+  // The ManualClock starts at 1970-01-01T00:16:40Z.
+  it.each([
+    ['1970-03-01', 'warning', 'it is retired on 1970-03-01, in 59 day(s) (sunset-date: 1970-03-01)'],
+    ['1970-01-08T12:00:00Z', 'error', 'it is retired on 1970-01-08, in 8 day(s)'],
+    ['Thu, 08 Jan 1970 00:00:00 GMT', 'error', 'it is retired on 1970-01-08, in 7 day(s)'],
+    ['1969-12-25', 'error', 'it was due to be retired on 1969-12-25, 7 day(s) ago']
+  ])('says once how many days are left before a sunset-date of %s (%s)', async (date, level, said) => {
+    const { client, logger } = await setup((_request, res) => {
+      sendJson(res, 201, { data: 'p' }, { 'sunset-date': date })
     })
     for (let i = 0; i < 3; i++) await client.uploadPrediction(GROUP, '{}')
     await client.createPredictionsGroup(DATASET, { name: 'n', description: 'd' })
+    const lines = logger.entries.filter((e) => e.level === 'warning' || e.level === 'error')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatchObject({ level, props: { title: 'Kognic API deprecation' } })
+    expect(lines[0]?.message).toContain(
+      `Kognic deprecated POST /v1/predictions-groups/${GROUP}/predictions: ${said}`
+    )
+  })
+
+  it('an unreadable sunset-date is a warning quoting it', async () => {
+    const { client, logger } = await setup((_request, res) => {
+      sendJson(res, 201, { data: 'p' }, { 'sunset-date': 'soon-ish' })
+    })
+    await client.uploadPrediction(GROUP, '{}')
     expect(logger.at('warning')).toEqual([
-      'Kognic marks POST /v1/predictions-groups/{groupUuid}/predictions as deprecated (sunset-date: 2026-12-31): ' +
-        'this action may need an update before then'
+      `Kognic marks POST /v1/predictions-groups/${GROUP}/predictions as deprecated (sunset-date: soon-ish): this action may need an update`
     ])
   })
 
@@ -562,17 +600,17 @@ describe('KognicClient sharing the server', () => {
         await delay(200)
         created(res, request, 1)
       },
-      { signal: controller.signal, concurrency: 2, clock: new ManualClock() }
+      { signal: controller.signal, clock: new ManualClock() }
     )
-    const uploads = Array.from({ length: 6 }, () => client.uploadPrediction(GROUP, '{}'))
-    await delay(50)
+    const uploads = Array.from({ length: 2 }, () => client.uploadPrediction(GROUP, '{}'))
+    await expect.poll(() => api.requests.length).toBe(2)
     controller.abort()
-    const outcomes = await Promise.allSettled(uploads)
+    const outcomes = await Promise.allSettled([...uploads, client.uploadPrediction(GROUP, '{}')])
     expect(outcomes.every((o) => o.status === 'rejected' && o.reason instanceof KognicCancelledError)).toBe(
       true
     )
     await delay(20)
-    expect(api.requests.length).toBeLessThanOrEqual(2)
+    expect(api.requests.length).toBe(2)
   })
 
   it('an upload cancelled after its body was sent is flagged as a possible duplicate; a GET is not', async () => {
@@ -593,12 +631,11 @@ describe('KognicClient sharing the server', () => {
     const uploadError = await upload
     expect(uploadError).toMatchObject({ attempts: 1, possibleDuplicate: true, requestSent: true })
     expect(uploadError.message).toBe(
-      'Cancelled after the request was sent, before its answer came; the request had been sent in full, ' +
-        'so Kognic may have stored it: check before uploading it again'
+      'Cancelled with the request sent and its answer not yet in, so Kognic may have stored it: check before uploading it again'
     )
     const listError = await list
     expect(listError).toMatchObject({ attempts: 1, possibleDuplicate: false, requestSent: true })
-    expect(listError.message).toBe('Cancelled after the request was sent, before its answer came')
+    expect(listError.message).toBe('Cancelled with the request sent and its answer not yet in')
     expect(client.stats().possibleDuplicates).toBe(1)
   })
 
@@ -628,7 +665,7 @@ describe('KognicClient sharing the server', () => {
         await delay(5)
         created(res, request, 1)
       },
-      { signal: controller.signal, concurrency: 10 }
+      { signal: controller.signal }
     )
     await Promise.all(Array.from({ length: 40 }, () => client.uploadPrediction(GROUP, '{}')))
     await delay(10)
@@ -640,5 +677,164 @@ describe('KognicClient sharing the server', () => {
     await client.uploadPrediction(GROUP, '{}')
     await client.close()
     await expect(client.uploadPrediction(GROUP, '{}')).rejects.toThrow(/client is closed/)
+  })
+})
+
+describe('KognicClient waits are bounded and said', () => {
+  it('caps a huge Retry-After at MAX_RETRY_WAIT_MS, says so at info, and counts the time waited', async () => {
+    const { client, logger, clock } = await setup(
+      sequence((res) => sendJson(res, 429, { message: 'slow down' }, { 'retry-after': '99999999' })),
+      { maxRetries: 1 }
+    )
+    await client.uploadPrediction(GROUP, '{}')
+    expect((clock as ManualClock).sleeps).toEqual([MAX_RETRY_WAIT_MS])
+    expect(logger.at('info')).toEqual([
+      `Retrying POST ${UPLOAD_PATH} after 429 (attempt 2 of 2) in 60s (the server asked for 99999999s), every request paused`
+    ])
+    expect(client.stats().waitedMs).toBe(MAX_RETRY_WAIT_MS)
+  })
+
+  it('stops retrying when the waits of one request would pass MAX_WAIT_PER_REQUEST_MS', async () => {
+    const { client, api, clock } = await setup(
+      (_request, res) => sendJson(res, 503, { message: 'busy' }, { 'retry-after': '60' }),
+      { maxRetries: 10 }
+    )
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    const sleeps = (clock as ManualClock).sleeps
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(MAX_WAIT_PER_REQUEST_MS)
+    expect(api.requests).toHaveLength(sleeps.length + 1)
+    expect(error.message).toContain('would pass the 120s one request may spend waiting to retry')
+    expect(error).toMatchObject({ retryable: true, attempts: sleeps.length + 1 })
+  })
+
+  it('counts overlapping waits of many requests once, as wall-clock time', async () => {
+    // Time moves only when the test says; every sleep ends when the test releases it.
+    const clock = new ManualClock()
+    const pending: (() => void)[] = []
+    clock.sleep = () => new Promise<void>((resolve) => pending.push(resolve))
+    let calls = 0
+    const { client } = await setup(
+      (request, res) => {
+        if (++calls <= 3) sendJson(res, 503, { message: 'busy' })
+        else created(res, request, calls)
+      },
+      { clock }
+    )
+    const uploads = Promise.all(Array.from({ length: 3 }, () => client.uploadPrediction(GROUP, '{}')))
+    await expect.poll(() => pending.length).toBe(3)
+    clock.advance(1000)
+    expect(client.stats().waitedMs).toBe(1000)
+    for (const release of pending) release()
+    await uploads
+    expect(client.stats().waitedMs).toBe(1000)
+  })
+})
+
+describe('KognicClient redaction of what servers echo', () => {
+  it('cuts a token the API echoes JSON-escaped out of the error', async () => {
+    const server = await startServer((request, res) => {
+      if (request.path === '/v1/auth/oauth/token') {
+        sendJson(res, 200, { access_token: 'tok/with"odd&chars', expires_in: 3600 })
+        return
+      }
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end('{"message": "bad token tok\\/with\\"odd\\u0026chars"}')
+    })
+    cleanups.push(() => server.close())
+    const client = new KognicClient({
+      apiUrl: server.url,
+      authUrl: server.url,
+      clientId: 'c',
+      clientSecret: SECRET,
+      maxRetries: 0,
+      requestTimeoutMs: 1000,
+      logger: new RecordingLogger(),
+      clock: new ManualClock()
+    })
+    cleanups.push(() => client.close())
+    const error = await rejection(client.uploadPrediction(GROUP, '{}'), KognicApiError)
+    expect(error.message).toBe(`POST ${UPLOAD_PATH} failed: 400 Bad Request: bad token ***`)
+  })
+})
+
+describe('KognicClient listings', () => {
+  const GROUPS_PATH = `/v1/datasets/${DATASET}/predictions-groups`
+  const offsetOf = (path: string): number => Number(new URL(path, 'http://x').searchParams.get('offset'))
+
+  it('reads the groups page by page (offset = items so far) until an empty page', async () => {
+    const all = Array.from({ length: 5 }, (_, i) => ({ uuid: `g${i}`, name: `group ${i}` }))
+    const { client, api } = await setup((request, res) => {
+      const offset = offsetOf(request.path)
+      sendJson(res, 200, { data: all.slice(offset, offset + 2) })
+    })
+    expect(await client.listPredictionsGroups(DATASET)).toEqual(all)
+    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, 2, 4, 5])
+    expect(api.requests.every((r) => r.path.startsWith(`${GROUPS_PATH}?offset=`))).toBe(true)
+  })
+
+  it('stops at MAX_LIST_PAGES and says so', async () => {
+    const { client, api } = await setup((request, res) => {
+      sendJson(res, 200, { data: [{ uuid: `g${offsetOf(request.path)}`, name: 'n' }] })
+    })
+    await expect(client.listPredictionsGroups(DATASET)).rejects.toThrow(`more than ${MAX_LIST_PAGES} pages`)
+    expect(api.requests).toHaveLength(MAX_LIST_PAGES)
+  })
+
+  it('lists the annotated scenes of a dataset, page by page, from sceneUuid and its close variants', async () => {
+    const pages = [
+      [{ sceneUuid: 's1' }, { scene_uuid: 's2' }],
+      [{ sceneId: 's3' }, { scene: { uuid: 's4' } }],
+      [{ sceneUuid: 's1', annotationType: 'other' }]
+    ]
+    const { client, api } = await setup((request, res) => {
+      const index = [0, 2, 4].indexOf(offsetOf(request.path))
+      sendJson(res, 200, { data: pages[index] ?? [] })
+    })
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({ scenes: new Set(['s1', 's2', 's3', 's4']) })
+    expect(api.requests.map((r) => r.path)).toEqual([
+      `/v1/datasets/${DATASET}/annotations?offset=0`,
+      `/v1/datasets/${DATASET}/annotations?offset=2`,
+      `/v1/datasets/${DATASET}/annotations?offset=4`,
+      `/v1/datasets/${DATASET}/annotations?offset=5`
+    ])
+  })
+
+  it.each([
+    ['missing (404)', (res: ServerResponse) => sendJson(res, 404, { message: 'no route' }), /404 Not Found/],
+    ['refused (403)', (res: ServerResponse) => sendJson(res, 403, { message: 'forbidden' }), /403 Forbidden/],
+    ['not a list', (res: ServerResponse) => sendJson(res, 200, { rows: 1 }), /expected \{"data"/],
+    [
+      'items without a scene id',
+      (res: ServerResponse) => sendJson(res, 200, { data: [{ uuid: 'a1' }] }),
+      /an item carries no scene id/
+    ]
+  ])('is unavailable, without throwing, when the listing is %s', async (_what, answer, why) => {
+    const { client } = await setup((_request, res) => answer(res), { maxRetries: 0 })
+    const listed = await client.listAnnotatedScenes(DATASET)
+    expect(listed).toEqual({ unavailable: expect.stringMatching(why) })
+  })
+
+  it('is unavailable when the listing takes longer than ANNOTATIONS_TIME_LIMIT_MS', async () => {
+    const clock = new ManualClock()
+    const { client, api } = await setup(
+      (request, res) => {
+        clock.advance(ANNOTATIONS_TIME_LIMIT_MS / 2)
+        sendJson(res, 200, { data: [{ sceneUuid: `s${offsetOf(request.path)}` }] })
+      },
+      { clock }
+    )
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({
+      unavailable: expect.stringMatching(/took longer than 120s/)
+    })
+    expect(api.requests).toHaveLength(3)
+  })
+
+  it('is unavailable past MAX_LIST_PAGES', async () => {
+    const { client } = await setup((request, res) => {
+      sendJson(res, 200, { data: [{ sceneUuid: `s${offsetOf(request.path)}` }] })
+    })
+    expect(await client.listAnnotatedScenes(DATASET)).toEqual({
+      unavailable: expect.stringMatching(/more than \d+ pages/)
+    })
   })
 })

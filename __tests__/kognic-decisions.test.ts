@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import {
-  DEFAULT_API_URL,
-  DEFAULT_AUTH_URL,
   excerpt,
   extractServerMessage,
   joinUrl,
   KognicResponseShapeError,
-  parseBaseUrl,
+  parseSunsetDate,
+  sceneIdOf,
   parseCreatedResponse,
-  parseListResponse,
+  listedItem,
+  parseListPage,
   predictionsGroupsPath,
   predictionsPath,
   RETRYABLE_STATUSES,
@@ -17,9 +17,7 @@ import {
 } from '../src/kognic/decisions.js'
 
 describe('hosts and paths', () => {
-  it('defaults to the public Kognic hosts and the documented paths', () => {
-    expect(DEFAULT_API_URL).toBe('https://dataset.app.kognic.com')
-    expect(DEFAULT_AUTH_URL).toBe('https://auth.app.kognic.com')
+  it('uses the documented paths', () => {
     expect(TOKEN_PATH).toBe('/v1/auth/oauth/token')
     expect(predictionsGroupsPath('ds-1')).toBe('/v1/datasets/ds-1/predictions-groups')
     expect(predictionsPath('g-1')).toBe('/v1/predictions-groups/g-1/predictions')
@@ -54,29 +52,44 @@ describe('joinUrl', () => {
   })
 })
 
-describe('parseBaseUrl', () => {
-  it('accepts http(s) URLs', () => {
-    expect(parseBaseUrl(' https://dataset.app.kognic.com/v1/ ', 'api-url').host).toBe(
-      'dataset.app.kognic.com'
-    )
-    expect(parseBaseUrl('http://127.0.0.1:1234', 'auth-url').port).toBe('1234')
+describe('parseSunsetDate', () => {
+  it.each([
+    ['2026-12-31', '2026-12-31T00:00:00.000Z'],
+    ['2026-12-31T10:20:30Z', '2026-12-31T10:20:30.000Z'],
+    ['2026-12-31T10:20:30.5+02:00', '2026-12-31T08:20:30.500Z'],
+    ['2026-12-31 10:20:30Z', '2026-12-31T10:20:30.000Z'],
+    ['Thu, 31 Dec 2026 10:20:30 GMT', '2026-12-31T10:20:30.000Z']
+  ])('reads %s', (text, iso) => {
+    expect(new Date(parseSunsetDate(text)!).toISOString()).toBe(iso)
   })
 
-  it('names the input and says what is expected', () => {
-    expect(() => parseBaseUrl('dataset.app.kognic.com', 'api-url')).toThrow(
-      /api-url "dataset.app.kognic.com" is not a URL/
-    )
-    expect(() => parseBaseUrl('ftp://x.example', 'auth-url')).toThrow(
-      /auth-url .* must start with https:\/\//
-    )
-    expect(() => parseBaseUrl('https://u:p@x.example', 'api-url')).toThrow(
-      /must not carry a user name or password/
-    )
-    expect(() => parseBaseUrl('https://x.example/?a=1', 'api-url')).toThrow(/query or fragment/)
+  it.each(['', 'soon', '5', '2026-13-45', '31/12/2026'])('is undefined for %j', (text) => {
+    expect(parseSunsetDate(text)).toBeUndefined()
   })
 })
 
-describe('parseListResponse', () => {
+describe('sceneIdOf', () => {
+  it.each([
+    [{ sceneUuid: 'a' }, 'a'],
+    [{ scene_uuid: 'b' }, 'b'],
+    [{ sceneId: 'c' }, 'c'],
+    [{ scene_id: 'd' }, 'd'],
+    [{ scene: { uuid: 'e' } }, 'e'],
+    [{ scene: { id: 'f' } }, 'f'],
+    [{ uuid: 'g' }, undefined],
+    [{ sceneUuid: '' }, undefined],
+    ['h', undefined]
+  ])('%j → %s', (item, id) => {
+    expect(sceneIdOf(item)).toBe(id)
+  })
+})
+
+/** A whole list response as the client reads it: the page, then each item. */
+function parseListResponse(text: string, what: string) {
+  return parseListPage(text, what).map((item, index) => listedItem(item, index, what))
+}
+
+describe('parseListPage and listedItem', () => {
   it('reads {"data": [...]} with uuid and name', () => {
     const text = JSON.stringify({
       data: [

@@ -1,12 +1,17 @@
 // Where the Kognic API credentials come from, in the order kognic-auth looks, with the action's inputs first.
 // Every secret is handed to `mask` before anything else can print it; error messages never quote a secret.
 import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import path from 'node:path'
 import { z } from 'zod'
 import { INPUT } from './inputs.js'
+import { secretForms } from './kognic/secrets.js'
 
 export interface Credentials {
   clientId: string
   clientSecret: string
+  /** The credentials file's `scopes`, space-separated, for the token request's `scope`. */
+  scope?: string
   /** Where they came from, for the log: never the values. */
   source: string
 }
@@ -62,7 +67,7 @@ export async function resolveCredentials(
     return fromPair(inputs.clientId, inputs.clientSecret, `${INPUT.clientId}/${INPUT.clientSecret}`, 'inputs')
   }
 
-  const file = env.KOGNIC_CREDENTIALS?.trim()
+  const file = expandHome(env.KOGNIC_CREDENTIALS?.trim() ?? '', env)
   if (file) {
     let text: string
     try {
@@ -131,21 +136,33 @@ function fromCredentialsJson(
       )
     }
   }
-  return { clientId: creds.clientId, clientSecret: creds.clientSecret, source: where }
+  // A list or a space-separated string; anything else is not a scope the token endpoint could read.
+  const scopes = creds.scopes
+  const scope = Array.isArray(scopes)
+    ? scopes.filter((s) => typeof s === 'string').join(' ')
+    : typeof scopes === 'string'
+      ? scopes
+      : undefined
+  return {
+    clientId: creds.clientId,
+    clientSecret: creds.clientSecret,
+    ...(scope?.trim() ? { scope: scope.trim() } : {}),
+    source: where
+  }
+}
+
+/** A leading `~` (alone or before a slash) is the home directory, as kognic-auth reads the path. */
+function expandHome(file: string, env: Env): string {
+  if (file !== '~' && !file.startsWith('~/') && !file.startsWith(`~${path.sep}`)) return file
+  return path.join(env.HOME || homedir(), file.slice(1))
 }
 
 /** Masks a secret and, for multi-line values, each line: the runner matches masks line by line. */
 export function maskAll(mask: (s: string) => void, ...values: (string | undefined)[]): void {
   for (const value of values) {
     if (!value) continue
-    mask(value)
-    // The token request sends the secret form-encoded: a server that echoes the body shows that form.
-    for (const encoded of [
-      encodeURIComponent(value),
-      new URLSearchParams({ v: value }).toString().slice(2)
-    ]) {
-      if (encoded !== value) mask(encoded)
-    }
+    // Every form the secret can take in printed text (encoded, escaped): the same list redaction uses.
+    for (const form of secretForms(value)) mask(form)
     for (const line of value.split(/\r?\n/)) {
       const trimmed = line.trim()
       // Lines like `{` or `}` are not secret and masking them would blank out logs.

@@ -214,7 +214,7 @@ export async function run(deps: RunDeps): Promise<void> {
       authUrl: input.authUrl,
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
-      concurrency: input.concurrency,
+      ...(credentials.scope ? { scope: credentials.scope } : {}),
       maxRetries: input.maxRetries,
       requestTimeoutMs: input.requestTimeoutMs,
       logger: log,

@@ -1,28 +1,24 @@
 // OAuth2 client-credentials tokens for the Kognic API: one token per run, renewed shortly before it
 // expires or once after a 401, and never fetched twice at the same time (the token endpoint rate-limits).
-import type { Dispatcher } from 'undici'
 import { isRecord } from '../guards.js'
-import type { Clock, Logger } from '../types.js'
+import type { Clock } from '../types.js'
 import { excerpt, extractServerMessage, joinUrl, TOKEN_PATH, tokenRenewalMarginMs } from './decisions.js'
 import { KognicAuthError, KognicCancelledError } from './errors.js'
-import { HttpTransportError, sendRequest } from './http.js'
-import type { HttpResponse } from './http.js'
-import { classifyFailure, parseRetryAfter, retryDelayMs } from './retry.js'
+import { transportHint } from './http.js'
+import type { HttpResponse, HttpSession, TokenSource } from './http.js'
+import { redactSecrets } from './secrets.js'
 
 export interface TokenProviderOptions {
   authUrl: string
   clientId: string
   clientSecret: string
-  dispatcher: Dispatcher
+  /** The credentials file's `scopes`, sent as `scope` when given (as kognic-auth does). */
+  scope?: string
+  /** Sends the token request, with the same retries as every other call. */
+  session: HttpSession
   clock: Clock
-  logger: Logger
-  /** Retries after a 429, 5xx or connection failure of the token endpoint. */
-  maxRetries: number
-  requestTimeoutMs: number
-  signal?: AbortSignal
   /** Called with every new access token before it is used, so the caller can mask it. */
   onToken?: (token: string) => void
-  userAgent?: string
 }
 
 interface HeldToken {
@@ -31,25 +27,19 @@ interface HeldToken {
   renewAtMs: number
 }
 
-export class TokenProvider {
+export class TokenProvider implements TokenSource {
   readonly #options: TokenProviderOptions
   readonly #tokenUrl: URL
   #held: HeldToken | undefined
   #inFlight: Promise<HeldToken> | undefined
   /** The token endpoint refused the credentials: they stay refused for the run, so no caller asks again. */
   #refused: KognicAuthError | undefined
-  #tokenRequests = 0
   /** Every access and refresh token obtained: a server may echo one back in an error message. */
   readonly #issued: string[] = []
 
   constructor(options: TokenProviderOptions) {
     this.#options = options
     this.#tokenUrl = new URL(joinUrl(options.authUrl, TOKEN_PATH))
-  }
-
-  /** How many HTTP requests went to the token endpoint, retries included. */
-  get tokenRequests(): number {
-    return this.#tokenRequests
   }
 
   /** A token that is not about to expire; fetched (once, shared by all callers) when needed. */
@@ -70,6 +60,11 @@ export class TokenProvider {
     return (await this.#renew()).accessToken
   }
 
+  /** `text` with the client secret and every token obtained cut out, in every form: for server messages. */
+  redact(text: string): string {
+    return redactSecrets(text, [this.#options.clientSecret, ...this.#issued])
+  }
+
   #renew(): Promise<HeldToken> {
     if (this.#refused) return Promise.reject(this.#refused)
     // Single flight: whoever comes while a request is out waits for that same request.
@@ -80,135 +75,73 @@ export class TokenProvider {
   }
 
   async #fetchToken(): Promise<HeldToken> {
-    const { clock, logger, maxRetries, signal } = this.#options
+    const { clientId, clientSecret, scope, session, clock } = this.#options
     const endpoint = `POST ${this.#tokenUrl.pathname}`
-    for (let attempt = 1; ; attempt++) {
-      if (signal?.aborted) throw new KognicCancelledError('Cancelled before a Kognic token was obtained')
-      this.#tokenRequests++
-      const startedAt = clock.now()
-      let response: HttpResponse
-      let retryReason: string
-      let retryAfterMs: number | undefined
-      let status: number | undefined
-      try {
-        response = await this.#post()
-        status = response.status
-        if (response.status >= 200 && response.status < 300) {
-          const held = this.#readToken(response, startedAt, endpoint, attempt)
-          this.#held = held
-          return held
-        }
-        this.#throwIfRefused(response, attempt)
-        if (!classifyFailure({ status: response.status }).retryable) {
-          throw new KognicAuthError(
-            `The Kognic token endpoint (${endpoint}) answered ${this.#describe(response)}: check auth-url`,
-            { status: response.status, tokenRequests: attempt }
-          )
-        }
-        retryReason = `${response.status} ${response.statusText}`.trim()
-        retryAfterMs = parseRetryAfter(response.headers['retry-after'], clock.now())
-      } catch (error) {
-        if (!(error instanceof HttpTransportError)) throw error
-        const failure = classifyFailure({
-          error,
-          method: 'POST',
-          requestSent: error.requestSent,
-          timedOut: error.timedOut
-        })
-        if (!failure.retryable) {
-          throw new KognicAuthError(
-            `Could not reach the Kognic token endpoint (${this.#tokenUrl.origin}): ${error.message}: check auth-url`,
-            { tokenRequests: attempt },
-            { cause: error }
-          )
-        }
-        retryReason = error.message
-      }
-      if (attempt > maxRetries) {
-        throw new KognicAuthError(
-          `Could not get a Kognic access token after ${attempt} attempts (${endpoint}): last ${retryReason}`,
-          status === undefined ? { tokenRequests: attempt } : { status, tokenRequests: attempt }
-        )
-      }
-      const delayMs = retryAfterMs ?? retryDelayMs(attempt, { random: () => clock.random() })
-      logger.debug(
-        `Retrying ${endpoint} after ${retryReason} in ${delayMs} ms (attempt ${attempt + 1} of ${maxRetries + 1})`
-      )
-      await clock.sleep(delayMs, signal)
-    }
-  }
-
-  #post(): Promise<HttpResponse> {
-    const { clientId, clientSecret, dispatcher, requestTimeoutMs, signal, userAgent } = this.#options
-    const body = new URLSearchParams({
+    const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: clientId,
-      client_secret: clientSecret
-    }).toString()
-    return sendRequest(dispatcher, {
-      origin: this.#tokenUrl.origin,
-      path: this.#tokenUrl.pathname,
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'application/json',
-        ...(userAgent ? { 'user-agent': userAgent } : {})
-      },
-      body,
-      timeoutMs: requestTimeoutMs,
-      ...(signal ? { signal } : {})
+      client_secret: clientSecret,
+      ...(scope ? { scope } : {})
     })
-  }
-
-  /**
-   * 400/401/403 mean the credentials are wrong (or were revoked): retrying cannot help and may trip the
-   * rate limit, so the refusal is kept and given to every later caller.
-   */
-  #throwIfRefused(response: HttpResponse, attempt: number): void {
-    if (response.status !== 400 && response.status !== 401 && response.status !== 403) return
-    this.#held = undefined
-    this.#refused = new KognicAuthError(
-      `Kognic rejected the client credentials (${this.#describe(response)}): check client-id/client-secret ` +
-        `or credentials`,
-      { status: response.status, tokenRequests: attempt }
-    )
-    throw this.#refused
+    const startedAt = clock.now()
+    const outcome = await session
+      .send({
+        method: 'POST',
+        url: this.#tokenUrl,
+        endpoint,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString()
+      })
+      .catch((error: unknown) => {
+        // Asking for a token stores nothing: the cancellation is plain, whatever had been sent.
+        if (error instanceof KognicCancelledError)
+          throw new KognicCancelledError('Cancelled before a Kognic token was obtained')
+        throw error
+      })
+    const { response, error, attempts } = outcome
+    const after = attempts > 1 ? ` after ${attempts} attempts` : ''
+    const stopped = outcome.stoppedEarly ? ` (${outcome.stoppedEarly})` : ''
+    if (error) {
+      const what = outcome.retryable
+        ? `Could not get a Kognic access token${after}`
+        : 'Could not reach the Kognic token endpoint'
+      throw new KognicAuthError(
+        `${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, 'auth-url') || ': check auth-url'}`,
+        { tokenRequests: attempts },
+        { cause: error }
+      )
+    }
+    const status = response!.status
+    if (status >= 200 && status < 300) {
+      const held = this.#readToken(response!, startedAt, endpoint, attempts)
+      this.#held = held
+      return held
+    }
+    if (status === 400 || status === 401 || status === 403) {
+      // The credentials are wrong (or were revoked): retrying cannot help and may trip the rate limit.
+      this.#held = undefined
+      this.#refused = new KognicAuthError(
+        `Kognic rejected the client credentials (${this.#describe(response!)}): check client-id/client-secret or credentials`,
+        { status, tokenRequests: attempts }
+      )
+      throw this.#refused
+    }
+    const what = outcome.retryable
+      ? `Could not get a Kognic access token${after} (${endpoint}): last`
+      : `The Kognic token endpoint (${endpoint}) answered`
+    throw new KognicAuthError(`${what} ${this.#describe(response!)}${stopped}: check auth-url`, {
+      status,
+      tokenRequests: attempts
+    })
   }
 
   /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
   #describe(response: HttpResponse): string {
-    const message = extractServerMessage(this.#redact(response.text))
+    const message = extractServerMessage(response.text, (text) => this.redact(text))
     return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '')
   }
 
-  #redact(text: string): string {
-    return this.redact(text)
-  }
-
-  /**
-   * `text` with the client secret and every token this provider obtained cut out: for server messages.
-   * The secret also in its URL-encoded and form-encoded shapes: the token request sends it form-encoded,
-   * and a server may echo that body back.
-   */
-  redact(text: string): string {
-    let clean = text
-    for (const secret of this.#secretShapes()) clean = clean.split(secret).join('***')
-    return clean
-  }
-
-  #secretShapes(): string[] {
-    const secret = this.#options.clientSecret
-    const shapes = new Set([
-      secret,
-      encodeURIComponent(secret),
-      new URLSearchParams({ s: secret }).toString().slice('s='.length),
-      ...this.#issued
-    ])
-    // Longest first: a shorter shape inside a longer one must not leave the rest of the longer one behind.
-    return [...shapes].filter((shape) => shape.length >= 4).sort((a, b) => b.length - a.length)
-  }
-
-  #readToken(response: HttpResponse, startedAt: number, endpoint: string, attempt: number): HeldToken {
+  #readToken(response: HttpResponse, startedAt: number, endpoint: string, attempts: number): HeldToken {
     let body: unknown
     try {
       body = JSON.parse(response.text)
@@ -222,7 +155,7 @@ export class TokenProvider {
         `The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
           `(${response.text.length} characters, content-type ${excerpt(response.headers['content-type'] ?? 'none', 80)}) ` +
           `instead of {"access_token", "expires_in"}: check auth-url`,
-        { status: response.status, tokenRequests: attempt }
+        { status: response.status, tokenRequests: attempts }
       )
     }
     const accessToken = body['access_token']
@@ -230,8 +163,8 @@ export class TokenProvider {
       // Only the field names are quoted: their values may be secrets.
       throw new KognicAuthError(
         `The Kognic token endpoint (${endpoint}) answered ${response.status} without an access_token: ` +
-          `"${this.#redact(excerpt(Object.keys(body).join(', ')))}"`,
-        { status: response.status, tokenRequests: attempt }
+          `"${this.redact(excerpt(Object.keys(body).join(', ')))}"`,
+        { status: response.status, tokenRequests: attempts }
       )
     }
     this.#issued.push(accessToken)

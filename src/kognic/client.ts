@@ -1,28 +1,31 @@
-// Typed calls to the Kognic dataset API over one keep-alive pool: bounded concurrency, retries with
-// backoff, a shared pause when the server says "too many requests", and errors that say what failed.
+// Typed calls to the Kognic dataset API: list, create and upload, each through the one retry loop in
+// http.ts, with errors that say what failed and whether a write may have been stored.
 import { setMaxListeners } from 'node:events'
-import { Agent } from 'undici'
 import type { ClassMappingEntry, Clock, Logger } from '../types.js'
 import { TokenProvider } from './auth.js'
 import { systemClock } from './clock.js'
 import {
-  ENDPOINT_TEMPLATES,
+  ANNOTATIONS_TIME_LIMIT_MS,
+  annotationsPath,
   excerpt,
   extractServerMessage,
   joinUrl,
   KognicResponseShapeError,
-  parseBaseUrl,
+  MAX_LIST_PAGES,
   parseCreatedResponse,
-  parseListResponse,
+  parseListPage,
+  listedItem,
+  parseSunsetDate,
   predictionsGroupsPath,
   predictionsPath,
+  sceneIdOf,
+  SUNSET_ERROR_DAYS,
   SUNSET_HEADERS
 } from './decisions.js'
 import type { ListedItem } from './decisions.js'
 import { KognicApiError, KognicAuthError, KognicCancelledError } from './errors.js'
-import { HttpTransportError, sendRequest } from './http.js'
-import type { HttpResponse } from './http.js'
-import { classifyFailure, parseRetryAfter, retryDelayMs } from './retry.js'
+import { HttpSession, transportHint } from './http.js'
+import type { HttpOutcome, HttpResponse } from './http.js'
 
 export { KognicApiError, KognicAuthError, KognicCancelledError } from './errors.js'
 
@@ -31,11 +34,11 @@ export interface KognicClientOptions {
   authUrl: string
   clientId: string
   clientSecret: string
-  /** Connections per origin in the pool, and requests in flight at most. */
-  concurrency: number
+  /** The credentials file's `scopes`, sent as `scope` in the token request when given. */
+  scope?: string
   /** Retries per request after a retryable failure. */
   maxRetries: number
-  /** Whole request (headers and body) timeout. */
+  /** Bounds the connection, the wait for an answer's headers, and each gap in its body. */
   requestTimeoutMs: number
   logger: Logger
   /** Defaults to the real clock. */
@@ -43,8 +46,8 @@ export interface KognicClientOptions {
   /** Cancellation: no new attempt starts, and requests in flight are aborted. */
   signal?: AbortSignal
   /**
-   * Winding down: no new attempt starts (retries included) and waits for a pause or a backoff end at once,
-   * while requests already in flight go on until `signal`.
+   * Winding down: no new attempt starts (retries included) and waits end at once, while requests already
+   * in flight go on until `signal`.
    */
   stopNewAttempts?: AbortSignal
   /** Called with every new access token before it is used, so it can be masked. */
@@ -56,129 +59,49 @@ export interface UploadedPrediction {
   predictionUuid: string
   /** HTTP attempts made, the successful one included. */
   attempts: number
-  /** An attempt timed out or lost its connection after the body was sent: Kognic may hold two copies. */
+  /** An earlier attempt may have reached Kognic (5xx, timeout or lost connection after sending): two copies. */
   possibleDuplicate: boolean
 }
 
 export interface KognicClientStats {
-  /** HTTP requests to the dataset API, retries included (token requests are counted apart). */
+  /** HTTP requests to the dataset API, retries included. */
   requests: number
-  retries: number
+  /** HTTP requests to the token endpoint, retries included. */
   tokenRequests: number
-  /** Calls whose outcome is marked possibleDuplicate. */
+  retries: number
+  /** Calls whose outcome (success or failure) is marked possibleDuplicate. */
   possibleDuplicates: number
+  /** Wall-clock time during which at least one request was waiting to retry or paused by a 429. */
+  waitedMs: number
 }
 
-export const DEFAULT_USER_AGENT = 'kognic-upload-predictions'
+/** Which scenes of a dataset have annotations, or why that could not be learnt (said once, as a notice). */
+export type AnnotatedScenes = { scenes: Set<string> } | { unavailable: string }
 
-interface ApiCall {
-  method: 'GET' | 'POST'
-  path: string
-  /** The endpoint without ids, for messages that are said once per run. */
-  template: string
-  body?: Buffer | string
-  contentType?: string
-}
-
-interface Exchange {
-  response: HttpResponse
-  attempts: number
-  possibleDuplicate: boolean
-}
-
-/** Lets at most `size` holders through at once, first come first served. */
-class Slots {
-  readonly #waiters: (() => void)[] = []
-  #free: number
-
-  constructor(size: number) {
-    this.#free = size
-  }
-
-  async acquire(signal?: AbortSignal): Promise<() => void> {
-    if (signal?.aborted) throw new KognicCancelledError('Cancelled while waiting for a free connection')
-    if (this.#free > 0) {
-      this.#free--
-    } else {
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          const index = this.#waiters.indexOf(grant)
-          if (index >= 0) this.#waiters.splice(index, 1)
-          reject(new KognicCancelledError('Cancelled while waiting for a free connection'))
-        }
-        const grant = (): void => {
-          signal?.removeEventListener('abort', onAbort)
-          resolve()
-        }
-        this.#waiters.push(grant)
-        signal?.addEventListener('abort', onAbort, { once: true })
-      })
-    }
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const next = this.#waiters.shift()
-      // A slot handed straight to a waiter never becomes free in between, so no one can jump the queue.
-      if (next) next()
-      else this.#free++
-    }
-  }
-}
-
-const UNREACHABLE_CODES = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH'
-])
-
-/** What the person reading the log can do about a request that got no answer. */
-function transportHint(error: HttpTransportError): string {
-  if (error.timedOut)
-    return '. The server did not answer in time: raise the request timeout, or lower concurrency'
-  if (UNREACHABLE_CODES.has(error.code)) return '. Check api-url and that the runner can reach it'
-  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(error.code)) {
-    return '. The TLS certificate was not accepted: check api-url (and NODE_EXTRA_CA_CERTS behind a proxy)'
-  }
-  return ''
-}
+const DEFAULT_USER_AGENT = 'kognic-upload-predictions'
 
 export class KognicClient {
   readonly #options: KognicClientOptions
   readonly #clock: Clock
-  readonly #apiBase: string
-  readonly #agent: Agent
+  readonly #session: HttpSession
   readonly #tokens: TokenProvider
-  readonly #slots: Slots
-  /** Clock time before which no new request starts: the server asked every worker to slow down. */
-  #pausedUntil = 0
-  #sunsetWarned = false
+  #sunsetNoticed = false
   #closed = false
-  /** Follows the caller's signal; every request in flight and every waiter listens to this one. */
+  #possibleDuplicates = 0
+  /** Follows the caller's signal; every request in flight listens to this one. */
   readonly #cancel = new AbortController()
   readonly #followCancel = (): void => this.#cancel.abort(this.#options.signal?.reason)
   /** Aborted on cancel or on stopNewAttempts: every wait and every new attempt listens to this one. */
   readonly #stopAttempts = new AbortController()
   readonly #followStop = (): void => this.#stopAttempts.abort(this.#options.stopNewAttempts?.reason)
-  readonly #stats = { requests: 0, retries: 0, possibleDuplicates: 0 }
-  /** Origin and path of each API path, parsed once: every upload goes to the same one. */
-  readonly #targets = new Map<string, { origin: string; path: string }>()
 
   constructor(options: KognicClientOptions) {
-    if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
-      throw new RangeError(`concurrency must be a whole number of at least 1, got ${options.concurrency}`)
-    }
     if (!Number.isInteger(options.maxRetries) || options.maxRetries < 0) {
       throw new RangeError(`maxRetries must be a whole number of at least 0, got ${options.maxRetries}`)
     }
     if (!(options.requestTimeoutMs > 0)) {
       throw new RangeError(`requestTimeoutMs must be above 0, got ${options.requestTimeoutMs}`)
     }
-    parseBaseUrl(options.apiUrl, 'api-url')
-    parseBaseUrl(options.authUrl, 'auth-url')
     this.#options = options
     this.#clock = options.clock ?? systemClock
     // Many listeners at once are expected here (one per request or wait), not a leak worth a warning.
@@ -197,22 +120,22 @@ export class KognicClient {
     const stopSignal = options.stopNewAttempts
     if (stopSignal?.aborted) this.#stopAttempts.abort(stopSignal.reason)
     else stopSignal?.addEventListener('abort', this.#followStop, { once: true })
-    this.#apiBase = options.apiUrl
-    // Keep-alive is undici's default; one connection per concurrent worker, no pipelining behind a slow upload.
-    this.#agent = new Agent({ connections: options.concurrency, pipelining: 1 })
-    this.#slots = new Slots(options.concurrency)
+    this.#session = new HttpSession({
+      maxRetries: options.maxRetries,
+      requestTimeoutMs: options.requestTimeoutMs,
+      clock: this.#clock,
+      logger: options.logger,
+      userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
+      cancel: this.#cancel.signal,
+      stopAttempts: this.#stopAttempts.signal
+    })
     this.#tokens = new TokenProvider({
       authUrl: options.authUrl,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
-      dispatcher: this.#agent,
+      ...(options.scope ? { scope: options.scope } : {}),
+      session: this.#session,
       clock: this.#clock,
-      logger: options.logger,
-      maxRetries: options.maxRetries,
-      requestTimeoutMs: options.requestTimeoutMs,
-      userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
-      // A token is only ever needed for a new attempt, so winding down stops token requests too.
-      signal: this.#stopAttempts.signal,
       ...(options.onToken ? { onToken: options.onToken } : {})
     })
   }
@@ -222,14 +145,53 @@ export class KognicClient {
     await this.#tokens.getToken()
   }
 
+  /** Every predictions group of the dataset, read page by page (`?offset=N`) until an empty page. */
   async listPredictionsGroups(datasetUuid: string): Promise<ListedItem[]> {
-    const call: ApiCall = {
-      method: 'GET',
-      path: predictionsGroupsPath(datasetUuid),
-      template: ENDPOINT_TEMPLATES.listGroups
+    const path = predictionsGroupsPath(datasetUuid)
+    const groups: ListedItem[] = []
+    for await (const items of this.#pages(path, () => undefined)) {
+      groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)))
     }
-    const exchange = await this.#exchange(call)
-    return this.#parse(call, exchange, (text, what) => parseListResponse(text, what))
+    return groups
+  }
+
+  /**
+   * The scenes of the dataset that have annotations (the scenes predictions can be given for), read page
+   * by page within MAX_LIST_PAGES and ANNOTATIONS_TIME_LIMIT_MS. Never throws because the listing is
+   * missing, refused, unreadable or too long: says why instead. Cancellation and refused credentials throw.
+   */
+  async listAnnotatedScenes(datasetUuid: string): Promise<AnnotatedScenes> {
+    const path = annotationsPath(datasetUuid)
+    const endpoint = `GET ${path}`
+    const startedAt = this.#clock.now()
+    const scenes = new Set<string>()
+    try {
+      const overTime = (): string | undefined =>
+        this.#clock.now() - startedAt > ANNOTATIONS_TIME_LIMIT_MS
+          ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
+          : undefined
+      for await (const items of this.#pages(path, overTime)) {
+        for (const item of items) {
+          const scene = sceneIdOf(item)
+          if (scene === undefined) {
+            return {
+              unavailable: `${endpoint}: an item carries no scene id (sceneUuid): "${this.#tokens.redact(excerpt(JSON.stringify(item) ?? '', 120))}"`
+            }
+          }
+          scenes.add(scene)
+        }
+      }
+    } catch (error) {
+      if (error instanceof KognicCancelledError || error instanceof KognicAuthError) throw error
+      if (
+        error instanceof KognicApiError ||
+        error instanceof KognicResponseShapeError ||
+        error instanceof ListingStopped
+      )
+        return { unavailable: error.message }
+      throw error
+    }
+    return { scenes }
   }
 
   async createPredictionsGroup(
@@ -241,33 +203,19 @@ export class KognicClient {
       description: body.description,
       ...(body.classMapping ? { classMapping: body.classMapping } : {})
     }
-    const call: ApiCall = {
-      method: 'POST',
-      path: predictionsGroupsPath(datasetUuid),
-      template: ENDPOINT_TEMPLATES.createGroup,
-      body: JSON.stringify(payload),
-      contentType: 'application/json'
-    }
-    const exchange = await this.#exchange(call)
-    return this.#parse(call, exchange, (text, what) => parseCreatedResponse(text, what))
+    const { uuid } = await this.#post(predictionsGroupsPath(datasetUuid), JSON.stringify(payload))
+    return uuid
   }
 
   /** Posts one prediction; `body` is the complete request body, sent as-is. */
   async uploadPrediction(groupUuid: string, body: Buffer | string): Promise<UploadedPrediction> {
-    const call: ApiCall = {
-      method: 'POST',
-      path: predictionsPath(groupUuid),
-      template: ENDPOINT_TEMPLATES.uploadPrediction,
-      body,
-      contentType: 'application/json'
-    }
-    const exchange = await this.#exchange(call)
-    const predictionUuid = this.#parse(call, exchange, (text, what) => parseCreatedResponse(text, what))
-    return { predictionUuid, attempts: exchange.attempts, possibleDuplicate: exchange.possibleDuplicate }
+    const { uuid, outcome } = await this.#post(predictionsPath(groupUuid), body)
+    return { predictionUuid: uuid, attempts: outcome.attempts, possibleDuplicate: outcome.possibleDuplicate }
   }
 
   stats(): KognicClientStats {
-    return { ...this.#stats, tokenRequests: this.#tokens.tokenRequests }
+    const { requests, tokenRequests, retries, waitedMs } = this.#session.stats()
+    return { requests, tokenRequests, retries, possibleDuplicates: this.#possibleDuplicates, waitedMs }
   }
 
   /** Destroys the connection pool; later calls fail. */
@@ -276,25 +224,54 @@ export class KognicClient {
     this.#closed = true
     this.#options.signal?.removeEventListener('abort', this.#followCancel)
     this.#options.stopNewAttempts?.removeEventListener('abort', this.#followStop)
-    await this.#agent.destroy()
+    await this.#session.close()
   }
 
-  #parse<T>(call: ApiCall, exchange: Exchange, parse: (text: string, what: string) => T): T {
-    const endpoint = `${call.method} ${call.path}`
+  /**
+   * The items of each page of a listing (`?offset=<items so far>`) until an empty page, or a page that
+   * repeats one already seen (a server that ignores offset); throws past MAX_LIST_PAGES or when
+   * `overTime()` names a reason.
+   */
+  async *#pages(path: string, overTime: () => string | undefined): AsyncGenerator<unknown[]> {
+    const seen = new Set<string>()
+    let offset = 0
+    for (let page = 0; ; page++) {
+      if (page >= MAX_LIST_PAGES)
+        throw new ListingStopped(`GET ${path} has more than ${MAX_LIST_PAGES} pages`)
+      const late = overTime()
+      if (late) throw new ListingStopped(late)
+      const response = await this.#call('GET', `${path}?offset=${offset}`)
+      const items = parseListPage(response.text, `GET ${path}`)
+      if (items.length === 0 || seen.has(response.text)) return
+      seen.add(response.text)
+      yield items
+      offset += items.length
+    }
+  }
+
+  /** A POST whose 2xx answer must carry a new id; a 2xx without one may still have been stored. */
+  async #post(path: string, body: Buffer | string): Promise<{ uuid: string; outcome: HttpOutcome }> {
+    let outcome: HttpOutcome | undefined
+    const response = await this.#call('POST', path, body, (o) => (outcome = o))
     try {
-      return parse(exchange.response.text, endpoint)
+      return { uuid: parseCreatedResponse(response.text, `POST ${path}`), outcome: outcome! }
     } catch (error) {
       if (!(error instanceof KognicResponseShapeError)) throw error
-      // A 2xx on a write means it was probably stored even though its answer is unreadable.
-      const stored =
-        call.method === 'POST' ? ' (the server accepted the request, so it may have been stored)' : ''
+      if (!outcome!.possibleDuplicate) this.#possibleDuplicates++
+      // The excerpt in the message is cut from the raw text: redact that first, so no prefix of a secret shows.
+      let message = error.message
+      try {
+        parseCreatedResponse(this.#tokens.redact(response.text), `POST ${path}`)
+      } catch (redacted) {
+        if (redacted instanceof Error) message = redacted.message
+      }
       throw new KognicApiError(
-        `${this.#tokens.redact(error.message)}${stored}`,
+        `${message} (Kognic accepted the request, so it may have been stored: check before uploading it again)`,
         {
-          endpoint,
-          status: exchange.response.status,
-          attempts: exchange.attempts,
-          possibleDuplicate: exchange.possibleDuplicate,
+          endpoint: `POST ${path}`,
+          status: response.status,
+          attempts: outcome!.attempts,
+          possibleDuplicate: true,
           retryable: false
         },
         { cause: error }
@@ -302,194 +279,98 @@ export class KognicClient {
     }
   }
 
-  async #exchange(call: ApiCall): Promise<Exchange> {
-    const { logger, maxRetries } = this.#options
-    const endpoint = `${call.method} ${call.path}`
-    const target = this.#target(call.path)
-    let attempts = 0
-    let retries = 0
-    let possibleDuplicate = false
-    let renewedAfterRejection = false
-    const finish = <T>(outcome: T): T => {
-      if (possibleDuplicate) this.#stats.possibleDuplicates++
-      return outcome
-    }
-
+  /** One call through the retry loop: its 2xx answer, or a KognicApiError saying what failed. */
+  async #call(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Buffer | string,
+    seen?: (outcome: HttpOutcome) => void
+  ): Promise<HttpResponse> {
+    const endpoint = `${method} ${path.split('?')[0]}`
+    if (this.#closed) throw new Error(`The Kognic client is closed; cannot run ${endpoint}`)
+    let outcome: HttpOutcome
     try {
-      for (;;) {
-        this.#throwIfStopped(endpoint)
-        let token: string
-        let outcome: HttpResponse | HttpTransportError
-        const release = await this.#slots.acquire(this.#stopAttempts.signal)
-        try {
-          await this.#waitWhilePaused()
-          token = await this.#tokens.getToken()
-          this.#throwIfStopped(endpoint)
-          attempts++
-          this.#stats.requests++
-          outcome = await sendRequest(this.#agent, {
-            origin: target.origin,
-            path: target.path,
-            method: call.method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              accept: 'application/json',
-              'user-agent': this.#options.userAgent ?? DEFAULT_USER_AGENT,
-              ...(call.contentType ? { 'content-type': call.contentType } : {})
-            },
-            ...(call.body !== undefined ? { body: call.body } : {}),
-            timeoutMs: this.#options.requestTimeoutMs,
-            signal: this.#cancel.signal
-          }).catch((error: unknown) => {
-            if (error instanceof HttpTransportError) return error
-            throw error
-          })
-        } finally {
-          release()
-        }
-
-        let reason: string
-        let delayMs: number
-        if (outcome instanceof HttpTransportError) {
-          const failure = classifyFailure({
-            error: outcome,
-            method: call.method,
-            requestSent: outcome.requestSent,
-            timedOut: outcome.timedOut
-          })
-          if (failure.possibleDuplicate) possibleDuplicate = true
-          if (!failure.retryable || retries >= maxRetries) {
-            const duplicateNote = possibleDuplicate
-              ? ' (a request was sent in full before its answer was lost: Kognic may have stored it)'
-              : ''
-            throw finish(
-              new KognicApiError(
-                `${endpoint} failed${this.#afterAttempts(attempts)}: ${outcome.message}${duplicateNote}` +
-                  transportHint(outcome),
-                { endpoint, attempts, possibleDuplicate, retryable: failure.retryable },
-                { cause: outcome }
-              )
-            )
-          }
-          reason = outcome.message
-          delayMs = this.#backoff(retries + 1)
-        } else {
-          const response = outcome
-          this.#warnIfSunset(response, call.template)
-          if (response.status >= 200 && response.status < 300) {
-            return finish({ response, attempts, possibleDuplicate })
-          }
-          if (response.status === 401 && !renewedAfterRejection) {
-            // The token may have been revoked or expired early: renew once (shared with other workers).
-            renewedAfterRejection = true
-            logger.debug(`${endpoint} answered 401: renewing the access token and trying again`)
-            await this.#tokens.renewAfterRejection(token)
-            continue
-          }
-          const failure = classifyFailure({ status: response.status })
-          if (!failure.retryable || retries >= maxRetries) {
-            const hint =
-              response.status === 401
-                ? ' (a freshly renewed access token was refused too: check the credentials)'
-                : ''
-            throw finish(
-              new KognicApiError(
-                `${endpoint} failed${this.#afterAttempts(attempts)}: ${this.#describe(response)}${hint}`,
-                {
-                  endpoint,
-                  status: response.status,
-                  attempts,
-                  possibleDuplicate,
-                  retryable: failure.retryable
-                }
-              )
-            )
-          }
-          reason = `${response.status} ${response.statusText}`.trim()
-          const retryAfterMs = parseRetryAfter(response.headers['retry-after'], this.#clock.now())
-          delayMs = retryAfterMs ?? this.#backoff(retries + 1)
-          if (response.status === 429 || retryAfterMs !== undefined) {
-            // The server asked for a pause: every worker honours it, not only the one that was told.
-            this.#pausedUntil = Math.max(this.#pausedUntil, this.#clock.now() + delayMs)
-          }
-        }
-        retries++
-        this.#stats.retries++
-        logger.debug(
-          `Retrying ${endpoint} after ${reason} in ${delayMs} ms (attempt ${attempts + 1} of at most ${maxRetries + 1})`
-        )
-        await this.#sleep(delayMs)
-      }
+      outcome = await this.#session.send({
+        method,
+        url: new URL(joinUrl(this.#options.apiUrl, path)),
+        endpoint,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
+        token: this.#tokens
+      })
     } catch (error) {
-      // Tell "cancelled before anything was sent" from "cancelled with a request out": the file's fate differs.
-      if (error instanceof KognicCancelledError) {
-        // A write sent in full may have been stored: say so, or a re-run may store it twice.
-        const writeSent = error.requestSent === true && call.method === 'POST'
-        if (writeSent) {
-          error.message +=
-            '; the request had been sent in full, so Kognic may have stored it: check before uploading it again'
-        }
-        error.attempts ??= attempts
-        error.possibleDuplicate = error.possibleDuplicate === true || possibleDuplicate || writeSent
-        if (error.possibleDuplicate) this.#stats.possibleDuplicates++
-      }
-      // The refusal is shared by every call: each gets its own copy, counting its own requests.
-      if (error instanceof KognicAuthError) throw error.forCall(attempts, possibleDuplicate)
+      if ((error as { possibleDuplicate?: unknown }).possibleDuplicate === true) this.#possibleDuplicates++
       throw error
     }
-  }
-
-  #target(apiPath: string): { origin: string; path: string } {
-    let target = this.#targets.get(apiPath)
-    if (!target) {
-      const url = new URL(joinUrl(this.#apiBase, apiPath))
-      target = { origin: url.origin, path: url.pathname + url.search }
-      this.#targets.set(apiPath, target)
+    seen?.(outcome)
+    const { response, error, attempts, possibleDuplicate, retryable } = outcome
+    if (response) this.#noticeSunset(response, endpoint)
+    if (response && response.status >= 200 && response.status < 300) {
+      if (possibleDuplicate) this.#possibleDuplicates++
+      return response
     }
-    return target
-  }
-
-  #backoff(retry: number): number {
-    return retryDelayMs(retry, { random: () => this.#clock.random() })
-  }
-
-  #afterAttempts(attempts: number): string {
-    return attempts > 1 ? ` after ${attempts} attempts` : ''
+    if (possibleDuplicate) this.#possibleDuplicates++
+    const after = attempts > 1 ? ` after ${attempts} attempts` : ''
+    const stopped = outcome.stoppedEarly ? ` (${outcome.stoppedEarly})` : ''
+    const stored = possibleDuplicate
+      ? ' (an attempt may have reached Kognic before it failed: Kognic may have stored it; check before uploading it again)'
+      : ''
+    let what: string
+    if (error) {
+      what = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')}`
+    } else {
+      const hint =
+        response!.status === 401
+          ? ' (a freshly renewed access token was refused too: check the credentials)'
+          : ''
+      what = `${this.#describe(response!)}${hint}${stopped}${stored}`
+    }
+    throw new KognicApiError(
+      `${endpoint} failed${after}: ${what}`,
+      { endpoint, ...(response ? { status: response.status } : {}), attempts, possibleDuplicate, retryable },
+      error ? { cause: error } : undefined
+    )
   }
 
   /** Status and the server's message, with any secret or token the server echoed cut out. */
   #describe(response: HttpResponse): string {
-    // Redact before the message is cut short, so no prefix of a secret survives either.
-    const message = extractServerMessage(this.#tokens.redact(response.text))
+    const message = extractServerMessage(response.text, (text) => this.#tokens.redact(text))
     return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '')
   }
 
-  async #waitWhilePaused(): Promise<void> {
-    for (let now = this.#clock.now(); now < this.#pausedUntil; now = this.#clock.now()) {
-      await this.#sleep(this.#pausedUntil - now)
-    }
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    await this.#clock.sleep(ms, this.#stopAttempts.signal)
-    // An injected clock may ignore the signal; cancellation must still stop the next attempt.
-    if (this.#stopAttempts.signal.aborted) throw new KognicCancelledError('Cancelled while waiting to retry')
-  }
-
-  #throwIfStopped(endpoint: string): void {
-    if (this.#stopAttempts.signal.aborted) throw new KognicCancelledError(`Cancelled before ${endpoint}`)
-    if (this.#closed) throw new Error(`The Kognic client is closed; cannot run ${endpoint}`)
-  }
-
-  #warnIfSunset(response: HttpResponse, template: string): void {
-    if (this.#sunsetWarned) return
+  /** Once per run: an endpoint Kognic will retire, with the days left; an error within SUNSET_ERROR_DAYS. */
+  #noticeSunset(response: HttpResponse, endpoint: string): void {
+    if (this.#sunsetNoticed) return
     const header = SUNSET_HEADERS.find((name) => response.headers[name] !== undefined)
     if (header === undefined) return
-    this.#sunsetWarned = true
-    const date = excerpt(response.headers[header] ?? '', 80)
-    this.#options.logger.warning(
-      `Kognic marks ${template} as deprecated (${header}: ${date}): this action may need an update before then`,
-      { title: 'Kognic API deprecation' }
-    )
+    this.#sunsetNoticed = true
+    const raw = excerpt(response.headers[header] ?? '', 80)
+    const at = parseSunsetDate(response.headers[header] ?? '')
+    const template = endpoint.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '{uuid}')
+    const props = { title: 'Kognic API deprecation' }
+    if (at === undefined) {
+      this.#options.logger.warning(
+        `Kognic marks ${template} as deprecated (${header}: ${raw}): this action may need an update`,
+        props
+      )
+      return
+    }
+    const days = Math.ceil((at - this.#clock.now()) / 86_400_000)
+    const on = new Date(at).toISOString().slice(0, 10)
+    const when =
+      days >= 0
+        ? `it is retired on ${on}, in ${days} day(s)`
+        : `it was due to be retired on ${on}, ${-days} day(s) ago`
+    const message = `Kognic deprecated ${template}: ${when} (${header}: ${raw}); update this action`
+    if (days <= SUNSET_ERROR_DAYS) this.#options.logger.error(message, props)
+    else this.#options.logger.warning(message, props)
+  }
+}
+
+/** A listing stopped at one of its bounds. */
+class ListingStopped extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ListingStopped'
   }
 }

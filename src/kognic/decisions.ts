@@ -1,9 +1,6 @@
-// Every guess this project makes about the Kognic API, in one place (see docs/kognic-api.md, "Decision").
-// When the real API turns out to differ, this is the file to change.
+// Every guess this project makes about the Kognic API (paths, shapes, limits), in one place: when the real
+// API turns out to differ, this is the file to change.
 import { isRecord } from '../guards.js'
-
-export const DEFAULT_API_URL = 'https://dataset.app.kognic.com'
-export const DEFAULT_AUTH_URL = 'https://auth.app.kognic.com'
 
 export const TOKEN_PATH = '/v1/auth/oauth/token'
 
@@ -15,12 +12,14 @@ export function predictionsPath(groupUuid: string): string {
   return `/v1/predictions-groups/${encodeURIComponent(groupUuid)}/predictions`
 }
 
-/** Path templates: how an endpoint is named once (e.g. in a deprecation warning), without ids. */
-export const ENDPOINT_TEMPLATES = {
-  listGroups: 'GET /v1/datasets/{datasetUuid}/predictions-groups',
-  createGroup: 'POST /v1/datasets/{datasetUuid}/predictions-groups',
-  uploadPrediction: 'POST /v1/predictions-groups/{groupUuid}/predictions'
-} as const
+export function annotationsPath(datasetUuid: string): string {
+  return `/v1/datasets/${encodeURIComponent(datasetUuid)}/annotations`
+}
+
+/** A listing is read `?offset=N` until an empty page; at most this many pages. */
+export const MAX_LIST_PAGES = 200
+/** The annotations listing gives up (the scene check is skipped) after this long. */
+export const ANNOTATIONS_TIME_LIMIT_MS = 120_000
 
 /** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504])
@@ -42,17 +41,30 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT'
 ])
 
+/** Failures before a connection was made: nothing of the request reached the server. */
+export const NOT_SENT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT'
+])
+
 /** Backoff between retries: exponential from the base, capped, with jitter. */
 export const RETRY_BASE_MS = 500
 export const RETRY_CAP_MS = 30_000
-/** A server asking for a longer pause than this is not waited for longer than this. */
-export const RETRY_AFTER_CAP_MS = 5 * 60_000
+/** One wait before a retry, whatever Retry-After asks: at most a minute. */
+export const MAX_RETRY_WAIT_MS = 60_000
+/** All the waits before retries of one request together: past this, the request fails with its last error. */
+export const MAX_WAIT_PER_REQUEST_MS = 120_000
 
 /** Responses larger than this are refused rather than held in memory. */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 const EXCERPT_MAX_CHARS = 200
-export const SERVER_MESSAGE_MAX_CHARS = 300
+const SERVER_MESSAGE_MAX_CHARS = 300
 
 /**
  * How long before expiry a token is renewed: 10% of its lifetime, at most a minute, so a 30 s token is
@@ -65,6 +77,22 @@ export function tokenRenewalMarginMs(lifetimeMs: number): number {
 
 /** Either header marks a deprecated endpoint; `sunset-date` is what Kognic sends, `sunset` is RFC 8594. */
 export const SUNSET_HEADERS = ['sunset-date', 'sunset'] as const
+/** Within this many days of an endpoint's sunset date, the notice is an error-level line. */
+export const SUNSET_ERROR_DAYS = 14
+
+/**
+ * A sunset date as kognic-auth reads it: an ISO date or date-time (a date alone is midnight UTC), or an HTTP
+ * date. Undefined when unreadable.
+ */
+export function parseSunsetDate(value: string): number | undefined {
+  const text = value.trim()
+  const iso = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)
+  // An HTTP date always names its day or month; Date.parse alone accepts loose strings like "5".
+  if (!iso && !/^[a-z]{3},? \d{1,2}[ -][a-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} (GMT|UTC)$/i.test(text))
+    return undefined
+  const at = Date.parse(!iso ? text : text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T'))
+  return Number.isNaN(at) ? undefined : at
+}
 
 /**
  * Joins a base URL and an absolute API path without `//` or a doubled version segment: the docs give the
@@ -78,29 +106,6 @@ export function joinUrl(base: string, path: string): string {
     trimmedBase = trimmedBase.replace(/\/v\d+$/, '')
   }
   return trimmedBase + cleanPath
-}
-
-/**
- * Parses a configured base URL (api-url or auth-url), refusing anything but http(s) so a typo fails
- * before the first request instead of as a confusing network error.
- */
-export function parseBaseUrl(value: string, inputName: string): URL {
-  let url: URL
-  try {
-    url = new URL(value.trim())
-  } catch {
-    throw new Error(`${inputName} "${value}" is not a URL: use e.g. ${DEFAULT_API_URL}`)
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`${inputName} "${value}" must start with https:// (or http:// for a local server)`)
-  }
-  if (url.username || url.password) {
-    throw new Error(`${inputName} must not carry a user name or password; credentials go in client-id/secret`)
-  }
-  if (url.search || url.hash) {
-    throw new Error(`${inputName} "${value}" must not have a query or fragment`)
-  }
-  return url
 }
 
 // Control characters (C0, DEL, C1) would garble the log or inject workflow commands.
@@ -139,11 +144,8 @@ function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined
 }
 
-/**
- * Reads a list response: `{"data": [...]}` or a bare array; each item's id is `uuid` (or `id`) and its
- * name `name`. Anything else is an error quoting what came back, so a changed API is easy to diagnose.
- */
-export function parseListResponse(text: string, what: string): ListedItem[] {
+/** The items of one list page: `{"data": [...]}` or a bare array. */
+export function parseListPage(text: string, what: string): unknown[] {
   const parsed = parseJsonOrExplain(text, what)
   const items = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed['data'] : undefined
   if (!Array.isArray(items)) {
@@ -151,16 +153,33 @@ export function parseListResponse(text: string, what: string): ListedItem[] {
       `${what}: expected {"data": [...]} or a JSON array, got "${excerpt(text)}"`
     )
   }
-  return items.map((item, index) => {
-    const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
-    const name = isRecord(item) ? item['name'] : undefined
-    if (uuid === undefined || typeof name !== 'string') {
-      throw new KognicResponseShapeError(
-        `${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`
-      )
-    }
-    return { uuid, name }
-  })
+  return items
+}
+
+/**
+ * The scene an annotations-listing item is for: `sceneUuid`, or a close variant (`scene_uuid`, `sceneId`,
+ * `scene_id`, `scene.uuid`, `scene.id`). The item fields are not documented.
+ */
+export function sceneIdOf(item: unknown): string | undefined {
+  if (!isRecord(item)) return undefined
+  for (const key of ['sceneUuid', 'scene_uuid', 'sceneId', 'scene_id']) {
+    const id = nonEmptyString(item[key])
+    if (id !== undefined) return id
+  }
+  const scene = item['scene']
+  return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined
+}
+
+/** One item of a list: its id (`uuid`, or `id`) and its `name`. */
+export function listedItem(item: unknown, index: number, what: string): ListedItem {
+  const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
+  const name = isRecord(item) ? item['name'] : undefined
+  if (uuid === undefined || typeof name !== 'string') {
+    throw new KognicResponseShapeError(
+      `${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`
+    )
+  }
+  return { uuid, name }
 }
 
 /** Reads a create response: `{"data": "<uuid>"}`, or `{"data": {"uuid": …}}` (or `id`). */
@@ -180,9 +199,10 @@ export function parseCreatedResponse(text: string, what: string): string {
 
 /**
  * What the server said went wrong, fit for a log line: the JSON `message` when there is one (a list of
- * messages is joined), else the body text; control characters stripped, cut to ~300 characters.
+ * messages is joined), else the body text. `redact` runs on the decoded text, before it is cut to ~300
+ * characters, so neither an escaped secret nor a prefix of one survives.
  */
-export function extractServerMessage(text: string): string {
+export function extractServerMessage(text: string, redact: (text: string) => string = (t) => t): string {
   let message = text
   try {
     const parsed = JSON.parse(text) as unknown
@@ -194,5 +214,5 @@ export function extractServerMessage(text: string): string {
   } catch {
     // Not JSON: the text itself is the message.
   }
-  return excerpt(message, SERVER_MESSAGE_MAX_CHARS)
+  return excerpt(redact(message), SERVER_MESSAGE_MAX_CHARS)
 }

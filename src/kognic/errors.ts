@@ -34,8 +34,8 @@ export class KognicAuthError extends Error {
   /** Requests sent to the token endpoint for the token that was not obtained, retries included. */
   readonly tokenRequests: number
   /**
-   * Set when an API call ran into this: that call's requests sent (each answered 401, so not stored),
-   * and whether an earlier one of them had its answer lost after it was sent in full.
+   * Set when an API call ran into this: that call's requests sent, and whether an earlier one of them may
+   * have reached Kognic (5xx, or lost after connecting).
    */
   readonly attempts?: number
   readonly possibleDuplicate?: boolean
@@ -74,9 +74,9 @@ export class KognicAuthError extends Error {
 export class KognicCancelledError extends Error {
   /** Requests sent for the call before it was cancelled, when the client knows. */
   attempts?: number
-  /** A request of the call was sent in full and its answer not had: Kognic may hold it. */
+  /** A request of the call may have reached Kognic (cancelled in flight, or an earlier 5xx or lost answer). */
   possibleDuplicate?: boolean
-  /** The request being cancelled had been sent in full (set where it was cancelled). */
+  /** The request was in flight when cancelled: whether it had arrived is not known. */
   requestSent?: boolean
 
   constructor(message = 'Cancelled', options?: { cause?: unknown }) {
