@@ -463,16 +463,17 @@ describe('bad files mixed with good ones', () => {
       status: 'invalid',
       error: expect.stringMatching(/empty/i)
     })
+    // Refused before upload: the dataset's annotations list no such scene.
     expect(byPath.get('preds/unknown-scene.json')).toMatchObject({
-      status: 'failed',
-      error: expect.stringMatching(/not part of dataset/)
+      status: 'invalid',
+      error: expect.stringMatching(/is not in dataset .*: it has no annotation there/)
     })
     const errorFiles = annotations(run.stdout).map((a) => a.file)
     for (const bad of [`preds/${odScenes[33]}.json`, 'preds/not-a-scene.json', 'preds/unknown-scene.json']) {
       expect(errorFiles).toContain(bad)
     }
     expect(run.summary).toContain('not-a-scene.json')
-    expect(run.summary).toMatch(/not part of dataset/)
+    expect(run.summary).toMatch(/is not in dataset/)
     const group = groupsNamed(name)[0]!
     expect(predictionsIn(group.uuid)).toHaveLength(4)
   })

@@ -60,7 +60,7 @@ describe('bad files among good ones', () => {
     { path: `preds/${scenes[12]}.json`, status: 'invalid', error: /the top level is \[1,2,3\]/ },
     { path: `preds/${scenes[13]}.json`, status: 'invalid', error: /no "openlabel" or "sceneUuid"/ },
     { path: 'preds/not-a-scene-id.json', status: 'invalid', error: /file name is not a scene UUID/ },
-    { path: `preds/${NOT_IN_DATASET}.json`, status: 'failed', error: /not part of dataset/ },
+    { path: `preds/${NOT_IN_DATASET}.json`, status: 'invalid', error: /is not in dataset/ },
     { path: `preds/${scenes[14]}.json`, status: 'invalid', error: /preds\/twin\/copy\.json/ },
     { path: 'preds/twin/copy.json', status: 'invalid', error: new RegExp(`preds/${scenes[14]}\\.json`) },
     { path: `preds/${scenes[15]}.json`, status: 'invalid', error: /max-file-size/ },
@@ -105,8 +105,8 @@ describe('bad files among good ones', () => {
     }
     // The bad files, and the broken link: a path meant as a file that cannot be used.
     expect(run.outputs).toMatchObject({ uploaded: String(GOOD.length), failed: String(bad.length + 1) })
-    // Only the good files (and the unknown scene, refused by the server) were sent.
-    expect(emulator.state.endpointCounts.uploadPrediction).toBe(GOOD.length + 1)
+    // Only the good files were sent: the unknown scene was refused before, from the annotations listing.
+    expect(emulator.state.endpointCounts.uploadPrediction).toBe(GOOD.length)
   })
 
   it('gives each bad file its own result, with an error that says what is wrong', () => {

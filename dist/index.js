@@ -39303,7 +39303,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4952);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5679);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8286);
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6412);
 // Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
 
@@ -39319,7 +39319,6 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
         writeSummary: async (markdown) => {
             await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write({ overwrite: false });
         },
-        isDebug: () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o(),
         logger: {
             debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
             // core escapes the other levels and group titles as command data; a plain line it prints as it is.
@@ -39347,7 +39346,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5679:
+/***/ 8286:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54965,80 +54964,6 @@ function annotationOf(result, level, dryRun) {
 
 // EXTERNAL MODULE: ./src/report/model.ts
 var model = __nccwpck_require__(6867);
-;// CONCATENATED MODULE: ./src/report/progress.ts
-// A progress line in the log every few seconds while uploading, so a long run visibly moves and says
-// roughly how long it has left. Knows nothing of where the line goes: `print` decides.
-
-const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
-/** The rate for the estimate is taken over about this long, so a slow start does not skew it forever. */
-const RATE_WINDOW_MS = 30_000;
-function createProgress(opts) {
-    const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS);
-    const now = opts.now ?? Date.now;
-    const windowMs = Math.max(RATE_WINDOW_MS, intervalMs * 3);
-    let uploaded = 0;
-    let failed = 0;
-    let timer = null;
-    let stopped = false;
-    // samples[0] is the baseline the recent rate is measured from.
-    const samples = [];
-    const done = () => uploaded + failed;
-    function record(at) {
-        samples.push({ at, done: done() });
-        while (samples.length > 1 && (samples[1]?.at ?? Infinity) <= at - windowMs)
-            samples.shift();
-    }
-    function line() {
-        const failedText = failed > 0 ? ` (${(0,format/* formatCount */.B4)(failed)} failed)` : '';
-        const head = `Uploaded ${(0,format/* formatCount */.B4)(uploaded)}/${(0,format/* formatCount */.B4)(opts.total)}${failedText}`;
-        const baseline = samples[0];
-        if (!baseline)
-            return head;
-        const at = now();
-        const elapsed = at - baseline.at;
-        const recent = done() - baseline.done;
-        if (elapsed <= 0)
-            return head;
-        const rate = (0,format/* formatRate */.CE)(recent, elapsed);
-        const remaining = opts.total - done();
-        if (remaining <= 0)
-            return `${head} · ${rate}`;
-        if (recent <= 0)
-            return `${head} · ${rate} · no file finished in the last ${(0,format/* formatDuration */.a3)(elapsed)}`;
-        const etaMs = Math.ceil((remaining * elapsed) / recent / 1000) * 1000;
-        return `${head} · ${rate} · about ${(0,format/* formatDuration */.a3)(etaMs)} left`;
-    }
-    return {
-        tick(status) {
-            if (status === 'uploaded')
-                uploaded++;
-            else
-                failed++;
-        },
-        start() {
-            if (timer || stopped)
-                return;
-            record(now());
-            timer = setInterval(() => {
-                if (stopped)
-                    return;
-                // Record first, so the baseline is exactly one window back when the line is printed.
-                record(now());
-                opts.print(line());
-            }, intervalMs);
-            // A progress line must never keep the process alive.
-            timer.unref();
-        },
-        stop() {
-            stopped = true;
-            if (timer)
-                clearInterval(timer);
-            timer = null;
-        },
-        line
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/version.ts
 // The action's version, as package.json gives it (a test keeps the two equal): written into results files.
 const ACTION_VERSION = '0.1.0';
@@ -55192,9 +55117,9 @@ async function isResultsFile(file) {
 
 // EXTERNAL MODULE: ./src/report/summary.ts
 var summary = __nccwpck_require__(7994);
-;// CONCATENATED MODULE: ./src/main.ts
-// The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
-// Nothing is created or uploaded until every check that can fail the whole run has passed.
+;// CONCATENATED MODULE: ./src/publish.ts
+// What the run leaves behind, written once from the report, also when the run failed: the results file,
+// the outputs, the step's verdict and file annotations, the job summary and the pull-request comment.
 
 
 
@@ -55202,422 +55127,6 @@ var summary = __nccwpck_require__(7994);
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-/** Files read at once in the checking pass: enough to overlap I/O, few enough to keep memory flat. */
-const INSPECT_CONCURRENCY = 4;
-/** After a cancellation, in-flight requests get this long to finish before they are aborted. */
-const CANCEL_GRACE_MS = 5000;
-class FatalError extends Error {
-}
-async function run(deps) {
-    const { io, env } = deps;
-    const log = io.logger;
-    const now = deps.now ?? Date.now;
-    const report = {
-        datasetUuid: '',
-        group: { uuid: null, name: null, created: false, state: 'unresolved' },
-        groupUrl: null,
-        dryRun: false,
-        validation: 'strict',
-        counts: (0,model/* countResults */.aD)([]),
-        startedAt: now(),
-        finishedAt: now(),
-        results: [],
-        skipped: [],
-        fatalError: null,
-        cancelled: false,
-        run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-        warnings: []
-    };
-    let inputs;
-    let resultsPath = '';
-    let client;
-    // Every matched file, in order: what the checks learned, and the file's fate once known.
-    let matched = [];
-    /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
-    let unusable = [];
-    // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
-    const stopNew = new AbortController();
-    const abortInFlight = new AbortController();
-    let graceTimer;
-    const unsubscribe = deps.onCancel?.((why) => {
-        if (stopNew.signal.aborted)
-            return;
-        report.cancelled = true;
-        log.warning(`${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`);
-        stopNew.abort();
-        graceTimer = setTimeout(() => abortInFlight.abort(), CANCEL_GRACE_MS);
-        graceTimer.unref();
-    });
-    try {
-        // Mask secret inputs before anything can fail and print: an input error must not carry them.
-        maskAll((s) => io.setSecret(s), io.getInput(INPUT.clientSecret), io.getInput(INPUT.credentials), io.getInput(INPUT.githubToken));
-        const { input, credentials, classMapping, resultsFile } = await readEverything(io, env, deps.workspace);
-        inputs = input;
-        resultsPath = resultsFile;
-        report.datasetUuid = input.datasetUuid;
-        report.dryRun = input.dryRun;
-        report.validation = input.validation;
-        for (const warning of input.warnings) {
-            log.warning(warning);
-            report.warnings.push(warning);
-        }
-        if (credentials)
-            log.info(`Kognic credentials from ${credentials.source}.`);
-        else
-            log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in and the predictions group are not.');
-        const discovered = await io.group('Find prediction files', async () => {
-            const found = await discoverFiles(input.patterns, deps.workspace);
-            const clash = await setAsideResultsFile(found, resultsPath);
-            if (clash) {
-                resultsPath = ''; // the results go to RUNNER_TEMP instead
-                throw new FatalError(clash);
-            }
-            const unusableCount = found.skipped.filter(isUnusableMatch).length;
-            log.info(`${found.files.length + unusableCount} file(s) matched ${INPUT.path}${unusableCount > 0 ? `; ${unusableCount} of them cannot be used (see the warnings)` : ''}.`);
-            // Paths that cannot be used are annotated with the other files at the end; a folder that could not
-            // be read is the run's own warning: files in it may be missing.
-            for (const s of found.skipped) {
-                const line = `${s.displayPath}: ${s.reason}`;
-                if (s.kind === 'unreadable-folder')
-                    log.warning(line, { file: s.displayPath, title: 'Folder cannot be read' });
-                else
-                    log.info(line);
-            }
-            return { files: runFiles(found.files), skipped: found.skipped };
-        });
-        matched = discovered.files;
-        // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
-        report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s));
-        unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
-            path: s.displayPath,
-            sceneUuid: null,
-            status: 'invalid',
-            predictionUuid: null,
-            attempts: 0,
-            possibleDuplicate: false,
-            error: s.reason,
-            contentSha256: null,
-            problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
-            moreProblems: 0
-        }));
-        if (matched.length === 0 && unusable.length > 0) {
-            log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
-            return;
-        }
-        if (matched.length === 0) {
-            const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
-            if (input.ifNoFilesFound === 'error')
-                throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
-            if (input.ifNoFilesFound === 'warn')
-                log.warning(message);
-            else
-                log.info(message);
-            return;
-        }
-        /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-        const inspectAll = () => io.group(`Read and check ${matched.length} file(s)`, async () => {
-            const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
-            await runPool(matched.length, INSPECT_CONCURRENCY, async (index) => {
-                const record = matched[index];
-                record.inspected = await inspectFile(record.file, options);
-            }, stopNew.signal);
-            if (stopNew.signal.aborted)
-                throw new FatalError('Cancelled while reading the prediction files');
-            return checkFiles(matched, input, log);
-        });
-        /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
-        const recordDryRun = (fit) => io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
-            for (const index of fit) {
-                const { file, inspected } = matched[index];
-                matched[index].result = resultOf(file, inspected, { status: 'would-upload' });
-                log.info(`${file.displayPath} → scene ${inspected.sceneUuid}`);
-            }
-        });
-        if (!credentials) {
-            // Nothing was looked up: the group stays as the inputs name it, unverified.
-            report.group = {
-                uuid: null,
-                name: input.group.kind === 'name' ? input.group.name : null,
-                created: false,
-                state: 'unresolved'
-            };
-            const fit = await inspectAll();
-            checkClassMapping(matched, fit, classMapping, log);
-            await recordDryRun(fit);
-            return;
-        }
-        client = new KognicClient({
-            apiUrl: input.apiUrl,
-            authUrl: input.authUrl,
-            clientId: credentials.clientId,
-            clientSecret: credentials.clientSecret,
-            ...(credentials.scope ? { scope: credentials.scope } : {}),
-            maxRetries: input.maxRetries,
-            requestTimeoutMs: input.requestTimeoutMs,
-            logger: log,
-            signal: abortInFlight.signal,
-            stopNewAttempts: stopNew.signal,
-            onToken: (token) => io.setSecret(token)
-        });
-        const api = client;
-        // Sign-in and the group lookup only read; they run while the files are checked, and are awaited
-        // before anything is created or uploaded. Their failures are reported in their own log groups.
-        const signedIn = api.authenticate();
-        const groupFound = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
-        groupFound.catch(() => undefined);
-        const fit = await inspectAll();
-        await io.group('Sign in to Kognic', async () => {
-            await signedIn;
-            log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`);
-        });
-        const found = await io.group('Resolve the predictions group', async () => {
-            const group = await groupFound;
-            if (group) {
-                log.info(`Using predictions group "${group.name}" (${group.uuid}).`);
-                report.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' };
-                if (classMapping)
-                    log.info(`The group exists, so ${INPUT.classMapping} is not sent; it is only used to check the predictions' classes.`);
-            }
-            return group;
-        });
-        if (fit.length === 0) {
-            log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
-            return;
-        }
-        checkClassMapping(matched, fit, classMapping, log);
-        const group = found ??
-            (await io.group('Create the predictions group', () => {
-                const segmented = fit.find((i) => matched[i].inspected.hasSegmentation);
-                const firstSegmented = segmented === undefined ? undefined : matched[segmented].file.displayPath;
-                return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log);
-            }));
-        if (input.dryRun) {
-            await recordDryRun(fit);
-            log.info(`Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`);
-            return;
-        }
-        if (!group)
-            throw new FatalError('No predictions group to upload into');
-        const debug = io.isDebug();
-        let refused;
-        await io.group(`Upload ${fit.length} prediction(s)`, async () => {
-            const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
-            progress.start();
-            try {
-                const results = await uploadAll(fit.map((i) => matched[i].inspected), {
-                    concurrency: input.concurrency,
-                    readBody: readUploadBody,
-                    upload: (body) => api.uploadPrediction(group.uuid, body).catch((error) => {
-                        // Credentials refused mid-run fail every later file alike: stop, and say it once.
-                        if (error instanceof KognicAuthError && !refused) {
-                            refused = error;
-                            stopNew.abort(error);
-                        }
-                        throw error;
-                    }),
-                    stop: stopNew.signal,
-                    onResult: (result) => {
-                        if (result.status === 'uploaded' || result.status === 'failed')
-                            progress.tick(result.status);
-                        // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
-                        if (debug)
-                            log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
-                    }
-                });
-                results.forEach((result, k) => (matched[fit[k]].result = result));
-            }
-            finally {
-                progress.stop();
-            }
-            log.info(progress.line());
-        });
-        if (refused)
-            throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`);
-    }
-    catch (error) {
-        report.fatalError = error instanceof Error ? error.message : String(error);
-    }
-    finally {
-        report.groupUrl = groupLink(inputs, report);
-        if (graceTimer)
-            clearTimeout(graceTimer);
-        const stats = client?.stats();
-        await client?.close().catch(() => undefined);
-        report.finishedAt = now();
-        report.results = finishResults(matched, unusable, report);
-        report.counts = (0,model/* countResults */.aD)(report.results, stats?.retries ?? 0);
-        await publish(report, inputs, resultsPath, deps);
-        // Only now: a second signal while the summary is written must not kill the process half-way.
-        unsubscribe?.();
-    }
-}
-/**
- * The inputs as a whole: the action's inputs, the credentials and the class mapping, every problem of
- * the three reported at once. Credentials are null only for a dry run given none at all.
- */
-async function readEverything(io, env, workspace) {
-    const problems = [];
-    let input;
-    try {
-        input = readInputs((name) => io.getInput(name));
-    }
-    catch (error) {
-        if (!(error instanceof InputError))
-            throw error;
-        problems.push(...error.problems);
-    }
-    const raw = {
-        credentials: io.getInput(INPUT.credentials).trim(),
-        clientId: io.getInput(INPUT.clientId).trim(),
-        clientSecret: io.getInput(INPUT.clientSecret).trim()
-    };
-    const dryRun = input?.dryRun ?? false;
-    const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error) => {
-        // A pull request from a fork gets no secrets: its dry run can still check the files.
-        if (error instanceof CredentialsError && error.missing && dryRun)
-            return null;
-        problems.push(error instanceof Error ? error.message : String(error));
-        return null;
-    });
-    const mappingRaw = io.getInput(INPUT.classMapping).trim();
-    const classMapping = mappingRaw
-        ? await parseClassMapping(mappingRaw, workspace).catch((error) => {
-            problems.push(error instanceof Error ? error.message : String(error));
-            return undefined;
-        })
-        : undefined;
-    const resultsFile = await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch((error) => {
-        problems.push(error instanceof Error ? error.message : String(error));
-        return '';
-    });
-    if (problems.length > 0 || !input)
-        throw new InputError(problems);
-    return { input, credentials, classMapping, resultsFile };
-}
-/** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
-function checkFiles(matched, input, log) {
-    // Each file of a duplicate group, with the others of its group: only such files are in the map.
-    const duplicateOf = new Map();
-    for (const group of duplicateScenes(matched)) {
-        for (const index of group)
-            duplicateOf.set(index, group.filter((other) => other !== index));
-    }
-    const fit = [];
-    // Each file's problems are logged as they are found; the annotations are made from the report at the end.
-    const annotate = (displayPath, message, title) => {
-        log.info(`${displayPath}: ${title}: ${message.startsWith(displayPath) ? message.slice(displayPath.length + 2) : message}`);
-    };
-    for (let index = 0; index < matched.length; index++) {
-        const record = matched[index];
-        const inspected = record.inspected;
-        const displayPath = record.file.displayPath;
-        const setOutcome = (outcome) => {
-            record.result = resultOf(record.file, inspected, outcome);
-        };
-        const fatal = inspected.fatal;
-        if (fatal.length > 0) {
-            const reason = fatal.map((p) => p.message).join('; ');
-            setOutcome({ status: 'invalid', error: reason, fatalAsProblems: true });
-            annotate(displayPath, reason, 'not usable');
-            continue;
-        }
-        const others = duplicateOf.get(index);
-        if (others) {
-            const paths = others.map((other) => matched[other].file.displayPath);
-            const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
-            setOutcome({ status: 'invalid', error: reason });
-            annotate(displayPath, reason, 'duplicate scene');
-            continue;
-        }
-        const problems = inspected.problems;
-        if (problems.length > 0 && input.validation !== 'off') {
-            const moreProblems = inspected.moreProblems;
-            const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : '';
-            const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
-            // Warnings never block; errors come first among the problems kept (inspect.ts).
-            if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
-                setOutcome({ status: 'invalid', error: `OpenLABEL problems: ${reason}` });
-                annotate(displayPath, reason, 'errors');
-                continue;
-            }
-            const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn';
-            annotate(displayPath, reason, `uploaded anyway (${why})`);
-        }
-        fit.push(index);
-    }
-    const fitCount = fit.length;
-    const invalid = matched.length - fitCount;
-    log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`);
-    return fit;
-}
-/** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(matched, fit, mapping, log) {
-    if (!mapping)
-        return;
-    const classes = new Set();
-    for (const index of fit)
-        for (const c of matched[index].inspected.segmentationClasses)
-            classes.add(c);
-    const missing = missingClasses(mapping, classes);
-    if (missing.length > 0) {
-        const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] });
-        throw new FatalError(`${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`);
-    }
-    log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
-}
-async function createGroupIfAllowed(api, input, 
-/** The first file to upload that holds segmentation predictions, if any. */
-segmented, classMapping, env, report, log) {
-    if (input.group.kind !== 'name')
-        return null;
-    const name = input.group.name;
-    if (!input.createGroup) {
-        throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`);
-    }
-    if (segmented !== undefined && !classMapping) {
-        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
-    }
-    if (input.dryRun) {
-        log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`);
-        report.group = { uuid: null, name, created: false, state: 'would-create' };
-        return null;
-    }
-    const description = input.groupDescription || defaultGroupDescription(env);
-    const uuid = await api.createPredictionsGroup(input.datasetUuid, {
-        name,
-        description,
-        ...(classMapping ? { classMapping } : {})
-    });
-    log.info(`Created predictions group "${name}" (${uuid}).`);
-    report.group = { uuid, name, created: true, state: 'created' };
-    return { uuid, name };
-}
-/**
- * One result per matched file, in the order matched: those the run never reached say why. Then the
- * matched paths that cannot be used. Each result is built as it is read.
- */
-function finishResults(matched, unusable, report) {
-    const why = report.cancelled
-        ? 'Not uploaded: the run was cancelled'
-        : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`;
-    return [...finalResults(matched, why), ...unusable];
-}
-/**
- * Outputs, results file, job summary, annotations and the step's verdict: written once, also when the run
- * failed. Every one of them is rendered from the same report and its counts.
- */
 async function publish(report, inputs, 
 /** '' when the inputs could not be read: the results go to this run's default place. */
 resultsPath, deps) {
@@ -55645,8 +55154,9 @@ resultsPath, deps) {
     io.setOutput('matched', String(c.matched));
     io.setOutput('uploaded', String(c.uploaded));
     io.setOutput('failed', String(c.notUploaded));
+    io.setOutput('scenes-without-prediction', report.scenesWithoutPrediction?.toString() ?? '');
     io.setOutput('results-file', resultsFile);
-    // The overall result is the first annotation: GitHub shows only a few per step.
+    // The overall result is the first annotation: GitHub shows only ten per step and level.
     const outcome = (0,model/* verdict */.WJ)(report);
     if (!outcome.ok)
         io.setFailed(outcome.text);
@@ -55683,6 +55193,359 @@ resultsPath, deps) {
         });
     }
 }
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+// A progress line in the log every few seconds while uploading, so a long run visibly moves and says
+// roughly how long it has left. Knows nothing of where the line goes: `print` decides.
+
+const DEFAULT_PROGRESS_INTERVAL_MS = 5000;
+/** The rate for the estimate is taken over about this long, so a slow start does not skew it forever. */
+const RATE_WINDOW_MS = 30_000;
+function createProgress(opts) {
+    const intervalMs = Math.max(1, opts.intervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS);
+    const now = opts.now ?? Date.now;
+    const windowMs = Math.max(RATE_WINDOW_MS, intervalMs * 3);
+    let uploaded = 0;
+    let failed = 0;
+    let timer = null;
+    let stopped = false;
+    // samples[0] is the baseline the recent rate is measured from.
+    const samples = [];
+    const done = () => uploaded + failed;
+    function record(at) {
+        samples.push({ at, done: done() });
+        while (samples.length > 1 && (samples[1]?.at ?? Infinity) <= at - windowMs)
+            samples.shift();
+    }
+    function line() {
+        const failedText = failed > 0 ? ` (${(0,format/* formatCount */.B4)(failed)} failed)` : '';
+        const head = `Uploaded ${(0,format/* formatCount */.B4)(uploaded)}/${(0,format/* formatCount */.B4)(opts.total)}${failedText}`;
+        const baseline = samples[0];
+        if (!baseline)
+            return head;
+        const at = now();
+        const elapsed = at - baseline.at;
+        const recent = done() - baseline.done;
+        if (elapsed <= 0)
+            return head;
+        const rate = (0,format/* formatRate */.CE)(recent, elapsed);
+        const remaining = opts.total - done();
+        if (remaining <= 0)
+            return `${head} · ${rate}`;
+        if (recent <= 0)
+            return `${head} · ${rate} · no file finished in the last ${(0,format/* formatDuration */.a3)(elapsed)}`;
+        const etaMs = Math.ceil((remaining * elapsed) / recent / 1000) * 1000;
+        return `${head} · ${rate} · about ${(0,format/* formatDuration */.a3)(etaMs)} left`;
+    }
+    return {
+        tick(status) {
+            if (status === 'uploaded')
+                uploaded++;
+            else
+                failed++;
+        },
+        start() {
+            if (timer || stopped)
+                return;
+            record(now());
+            timer = setInterval(() => {
+                if (stopped)
+                    return;
+                // Record first, so the baseline is exactly one window back when the line is printed.
+                record(now());
+                opts.print(line());
+            }, intervalMs);
+            // A progress line must never keep the process alive.
+            timer.unref();
+        },
+        stop() {
+            stopped = true;
+            if (timer)
+                clearInterval(timer);
+            timer = null;
+        },
+        line
+    };
+}
+
+;// CONCATENATED MODULE: ./src/resume.ts
+// Resuming: what earlier runs of this action uploaded, read back from their results files, so that a re-run
+// uploads only what is left. Kognic's API cannot list a group's predictions: the results files are the memory.
+
+
+
+
+/**
+ * Reads the results files `patterns` match in the workspace and keeps the uploads they record into
+ * `target`'s dataset and group. A file that is not one of ours, is malformed, or names another dataset or
+ * group is ignored with its reason.
+ */
+async function readEarlierRuns(patterns, workspace, target) {
+    const found = await discoverFiles(patterns, workspace);
+    const earlier = { byScene: new Map(), used: [], ignored: [] };
+    for (const file of found.files) {
+        let content;
+        try {
+            content = JSON.parse(await (0,promises_.readFile)(file.path, 'utf8'));
+        }
+        catch (error) {
+            const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read';
+            earlier.ignored.push({ file: file.displayPath, reason: `${why} (${error.message})` });
+            continue;
+        }
+        const reason = whyNotUsable(content, target);
+        if (reason) {
+            earlier.ignored.push({ file: file.displayPath, reason });
+            continue;
+        }
+        earlier.used.push(file.displayPath);
+        for (const entry of content.files) {
+            if (!isRecord(entry))
+                continue;
+            const { status, sceneUuid, contentSha256, predictionUuid } = entry;
+            // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
+            if (status !== 'uploaded' && status !== 'already-uploaded')
+                continue;
+            if (typeof sceneUuid !== 'string' || typeof contentSha256 !== 'string')
+                continue;
+            if (typeof predictionUuid !== 'string')
+                continue;
+            earlier.byScene.set(sceneUuid.toLowerCase(), {
+                contentSha256,
+                predictionUuid,
+                resultsFile: file.displayPath
+            });
+        }
+    }
+    return earlier;
+}
+function whyNotUsable(content, target) {
+    if (!isRecord(content) || content.kind !== RESULTS_FILE_KIND) {
+        return 'not a results file of this action (no "kind": "kognic-upload-predictions-results")';
+    }
+    if (typeof content.version !== 'number' || content.version > RESULTS_FILE_VERSION) {
+        return `written in results format ${String(content.version)}, which this version (format ${RESULTS_FILE_VERSION}) cannot read: use the same or a later version of the action`;
+    }
+    if (!Array.isArray(content.files))
+        return 'malformed: it has no "files" list';
+    const dataset = typeof content.datasetUuid === 'string' ? content.datasetUuid.toLowerCase() : null;
+    if (dataset !== target.datasetUuid)
+        return `for dataset ${String(dataset)}, not ${target.datasetUuid}`;
+    const group = typeof content.predictionsGroupUuid === 'string' ? content.predictionsGroupUuid.toLowerCase() : null;
+    if (group !== target.groupUuid.toLowerCase()) {
+        return group === null
+            ? 'from a run that resolved no predictions group'
+            : `for predictions group ${group}, not ${target.groupUuid}`;
+    }
+    return null;
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+// The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
+// → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
+// can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** After a cancellation, in-flight requests get this long to finish before they are aborted. */
+const CANCEL_GRACE_MS = 5000;
+class FatalError extends Error {
+}
+async function run(deps) {
+    const { io, env, workspace } = deps;
+    const log = io.logger;
+    const now = deps.now ?? Date.now;
+    const startedAt = now();
+    const cancel = watchCancellation(deps.onCancel, log);
+    const found = {
+        resultsPath: '',
+        files: [],
+        unusable: [],
+        skipped: [],
+        group: { uuid: null, name: null, created: false, state: 'unresolved' },
+        annotatedScenes: null,
+        changedSinceUpload: 0,
+        uploadMs: null,
+        fatalError: null
+    };
+    let client;
+    let report;
+    // The phases, in order; a return ends the run early (nothing matched, nothing fit, a dry run).
+    const flow = async () => {
+        const setup = await readSetup(io, env, workspace);
+        const { input } = setup;
+        found.input = input;
+        found.resultsPath = setup.resultsPath;
+        found.group = groupAsGiven(input);
+        for (const warning of input.warnings)
+            log.warning(warning);
+        if (setup.credentials)
+            log.info(`Kognic credentials from ${setup.credentials.source}.`);
+        else
+            log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in, the predictions group and the scenes are not.');
+        const matched = await io.group('Find prediction files', () => findFiles(input, workspace, setup.resultsPath, log));
+        if (matched.resultsFileClash) {
+            found.resultsPath = ''; // the results go to RUNNER_TEMP instead of over a prediction file
+            throw new FatalError(matched.resultsFileClash);
+        }
+        found.files = matched.files;
+        found.unusable = matched.unusable;
+        found.skipped = matched.skipped;
+        if (found.files.length === 0)
+            return reportNoFiles(input, found.unusable.length, workspace, log);
+        // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
+        client = setup.credentials ? openClient(setup, io, cancel) : undefined;
+        const lookups = client ? startLookups(client, input) : null;
+        let fit = await io.group(`Read and check ${(0,format/* formatCount */.B4)(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
+        if (!client || !lookups) {
+            checkClassMapping(found.files, fit, setup.classMapping, log);
+            return await answerDryRun(io, found.files, fit);
+        }
+        const api = client;
+        const group = await settleLookups(io, lookups, input, setup.credentials, log);
+        if (group)
+            found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' };
+        if (group && setup.classMapping)
+            log.info(`The group exists, so ${INPUT.classMapping} is not sent; it only checks the predictions' classes.`);
+        const scenes = await io.group('Check the scenes against the dataset', () => settleScenes(lookups.scenes, found.files, fit, input, log));
+        found.annotatedScenes = scenes.annotated;
+        fit = scenes.fit;
+        if (fit.length === 0) {
+            log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
+            return;
+        }
+        checkClassMapping(found.files, fit, setup.classMapping, log);
+        if (!group) {
+            found.group = await io.group('Create the predictions group', () => createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log));
+        }
+        if (found.group.state === 'found') {
+            const left = await io.group('Leave out what earlier runs uploaded', () => leaveOutEarlierUploads(found.files, fit, input, found.group.uuid, workspace, env, log));
+            fit = left.fit;
+            found.changedSinceUpload = left.changed;
+        }
+        if (input.dryRun)
+            return await answerDryRun(io, found.files, fit);
+        const uploadStarted = now();
+        await io.group(`Upload ${(0,format/* formatCount */.B4)(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
+        found.uploadMs = now() - uploadStarted;
+    };
+    try {
+        await flow();
+    }
+    catch (error) {
+        found.fatalError = error instanceof Error ? error.message : String(error);
+    }
+    finally {
+        cancel.endGrace();
+        const stats = client?.stats();
+        await client?.close().catch(() => undefined);
+        report = assembleReport(found, env, cancel.cancelled(), startedAt, now(), stats);
+        await publish(report, found.input, found.resultsPath, deps);
+        // Only now: a second signal while the summary is written must not kill the process half-way.
+        cancel.unsubscribe();
+    }
+    return report;
+}
+/** On SIGINT/SIGTERM nothing new starts, and in-flight requests get a grace period before they are aborted. */
+function watchCancellation(onCancel, log) {
+    const stopNew = new AbortController();
+    const abortInFlight = new AbortController();
+    let graceTimer;
+    const unsubscribe = onCancel?.((why) => {
+        if (stopNew.signal.aborted)
+            return;
+        log.warning(`${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`);
+        stopNew.abort();
+        graceTimer = setTimeout(() => abortInFlight.abort(), CANCEL_GRACE_MS);
+        graceTimer.unref();
+    });
+    return {
+        stopNew: stopNew.signal,
+        abortInFlight: abortInFlight.signal,
+        cancelled: () => stopNew.signal.aborted,
+        endGrace: () => clearTimeout(graceTimer),
+        unsubscribe: () => unsubscribe?.()
+    };
+}
+/** Reads the inputs, the credentials, the class mapping and the results path, every problem at once. */
+async function readSetup(io, env, workspace) {
+    const raw = {
+        credentials: io.getInput(INPUT.credentials).trim(),
+        clientId: io.getInput(INPUT.clientId).trim(),
+        clientSecret: io.getInput(INPUT.clientSecret).trim()
+    };
+    // Masked before anything can fail and print: an input error must not carry them.
+    maskAll((s) => io.setSecret(s), raw.clientSecret, raw.credentials, io.getInput(INPUT.githubToken));
+    const problems = [];
+    const problem = (error) => {
+        problems.push(error instanceof Error ? error.message : String(error));
+        return undefined;
+    };
+    let input;
+    try {
+        input = readInputs((name) => io.getInput(name));
+    }
+    catch (error) {
+        if (!(error instanceof InputError))
+            throw error;
+        problems.push(...error.problems);
+    }
+    const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error) => {
+        // A pull request from a fork gets no secrets: its dry run can still check the files.
+        if (error instanceof CredentialsError && error.missing && input?.dryRun)
+            return null;
+        return problem(error) ?? null;
+    });
+    const mappingRaw = io.getInput(INPUT.classMapping).trim();
+    const classMapping = mappingRaw ? await parseClassMapping(mappingRaw, workspace).catch(problem) : undefined;
+    const resultsPath = (await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch(problem)) ?? '';
+    if (problems.length > 0 || !input)
+        throw new InputError(problems);
+    return { input, credentials, classMapping, resultsPath };
+}
+/** The group as the inputs name it, before anything is looked up: a stopped run still shows it. */
+function groupAsGiven(input) {
+    return input.group.kind === 'name'
+        ? { uuid: null, name: input.group.name, created: false, state: 'unresolved' }
+        : { uuid: input.group.uuid, name: null, created: false, state: 'unresolved' };
+}
+async function findFiles(input, workspace, resultsPath, log) {
+    const found = await discoverFiles(input.patterns, workspace);
+    const resultsFileClash = await setAsideResultsFile(found, resultsPath);
+    const unusable = found.skipped.filter(isUnusableMatch);
+    log.info(`${(0,format/* formatCount */.B4)(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${(0,format/* formatCount */.B4)(unusable.length)} of them cannot be used` : ''}.`);
+    for (const s of found.skipped) {
+        // A folder that could not be read is the run's own warning: files in it may be missing.
+        if (s.kind === 'unreadable-folder')
+            log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Folder cannot be read' });
+        else
+            log.info(`${s.displayPath}: ${s.reason}`);
+    }
+    return {
+        files: runFiles(found.files),
+        unusable: unusable.map((s) => ({
+            ...resultOf(s, null, { status: 'invalid', error: s.reason }),
+            problems: [{ kind: s.kind, jsonPath: '', message: s.reason }]
+        })),
+        skipped: found.skipped.filter((s) => !isUnusableMatch(s)),
+        resultsFileClash
+    };
+}
 /**
  * The results file is never a prediction: when the patterns match the file at results-file, an earlier
  * run's results there are set aside. Anything else there must not be overwritten: returns why.
@@ -55711,18 +55574,320 @@ async function setAsideResultsFile(found, resultsPath) {
     });
     return null;
 }
-/** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
-function groupLink(inputs, report) {
-    const uuid = report.group.uuid;
-    if (!inputs?.groupLinkTemplate || !uuid)
-        return null;
-    return inputs.groupLinkTemplate
-        .replace(/\{dataset\}/g, encodeURIComponent(report.datasetUuid))
-        .replace(/\{group\}/g, encodeURIComponent(uuid));
+function reportNoFiles(input, unusable, workspace, log) {
+    if (unusable > 0)
+        return log.info('None of the matched paths is a file that can be uploaded.');
+    const patterns = input.patterns.split('\n').join(', ');
+    const message = `No files matched ${INPUT.path} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
+    if (input.ifNoFilesFound === 'error')
+        throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
+    if (input.ifNoFilesFound === 'warn')
+        log.warning(message);
+    else
+        log.info(message);
 }
-function oneLine(text) {
-    const joined = text.split('\n').join(', ');
-    return joined.length > 200 ? `${joined.slice(0, 200)}…` : joined;
+function openClient(setup, io, cancel) {
+    const { input, credentials } = setup;
+    return new KognicClient({
+        apiUrl: input.apiUrl,
+        authUrl: input.authUrl,
+        clientId: credentials.clientId,
+        clientSecret: credentials.clientSecret,
+        ...(credentials.scope ? { scope: credentials.scope } : {}),
+        maxRetries: input.maxRetries,
+        requestTimeoutMs: input.requestTimeoutMs,
+        logger: io.logger,
+        signal: cancel.abortInFlight,
+        stopNewAttempts: cancel.stopNew,
+        onToken: (token) => io.setSecret(token)
+    });
+}
+function startLookups(api, input) {
+    const signedIn = api.authenticate();
+    const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
+    const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null;
+    // Awaited in their own phases; until then a failure must not count as unhandled.
+    for (const pending of [group, scenes])
+        pending?.catch(() => undefined);
+    return { signedIn, group, scenes };
+}
+async function settleLookups(io, lookups, input, credentials, log) {
+    await io.group('Sign in to Kognic', async () => {
+        await lookups.signedIn;
+        log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`);
+    });
+    return io.group('Resolve the predictions group', async () => {
+        const group = await lookups.group;
+        if (group)
+            log.info(`Using predictions group "${group.name}" (${group.uuid}).`);
+        else if (input.group.kind === 'name')
+            log.info(`Dataset ${input.datasetUuid} has no group "${input.group.name}" yet.`);
+        return group;
+    });
+}
+/** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
+async function checkFiles(files, input, stop, log) {
+    const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
+    for (const record of files) {
+        if (stop.aborted)
+            throw new FatalError('Cancelled while reading the prediction files');
+        record.inspected = await inspectFile(record.file, options);
+    }
+    // Each file of a duplicate group, with the others of its group.
+    const duplicateOf = new Map();
+    for (const group of duplicateScenes(files))
+        for (const index of group)
+            duplicateOf.set(index, group.filter((other) => other !== index));
+    const fit = [];
+    files.forEach((record, index) => {
+        const inspected = record.inspected;
+        const refuse = (outcome, why) => {
+            record.result = resultOf(record.file, inspected, outcome);
+            log.info(`${record.file.displayPath}: ${why}: ${outcome.error ?? ''}`);
+        };
+        if (inspected.fatal.length > 0) {
+            const reason = inspected.fatal.map((p) => p.message).join('; ');
+            return refuse({ status: 'invalid', error: reason, fatalAsProblems: true }, 'not usable');
+        }
+        const others = duplicateOf.get(index);
+        if (others) {
+            const paths = others.map((other) => files[other].file.displayPath);
+            const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
+            return refuse({ status: 'invalid', error: reason }, 'duplicate scene');
+        }
+        const problems = inspected.problems;
+        if (problems.length > 0 && input.validation !== 'off') {
+            const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : '';
+            const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
+            // Warnings never block; errors come first among the problems kept (inspect.ts).
+            if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning'))
+                return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}` }, 'errors');
+            log.info(`${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`);
+        }
+        fit.push(index);
+    });
+    const invalid = files.length - fit.length;
+    log.info(`${(0,format/* formatCount */.B4)(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${(0,format/* formatCount */.B4)(invalid)} not usable` : ''}.`);
+    return fit;
+}
+/**
+ * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before
+ * anything is created. Returns the files still fit, and the annotated scenes when the listing told them.
+ */
+async function settleScenes(listing, files, fit, input, log) {
+    if (!listing) {
+        log.info(`${INPUT.checkScenes} is 'false': the files' scenes are not checked against the dataset.`);
+        return { fit, annotated: null };
+    }
+    const answer = await listing;
+    if ('unavailable' in answer) {
+        log.notice(`The files' scenes were not checked against the dataset: ${answer.unavailable}.`, {
+            title: 'Scene check skipped'
+        });
+        return { fit, annotated: null };
+    }
+    const annotated = answer.scenes;
+    log.info(`Dataset ${input.datasetUuid} has annotations for ${(0,format/* formatCount */.B4)(annotated.size)} scene(s).`);
+    const kept = fit.filter((index) => {
+        const record = files[index];
+        const scene = record.inspected.sceneUuid;
+        if (annotated.has(scene.toLowerCase()))
+            return true;
+        const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${INPUT.datasetUuid}, and that the file's scene is right (the file name, or sceneUuid in a request body).`;
+        record.result = resultOf(record.file, record.inspected, { status: 'invalid', error });
+        log.info(`${record.file.displayPath}: scene not in this dataset`);
+        return false;
+    });
+    if (kept.length === 0 && fit.length > 0)
+        log.warning(`None of the ${(0,format/* formatCount */.B4)(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
+    return { fit: kept, annotated };
+}
+/** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
+function checkClassMapping(files, fit, mapping, log) {
+    if (!mapping)
+        return;
+    const classes = new Set();
+    for (const index of fit)
+        for (const c of files[index].inspected.segmentationClasses)
+            classes.add(c);
+    const missing = missingClasses(mapping, classes);
+    if (missing.length > 0) {
+        const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] });
+        throw new FatalError(`${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`);
+    }
+    log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
+}
+/** The first file to upload that holds segmentation predictions: a group for it needs a class mapping. */
+function firstSegmented(files, fit) {
+    const index = fit.find((i) => files[i].inspected.hasSegmentation);
+    return index === undefined ? undefined : files[index].file.displayPath;
+}
+/** Creates the group the inputs name (a dry run only says it would). */
+async function createGroup(api, input, segmented, classMapping, env, log) {
+    if (input.group.kind !== 'name')
+        throw new FatalError('No predictions group to upload into');
+    const name = input.group.name;
+    if (!input.createGroup) {
+        throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`);
+    }
+    if (segmented !== undefined && !classMapping) {
+        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
+    }
+    if (input.dryRun) {
+        log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`);
+        return { uuid: null, name, created: false, state: 'would-create' };
+    }
+    const description = input.groupDescription || defaultGroupDescription(env);
+    const uuid = await api.createPredictionsGroup(input.datasetUuid, {
+        name,
+        description,
+        ...(classMapping ? { classMapping } : {})
+    });
+    log.info(`Created predictions group "${name}" (${uuid}).`);
+    return { uuid, name, created: true, state: 'created' };
+}
+/**
+ * With resume-from, files an earlier run uploaded into this group with the same content are done already;
+ * a changed file is uploaded again, with a warning. Without it, a re-run of a job warns that it uploads again.
+ */
+async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, env, log) {
+    if (!input.resumeFrom) {
+        if (Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1)
+            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
+        else
+            log.info(`${INPUT.resumeFrom} is not set: every file is uploaded.`);
+        return { fit, changed: 0 };
+    }
+    const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
+        datasetUuid: input.datasetUuid,
+        groupUuid
+    });
+    for (const { file, reason } of earlier.ignored)
+        log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` });
+    if (earlier.used.length === 0) {
+        if (earlier.ignored.length === 0)
+            log.notice(`${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`);
+        return { fit, changed: 0 };
+    }
+    log.info(`Resuming from ${earlier.used.join(', ')}: ${(0,format/* formatCount */.B4)(earlier.byScene.size)} scene(s) uploaded before.`);
+    let changed = 0;
+    const left = fit.filter((index) => {
+        const record = files[index];
+        const inspected = record.inspected;
+        const before = earlier.byScene.get(inspected.sceneUuid.toLowerCase());
+        if (!before)
+            return true;
+        if (before.contentSha256 === inspected.contentSha256) {
+            record.result = resultOf(record.file, inspected, {
+                status: 'already-uploaded',
+                predictionUuid: before.predictionUuid
+            });
+            return false;
+        }
+        changed++;
+        log.warning(`${record.file.displayPath} changed since ${before.resultsFile} recorded its upload (prediction ${before.predictionUuid}): it is uploaded again, and the group may now hold two predictions for scene ${inspected.sceneUuid}.`, { file: record.file.displayPath, title: 'Uploaded again: content changed' });
+        return true;
+    });
+    log.info(`${(0,format/* formatCount */.B4)(fit.length - left.length)} file(s) already uploaded; ${(0,format/* formatCount */.B4)(left.length)} left to upload.`);
+    return { fit: left, changed };
+}
+/** A dry run's answer: which file would go to which scene. */
+async function answerDryRun(io, files, fit) {
+    await io.group(`Dry run: ${(0,format/* formatCount */.B4)(fit.length)} file(s) would be uploaded`, async () => {
+        for (const index of fit) {
+            const { file, inspected } = files[index];
+            files[index].result = resultOf(file, inspected, { status: 'would-upload' });
+            io.logger.info(`${file.displayPath} → scene ${inspected.sceneUuid}`);
+        }
+    });
+}
+async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
+    const started = now();
+    const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
+    let refused;
+    // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
+    const refusal = new AbortController();
+    progress.start();
+    try {
+        const results = await uploadAll(fit.map((i) => files[i].inspected), {
+            concurrency: input.concurrency,
+            readBody: readUploadBody,
+            upload: (body) => api.uploadPrediction(groupUuid, body).catch((error) => {
+                if (error instanceof KognicAuthError && !refused) {
+                    refused = error;
+                    refusal.abort(error);
+                }
+                throw error;
+            }),
+            stop: AbortSignal.any([stop, refusal.signal]),
+            onResult: (result) => {
+                if (result.status === 'uploaded' || result.status === 'failed')
+                    progress.tick(result.status);
+                log.debug(`${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`);
+            }
+        });
+        results.forEach((result, k) => (files[fit[k]].result = result));
+    }
+    finally {
+        progress.stop();
+    }
+    const uploaded = fit.filter((i) => files[i].result?.status === 'uploaded').length;
+    const elapsed = now() - started;
+    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsed)} · ${(0,format/* formatRate */.CE)(uploaded, elapsed)}.`);
+    if (refused)
+        throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`);
+}
+/** The report, built once from what the phases found. */
+function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
+    const notAttempted = cancelled
+        ? 'Not uploaded: the run was cancelled'
+        : 'Not uploaded: the run stopped before uploading it';
+    const results = [...finalResults(found.files, notAttempted), ...found.unusable];
+    const counts = (0,model/* countResults */.aD)(results, stats?.retries ?? 0);
+    counts.changedSinceUpload = found.changedSinceUpload;
+    const input = found.input;
+    return {
+        datasetUuid: input?.datasetUuid ?? '',
+        group: found.group,
+        groupUrl: groupLink(input, found.group.uuid),
+        dryRun: input?.dryRun ?? false,
+        validation: input?.validation ?? 'strict',
+        counts,
+        startedAt,
+        finishedAt,
+        uploadMs: found.uploadMs,
+        waitedMs: stats?.waitedMs ?? 0,
+        results,
+        skipped: found.skipped,
+        fatalError: found.fatalError,
+        cancelled,
+        scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
+        run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
+        warnings: input?.warnings ?? []
+    };
+}
+/** Annotated scenes that got no prediction from this run (nor from an earlier one it resumed). */
+function scenesWithoutPrediction(annotated, results) {
+    if (!annotated)
+        return null;
+    const predicted = new Set();
+    for (const r of results)
+        if (r.sceneUuid &&
+            (r.status === 'uploaded' || r.status === 'already-uploaded' || r.status === 'would-upload'))
+            predicted.add(r.sceneUuid.toLowerCase());
+    let missing = 0;
+    for (const scene of annotated)
+        if (!predicted.has(scene))
+            missing++;
+    return missing;
+}
+/** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
+function groupLink(input, uuid) {
+    if (!input?.groupLinkTemplate || !uuid)
+        return null;
+    return input.groupLinkTemplate
+        .replace(/\{dataset\}/g, encodeURIComponent(input.datasetUuid))
+        .replace(/\{group\}/g, encodeURIComponent(uuid));
 }
 
 
@@ -56684,7 +56849,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   V4: () => (/* binding */ getInput),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
-  _o: () => (/* binding */ isDebug),
   lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -56693,7 +56857,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);

@@ -13,7 +13,6 @@ await run({
     writeSummary: async (markdown) => {
       await core.summary.addRaw(markdown, true).write({ overwrite: false })
     },
-    isDebug: () => core.isDebug(),
     logger: {
       debug: (message) => core.debug(message),
       // core escapes the other levels and group titles as command data; a plain line it prints as it is.

@@ -1,27 +1,27 @@
-// The action's flow: inputs → credentials → files → sign-in → checks → group → upload → report.
-// Nothing is created or uploaded until every check that can fail the whole run has passed.
+// The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
+// → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
+// can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
 import { realpath } from 'node:fs/promises'
 import path from 'node:path'
 import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
 import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
-import { KognicAuthError, KognicClient } from './kognic/client.js'
+import { KognicAuthError, KognicClient, type AnnotatedScenes } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
-import { parseClassMapping, missingClasses } from './predictions/class-mapping.js'
+import { missingClasses, parseClassMapping } from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
-import { runPool } from './pool.js'
-import { fileAnnotations } from './report/annotations.js'
-import { formatCount } from './report/format.js'
-import { countResults, verdict, type ResultList, type RunReport } from './report/model.js'
+import { publish } from './publish.js'
+import { formatCount, formatDuration, formatRate } from './report/format.js'
+import { countResults, type GroupReport, type RunReport, type SkippedPath } from './report/model.js'
 import { createProgress } from './report/progress.js'
-import { isResultsFile, resultsFilePath, writeResultsFile } from './report/results.js'
-import { renderSummary } from './report/summary.js'
+import { isResultsFile, resultsFilePath } from './report/results.js'
+import { readEarlierRuns } from './resume.js'
 import { duplicateScenes, finalResults, resultOf, runFiles, type Outcome, type RunFile } from './run-files.js'
 import type { ClassMappingEntry, FileResult, Logger } from './types.js'
 
-/** What the flow needs from the runner; `@actions/core` in production, a recorder in tests. */
+/** What the flow needs from the runner; `@actions/core` in production, a terminal for the command line. */
 export interface ActionIO {
   getInput(name: string): string
   setOutput(name: string, value: string): void
@@ -29,8 +29,6 @@ export interface ActionIO {
   setFailed(message: string): void
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
   writeSummary(markdown: string): Promise<void>
-  /** True when the runner shows debug lines (RUNNER_DEBUG=1). */
-  isDebug(): boolean
   logger: Logger
 }
 
@@ -44,48 +42,168 @@ export interface RunDeps {
   now?: () => number
 }
 
-/** Files read at once in the checking pass: enough to overlap I/O, few enough to keep memory flat. */
-const INSPECT_CONCURRENCY = 4
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000
+
 class FatalError extends Error {}
 
-export async function run(deps: RunDeps): Promise<void> {
-  const { io, env } = deps
+/** The inputs as a whole: every problem of the action's inputs, credentials and class mapping at once. */
+interface Setup {
+  input: Inputs
+  /** null only for a dry run given no credentials at all (a pull request from a fork). */
+  credentials: Credentials | null
+  classMapping: ClassMappingEntry[] | undefined
+  /** Where the results file goes: checked to stay inside the workspace or RUNNER_TEMP. */
+  resultsPath: string
+}
+
+/** What the phases found, kept by run() as they return it; the report is built from it once. */
+interface Findings {
+  input?: Inputs
+  resultsPath: string
+  files: RunFile[]
+  /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
+  unusable: FileResult[]
+  skipped: SkippedPath[]
+  group: GroupReport
+  /** The dataset's annotated scenes, when the listing told them. */
+  annotatedScenes: Set<string> | null
+  /** Files uploaded again although an earlier run uploaded other content for their scene. */
+  changedSinceUpload: number
+  uploadMs: number | null
+  fatalError: string | null
+}
+
+export async function run(deps: RunDeps): Promise<RunReport> {
+  const { io, env, workspace } = deps
   const log = io.logger
   const now = deps.now ?? Date.now
-
-  const report: RunReport = {
-    datasetUuid: '',
-    group: { uuid: null, name: null, created: false, state: 'unresolved' },
-    groupUrl: null,
-    dryRun: false,
-    validation: 'strict',
-    counts: countResults([]),
-    startedAt: now(),
-    finishedAt: now(),
-    results: [],
+  const startedAt = now()
+  const cancel = watchCancellation(deps.onCancel, log)
+  const found: Findings = {
+    resultsPath: '',
+    files: [],
+    unusable: [],
     skipped: [],
-    fatalError: null,
-    cancelled: false,
-    run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-    warnings: []
+    group: { uuid: null, name: null, created: false, state: 'unresolved' },
+    annotatedScenes: null,
+    changedSinceUpload: 0,
+    uploadMs: null,
+    fatalError: null
   }
-  let inputs: Inputs | undefined
-  let resultsPath = ''
   let client: KognicClient | undefined
-  // Every matched file, in order: what the checks learned, and the file's fate once known.
-  let matched: RunFile[] = []
-  /** Matched paths meant as files that cannot be used (broken links, files outside the workspace). */
-  let unusable: FileResult[] = []
+  let report: RunReport | undefined
 
-  // Cancellation: stop starting work at once; give in-flight requests a grace period, then abort them.
+  // The phases, in order; a return ends the run early (nothing matched, nothing fit, a dry run).
+  const flow = async (): Promise<void> => {
+    const setup = await readSetup(io, env, workspace)
+    const { input } = setup
+    found.input = input
+    found.resultsPath = setup.resultsPath
+    found.group = groupAsGiven(input)
+    for (const warning of input.warnings) log.warning(warning)
+    if (setup.credentials) log.info(`Kognic credentials from ${setup.credentials.source}.`)
+    else
+      log.warning(
+        'Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in, the predictions group and the scenes are not.'
+      )
+
+    const matched = await io.group('Find prediction files', () =>
+      findFiles(input, workspace, setup.resultsPath, log)
+    )
+    if (matched.resultsFileClash) {
+      found.resultsPath = '' // the results go to RUNNER_TEMP instead of over a prediction file
+      throw new FatalError(matched.resultsFileClash)
+    }
+    found.files = matched.files
+    found.unusable = matched.unusable
+    found.skipped = matched.skipped
+    if (found.files.length === 0) return reportNoFiles(input, found.unusable.length, workspace, log)
+
+    // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
+    client = setup.credentials ? openClient(setup, io, cancel) : undefined
+    const lookups = client ? startLookups(client, input) : null
+
+    let fit = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () =>
+      checkFiles(found.files, input, cancel.stopNew, log)
+    )
+    if (!client || !lookups) {
+      checkClassMapping(found.files, fit, setup.classMapping, log)
+      return await answerDryRun(io, found.files, fit)
+    }
+    const api = client
+
+    const group = await settleLookups(io, lookups, input, setup.credentials!, log)
+    if (group) found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' }
+    if (group && setup.classMapping)
+      log.info(
+        `The group exists, so ${INPUT.classMapping} is not sent; it only checks the predictions' classes.`
+      )
+    const scenes = await io.group('Check the scenes against the dataset', () =>
+      settleScenes(lookups.scenes, found.files, fit, input, log)
+    )
+    found.annotatedScenes = scenes.annotated
+    fit = scenes.fit
+    if (fit.length === 0) {
+      log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
+      return
+    }
+    checkClassMapping(found.files, fit, setup.classMapping, log)
+
+    if (!group) {
+      found.group = await io.group('Create the predictions group', () =>
+        createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log)
+      )
+    }
+    if (found.group.state === 'found') {
+      const left = await io.group('Leave out what earlier runs uploaded', () =>
+        leaveOutEarlierUploads(found.files, fit, input, found.group.uuid!, workspace, env, log)
+      )
+      fit = left.fit
+      found.changedSinceUpload = left.changed
+    }
+    if (input.dryRun) return await answerDryRun(io, found.files, fit)
+
+    const uploadStarted = now()
+    await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () =>
+      uploadFiles(api, found.group.uuid!, found.files, fit, input, cancel.stopNew, now, log)
+    )
+    found.uploadMs = now() - uploadStarted
+  }
+
+  try {
+    await flow()
+  } catch (error) {
+    found.fatalError = error instanceof Error ? error.message : String(error)
+  } finally {
+    cancel.endGrace()
+    const stats = client?.stats()
+    await client?.close().catch(() => undefined)
+    report = assembleReport(found, env, cancel.cancelled(), startedAt, now(), stats)
+    await publish(report, found.input, found.resultsPath, deps)
+    // Only now: a second signal while the summary is written must not kill the process half-way.
+    cancel.unsubscribe()
+  }
+  return report
+}
+
+interface Cancellation {
+  /** Aborted at once on a cancel: nothing new starts. */
+  stopNew: AbortSignal
+  /** Aborted after the grace period: requests still in flight are cut. */
+  abortInFlight: AbortSignal
+  cancelled(): boolean
+  endGrace(): void
+  unsubscribe(): void
+}
+
+/** On SIGINT/SIGTERM nothing new starts, and in-flight requests get a grace period before they are aborted. */
+function watchCancellation(onCancel: RunDeps['onCancel'], log: Logger): Cancellation {
   const stopNew = new AbortController()
   const abortInFlight = new AbortController()
   let graceTimer: NodeJS.Timeout | undefined
-  const unsubscribe = deps.onCancel?.((why) => {
+  const unsubscribe = onCancel?.((why) => {
     if (stopNew.signal.aborted) return
-    report.cancelled = true
     log.warning(
       `${why}: starting no new uploads; waiting up to ${CANCEL_GRACE_MS / 1000}s for those in flight.`
     )
@@ -93,256 +211,33 @@ export async function run(deps: RunDeps): Promise<void> {
     graceTimer = setTimeout(() => abortInFlight.abort(), CANCEL_GRACE_MS)
     graceTimer.unref()
   })
-
-  try {
-    // Mask secret inputs before anything can fail and print: an input error must not carry them.
-    maskAll(
-      (s) => io.setSecret(s),
-      io.getInput(INPUT.clientSecret),
-      io.getInput(INPUT.credentials),
-      io.getInput(INPUT.githubToken)
-    )
-    const { input, credentials, classMapping, resultsFile } = await readEverything(io, env, deps.workspace)
-    inputs = input
-    resultsPath = resultsFile
-    report.datasetUuid = input.datasetUuid
-    report.dryRun = input.dryRun
-    report.validation = input.validation
-    for (const warning of input.warnings) {
-      log.warning(warning)
-      report.warnings!.push(warning)
-    }
-    if (credentials) log.info(`Kognic credentials from ${credentials.source}.`)
-    else
-      log.warning(
-        'Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in and the predictions group are not.'
-      )
-
-    const discovered = await io.group('Find prediction files', async () => {
-      const found = await discoverFiles(input.patterns, deps.workspace)
-      const clash = await setAsideResultsFile(found, resultsPath)
-      if (clash) {
-        resultsPath = '' // the results go to RUNNER_TEMP instead
-        throw new FatalError(clash)
-      }
-      const unusableCount = found.skipped.filter(isUnusableMatch).length
-      log.info(
-        `${found.files.length + unusableCount} file(s) matched ${INPUT.path}${unusableCount > 0 ? `; ${unusableCount} of them cannot be used (see the warnings)` : ''}.`
-      )
-      // Paths that cannot be used are annotated with the other files at the end; a folder that could not
-      // be read is the run's own warning: files in it may be missing.
-      for (const s of found.skipped) {
-        const line = `${s.displayPath}: ${s.reason}`
-        if (s.kind === 'unreadable-folder')
-          log.warning(line, { file: s.displayPath, title: 'Folder cannot be read' })
-        else log.info(line)
-      }
-      return { files: runFiles(found.files), skipped: found.skipped }
-    })
-    matched = discovered.files
-    // Directories and second paths to a file are notes; a path meant as a file that cannot be used fails.
-    report.skipped = discovered.skipped.filter((s) => !isUnusableMatch(s))
-    unusable = discovered.skipped.filter(isUnusableMatch).map((s) => ({
-      path: s.displayPath,
-      sceneUuid: null,
-      status: 'invalid',
-      predictionUuid: null,
-      attempts: 0,
-      possibleDuplicate: false,
-      error: s.reason,
-      contentSha256: null,
-      problems: [{ kind: s.kind, jsonPath: '', message: s.reason }],
-      moreProblems: 0
-    }))
-
-    if (matched.length === 0 && unusable.length > 0) {
-      log.info('None of the matched paths is a file that can be uploaded; see the warnings.')
-      return
-    }
-    if (matched.length === 0) {
-      const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
-      if (input.ifNoFilesFound === 'error')
-        throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
-      if (input.ifNoFilesFound === 'warn') log.warning(message)
-      else log.info(message)
-      return
-    }
-
-    /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-    const inspectAll = (): Promise<number[]> =>
-      io.group(`Read and check ${matched.length} file(s)`, async () => {
-        const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
-        await runPool(
-          matched.length,
-          INSPECT_CONCURRENCY,
-          async (index) => {
-            const record = matched[index]!
-            record.inspected = await inspectFile(record.file, options)
-          },
-          stopNew.signal
-        )
-        if (stopNew.signal.aborted) throw new FatalError('Cancelled while reading the prediction files')
-        return checkFiles(matched, input, log)
-      })
-
-    /** A dry run's answer: which file would go to which scene (the checks' findings are already annotated). */
-    const recordDryRun = (fit: number[]): Promise<void> =>
-      io.group(`Dry run: ${fit.length} file(s) would be uploaded`, async () => {
-        for (const index of fit) {
-          const { file, inspected } = matched[index]!
-          matched[index]!.result = resultOf(file, inspected, { status: 'would-upload' })
-          log.info(`${file.displayPath} → scene ${inspected!.sceneUuid}`)
-        }
-      })
-
-    if (!credentials) {
-      // Nothing was looked up: the group stays as the inputs name it, unverified.
-      report.group = {
-        uuid: null,
-        name: input.group.kind === 'name' ? input.group.name : null,
-        created: false,
-        state: 'unresolved'
-      }
-      const fit = await inspectAll()
-      checkClassMapping(matched, fit, classMapping, log)
-      await recordDryRun(fit)
-      return
-    }
-
-    client = new KognicClient({
-      apiUrl: input.apiUrl,
-      authUrl: input.authUrl,
-      clientId: credentials.clientId,
-      clientSecret: credentials.clientSecret,
-      ...(credentials.scope ? { scope: credentials.scope } : {}),
-      maxRetries: input.maxRetries,
-      requestTimeoutMs: input.requestTimeoutMs,
-      logger: log,
-      signal: abortInFlight.signal,
-      stopNewAttempts: stopNew.signal,
-      onToken: (token) => io.setSecret(token)
-    })
-    const api = client
-
-    // Sign-in and the group lookup only read; they run while the files are checked, and are awaited
-    // before anything is created or uploaded. Their failures are reported in their own log groups.
-    const signedIn = api.authenticate()
-    const groupFound = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
-    groupFound.catch(() => undefined)
-
-    const fit = await inspectAll()
-
-    await io.group('Sign in to Kognic', async () => {
-      await signedIn
-      log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
-    })
-
-    const found = await io.group('Resolve the predictions group', async () => {
-      const group = await groupFound
-      if (group) {
-        log.info(`Using predictions group "${group.name}" (${group.uuid}).`)
-        report.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' }
-        if (classMapping)
-          log.info(
-            `The group exists, so ${INPUT.classMapping} is not sent; it is only used to check the predictions' classes.`
-          )
-      }
-      return group
-    })
-
-    if (fit.length === 0) {
-      log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
-      return
-    }
-    checkClassMapping(matched, fit, classMapping, log)
-
-    const group =
-      found ??
-      (await io.group('Create the predictions group', () => {
-        const segmented = fit.find((i) => matched[i]!.inspected!.hasSegmentation)
-        const firstSegmented = segmented === undefined ? undefined : matched[segmented]!.file.displayPath
-        return createGroupIfAllowed(api, input, firstSegmented, classMapping, env, report, log)
-      }))
-
-    if (input.dryRun) {
-      await recordDryRun(fit)
-      log.info(
-        `Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
-      )
-      return
-    }
-    if (!group) throw new FatalError('No predictions group to upload into')
-
-    const debug = io.isDebug()
-    let refused: KognicAuthError | undefined
-    await io.group(`Upload ${fit.length} prediction(s)`, async () => {
-      const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
-      progress.start()
-      try {
-        const results = await uploadAll(
-          fit.map((i) => matched[i]!.inspected!),
-          {
-            concurrency: input.concurrency,
-            readBody: readUploadBody,
-            upload: (body) =>
-              api.uploadPrediction(group.uuid, body).catch((error: unknown) => {
-                // Credentials refused mid-run fail every later file alike: stop, and say it once.
-                if (error instanceof KognicAuthError && !refused) {
-                  refused = error
-                  stopNew.abort(error)
-                }
-                throw error
-              }),
-            stop: stopNew.signal,
-            onResult: (result) => {
-              if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
-              // Built only when the runner shows debug lines: thousands of files make it a measurable cost.
-              if (debug)
-                log.debug(
-                  `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
-                )
-            }
-          }
-        )
-        results.forEach((result, k) => (matched[fit[k]!]!.result = result))
-      } finally {
-        progress.stop()
-      }
-      log.info(progress.line())
-    })
-    if (refused) throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`)
-  } catch (error) {
-    report.fatalError = error instanceof Error ? error.message : String(error)
-  } finally {
-    report.groupUrl = groupLink(inputs, report)
-    if (graceTimer) clearTimeout(graceTimer)
-    const stats = client?.stats()
-    await client?.close().catch(() => undefined)
-    report.finishedAt = now()
-    report.results = finishResults(matched, unusable, report)
-    report.counts = countResults(report.results, stats?.retries ?? 0)
-    await publish(report, inputs, resultsPath, deps)
-    // Only now: a second signal while the summary is written must not kill the process half-way.
-    unsubscribe?.()
+  return {
+    stopNew: stopNew.signal,
+    abortInFlight: abortInFlight.signal,
+    cancelled: () => stopNew.signal.aborted,
+    endGrace: () => clearTimeout(graceTimer),
+    unsubscribe: () => unsubscribe?.()
   }
 }
 
-/**
- * The inputs as a whole: the action's inputs, the credentials and the class mapping, every problem of
- * the three reported at once. Credentials are null only for a dry run given none at all.
- */
-async function readEverything(
+/** Reads the inputs, the credentials, the class mapping and the results path, every problem at once. */
+async function readSetup(
   io: ActionIO,
   env: Record<string, string | undefined>,
   workspace: string
-): Promise<{
-  input: Inputs
-  credentials: Credentials | null
-  classMapping: ClassMappingEntry[] | undefined
-  /** Where the results file goes: checked to stay inside the workspace or RUNNER_TEMP. */
-  resultsFile: string
-}> {
+): Promise<Setup> {
+  const raw = {
+    credentials: io.getInput(INPUT.credentials).trim(),
+    clientId: io.getInput(INPUT.clientId).trim(),
+    clientSecret: io.getInput(INPUT.clientSecret).trim()
+  }
+  // Masked before anything can fail and print: an input error must not carry them.
+  maskAll((s) => io.setSecret(s), raw.clientSecret, raw.credentials, io.getInput(INPUT.githubToken))
   const problems: string[] = []
+  const problem = (error: unknown): undefined => {
+    problems.push(error instanceof Error ? error.message : String(error))
+    return undefined
+  }
   let input: Inputs | undefined
   try {
     input = readInputs((name) => io.getInput(name))
@@ -350,244 +245,60 @@ async function readEverything(
     if (!(error instanceof InputError)) throw error
     problems.push(...error.problems)
   }
-  const raw = {
-    credentials: io.getInput(INPUT.credentials).trim(),
-    clientId: io.getInput(INPUT.clientId).trim(),
-    clientSecret: io.getInput(INPUT.clientSecret).trim()
-  }
-  const dryRun = input?.dryRun ?? false
   const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error: unknown) => {
     // A pull request from a fork gets no secrets: its dry run can still check the files.
-    if (error instanceof CredentialsError && error.missing && dryRun) return null
-    problems.push(error instanceof Error ? error.message : String(error))
-    return null
+    if (error instanceof CredentialsError && error.missing && input?.dryRun) return null
+    return problem(error) ?? null
   })
   const mappingRaw = io.getInput(INPUT.classMapping).trim()
-  const classMapping = mappingRaw
-    ? await parseClassMapping(mappingRaw, workspace).catch((error: unknown) => {
-        problems.push(error instanceof Error ? error.message : String(error))
-        return undefined
-      })
-    : undefined
-  const resultsFile = await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch(
-    (error: unknown) => {
-      problems.push(error instanceof Error ? error.message : String(error))
-      return ''
-    }
-  )
+  const classMapping = mappingRaw ? await parseClassMapping(mappingRaw, workspace).catch(problem) : undefined
+  const resultsPath = (await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch(problem)) ?? ''
   if (problems.length > 0 || !input) throw new InputError(problems)
-  return { input, credentials, classMapping, resultsFile }
+  return { input, credentials, classMapping, resultsPath }
 }
 
-/** Applies the per-file checks: fatal problems, validation mode, duplicate scenes. Returns the positions to upload. */
-function checkFiles(matched: RunFile[], input: Inputs, log: Logger): number[] {
-  // Each file of a duplicate group, with the others of its group: only such files are in the map.
-  const duplicateOf = new Map<number, number[]>()
-  for (const group of duplicateScenes(matched)) {
-    for (const index of group)
-      duplicateOf.set(
-        index,
-        group.filter((other) => other !== index)
-      )
-  }
-
-  const fit: number[] = []
-  // Each file's problems are logged as they are found; the annotations are made from the report at the end.
-  const annotate = (displayPath: string, message: string, title: string): void => {
-    log.info(
-      `${displayPath}: ${title}: ${message.startsWith(displayPath) ? message.slice(displayPath.length + 2) : message}`
-    )
-  }
-
-  for (let index = 0; index < matched.length; index++) {
-    const record = matched[index]!
-    const inspected = record.inspected!
-    const displayPath = record.file.displayPath
-    const setOutcome = (outcome: Outcome): void => {
-      record.result = resultOf(record.file, inspected, outcome)
-    }
-    const fatal = inspected.fatal
-    if (fatal.length > 0) {
-      const reason = fatal.map((p) => p.message).join('; ')
-      setOutcome({ status: 'invalid', error: reason, fatalAsProblems: true })
-      annotate(displayPath, reason, 'not usable')
-      continue
-    }
-    const others = duplicateOf.get(index)
-    if (others) {
-      const paths = others.map((other) => matched[other]!.file.displayPath)
-      const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
-      setOutcome({ status: 'invalid', error: reason })
-      annotate(displayPath, reason, 'duplicate scene')
-      continue
-    }
-    const problems = inspected.problems
-    if (problems.length > 0 && input.validation !== 'off') {
-      const moreProblems = inspected.moreProblems
-      const more = moreProblems > 0 ? ` (and ${moreProblems} more)` : ''
-      const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
-      // Warnings never block; errors come first among the problems kept (inspect.ts).
-      if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning')) {
-        setOutcome({ status: 'invalid', error: `OpenLABEL problems: ${reason}` })
-        annotate(displayPath, reason, 'errors')
-        continue
-      }
-      const why = input.validation === 'strict' ? 'warnings only' : 'validation is warn'
-      annotate(displayPath, reason, `uploaded anyway (${why})`)
-    }
-    fit.push(index)
-  }
-  const fitCount = fit.length
-  const invalid = matched.length - fitCount
-  log.info(`${fitCount} file(s) ready to upload${invalid > 0 ? `, ${invalid} not usable` : ''}.`)
-  return fit
+/** The group as the inputs name it, before anything is looked up: a stopped run still shows it. */
+function groupAsGiven(input: Inputs): GroupReport {
+  return input.group.kind === 'name'
+    ? { uuid: null, name: input.group.name, created: false, state: 'unresolved' }
+    : { uuid: input.group.uuid, name: null, created: false, state: 'unresolved' }
 }
 
-/** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(
-  matched: RunFile[],
-  fit: number[],
-  mapping: ClassMappingEntry[] | undefined,
-  log: Logger
-): void {
-  if (!mapping) return
-  const classes = new Set<string>()
-  for (const index of fit) for (const c of matched[index]!.inspected!.segmentationClasses) classes.add(c)
-  const missing = missingClasses(mapping, classes)
-  if (missing.length > 0) {
-    const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
-    throw new FatalError(
-      `${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
-    )
-  }
-  log.info(
-    `${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`
-  )
+interface MatchedFiles {
+  files: RunFile[]
+  unusable: FileResult[]
+  /** Directories and second paths to a file: notes, not failures. */
+  skipped: SkippedPath[]
+  /** Why the run must stop rather than overwrite a prediction file with the results. */
+  resultsFileClash: string | null
 }
 
-async function createGroupIfAllowed(
-  api: KognicClient,
+async function findFiles(
   input: Inputs,
-  /** The first file to upload that holds segmentation predictions, if any. */
-  segmented: string | undefined,
-  classMapping: ClassMappingEntry[] | undefined,
-  env: Record<string, string | undefined>,
-  report: RunReport,
-  log: Logger
-): Promise<GroupSummary | null> {
-  if (input.group.kind !== 'name') return null
-  const name = input.group.name
-  if (!input.createGroup) {
-    throw new FatalError(
-      `Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`
-    )
-  }
-  if (segmented !== undefined && !classMapping) {
-    throw new FatalError(
-      `${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
-    )
-  }
-  if (input.dryRun) {
-    log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`)
-    report.group = { uuid: null, name, created: false, state: 'would-create' }
-    return null
-  }
-  const description = input.groupDescription || defaultGroupDescription(env)
-  const uuid = await api.createPredictionsGroup(input.datasetUuid, {
-    name,
-    description,
-    ...(classMapping ? { classMapping } : {})
-  })
-  log.info(`Created predictions group "${name}" (${uuid}).`)
-  report.group = { uuid, name, created: true, state: 'created' }
-  return { uuid, name }
-}
-
-/**
- * One result per matched file, in the order matched: those the run never reached say why. Then the
- * matched paths that cannot be used. Each result is built as it is read.
- */
-function finishResults(matched: RunFile[], unusable: FileResult[], report: RunReport): ResultList {
-  const why = report.cancelled
-    ? 'Not uploaded: the run was cancelled'
-    : `Not uploaded: the run stopped before uploading${report.fatalError ? ` (${report.fatalError.split('\n')[0]})` : ''}`
-  return [...finalResults(matched, why), ...unusable]
-}
-
-/**
- * Outputs, results file, job summary, annotations and the step's verdict: written once, also when the run
- * failed. Every one of them is rendered from the same report and its counts.
- */
-async function publish(
-  report: RunReport,
-  inputs: Inputs | undefined,
-  /** '' when the inputs could not be read: the results go to this run's default place. */
+  workspace: string,
   resultsPath: string,
-  deps: RunDeps
-): Promise<void> {
-  const { io, env } = deps
-  const log = io.logger
-  const c = report.counts
-
-  let resultsFile = ''
-  // Later steps and artifacts rely on the results file: a run that cannot write it fails.
-  let resultsProblem: string | undefined
-  try {
-    resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env))
-    await writeResultsFile(resultsFile, report)
-    log.info(`Results of ${formatCount(report.results.length)} file(s) written to ${resultsFile}.`)
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error)
-    resultsProblem = reason.includes(resultsFile)
-      ? reason
-      : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`
-    resultsFile = ''
+  log: Logger
+): Promise<MatchedFiles> {
+  const found = await discoverFiles(input.patterns, workspace)
+  const resultsFileClash = await setAsideResultsFile(found, resultsPath)
+  const unusable = found.skipped.filter(isUnusableMatch)
+  log.info(
+    `${formatCount(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`
+  )
+  for (const s of found.skipped) {
+    // A folder that could not be read is the run's own warning: files in it may be missing.
+    if (s.kind === 'unreadable-folder')
+      log.warning(`${s.displayPath}: ${s.reason}`, { file: s.displayPath, title: 'Folder cannot be read' })
+    else log.info(`${s.displayPath}: ${s.reason}`)
   }
-
-  io.setOutput('predictions-group-uuid', report.group.uuid ?? '')
-  io.setOutput('group-created', String(report.group.created))
-  io.setOutput('group-url', report.groupUrl ?? '')
-  io.setOutput('matched', String(c.matched))
-  io.setOutput('uploaded', String(c.uploaded))
-  io.setOutput('failed', String(c.notUploaded))
-  io.setOutput('results-file', resultsFile)
-
-  // The overall result is the first annotation: GitHub shows only a few per step.
-  const outcome = verdict(report)
-  if (!outcome.ok) io.setFailed(outcome.text)
-  else if (resultsProblem) io.setFailed(resultsProblem)
-  else log.notice(outcome.text, { title: 'Kognic predictions upload' })
-  if (!outcome.ok && resultsProblem) log.error(resultsProblem, { title: 'Results file' })
-  for (const note of fileAnnotations(report)) log[note.level](note.message, note.props)
-
-  if (env.GITHUB_STEP_SUMMARY) {
-    try {
-      const temp = env.RUNNER_TEMP
-      await io.writeSummary(
-        renderSummary(report, {
-          resultsFile: resultsFile || null,
-          resultsFileTemporary: Boolean(temp && resultsFile.startsWith(path.resolve(temp) + path.sep))
-        })
-      )
-    } catch (error) {
-      log.warning(
-        `Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`
-      )
-    }
-  }
-
-  if (inputs?.prComment) {
-    // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
-    const { buildPrComment, prCommentContextFromEnv, upsertPrComment } =
-      await import('./github/pr-comment.js')
-    const { marker, body } = buildPrComment(report, inputs.group)
-    await upsertPrComment({
-      token: inputs.githubToken,
-      ctx: prCommentContextFromEnv(env),
-      body,
-      marker,
-      logger: log
-    })
+  return {
+    files: runFiles(found.files),
+    unusable: unusable.map((s) => ({
+      ...resultOf(s, null, { status: 'invalid', error: s.reason }),
+      problems: [{ kind: s.kind, jsonPath: '', message: s.reason }]
+    })),
+    skipped: found.skipped.filter((s) => !isUnusableMatch(s)),
+    resultsFileClash
   }
 }
 
@@ -617,16 +328,412 @@ async function setAsideResultsFile(found: Discovery, resultsPath: string): Promi
   return null
 }
 
-/** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
-function groupLink(inputs: Inputs | undefined, report: RunReport): string | null {
-  const uuid = report.group.uuid
-  if (!inputs?.groupLinkTemplate || !uuid) return null
-  return inputs.groupLinkTemplate
-    .replace(/\{dataset\}/g, encodeURIComponent(report.datasetUuid))
-    .replace(/\{group\}/g, encodeURIComponent(uuid))
+function reportNoFiles(input: Inputs, unusable: number, workspace: string, log: Logger): void {
+  if (unusable > 0) return log.info('None of the matched paths is a file that can be uploaded.')
+  const patterns = input.patterns.split('\n').join(', ')
+  const message = `No files matched ${INPUT.path} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
+  if (input.ifNoFilesFound === 'error') throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
+  if (input.ifNoFilesFound === 'warn') log.warning(message)
+  else log.info(message)
 }
 
-function oneLine(text: string): string {
-  const joined = text.split('\n').join(', ')
-  return joined.length > 200 ? `${joined.slice(0, 200)}…` : joined
+function openClient(setup: Setup, io: ActionIO, cancel: Cancellation): KognicClient {
+  const { input, credentials } = setup
+  return new KognicClient({
+    apiUrl: input.apiUrl,
+    authUrl: input.authUrl,
+    clientId: credentials!.clientId,
+    clientSecret: credentials!.clientSecret,
+    ...(credentials!.scope ? { scope: credentials!.scope } : {}),
+    maxRetries: input.maxRetries,
+    requestTimeoutMs: input.requestTimeoutMs,
+    logger: io.logger,
+    signal: cancel.abortInFlight,
+    stopNewAttempts: cancel.stopNew,
+    onToken: (token) => io.setSecret(token)
+  })
+}
+
+interface Lookups {
+  signedIn: Promise<void>
+  group: Promise<GroupSummary | null>
+  /** null when the scene check is turned off. */
+  scenes: Promise<AnnotatedScenes> | null
+}
+
+function startLookups(api: KognicClient, input: Inputs): Lookups {
+  const signedIn = api.authenticate()
+  const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
+  const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null
+  // Awaited in their own phases; until then a failure must not count as unhandled.
+  for (const pending of [group, scenes]) pending?.catch(() => undefined)
+  return { signedIn, group, scenes }
+}
+
+async function settleLookups(
+  io: ActionIO,
+  lookups: Lookups,
+  input: Inputs,
+  credentials: Credentials,
+  log: Logger
+): Promise<GroupSummary | null> {
+  await io.group('Sign in to Kognic', async () => {
+    await lookups.signedIn
+    log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`)
+  })
+  return io.group('Resolve the predictions group', async () => {
+    const group = await lookups.group
+    if (group) log.info(`Using predictions group "${group.name}" (${group.uuid}).`)
+    else if (input.group.kind === 'name')
+      log.info(`Dataset ${input.datasetUuid} has no group "${input.group.name}" yet.`)
+    return group
+  })
+}
+
+/** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
+async function checkFiles(
+  files: RunFile[],
+  input: Inputs,
+  stop: AbortSignal,
+  log: Logger
+): Promise<number[]> {
+  const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
+  for (const record of files) {
+    if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
+    record.inspected = await inspectFile(record.file, options)
+  }
+  // Each file of a duplicate group, with the others of its group.
+  const duplicateOf = new Map<number, number[]>()
+  for (const group of duplicateScenes(files))
+    for (const index of group)
+      duplicateOf.set(
+        index,
+        group.filter((other) => other !== index)
+      )
+
+  const fit: number[] = []
+  files.forEach((record, index) => {
+    const inspected = record.inspected!
+    const refuse = (outcome: Outcome, why: string): void => {
+      record.result = resultOf(record.file, inspected, outcome)
+      log.info(`${record.file.displayPath}: ${why}: ${outcome.error ?? ''}`)
+    }
+    if (inspected.fatal.length > 0) {
+      const reason = inspected.fatal.map((p) => p.message).join('; ')
+      return refuse({ status: 'invalid', error: reason, fatalAsProblems: true }, 'not usable')
+    }
+    const others = duplicateOf.get(index)
+    if (others) {
+      const paths = others.map((other) => files[other]!.file.displayPath)
+      const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
+      return refuse({ status: 'invalid', error: reason }, 'duplicate scene')
+    }
+    const problems = inspected.problems
+    if (problems.length > 0 && input.validation !== 'off') {
+      const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : ''
+      const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
+      // Warnings never block; errors come first among the problems kept (inspect.ts).
+      if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning'))
+        return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}` }, 'errors')
+      log.info(
+        `${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`
+      )
+    }
+    fit.push(index)
+  })
+  const invalid = files.length - fit.length
+  log.info(
+    `${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`
+  )
+  return fit
+}
+
+/**
+ * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before
+ * anything is created. Returns the files still fit, and the annotated scenes when the listing told them.
+ */
+async function settleScenes(
+  listing: Promise<AnnotatedScenes> | null,
+  files: RunFile[],
+  fit: number[],
+  input: Inputs,
+  log: Logger
+): Promise<{ fit: number[]; annotated: Set<string> | null }> {
+  if (!listing) {
+    log.info(`${INPUT.checkScenes} is 'false': the files' scenes are not checked against the dataset.`)
+    return { fit, annotated: null }
+  }
+  const answer = await listing
+  if ('unavailable' in answer) {
+    log.notice(`The files' scenes were not checked against the dataset: ${answer.unavailable}.`, {
+      title: 'Scene check skipped'
+    })
+    return { fit, annotated: null }
+  }
+  const annotated = answer.scenes
+  log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`)
+  const kept = fit.filter((index) => {
+    const record = files[index]!
+    const scene = record.inspected!.sceneUuid!
+    if (annotated.has(scene.toLowerCase())) return true
+    const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${INPUT.datasetUuid}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
+    record.result = resultOf(record.file, record.inspected, { status: 'invalid', error })
+    log.info(`${record.file.displayPath}: scene not in this dataset`)
+    return false
+  })
+  if (kept.length === 0 && fit.length > 0)
+    log.warning(
+      `None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`,
+      { title: 'Scenes not in this dataset' }
+    )
+  return { fit: kept, annotated }
+}
+
+/** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
+function checkClassMapping(
+  files: RunFile[],
+  fit: number[],
+  mapping: ClassMappingEntry[] | undefined,
+  log: Logger
+): void {
+  if (!mapping) return
+  const classes = new Set<string>()
+  for (const index of fit) for (const c of files[index]!.inspected!.segmentationClasses) classes.add(c)
+  const missing = missingClasses(mapping, classes)
+  if (missing.length > 0) {
+    const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
+    throw new FatalError(
+      `${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
+    )
+  }
+  log.info(
+    `${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`
+  )
+}
+
+/** The first file to upload that holds segmentation predictions: a group for it needs a class mapping. */
+function firstSegmented(files: RunFile[], fit: number[]): string | undefined {
+  const index = fit.find((i) => files[i]!.inspected!.hasSegmentation)
+  return index === undefined ? undefined : files[index]!.file.displayPath
+}
+
+/** Creates the group the inputs name (a dry run only says it would). */
+async function createGroup(
+  api: KognicClient,
+  input: Inputs,
+  segmented: string | undefined,
+  classMapping: ClassMappingEntry[] | undefined,
+  env: Record<string, string | undefined>,
+  log: Logger
+): Promise<GroupReport> {
+  if (input.group.kind !== 'name') throw new FatalError('No predictions group to upload into')
+  const name = input.group.name
+  if (!input.createGroup) {
+    throw new FatalError(
+      `Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`
+    )
+  }
+  if (segmented !== undefined && !classMapping) {
+    throw new FatalError(
+      `${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
+    )
+  }
+  if (input.dryRun) {
+    log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`)
+    return { uuid: null, name, created: false, state: 'would-create' }
+  }
+  const description = input.groupDescription || defaultGroupDescription(env)
+  const uuid = await api.createPredictionsGroup(input.datasetUuid, {
+    name,
+    description,
+    ...(classMapping ? { classMapping } : {})
+  })
+  log.info(`Created predictions group "${name}" (${uuid}).`)
+  return { uuid, name, created: true, state: 'created' }
+}
+
+/**
+ * With resume-from, files an earlier run uploaded into this group with the same content are done already;
+ * a changed file is uploaded again, with a warning. Without it, a re-run of a job warns that it uploads again.
+ */
+async function leaveOutEarlierUploads(
+  files: RunFile[],
+  fit: number[],
+  input: Inputs,
+  groupUuid: string,
+  workspace: string,
+  env: Record<string, string | undefined>,
+  log: Logger
+): Promise<{ fit: number[]; changed: number }> {
+  if (!input.resumeFrom) {
+    if (Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1)
+      log.warning(
+        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`,
+        { title: 'Re-run uploads again' }
+      )
+    else log.info(`${INPUT.resumeFrom} is not set: every file is uploaded.`)
+    return { fit, changed: 0 }
+  }
+  const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
+    datasetUuid: input.datasetUuid,
+    groupUuid
+  })
+  for (const { file, reason } of earlier.ignored)
+    log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` })
+  if (earlier.used.length === 0) {
+    if (earlier.ignored.length === 0)
+      log.notice(
+        `${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`
+      )
+    return { fit, changed: 0 }
+  }
+  log.info(
+    `Resuming from ${earlier.used.join(', ')}: ${formatCount(earlier.byScene.size)} scene(s) uploaded before.`
+  )
+  let changed = 0
+  const left = fit.filter((index) => {
+    const record = files[index]!
+    const inspected = record.inspected!
+    const before = earlier.byScene.get(inspected.sceneUuid!.toLowerCase())
+    if (!before) return true
+    if (before.contentSha256 === inspected.contentSha256) {
+      record.result = resultOf(record.file, inspected, {
+        status: 'already-uploaded',
+        predictionUuid: before.predictionUuid
+      })
+      return false
+    }
+    changed++
+    log.warning(
+      `${record.file.displayPath} changed since ${before.resultsFile} recorded its upload (prediction ${before.predictionUuid}): it is uploaded again, and the group may now hold two predictions for scene ${inspected.sceneUuid}.`,
+      { file: record.file.displayPath, title: 'Uploaded again: content changed' }
+    )
+    return true
+  })
+  log.info(
+    `${formatCount(fit.length - left.length)} file(s) already uploaded; ${formatCount(left.length)} left to upload.`
+  )
+  return { fit: left, changed }
+}
+
+/** A dry run's answer: which file would go to which scene. */
+async function answerDryRun(io: ActionIO, files: RunFile[], fit: number[]): Promise<void> {
+  await io.group(`Dry run: ${formatCount(fit.length)} file(s) would be uploaded`, async () => {
+    for (const index of fit) {
+      const { file, inspected } = files[index]!
+      files[index]!.result = resultOf(file, inspected, { status: 'would-upload' })
+      io.logger.info(`${file.displayPath} → scene ${inspected!.sceneUuid}`)
+    }
+  })
+}
+
+async function uploadFiles(
+  api: KognicClient,
+  groupUuid: string,
+  files: RunFile[],
+  fit: number[],
+  input: Inputs,
+  stop: AbortSignal,
+  now: () => number,
+  log: Logger
+): Promise<void> {
+  const started = now()
+  const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
+  let refused: KognicAuthError | undefined
+  // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
+  const refusal = new AbortController()
+  progress.start()
+  try {
+    const results = await uploadAll(
+      fit.map((i) => files[i]!.inspected!),
+      {
+        concurrency: input.concurrency,
+        readBody: readUploadBody,
+        upload: (body) =>
+          api.uploadPrediction(groupUuid, body).catch((error: unknown) => {
+            if (error instanceof KognicAuthError && !refused) {
+              refused = error
+              refusal.abort(error)
+            }
+            throw error
+          }),
+        stop: AbortSignal.any([stop, refusal.signal]),
+        onResult: (result) => {
+          if (result.status === 'uploaded' || result.status === 'failed') progress.tick(result.status)
+          log.debug(
+            `${result.path} → ${result.status}${result.predictionUuid ? ` ${result.predictionUuid}` : ''}${result.error ? `: ${result.error}` : ''} (${result.attempts} attempt(s))`
+          )
+        }
+      }
+    )
+    results.forEach((result, k) => (files[fit[k]!]!.result = result))
+  } finally {
+    progress.stop()
+  }
+  const uploaded = fit.filter((i) => files[i]!.result?.status === 'uploaded').length
+  const elapsed = now() - started
+  log.info(
+    `Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsed)} · ${formatRate(uploaded, elapsed)}.`
+  )
+  if (refused) throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`)
+}
+
+/** The report, built once from what the phases found. */
+function assembleReport(
+  found: Findings,
+  env: Record<string, string | undefined>,
+  cancelled: boolean,
+  startedAt: number,
+  finishedAt: number,
+  stats: { retries: number; waitedMs: number } | undefined
+): RunReport {
+  const notAttempted = cancelled
+    ? 'Not uploaded: the run was cancelled'
+    : 'Not uploaded: the run stopped before uploading it'
+  const results = [...finalResults(found.files, notAttempted), ...found.unusable]
+  const counts = countResults(results, stats?.retries ?? 0)
+  counts.changedSinceUpload = found.changedSinceUpload
+  const input = found.input
+  return {
+    datasetUuid: input?.datasetUuid ?? '',
+    group: found.group,
+    groupUrl: groupLink(input, found.group.uuid),
+    dryRun: input?.dryRun ?? false,
+    validation: input?.validation ?? 'strict',
+    counts,
+    startedAt,
+    finishedAt,
+    uploadMs: found.uploadMs,
+    waitedMs: stats?.waitedMs ?? 0,
+    results,
+    skipped: found.skipped,
+    fatalError: found.fatalError,
+    cancelled,
+    scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
+    run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
+    warnings: input?.warnings ?? []
+  }
+}
+
+/** Annotated scenes that got no prediction from this run (nor from an earlier one it resumed). */
+function scenesWithoutPrediction(annotated: Set<string> | null, results: FileResult[]): number | null {
+  if (!annotated) return null
+  const predicted = new Set<string>()
+  for (const r of results)
+    if (
+      r.sceneUuid &&
+      (r.status === 'uploaded' || r.status === 'already-uploaded' || r.status === 'would-upload')
+    )
+      predicted.add(r.sceneUuid.toLowerCase())
+  let missing = 0
+  for (const scene of annotated) if (!predicted.has(scene)) missing++
+  return missing
+}
+
+/** The group's address in the Kognic app, when the inputs give its shape and the group is known. */
+function groupLink(input: Inputs | undefined, uuid: string | null): string | null {
+  if (!input?.groupLinkTemplate || !uuid) return null
+  return input.groupLinkTemplate
+    .replace(/\{dataset\}/g, encodeURIComponent(input.datasetUuid))
+    .replace(/\{group\}/g, encodeURIComponent(uuid))
 }

@@ -85,6 +85,8 @@ export interface RunReport {
   uploadMs?: number | null
   /** Time spent waiting before retries and after "too many requests", over the whole run. */
   waitedMs?: number
+  /** Annotated scenes of the dataset that got no prediction; null when the annotations were not listed. */
+  scenesWithoutPrediction?: number | null
   warnings?: string[]
 }
 
