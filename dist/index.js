@@ -37575,6 +37575,7 @@ const SKIPPED_TITLES = {
 };
 class FatalError extends Error {
 }
+/** Runs the whole flow; the report it returns is the one published (results file, summary, outputs). */
 async function run(deps) {
     const { io, env } = deps;
     const log = io.logger;
@@ -37669,7 +37670,7 @@ async function run(deps) {
         }));
         if (matched.count === 0 && unusable.length > 0) {
             log.info('None of the matched paths is a file that can be uploaded; see the warnings.');
-            return;
+            return report;
         }
         if (matched.count === 0) {
             const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
@@ -37679,7 +37680,7 @@ async function run(deps) {
                 log.warning(message);
             else
                 log.info(message);
-            return;
+            return report;
         }
         /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
         const inspectAll = () => io.group(`Read and check ${matched.count} file(s)`, async () => {
@@ -37709,7 +37710,7 @@ async function run(deps) {
             const fit = await inspectAll();
             checkClassMapping(matched, fit, classMapping, log);
             await recordDryRun(fit);
-            return;
+            return report;
         }
         client = new KognicClient({
             apiUrl: input.apiUrl,
@@ -37747,7 +37748,7 @@ async function run(deps) {
         });
         if (fit.length === 0) {
             log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
-            return;
+            return report;
         }
         checkClassMapping(matched, fit, classMapping, log);
         const group = found ??
@@ -37759,7 +37760,7 @@ async function run(deps) {
         if (input.dryRun) {
             await recordDryRun(fit);
             log.info(`Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`);
-            return;
+            return report;
         }
         if (!group)
             throw new FatalError('No predictions group to upload into');
@@ -37816,6 +37817,7 @@ async function run(deps) {
         // Only now: a second signal while the summary is written must not kill the process half-way.
         unsubscribe?.();
     }
+    return report;
 }
 /**
  * The inputs as a whole: the action's inputs, the credentials and the class mapping, every problem of
@@ -38131,7 +38133,7 @@ function isLoopbackHost(hostname) {
 /* harmony export */   Pl: () => (/* binding */ safeUrl),
 /* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell)
 /* harmony export */ });
-/* unused harmony exports oneLine, escapeInline */
+/* unused harmony exports oneLine, terminalText, escapeInline */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
@@ -38162,6 +38164,13 @@ function oneLine(s, max = DEFAULT_MAX_CHARS) {
     const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
     const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
     return cut(flat, limit);
+}
+/**
+ * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
+ * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
+ */
+function terminalText(s) {
+    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
 }
 /**
  * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the

@@ -58,7 +58,8 @@ const SKIPPED_TITLES: Record<SkippedKind, string> = {
 
 class FatalError extends Error {}
 
-export async function run(deps: RunDeps): Promise<void> {
+/** Runs the whole flow; the report it returns is the one published (results file, summary, outputs). */
+export async function run(deps: RunDeps): Promise<RunReport> {
   const { io, env } = deps
   const log = io.logger
   const now = deps.now ?? Date.now
@@ -167,7 +168,7 @@ export async function run(deps: RunDeps): Promise<void> {
 
     if (matched.count === 0 && unusable.length > 0) {
       log.info('None of the matched paths is a file that can be uploaded; see the warnings.')
-      return
+      return report
     }
     if (matched.count === 0) {
       const message = `No files matched ${INPUT.path} (${oneLine(input.patterns)}) in ${deps.workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
@@ -175,7 +176,7 @@ export async function run(deps: RunDeps): Promise<void> {
         throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
       if (input.ifNoFilesFound === 'warn') log.warning(message)
       else log.info(message)
-      return
+      return report
     }
 
     /** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
@@ -214,7 +215,7 @@ export async function run(deps: RunDeps): Promise<void> {
       const fit = await inspectAll()
       checkClassMapping(matched, fit, classMapping, log)
       await recordDryRun(fit)
-      return
+      return report
     }
 
     client = new KognicClient({
@@ -260,7 +261,7 @@ export async function run(deps: RunDeps): Promise<void> {
 
     if (fit.length === 0) {
       log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
-      return
+      return report
     }
     checkClassMapping(matched, fit, classMapping, log)
 
@@ -277,7 +278,7 @@ export async function run(deps: RunDeps): Promise<void> {
       log.info(
         `Dry run: ${fit.length} file(s) would be uploaded into ${group ? `group ${group.uuid}` : 'a new group'}; nothing was created or uploaded.`
       )
-      return
+      return report
     }
     if (!group) throw new FatalError('No predictions group to upload into')
 
@@ -335,6 +336,7 @@ export async function run(deps: RunDeps): Promise<void> {
     // Only now: a second signal while the summary is written must not kill the process half-way.
     unsubscribe?.()
   }
+  return report
 }
 
 /**

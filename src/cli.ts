@@ -1,0 +1,28 @@
+// Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
+// the process's signals and its exit code to the command in cli/run.ts.
+import packageJson from '../package.json' with { type: 'json' }
+import { EXIT, runCli } from './cli/run.js'
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout: process.stdout,
+  stderr: process.stderr,
+  version: packageJson.version,
+  onCancel: (cancel) => {
+    let received: NodeJS.Signals | undefined
+    const onSignal = (signal: NodeJS.Signals): void => {
+      // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
+      if (received) process.exit(EXIT.interrupted)
+      received = signal
+      cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+})
