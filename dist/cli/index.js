@@ -20522,7 +20522,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // the process's signals and its exit code to the command in cli/run.ts.
 
 
-process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .a)({
+process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)({
     argv: process.argv.slice(2),
     env: process.env,
     cwd: process.cwd(),
@@ -20534,7 +20534,7 @@ process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli *
         const onSignal = (signal) => {
             // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
             if (received)
-                process.exit(_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .d.interrupted);
+                process.exit(_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .dc.interrupted);
             received = signal;
             cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`);
         };
@@ -20558,9 +20558,11 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  d: () => (/* binding */ EXIT),
-  a: () => (/* binding */ runCli)
+  dc: () => (/* binding */ EXIT),
+  ak: () => (/* binding */ runCli)
 });
+
+// UNUSED EXPORTS: folderPatterns
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
@@ -41111,9 +41113,12 @@ const DESCRIPTIONS = {
     'predictions-group-description': ['TEXT', 'description of a group this run creates'],
     'create-group': ['true|false', 'create the group when no group has that name'],
     'class-mapping': ['JSON|FILE', 'segmentation class mapping, inline JSON or a .json file'],
-    path: ['PATTERN', 'glob of prediction files; repeatable; arguments are patterns too'],
+    path: ['PATTERN', 'glob of prediction files, or a folder (its .json files); repeatable; arguments too'],
     'client-id': ['ID', 'Kognic client id (else env KOGNIC_CLIENT_ID)'],
-    'client-secret': ['SECRET', 'Kognic client secret (else env KOGNIC_CLIENT_SECRET; avoid on a command line)'],
+    'client-secret': [
+        'SECRET',
+        'Kognic client secret (else env KOGNIC_CLIENT_SECRET; avoid on a command line)'
+    ],
     credentials: ['JSON|FILE', 'Kognic credentials file or its content (else env KOGNIC_CREDENTIALS)'],
     'api-url': ['URL', 'Kognic dataset API'],
     'auth-url': ['URL', 'Kognic sign-in service'],
@@ -41156,7 +41161,10 @@ function parseCommandLine(argv) {
             strict: true,
             options: Object.fromEntries(OPTIONS.map((o) => [
                 o.name,
-                { type: o.value === '' ? 'boolean' : 'string', multiple: o.name === INPUT.path }
+                {
+                    type: o.value === '' ? 'boolean' : 'string',
+                    multiple: o.name === INPUT.path
+                }
             ]))
         });
     }
@@ -41198,7 +41206,7 @@ function helpText(version) {
         '',
         USAGE,
         '',
-        'Options (the GitHub Action\'s inputs, same names and defaults):',
+        "Options (the GitHub Action's inputs, same names and defaults):",
         ...lines,
         '',
         `Not here: ${GITHUB_ONLY.join(', ')} (they only mean something inside a GitHub workflow).`,
@@ -41368,6 +41376,7 @@ async function runCli(deps) {
     };
     if (command.kind === 'usage-error')
         return usageError([command.message]);
+    command.inputs[INPUT.path] = await folderPatterns(command.inputs[INPUT.path] ?? '', deps.cwd);
     const secrets = new Secrets();
     const given = (name) => command.inputs[name] ?? '';
     // Secrets are known before anything can print: an error message must not carry them.
@@ -41423,6 +41432,19 @@ async function runCli(deps) {
     if (report.cancelled)
         return EXIT.interrupted;
     return record.failures.length > 0 || writeProblem ? EXIT.notUploaded : EXIT.ok;
+}
+/**
+ * A pattern that names a folder (no wildcard) means the .json files anywhere under it, as a person on a
+ * command line means it; the action's path input would note the folder and skip it.
+ */
+async function folderPatterns(patterns, cwd) {
+    const lines = await Promise.all(patterns.split('\n').map(async (pattern) => {
+        if (pattern === '' || /[*?[\]{}!]/.test(pattern))
+            return pattern;
+        const isFolder = await (0,promises_namespaceObject.stat)(external_node_path_default().resolve(cwd, pattern)).then((s) => s.isDirectory(), () => false);
+        return isFolder ? `${pattern.replace(/[/\\]+$/, '')}/**/*.json` : pattern;
+    }));
+    return lines.join('\n');
 }
 /** The verdict and the counts, as the job summary gives them, as text. */
 function verdict(report, ok, colour, clean) {

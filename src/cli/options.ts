@@ -18,7 +18,7 @@ const DESCRIPTIONS: Record<CliInput, [value: string, text: string]> = {
   'predictions-group-description': ['TEXT', 'description of a group this run creates'],
   'create-group': ['true|false', 'create the group when no group has that name'],
   'class-mapping': ['JSON|FILE', 'segmentation class mapping, inline JSON or a .json file'],
-  path: ['PATTERN', 'glob of prediction files; repeatable; arguments are patterns too'],
+  path: ['PATTERN', 'glob of prediction files, or a folder (its .json files); repeatable; arguments too'],
   'client-id': ['ID', 'Kognic client id (else env KOGNIC_CLIENT_ID)'],
   'client-secret': [
     'SECRET',

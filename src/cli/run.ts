@@ -1,6 +1,6 @@
 // The command: parses the command line, wires the terminal to the flow in main.ts, and writes what the
 // machine asked for (--json, --summary-file, --junit). The flow knows nothing of it.
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { maskAll } from '../credentials.js'
 import { INPUT, InputError, readInputs, type InputName } from '../inputs.js'
@@ -46,6 +46,7 @@ export async function runCli(deps: CliDeps): Promise<number> {
   }
   if (command.kind === 'usage-error') return usageError([command.message])
 
+  command.inputs[INPUT.path] = await folderPatterns(command.inputs[INPUT.path] ?? '', deps.cwd)
   const secrets = new Secrets()
   const given = (name: InputName): string => command.inputs[name] ?? ''
   // Secrets are known before anything can print: an error message must not carry them.
@@ -107,6 +108,24 @@ export async function runCli(deps: CliDeps): Promise<number> {
 
   if (report.cancelled) return EXIT.interrupted
   return record.failures.length > 0 || writeProblem ? EXIT.notUploaded : EXIT.ok
+}
+
+/**
+ * A pattern that names a folder (no wildcard) means the .json files anywhere under it, as a person on a
+ * command line means it; the action's path input would note the folder and skip it.
+ */
+export async function folderPatterns(patterns: string, cwd: string): Promise<string> {
+  const lines = await Promise.all(
+    patterns.split('\n').map(async (pattern) => {
+      if (pattern === '' || /[*?[\]{}!]/.test(pattern)) return pattern
+      const isFolder = await stat(path.resolve(cwd, pattern)).then(
+        (s) => s.isDirectory(),
+        () => false
+      )
+      return isFolder ? `${pattern.replace(/[/\\]+$/, '')}/**/*.json` : pattern
+    })
+  )
+  return lines.join('\n')
 }
 
 /** The verdict and the counts, as the job summary gives them, as text. */
