@@ -172,7 +172,7 @@ describe('a dry run on a folder with bad files', () => {
 
   it('--json prints the results, with the counts, and nothing else on stdout', async () => {
     const run = await cli(
-      ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', '--json', 'check/*.json'],
+      ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', '--json', 'check'],
       { workspace: makeWorkspace(badFiles) }
     )
     expect(run.code, run.stderr).toBe(1)

@@ -114,15 +114,16 @@ describe('the terminal', () => {
         io.logger.warning('retrying')
         io.logger.info('Uploaded 2/2 · 1.0 files/s')
       })
+      io.logger.info('Uploaded 2 of 2 file(s).')
       if (isTTY) {
-        expect(out.text).toBe('── Upload 2 prediction(s)\n')
         expect(err.text).toBe(
           'Uploaded 1/2 · 1.0 files/s · about 1s left\r\u001b[2Kwarning: retrying\nUploaded 1/2 · 1.0 files/s · about 1s left' +
             '\r\u001b[2KUploaded 2/2 · 1.0 files/s\n'
         )
+        expect(out.text).toBe('── Upload 2 prediction(s)\nUploaded 2 of 2 file(s).\n')
       } else {
         expect(out.text).toBe(
-          '── Upload 2 prediction(s)\nUploaded 1/2 · 1.0 files/s · about 1s left\nUploaded 2/2 · 1.0 files/s\n'
+          '── Upload 2 prediction(s)\nUploaded 1/2 · 1.0 files/s · about 1s left\nUploaded 2/2 · 1.0 files/s\nUploaded 2 of 2 file(s).\n'
         )
       }
     }

@@ -3,11 +3,16 @@
 import packageJson from '../package.json' with { type: 'json' }
 import { EXIT, runCli } from './cli/run.js'
 
+// stdout is the command's own (--json puts only the results there): what bundled libraries print to
+// process.stdout, such as the toolkit's ::debug:: lines, goes to stderr.
+const stdout = { write: process.stdout.write.bind(process.stdout), isTTY: process.stdout.isTTY }
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
+
 process.exitCode = await runCli({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  stdout: process.stdout,
+  stdout,
   stderr: process.stderr,
   version: packageJson.version,
   onCancel: (cancel) => {

@@ -20522,11 +20522,15 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // the process's signals and its exit code to the command in cli/run.ts.
 
 
+// stdout is the command's own (--json puts only the results there): what bundled libraries print to
+// process.stdout, such as the toolkit's ::debug:: lines, goes to stderr.
+const stdout = { write: process.stdout.write.bind(process.stdout), isTTY: process.stdout.isTTY };
+process.stdout.write = process.stderr.write.bind(process.stderr);
 process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)({
     argv: process.argv.slice(2),
     env: process.env,
     cwd: process.cwd(),
-    stdout: process.stdout,
+    stdout,
     stderr: process.stderr,
     version: _package_json__WEBPACK_IMPORTED_MODULE_0__/* .version */ .rE,
     onCancel: (cancel) => {
@@ -41253,7 +41257,7 @@ function colourer(stream, env) {
     return (colour, text) => on ? `\u001b[${SGR[colour][0]}m${text}\u001b[${SGR[colour][1]}m` : text;
 }
 // The engine's progress lines (report/progress.ts) start so: on a TTY they redraw one status line.
-const PROGRESS_LINE = /^Uploaded \d/;
+const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/;
 /**
  * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,
  * column M" until every annotation carries its line); `file: message` when it names only the file.
@@ -41329,7 +41333,7 @@ function createTerminal(opts) {
                 if (live && PROGRESS_LINE.test(text)) {
                     clearStatus();
                     // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-                    status = text.slice(0, Math.max(20, (err.columns ?? 80) - 1));
+                    status = text.slice(0, (err.columns || 120) - 1);
                     err.write(status);
                     return;
                 }

@@ -64,7 +64,7 @@ export function colourer(stream: Stream, env: Record<string, string | undefined>
 }
 
 // The engine's progress lines (report/progress.ts) start so: on a TTY they redraw one status line.
-const PROGRESS_LINE = /^Uploaded \d/
+const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/
 
 /**
  * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,
@@ -137,7 +137,7 @@ export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: T
         if (live && PROGRESS_LINE.test(text)) {
           clearStatus()
           // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-          status = text.slice(0, Math.max(20, (err.columns ?? 80) - 1))
+          status = text.slice(0, (err.columns || 120) - 1)
           err.write(status)
           return
         }
