@@ -253,7 +253,7 @@ describe('usage', () => {
     ])
     expect(run.code).toBe(2)
     expect(run.stderr).toContain('--dataset-uuid: must be a UUID')
-    expect(run.stderr).toContain('concurrency: must be a whole number')
+    expect(run.stderr).toContain('--concurrency: must be a whole number')
   })
 
   it('--version prints the package version', async () => {

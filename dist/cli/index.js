@@ -41392,7 +41392,7 @@ async function runCli(deps) {
     catch (error) {
         if (!(error instanceof InputError))
             throw error;
-        return usageError(error.problems.map((p) => secrets.redact(`--${p}`)));
+        return usageError(error.problems.map((p) => secrets.redact(asOptions(p))));
     }
     const { io, record } = createTerminal({
         out: command.json ? stderr : deps.stdout,
@@ -41436,6 +41436,11 @@ async function runCli(deps) {
     if (report.cancelled)
         return EXIT.interrupted;
     return record.failures.length > 0 || writeProblem ? EXIT.notUploaded : EXIT.ok;
+}
+/** A problem as the inputs name it (`dataset-uuid: …`), with the names it starts with as options. */
+function asOptions(problem) {
+    const names = new Set(OPTIONS.map((o) => o.name));
+    return problem.replace(/^[^:]*/, (head) => head.replace(/[a-z][a-z-]*[a-z]/g, (w) => (names.has(w) ? `--${w}` : w)));
 }
 /**
  * A pattern that names a folder (no wildcard) means the .json files anywhere under it, as a person on a

@@ -11,7 +11,7 @@ import type { RunReport } from '../report/model.js'
 import { fileEntry, resultsHeader } from '../report/results.js'
 import { renderSummary } from '../report/summary.js'
 import { renderJUnit } from './junit.js'
-import { helpText, parseCommandLine, USAGE, COMMAND } from './options.js'
+import { COMMAND, helpText, OPTIONS, parseCommandLine, USAGE } from './options.js'
 import { colourer, createTerminal, Secrets, type Stream } from './terminal.js'
 
 export const EXIT = { ok: 0, notUploaded: 1, usage: 2, interrupted: 130 } as const
@@ -56,7 +56,7 @@ export async function runCli(deps: CliDeps): Promise<number> {
     readInputs(given)
   } catch (error) {
     if (!(error instanceof InputError)) throw error
-    return usageError(error.problems.map((p) => secrets.redact(`--${p}`)))
+    return usageError(error.problems.map((p) => secrets.redact(asOptions(p))))
   }
 
   const { io, record } = createTerminal({
@@ -108,6 +108,14 @@ export async function runCli(deps: CliDeps): Promise<number> {
 
   if (report.cancelled) return EXIT.interrupted
   return record.failures.length > 0 || writeProblem ? EXIT.notUploaded : EXIT.ok
+}
+
+/** A problem as the inputs name it (`dataset-uuid: …`), with the names it starts with as options. */
+function asOptions(problem: string): string {
+  const names = new Set(OPTIONS.map((o) => o.name))
+  return problem.replace(/^[^:]*/, (head) =>
+    head.replace(/[a-z][a-z-]*[a-z]/g, (w) => (names.has(w) ? `--${w}` : w))
+  )
 }
 
 /**
