@@ -1,7 +1,7 @@
 // The built command (`node dist/cli.js`), run as a person or another CI system runs it: arguments, env,
 // cwd, exit code; against the local Kognic emulator.
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
@@ -150,6 +150,27 @@ describe('an upload', () => {
     expect(readFileSync(path.join(run.workspace, 'summary.md'), 'utf8')).toContain('on-the-command-line')
     expectNoSecrets(run, 'summary.md')
   })
+  it('accepts --credentials as inline JSON with a warning, and prints the secret nowhere', async () => {
+    const inline = JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })
+    const run = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        'inline',
+        '--dry-run',
+        '--credentials',
+        inline,
+        ...urls(),
+        'preds'
+      ],
+      { workspace: makeWorkspace(bboxFiles(1, 13)) }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/warning: --credentials with inline JSON on the command line/)
+    expect(run.stdout).toContain('Signed in')
+    expectNoSecrets(run)
+  })
 })
 
 describe('a dry run on a folder with bad files', () => {
@@ -295,7 +316,7 @@ describe('Ctrl-C', () => {
     expect(results.cancelled).toBe(true)
     expect(results.counts.notAttempted).toBeGreaterThan(0)
     expect(results.counts.uploaded).toBeLessThan(20)
-    expect(existsSync(path.join(run.workspace, 'junit.xml'))).toBe(true)
+    expect(readFileSync(path.join(run.workspace, 'junit.xml'), 'utf8')).toContain('type="not-attempted"')
     expect(run.stdout).toMatch(/✗ Cancelled/)
   })
 })
