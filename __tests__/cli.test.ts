@@ -81,7 +81,7 @@ describe('the terminal', () => {
     const out = recorder(false)
     const err = recorder(false)
     const secrets = new Secrets()
-    const { io, record } = createTerminal({ out, err, env: {}, secrets })
+    const { io, record } = createTerminal({ out, err, env: {}, secrets, getInput: () => '' })
     io.setSecret('s3cret')
     io.setSecret('s3cret-longer')
     io.logger.info('token s3cret-longer and s3cret\u001b]0;title\u0007 \u009b2J done\r\nnext')
@@ -99,7 +99,13 @@ describe('the terminal', () => {
       [false, {}, false]
     ] as const) {
       const err = recorder(isTTY)
-      createTerminal({ out: recorder(false), err, env, secrets: new Secrets() }).io.logger.error('x')
+      createTerminal({
+        out: recorder(false),
+        err,
+        env,
+        secrets: new Secrets(),
+        getInput: () => ''
+      }).io.logger.error('x')
       expect(err.text.includes('\u001b['), JSON.stringify({ isTTY, env })).toBe(coloured)
     }
   })
@@ -108,7 +114,13 @@ describe('the terminal', () => {
     for (const isTTY of [true, false]) {
       const out = recorder(false)
       const err = recorder(isTTY)
-      const { io } = createTerminal({ out, err, env: { NO_COLOR: '1' }, secrets: new Secrets() })
+      const { io } = createTerminal({
+        out,
+        err,
+        env: { NO_COLOR: '1' },
+        secrets: new Secrets(),
+        getInput: () => ''
+      })
       await io.group('Upload 2 prediction(s)', async () => {
         io.logger.info('Uploaded 1/2 · 1.0 files/s · about 1s left')
         io.logger.warning('retrying')

@@ -41300,8 +41300,7 @@ function createTerminal(opts) {
         status = '';
     };
     const io = {
-        // Inputs come from the command line: the caller sets getInput.
-        getInput: () => '',
+        getInput: opts.getInput,
         setOutput: (name, value) => {
             record.outputs[name] = value;
         },
@@ -41398,9 +41397,9 @@ async function runCli(deps) {
         out: command.json ? stderr : deps.stdout,
         err: stderr,
         env,
-        secrets
+        secrets,
+        getInput: (name) => command.inputs[name] ?? ''
     });
-    io.getInput = given;
     const onCommandLine = [
         given(INPUT.clientSecret) && `--${INPUT.clientSecret}`,
         given(INPUT.credentials).trim().startsWith('{') && `--${INPUT.credentials} with inline JSON`

@@ -63,9 +63,9 @@ export async function runCli(deps: CliDeps): Promise<number> {
     out: command.json ? stderr : deps.stdout,
     err: stderr,
     env,
-    secrets
+    secrets,
+    getInput: (name) => command.inputs[name as InputName] ?? ''
   })
-  io.getInput = given
   const onCommandLine = [
     given(INPUT.clientSecret) && `--${INPUT.clientSecret}`,
     given(INPUT.credentials).trim().startsWith('{') && `--${INPUT.credentials} with inline JSON`

@@ -37,6 +37,8 @@ export interface TerminalOptions {
   err: Stream
   env: Record<string, string | undefined>
   secrets: Secrets
+  /** The inputs, as the command line gives them ('' when unset). */
+  getInput: (name: string) => string
 }
 
 /** What the run told the terminal beyond its lines: the outputs and the verdict. */
@@ -106,8 +108,7 @@ export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: T
   }
 
   const io: ActionIO = {
-    // Inputs come from the command line: the caller sets getInput.
-    getInput: () => '',
+    getInput: opts.getInput,
     setOutput: (name, value) => {
       record.outputs[name] = value
     },
