@@ -1,7 +1,6 @@
 // `npm run demo`: the tour. Starts the local Kognic emulator with its sample datasets, runs the built action
 // (dist/index.js) exactly as the runner would on the files in examples/, and prints what a person would see:
 // the log, the outputs and the job summary. Stops everything when done; exits non-zero if a run misbehaved.
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cpSync } from 'node:fs'
 import path from 'node:path'
@@ -192,6 +191,7 @@ main().then(
 
 /** The same engine as a command (dist/cli.js): a dry run of examples/, as a person would type it. */
 async function showCommand(): Promise<number> {
+  const { execFile } = await import('node:child_process')
   const emulator = await startEmulator({ seed: sampleSeed(), quiet: true })
   try {
     const workspace = makeWorkspace()
