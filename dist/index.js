@@ -55925,7 +55925,7 @@ function isLoopbackHost(hostname) {
 /* harmony export */   Pl: () => (/* binding */ safeUrl),
 /* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell)
 /* harmony export */ });
-/* unused harmony exports oneLine, escapeInline */
+/* unused harmony exports oneLine, terminalText, escapeInline */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
@@ -55956,6 +55956,13 @@ function oneLine(s, max = DEFAULT_MAX_CHARS) {
     const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
     const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
     return cut(flat, limit);
+}
+/**
+ * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
+ * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
+ */
+function terminalText(s) {
+    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
 }
 /**
  * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the

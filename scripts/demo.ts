@@ -186,9 +186,56 @@ function show(run: ActionRun): void {
 }
 
 main().then(
-  (code) => process.exit(code),
+  async (code) => process.exit(code === 0 ? await showCommand() : code),
   (error: unknown) => {
     console.error(error)
     process.exit(1)
   }
 )
+
+/** The same engine as a command (dist/cli.js): a dry run of examples/, as a person would type it. */
+async function showCommand(): Promise<number> {
+  const { execFile } = await import('node:child_process')
+  const emulator = await startEmulator({ seed: sampleSeed(), quiet: true })
+  try {
+    const workspace = makeWorkspace()
+    cpSync(path.join(ROOT, 'examples', 'object-detection'), path.join(workspace, 'predictions'), {
+      recursive: true
+    })
+    const args = ['--dataset-uuid', SAMPLE_OD_DATASET_UUID, '--predictions-group', 'from the command line']
+    const shown = args.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')
+    console.log(bold(`\nThe command line, with env KOGNIC_CLIENT_ID and KOGNIC_CLIENT_SECRET set:`))
+    console.log(`  $ npx kognic-upload-predictions ${shown} --dry-run predictions/`)
+    // Asynchronously: the emulator answers from this process.
+    const run = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          path.join(ROOT, 'dist', 'cli.js'),
+          ...args,
+          '--dry-run',
+          'predictions/',
+          '--api-url',
+          emulator.url,
+          '--auth-url',
+          emulator.url
+        ],
+        {
+          cwd: workspace,
+          env: {
+            PATH: process.env.PATH,
+            KOGNIC_CLIENT_ID: SAMPLE_CLIENT_ID,
+            KOGNIC_CLIENT_SECRET: SAMPLE_CLIENT_SECRET
+          }
+        },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stderr}${stdout}` })
+      )
+    })
+    console.log(run.output.trimEnd().replace(/^/gm, '    '))
+    console.log(dim(`  ── exit code ${run.code}`))
+    return run.code === 0 ? 0 : 1
+  } finally {
+    await emulator.close()
+  }
+}

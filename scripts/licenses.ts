@@ -2,7 +2,7 @@
 // --stats-out`), listing every npm package with a module in any of the bundle's chunks. ncc's own `--license`
 // writes one list per chunk to the same file name, so with lazily loaded chunks the last chunk's list won.
 //
-//   tsx scripts/licenses.ts <stats.json> <licenses.txt>
+//   tsx scripts/licenses.ts <stats.json>... <licenses.txt>
 //
 // Module names in the stats are relative to webpack's context, which ncc leaves at the working directory:
 // run it from the project root (npm does). Format, as ncc's licence plugin wrote it: for each package its
@@ -195,15 +195,20 @@ export function collectLicenses(stats: Stats, root: string): LicenseEntry[] {
 }
 
 function main(argv: string[]): void {
-  const [statsFile, outFile] = argv
-  if (!statsFile || !outFile || argv.length > 2) {
-    console.error('usage: tsx scripts/licenses.ts <ncc-stats.json> <licenses.txt>')
+  // One stats file per bundle (the action's, the command's): the list covers them all.
+  const statsFiles = argv.slice(0, -1)
+  const outFile = argv.at(-1)
+  if (!outFile || statsFiles.length === 0) {
+    console.error('usage: tsx scripts/licenses.ts <ncc-stats.json>... <licenses.txt>')
     process.exit(2)
   }
-  const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as Stats
-  const entries = collectLicenses(stats, process.cwd())
-  if (entries.length === 0)
-    throw new Error(`${statsFile}: no npm package in any chunk; is this the right build?`)
+  const entries = statsFiles.flatMap((statsFile) => {
+    const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as Stats
+    const found = collectLicenses(stats, process.cwd())
+    if (found.length === 0)
+      throw new Error(`${statsFile}: no npm package in any chunk; is this the right build?`)
+    return found
+  })
   writeFileSync(outFile, renderLicenses(entries))
   console.log(`${outFile}: ${dedupe(entries).length} packages`)
 }

@@ -37,6 +37,14 @@ export function oneLine(s: string, max = DEFAULT_MAX_CHARS): string {
 }
 
 /**
+ * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
+ * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
+ */
+export function terminalText(s: string): string {
+  return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ')
+}
+
+/**
  * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
  * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
  * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.

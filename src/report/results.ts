@@ -99,7 +99,7 @@ export function resultsHeader(report: RunReport): Omit<ResultsFile, 'files'> {
 }
 
 // Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
-function fileEntry(result: FileResult): FileResult {
+export function fileEntry(result: FileResult): FileResult {
   return {
     path: result.path,
     sceneUuid: result.sceneUuid,

@@ -1,0 +1,324 @@
+// The built command (`node dist/cli.js`), run as a person or another CI system runs it: arguments, env,
+// cwd, exit code; against the local Kognic emulator.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
+import { bboxDoc, json } from '../scripts/sample-predictions.js'
+import { ACTION_NODE, makeWorkspace, ROOT } from '../scripts/runner.js'
+
+const CLI = path.join(ROOT, 'dist', 'cli.js')
+const CLIENT_ID = 'cli-test-client'
+const CLIENT_SECRET = 'cl1-Test-Secret-5f4dcc3b5aa765d61d83'
+const OD = '44444444-4444-4444-8444-444444444444'
+const scenes = Array.from({ length: 60 }, (_, i) => `cccccccc-0000-4000-8000-${String(i).padStart(12, '0')}`)
+const seed: EmulatorSeed = {
+  clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
+  datasets: [{ uuid: OD, name: 'object detection', scenes }]
+}
+
+let emulator: Emulator
+beforeAll(async () => {
+  emulator = await startEmulator({ seed, quiet: true })
+})
+afterAll(async () => {
+  await emulator?.close()
+})
+afterEach(() => emulator.setFaults({}))
+
+interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+  workspace: string
+}
+
+/** Runs the command in `workspace` with a bare env plus `env`; sends SIGINT once stdout matches `interruptWhen`. */
+function cli(
+  args: string[],
+  opts: { workspace?: string; env?: Record<string, string>; interruptWhen?: RegExp } = {}
+): Promise<CliRun> {
+  const workspace = opts.workspace ?? makeWorkspace()
+  const child = spawn(ACTION_NODE, [CLI, ...args], {
+    cwd: workspace,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TMPDIR: workspace, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  let interrupted = false
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+    if (!interrupted && opts.interruptWhen?.test(stdout)) {
+      interrupted = true
+      child.kill('SIGINT')
+    }
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 40_000)
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timeout)
+      resolve({ code, stdout, stderr, workspace })
+    })
+  )
+}
+
+function bboxFiles(n: number, from: number, dir = 'preds'): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (let i = 0; i < n; i++) files[`${dir}/${scenes[from + i]}.json`] = json(bboxDoc({ seed: i + 1 }))
+  return files
+}
+
+const urls = (): string[] => ['--api-url', emulator.url, '--auth-url', emulator.url]
+const envPair = { KOGNIC_CLIENT_ID: CLIENT_ID, KOGNIC_CLIENT_SECRET: CLIENT_SECRET }
+
+function groupNamed(name: string) {
+  return (emulator.state.groups[OD] ?? []).find((g) => g.name === name)
+}
+
+/** No secret (the client secret or any token issued) in anything the command printed or wrote. */
+function expectNoSecrets(run: CliRun, ...files: string[]): void {
+  const texts = [
+    run.stdout,
+    run.stderr,
+    ...files.map((f) => readFileSync(path.join(run.workspace, f), 'utf8'))
+  ]
+  for (const secret of [CLIENT_SECRET, ...emulator.state.tokensIssued])
+    for (const text of texts) expect(text).not.toContain(secret)
+}
+
+describe('an upload', () => {
+  it('uploads every file with credentials from KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET, in headed sections', async () => {
+    const name = `cli-${Date.now()}`
+    const run = await cli(
+      ['--dataset-uuid', OD, '--predictions-group', name, ...urls(), 'preds/*.json', '--junit', 'junit.xml'],
+      { workspace: makeWorkspace(bboxFiles(5, 0)), env: envPair }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    const group = groupNamed(name)
+    expect(group).toBeDefined()
+    expect(emulator.state.predictions.filter((p) => p.groupUuid === group!.uuid)).toHaveLength(5)
+    expect(run.stdout).toContain('── Find prediction files')
+    expect(run.stdout).toContain('── Upload 5 prediction(s)')
+    expect(run.stdout).toMatch(
+      /✓ Uploaded: 5 matched · 5 uploaded · 0 not uploaded \(0 invalid, 0 failed to upload/
+    )
+    // Not a terminal: no colour, no redrawn line.
+    expect(run.stdout + run.stderr).not.toContain('\u001b')
+    const junit = readFileSync(path.join(run.workspace, 'junit.xml'), 'utf8')
+    expect(junit.match(/<testcase /g)).toHaveLength(5)
+    expect(junit).not.toContain('<failure')
+    expectNoSecrets(run, 'junit.xml')
+  })
+
+  it('takes the credentials file named by KOGNIC_CREDENTIALS', async () => {
+    const workspace = makeWorkspace({
+      ...bboxFiles(2, 10),
+      'creds/kognic.json': JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })
+    })
+    const run = await cli(['--dataset-uuid', OD, '--predictions-group', 'from-file', ...urls(), 'preds'], {
+      workspace,
+      env: { KOGNIC_CREDENTIALS: path.join(workspace, 'creds/kognic.json') }
+    })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('KOGNIC_CREDENTIALS')
+    expect(run.stdout).toMatch(/2 uploaded/)
+    expectNoSecrets(run)
+  })
+
+  it('accepts --client-secret with a warning, and prints the secret nowhere', async () => {
+    const run = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        'on-the-command-line',
+        '--client-id',
+        CLIENT_ID,
+        '--client-secret',
+        CLIENT_SECRET,
+        ...urls(),
+        '--path',
+        'preds/*.json',
+        '--summary-file',
+        'summary.md'
+      ],
+      { workspace: makeWorkspace(bboxFiles(1, 12)) }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/warning: --client-secret on the command line: it lands in shell history/)
+    expect(readFileSync(path.join(run.workspace, 'summary.md'), 'utf8')).toContain('on-the-command-line')
+    expectNoSecrets(run, 'summary.md')
+  })
+  it('accepts --credentials as inline JSON with a warning, and prints the secret nowhere', async () => {
+    const inline = JSON.stringify({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET })
+    const run = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        'inline',
+        '--dry-run',
+        '--credentials',
+        inline,
+        ...urls(),
+        'preds'
+      ],
+      { workspace: makeWorkspace(bboxFiles(1, 13)) }
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr).toMatch(/warning: --credentials with inline JSON on the command line/)
+    expect(run.stdout).toContain('Signed in')
+    expectNoSecrets(run)
+  })
+})
+
+describe('a dry run on a folder with bad files', () => {
+  const badFiles = {
+    ...bboxFiles(2, 20, 'check'),
+    [`check/${scenes[22]}.json`]:
+      '{\n  "openlabel": {\n    "metadata": { "schema_version": "1.0.0" },,\n  }\n}\n',
+    'check/not-a-scene.json': json(bboxDoc({ seed: 9 }))
+  }
+
+  it('fails with exit 1, naming each bad file, a syntax error as file:line:col', async () => {
+    const run = await cli(['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', 'check'], {
+      workspace: makeWorkspace(badFiles)
+    })
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.stderr).toContain(`error: check/${scenes[22]}.json:3:47: `)
+    expect(run.stderr).toMatch(/error: check\/not-a-scene\.json/)
+    expect(run.stdout).toMatch(/✗ Failed: 4 matched · 2 would be uploaded · 2 not uploaded \(2 invalid/)
+  })
+
+  it('--json prints the results, with the counts, and nothing else on stdout', async () => {
+    const run = await cli(
+      ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', '--json', 'check'],
+      { workspace: makeWorkspace(badFiles) }
+    )
+    expect(run.code, run.stderr).toBe(1)
+    const results = JSON.parse(run.stdout) as {
+      kind: string
+      dryRun: boolean
+      counts: Record<string, number>
+      files: { path: string; status: string; problems: { kind: string }[] }[]
+    }
+    expect(results.kind).toBe('kognic-upload-predictions-results')
+    expect(results.dryRun).toBe(true)
+    expect(results.counts).toMatchObject({ matched: 4, wouldUpload: 2, invalid: 2 })
+    const bad = results.files.find((f) => f.path === `check/${scenes[22]}.json`)
+    expect(bad).toMatchObject({ status: 'invalid' })
+    expect(bad!.problems[0]!.kind).toBe('json-syntax')
+    expect(run.stderr).toContain('── Read and check 4 file(s)')
+  })
+
+  it('--junit writes one test case per file: invalid ones fail with their reason', async () => {
+    const run = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        'dry',
+        '--dry-run',
+        '--junit',
+        'reports/junit.xml',
+        'check'
+      ],
+      { workspace: makeWorkspace(badFiles) }
+    )
+    expect(run.code, run.stderr).toBe(1)
+    const xml = readFileSync(path.join(run.workspace, 'reports/junit.xml'), 'utf8')
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /)
+    expect(xml).toMatch(
+      /<testsuite name="kognic-upload-predictions" tests="4" failures="2" errors="0" skipped="0"/
+    )
+    const cases = [
+      ...xml.matchAll(
+        /<testcase classname="[^"]*" name="([^"]*)"(\/>|>\s*<failure type="([^"]*)" message="([^"]*)")/g
+      )
+    ]
+    expect(cases.map((c) => c[1]).sort()).toEqual(
+      [
+        `check/${scenes[20]}.json`,
+        `check/${scenes[21]}.json`,
+        `check/${scenes[22]}.json`,
+        'check/not-a-scene.json'
+      ].sort()
+    )
+    const syntax = cases.find((c) => c[1] === `check/${scenes[22]}.json`)!
+    expect(syntax[3]).toBe('invalid')
+    expect(syntax[4]).toMatch(/is not valid JSON.*line 3, column 47/)
+    expect(cases.filter((c) => c[2] === '/>')).toHaveLength(2)
+  })
+})
+
+describe('usage', () => {
+  it('an unknown option is exit 2 with the usage line, and nothing runs', async () => {
+    const requests = emulator.state.requests
+    const run = await cli(['--dataset-uuid', OD, '--predictions-grup', 'typo', 'preds'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/Unknown option '--predictions-grup'/)
+    expect(run.stderr).toMatch(/^Usage: kognic-upload-predictions /m)
+    expect(emulator.state.requests).toBe(requests)
+  })
+
+  it('a bad value is exit 2 naming the option', async () => {
+    const run = await cli([
+      '--dataset-uuid',
+      'not-a-uuid',
+      '--predictions-group',
+      'g',
+      '--concurrency',
+      'many',
+      'p'
+    ])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('--dataset-uuid: must be a UUID')
+    expect(run.stderr).toContain('--concurrency: must be a whole number')
+  })
+
+  it('--version prints the package version', async () => {
+    const run = await cli(['--version'])
+    expect(run.code).toBe(0)
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string
+    }
+    expect(run.stdout).toBe(`${version}\n`)
+  })
+})
+
+describe('Ctrl-C', () => {
+  it('mid-upload: nothing new starts, the report is written, exit 130', async () => {
+    emulator.setFaults({ slowRate: 1, slowMs: 1500 })
+    const run = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        `interrupted-${Date.now()}`,
+        '--concurrency',
+        '2',
+        ...urls(),
+        '--results-file',
+        'results.json',
+        '--junit',
+        'junit.xml',
+        'preds'
+      ],
+      { workspace: makeWorkspace(bboxFiles(20, 30)), env: envPair, interruptWhen: /── Upload 20 prediction/ }
+    )
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.stderr).toMatch(/warning: Received Ctrl-C \(SIGINT\): starting no new uploads/)
+    const results = JSON.parse(readFileSync(path.join(run.workspace, 'results.json'), 'utf8')) as {
+      cancelled: boolean
+      counts: { uploaded: number; notAttempted: number }
+    }
+    expect(results.cancelled).toBe(true)
+    expect(results.counts.notAttempted).toBeGreaterThan(0)
+    expect(results.counts.uploaded).toBeLessThan(20)
+    expect(readFileSync(path.join(run.workspace, 'junit.xml'), 'utf8')).toContain('type="not-attempted"')
+    expect(run.stdout).toMatch(/✗ Cancelled/)
+  })
+})

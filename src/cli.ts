@@ -1,0 +1,33 @@
+// Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
+// the process's signals and its exit code to the command in cli/run.ts.
+import packageJson from '../package.json' with { type: 'json' }
+import { EXIT, runCli } from './cli/run.js'
+
+// stdout is the command's own (--json puts only the results there): what bundled libraries print to
+// process.stdout, such as the toolkit's ::debug:: lines, goes to stderr.
+const stdout = { write: process.stdout.write.bind(process.stdout), isTTY: process.stdout.isTTY }
+process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
+
+process.exitCode = await runCli({
+  argv: process.argv.slice(2),
+  env: process.env,
+  cwd: process.cwd(),
+  stdout,
+  stderr: process.stderr,
+  version: packageJson.version,
+  onCancel: (cancel) => {
+    let received: NodeJS.Signals | undefined
+    const onSignal = (signal: NodeJS.Signals): void => {
+      // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
+      if (received) process.exit(EXIT.interrupted)
+      received = signal
+      cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    return () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+  }
+})
