@@ -115,7 +115,13 @@ function markerGroupKey(group, inputGroup) {
 /** The comment for a run: the job summary's renderer, cut to fit a comment, and its marker. */
 function buildPrComment(report, inputGroup) {
     const marker = commentMarker(report.datasetUuid, markerGroupKey(report.group, inputGroup));
-    const body = (0,_report_summary_js__WEBPACK_IMPORTED_MODULE_1__/* .renderSummary */ .Br)(report, { maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES, heading: PR_COMMENT_HEADING });
+    // The results file stays on the runner: the comment points at the run, whose summary has every file.
+    const runUrl = report.run?.url;
+    const body = (0,_report_summary_js__WEBPACK_IMPORTED_MODULE_1__/* .renderSummary */ .Br)(report, {
+        maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES,
+        heading: PR_COMMENT_HEADING,
+        everyFileAt: runUrl ? { label: "the workflow run's job summary", url: runUrl } : null
+    });
     return { marker, body };
 }
 /** Creates the pull request's comment carrying `marker`, or updates it when it exists. Never throws. */

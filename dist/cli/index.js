@@ -49651,7 +49651,9 @@ function parseText(displayPath, text) {
         return {
             kind: 'json-syntax',
             jsonPath: '',
-            message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
+            message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`,
+            line: where.line,
+            column: where.column
         };
     }
     return { doc, numbersTooLarge: numbersTooLarge(text) };
@@ -49677,7 +49679,9 @@ function numbersTooLarge(text) {
         found.push({
             kind: 'number-too-large',
             jsonPath: '',
-            message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+            message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`,
+            line,
+            column
         });
     }
     return found;
@@ -51242,22 +51246,20 @@ class KognicClient {
         const stored = possibleDuplicate
             ? ' (an attempt may have reached Kognic before it failed: Kognic may have stored it; check before uploading it again)'
             : '';
-        let what;
+        // The human reason first; which request and what status after it.
+        let message;
         if (error) {
-            what = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')}`;
+            message = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')} (${endpoint}${after})`;
         }
         else {
             const hint = response.status === 401
                 ? ' (a freshly renewed access token was refused too: check the credentials)'
                 : '';
-            what = `${this.#describe(response)}${hint}${stopped}${stored}`;
+            const reason = extractServerMessage(response.text, (text) => this.#tokens.redact(text));
+            const status = `${response.status} ${response.statusText}`.trim();
+            message = `${reason || status}${hint}${stopped}${stored} (${reason ? `${status} from ` : ''}${endpoint}${after})`;
         }
-        throw new KognicApiError(`${endpoint} failed${after}: ${what}`, { endpoint, ...(response ? { status: response.status } : {}), attempts, possibleDuplicate, retryable }, error ? { cause: error } : undefined);
-    }
-    /** Status and the server's message, with any secret or token the server echoed cut out. */
-    #describe(response) {
-        const message = extractServerMessage(response.text, (text) => this.#tokens.redact(text));
-        return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '');
+        throw new KognicApiError(message, { endpoint, ...(response ? { status: response.status } : {}), attempts, possibleDuplicate, retryable }, error ? { cause: error } : undefined);
     }
     /** Once per run: an endpoint Kognic will retire, with the days left; an error within SUNSET_ERROR_DAYS. */
     #noticeSunset(response, endpoint) {

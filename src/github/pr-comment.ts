@@ -150,7 +150,13 @@ export function buildPrComment(
   inputGroup?: { kind: 'name'; name: string } | { kind: 'uuid'; uuid: string }
 ): { marker: string; body: string } {
   const marker = commentMarker(report.datasetUuid, markerGroupKey(report.group, inputGroup))
-  const body = renderSummary(report, { maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES, heading: PR_COMMENT_HEADING })
+  // The results file stays on the runner: the comment points at the run, whose summary has every file.
+  const runUrl = report.run?.url
+  const body = renderSummary(report, {
+    maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES,
+    heading: PR_COMMENT_HEADING,
+    everyFileAt: runUrl ? { label: "the workflow run's job summary", url: runUrl } : null
+  })
   return { marker, body }
 }
 

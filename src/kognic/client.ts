@@ -315,27 +315,24 @@ export class KognicClient {
     const stored = possibleDuplicate
       ? ' (an attempt may have reached Kognic before it failed: Kognic may have stored it; check before uploading it again)'
       : ''
-    let what: string
+    // The human reason first; which request and what status after it.
+    let message: string
     if (error) {
-      what = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')}`
+      message = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')} (${endpoint}${after})`
     } else {
       const hint =
         response!.status === 401
           ? ' (a freshly renewed access token was refused too: check the credentials)'
           : ''
-      what = `${this.#describe(response!)}${hint}${stopped}${stored}`
+      const reason = extractServerMessage(response!.text, (text) => this.#tokens.redact(text))
+      const status = `${response!.status} ${response!.statusText}`.trim()
+      message = `${reason || status}${hint}${stopped}${stored} (${reason ? `${status} from ` : ''}${endpoint}${after})`
     }
     throw new KognicApiError(
-      `${endpoint} failed${after}: ${what}`,
+      message,
       { endpoint, ...(response ? { status: response.status } : {}), attempts, possibleDuplicate, retryable },
       error ? { cause: error } : undefined
     )
-  }
-
-  /** Status and the server's message, with any secret or token the server echoed cut out. */
-  #describe(response: HttpResponse): string {
-    const message = extractServerMessage(response.text, (text) => this.#tokens.redact(text))
-    return `${response.status} ${response.statusText}`.trim() + (message ? `: ${message}` : '')
   }
 
   /** Once per run: an endpoint Kognic will retire, with the days left; an error within SUNSET_ERROR_DAYS. */

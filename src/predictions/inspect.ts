@@ -232,7 +232,9 @@ function parseText(
     return {
       kind: 'json-syntax',
       jsonPath: '',
-      message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`
+      message: `${displayPath} is not valid JSON: ${where.reason} at line ${where.line}, column ${where.column} (character ${where.position}); fix the syntax there`,
+      line: where.line,
+      column: where.column
     }
   }
   return { doc, numbersTooLarge: numbersTooLarge(text) }
@@ -258,7 +260,9 @@ function numbersTooLarge(text: string): Problem[] {
     found.push({
       kind: 'number-too-large',
       jsonPath: '',
-      message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+      message: `the number ${shown} at line ${line}, column ${column} is too large (beyond ±1.8e308, it reads as infinity); write a number within range`,
+      line,
+      column
     })
   }
   return found
