@@ -51,14 +51,6 @@ export interface RunLink {
   sha?: string
 }
 
-/**
- * Results, one per file, in order: an array, or a list that builds each entry as it is read (a run keeps
- * its files' results in columns, not as an object each). Read it with `for … of`, as often as needed.
- */
-export interface ResultList extends Iterable<FileResult> {
-  readonly length: number
-}
-
 export interface RunReport {
   datasetUuid: string
   group: GroupReport
@@ -71,7 +63,7 @@ export interface RunReport {
   startedAt: number
   finishedAt: number
   /** One per matched file. `path` is shown as it is: make it the workspace-relative display path. */
-  results: ResultList
+  results: FileResult[]
   /** Matched by a pattern, and rightly not uploaded: a directory, or a second path to a file taken once. */
   skipped: SkippedPath[]
   /** The run stopped before or while uploading (bad input, auth, cancelled): shown first. */
@@ -94,7 +86,7 @@ export interface RunReport {
  * The file counts that follow from the results, so the caller cannot get them out of step.
  * `retries` is not visible in the results: the upload pipeline counts it.
  */
-export function countResults(results: ResultList, retries = 0): RunCounts {
+export function countResults(results: readonly FileResult[], retries = 0): RunCounts {
   const counts: RunCounts = {
     matched: results.length,
     uploaded: 0,
