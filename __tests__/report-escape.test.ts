@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  escapeInline,
-  escapeMarkdownCell,
-  neutraliseCommands,
-  oneLine,
-  safeUrl
-} from '../src/report/escape.js'
+import { escapeMarkdownCell, neutraliseCommands, oneLine, safeUrl } from '../src/report/escape.js'
 import { formatCount, formatDuration, formatRate } from '../src/report/format.js'
 
 const HOSTILE_FILE_NAME = '<img src=x onerror=alert(1)>|**x**.json'
@@ -55,15 +49,6 @@ describe('escapeMarkdownCell', () => {
     const huge = 'x'.repeat(5_000_000)
     const escaped = escapeMarkdownCell(huge, 50)
     expect(escaped).toBe(`${'x'.repeat(49)}…`)
-  })
-})
-
-describe('escapeInline', () => {
-  it('uses character references for markdown syntax, which also stay inert inside raw HTML', () => {
-    expect(escapeInline(HOSTILE_FILE_NAME)).toBe(
-      '&lt;img src=x onerror=alert&#40;1&#41;&gt;&#124;&#42;&#42;x&#42;&#42;.json'
-    )
-    expect(escapeInline('a_b `c` [d]')).toBe('a&#95;b &#96;c&#96; &#91;d&#93;')
   })
 })
 
@@ -124,7 +109,7 @@ describe('format', () => {
 
 describe('bare addresses', () => {
   it('are not turned into links by GitHub: the scheme and www. are broken with a zero-width space', () => {
-    for (const escape of [escapeMarkdownCell, escapeInline]) {
+    for (const escape of [escapeMarkdownCell]) {
       const out = escape('log in at https://evil.example/login or www.evil.example')
       expect(out).not.toMatch(/https?:\/\//)
       expect(out).not.toMatch(/www\./i)

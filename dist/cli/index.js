@@ -56102,7 +56102,7 @@ function isLoopbackHost(hostname) {
 /* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
 /* harmony export */   eR: () => (/* binding */ terminalText)
 /* harmony export */ });
-/* unused harmony exports oneLine, neutraliseCommands, escapeInline */
+/* unused harmony exports oneLine, neutraliseCommands */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
@@ -56159,13 +56159,6 @@ function neutraliseCommands(message) {
  */
 function escapeMarkdownCell(s, max = DEFAULT_MAX_CHARS) {
     return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined));
-}
-/**
- * Text for any context, including inside raw HTML such as `<summary>` where backslash escapes would
- * show: markdown syntax becomes numeric character references, which CommonMark never reads as markup.
- */
-function escapeInline(s, max = DEFAULT_MAX_CHARS) {
-    return escapeEach(oneLine(s, max), (ch) => MARKDOWN_SPECIALS.has(ch) ? `&#${ch.codePointAt(0) ?? 0};` : undefined);
 }
 /**
  * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not

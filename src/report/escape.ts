@@ -66,16 +66,6 @@ export function escapeMarkdownCell(s: string, max = DEFAULT_MAX_CHARS): string {
 }
 
 /**
- * Text for any context, including inside raw HTML such as `<summary>` where backslash escapes would
- * show: markdown syntax becomes numeric character references, which CommonMark never reads as markup.
- */
-export function escapeInline(s: string, max = DEFAULT_MAX_CHARS): string {
-  return escapeEach(oneLine(s, max), (ch) =>
-    MARKDOWN_SPECIALS.has(ch) ? `&#${ch.codePointAt(0) ?? 0};` : undefined
-  )
-}
-
-/**
  * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not
  * a URL at all: a `javascript:` link must never reach the page.
  */
