@@ -68,6 +68,7 @@ interface Findings {
   group: GroupReport
   /** The dataset's annotated scenes, when the listing told them. */
   annotatedScenes: Set<string> | null
+  datasetName: string | null
   /** Files uploaded again although an earlier run uploaded other content for their scene. */
   changedSinceUpload: number
   uploadMs: number | null
@@ -87,6 +88,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     skipped: [],
     group: { uuid: null, name: null, created: false, state: 'unresolved' },
     annotatedScenes: null,
+    datasetName: null,
     changedSinceUpload: 0,
     uploadMs: null,
     fatalError: null
@@ -134,6 +136,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     const api = client
 
     const group = await settleLookups(io, lookups, input, setup.credentials!, log)
+    found.datasetName = await lookups.datasetName.catch(() => null)
     if (group) found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' }
     if (group && setup.classMapping)
       log.info(
@@ -357,6 +360,7 @@ function openClient(setup: Setup, io: ActionIO, cancel: Cancellation): KognicCli
 interface Lookups {
   signedIn: Promise<void>
   group: Promise<GroupSummary | null>
+  datasetName: Promise<string | null>
   /** null when the scene check is turned off. */
   scenes: Promise<AnnotatedScenes> | null
 }
@@ -365,9 +369,10 @@ function startLookups(api: KognicClient, input: Inputs): Lookups {
   const signedIn = api.authenticate()
   const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
   const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null
+  const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid))
   // Awaited in their own phases; until then a failure must not count as unhandled.
-  for (const pending of [group, scenes]) pending?.catch(() => undefined)
-  return { signedIn, group, scenes }
+  for (const pending of [group, scenes, datasetName]) pending?.catch(() => undefined)
+  return { signedIn, group, scenes, datasetName }
 }
 
 async function settleLookups(
@@ -696,6 +701,7 @@ function assembleReport(
   const input = found.input
   return {
     datasetUuid: input?.datasetUuid ?? '',
+    datasetName: found.datasetName,
     group: found.group,
     groupUrl: groupLink(input, found.group.uuid),
     dryRun: input?.dryRun ?? false,

@@ -50274,6 +50274,8 @@ function predictionsGroupsPath(datasetUuid) {
 function predictionsPath(groupUuid) {
     return `/v1/predictions-groups/${encodeURIComponent(groupUuid)}/predictions`;
 }
+/** The datasets the client may see; its items' `name` is shown beside the dataset's UUID. */
+const DATASETS_PATH = '/v2/datasets';
 function annotationsPath(datasetUuid) {
     return `/v1/datasets/${encodeURIComponent(datasetUuid)}/annotations`;
 }
@@ -51091,6 +51093,23 @@ class KognicClient {
             groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)));
         }
         return groups;
+    }
+    /** The dataset's name, for people to read beside its UUID; null when the listing does not give it. */
+    async datasetName(datasetUuid) {
+        try {
+            const response = await this.#call('GET', DATASETS_PATH);
+            const items = parseListPage(response.text, `GET ${DATASETS_PATH}`);
+            const found = items
+                .map((item, index) => listedItem(item, index, `GET ${DATASETS_PATH}`))
+                .find((item) => item.uuid.toLowerCase() === datasetUuid.toLowerCase());
+            return found?.name ?? null;
+        }
+        catch (error) {
+            // Only a nicety: a refused or odd listing must not stop the run, but credentials refused and a cancel do.
+            if (error instanceof KognicAuthError || error instanceof KognicCancelledError)
+                throw error;
+            return null;
+        }
     }
     /**
      * The scenes of the dataset that have annotations (the scenes predictions can be given for), read page
@@ -55101,6 +55120,7 @@ async function run(deps) {
         skipped: [],
         group: { uuid: null, name: null, created: false, state: 'unresolved' },
         annotatedScenes: null,
+        datasetName: null,
         changedSinceUpload: 0,
         uploadMs: null,
         fatalError: null
@@ -55140,6 +55160,7 @@ async function run(deps) {
         }
         const api = client;
         const group = await settleLookups(io, lookups, input, setup.credentials, log);
+        found.datasetName = await lookups.datasetName.catch(() => null);
         if (group)
             found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' };
         if (group && setup.classMapping)
@@ -55328,10 +55349,11 @@ function startLookups(api, input) {
     const signedIn = api.authenticate();
     const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
     const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null;
+    const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid));
     // Awaited in their own phases; until then a failure must not count as unhandled.
-    for (const pending of [group, scenes])
+    for (const pending of [group, scenes, datasetName])
         pending?.catch(() => undefined);
-    return { signedIn, group, scenes };
+    return { signedIn, group, scenes, datasetName };
 }
 async function settleLookups(io, lookups, input, credentials, log) {
     await io.group('Sign in to Kognic', async () => {
@@ -55570,6 +55592,7 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
     const input = found.input;
     return {
         datasetUuid: input?.datasetUuid ?? '',
+        datasetName: found.datasetName,
         group: found.group,
         groupUrl: groupLink(input, found.group.uuid),
         dryRun: input?.dryRun ?? false,

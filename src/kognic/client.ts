@@ -7,6 +7,7 @@ import { systemClock } from './clock.js'
 import {
   ANNOTATIONS_TIME_LIMIT_MS,
   annotationsPath,
+  DATASETS_PATH,
   excerpt,
   extractServerMessage,
   joinUrl,
@@ -153,6 +154,22 @@ export class KognicClient {
       groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)))
     }
     return groups
+  }
+
+  /** The dataset's name, for people to read beside its UUID; null when the listing does not give it. */
+  async datasetName(datasetUuid: string): Promise<string | null> {
+    try {
+      const response = await this.#call('GET', DATASETS_PATH)
+      const items = parseListPage(response.text, `GET ${DATASETS_PATH}`)
+      const found = items
+        .map((item, index) => listedItem(item, index, `GET ${DATASETS_PATH}`))
+        .find((item) => item.uuid.toLowerCase() === datasetUuid.toLowerCase())
+      return found?.name ?? null
+    } catch (error) {
+      // Only a nicety: a refused or odd listing must not stop the run, but credentials refused and a cancel do.
+      if (error instanceof KognicAuthError || error instanceof KognicCancelledError) throw error
+      return null
+    }
   }
 
   /**

@@ -12,6 +12,9 @@ export function predictionsPath(groupUuid: string): string {
   return `/v1/predictions-groups/${encodeURIComponent(groupUuid)}/predictions`
 }
 
+/** The datasets the client may see; its items' `name` is shown beside the dataset's UUID. */
+export const DATASETS_PATH = '/v2/datasets'
+
 export function annotationsPath(datasetUuid: string): string {
   return `/v1/datasets/${encodeURIComponent(datasetUuid)}/annotations`
 }
