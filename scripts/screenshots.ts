@@ -3,7 +3,7 @@
 // renders the markdown it wrote to HTML styled like GitHub and captures each page with headless Chromium.
 // Made on demand only (not in CI or `npm test`): it needs Chromium, e.g. Debian's `apt-get install chromium`.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -116,7 +116,7 @@ function capture(chromium: string, html: string, out: string, workDir: string): 
     '--hide-scrollbars',
     '--force-device-scale-factor=1',
     `--user-data-dir=${path.join(workDir, 'profile')}`,
-    // Chromium refuses to start its sandbox as root (containers); the pages are our own files.
+    // Chromium refuses to start its sandbox as root (containers); the pages come from this script's own runs.
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])
   ]
   // First pass: lay the page out and read back its height, so the picture ends where the content does.
@@ -229,6 +229,7 @@ async function main(): Promise<number> {
   } finally {
     await github.close()
     await emulator.close()
+    rmSync(workDir, { recursive: true, force: true })
   }
   return 0
 }
