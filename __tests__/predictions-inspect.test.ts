@@ -278,7 +278,9 @@ describe('numbers too large for a double', () => {
     expect(file.problems[0]).toEqual({
       kind: 'number-too-large',
       jsonPath: '',
-      message: `the number 1e400 at line 2, column 3 is too large (beyond ±1.8e308, it reads as infinity); write a number within range`
+      message: `the number 1e400 at line 2, column 3 is too large (beyond ±1.8e308, it reads as infinity); write a number within range`,
+      line: 2,
+      column: 3
     })
     // The geometry's own check follows; its message cannot say 1e400, but no message claims it is null alone.
     expect(file.problems[1]!.kind).toBe('bbox-val')

@@ -148,6 +148,26 @@ describe('where the results file may go', () => {
     expect(second.outputs.matched).toBe('3')
     expect(second.results!.files.map((f) => f.path)).not.toContain('preds/results.json')
   })
+
+  it('sets aside any results file of this action among the matches, whatever its name', async () => {
+    const workspace = makeWorkspace(predictions(2))
+    const group = `results-any-name-${Date.now()}`
+    const first = await runAction({
+      workspace,
+      inputs: inputs({ 'predictions-group': group, 'results-file': 'downloaded/earlier.json' })
+    })
+    expect(first.code, first.stdout).toBe(0)
+    // A broad pattern now matches the earlier run's results file too.
+    const second = await runAction({
+      workspace,
+      inputs: inputs({ 'predictions-group': group, path: '**/*.json', 'results-file': 'now.json' })
+    })
+    expect(second.code, second.stdout).toBe(0)
+    expect(second.outputs).toMatchObject({ matched: '2', failed: '0' })
+    expect(second.stdout).toContain(
+      'downloaded/earlier.json: a results file of this action, not a prediction'
+    )
+  })
 })
 
 describe('counts in the log', () => {

@@ -49720,9 +49720,161 @@ function checkAttributes(attributes, declaredStreams, at, report) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/version.ts
+// The action's version, as package.json gives it (a test keeps the two equal): written into results files.
+const ACTION_VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/report/results.ts
+// The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
+
+
+
+
+
+
+const RESULTS_FILE_VERSION = 1;
+/** The results file's first key and value: how a run tells its own results files from predictions. */
+const RESULTS_FILE_KIND = 'kognic-upload-predictions-results';
+// Entries are written in batches of about this many characters: few writes, no giant string.
+const WRITE_CHUNK_CHARS = 256 * 1024;
+/**
+ * Writes the results as JSON to `path`, creating parent directories. The text goes to a temporary file
+ * beside it that is then renamed over `path`, so a reader sees the old file or the new one, never half.
+ * One entry per line, so the file can be grepped and diffed.
+ */
+async function writeResultsFile(path, report) {
+    const head = resultsHeader(report);
+    const temporary = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
+    try {
+        await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+        const handle = await (0,promises_.open)(temporary, 'wx');
+        try {
+            // The header object ends with "\n}": reopen it to append the files array entry by entry.
+            let chunk = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "files": [`;
+            let first = true;
+            for (const result of report.results) {
+                chunk += `${first ? '' : ','}\n    ${JSON.stringify(fileEntry(result))}`;
+                first = false;
+                if (chunk.length >= WRITE_CHUNK_CHARS) {
+                    await handle.write(chunk);
+                    chunk = '';
+                }
+            }
+            chunk += first ? ']\n}\n' : '\n  ]\n}\n';
+            await handle.write(chunk);
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
+        await (0,promises_.rename)(temporary, path);
+    }
+    catch (error) {
+        await (0,promises_.rm)(temporary, { force: true }).catch(() => undefined);
+        throw new Error(`Could not write the results file ${path}: ${error instanceof Error ? error.message : String(error)}. ` +
+            'Check that the results-file path names a file in a writable directory.', { cause: error });
+    }
+}
+/** Everything in the results file but the files. */
+function resultsHeader(report) {
+    return {
+        kind: RESULTS_FILE_KIND,
+        version: RESULTS_FILE_VERSION,
+        actionVersion: ACTION_VERSION,
+        datasetUuid: report.datasetUuid,
+        predictionsGroupUuid: report.group.uuid,
+        predictionsGroupName: report.group.name,
+        groupCreated: report.group.created,
+        dryRun: report.dryRun,
+        validation: report.validation,
+        counts: { ...report.counts },
+        startedAt: isoTime(report.startedAt),
+        finishedAt: isoTime(report.finishedAt),
+        fatalError: report.fatalError ?? null,
+        cancelled: report.cancelled ?? false,
+        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
+    };
+}
+// Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
+function fileEntry(result) {
+    return {
+        path: result.path,
+        sceneUuid: result.sceneUuid,
+        status: result.status,
+        predictionUuid: result.predictionUuid,
+        attempts: result.attempts,
+        possibleDuplicate: result.possibleDuplicate,
+        error: result.error,
+        contentSha256: result.contentSha256,
+        problems: result.problems.map(({ kind, jsonPath, message, severity, line, column }) => ({
+            kind,
+            jsonPath,
+            message,
+            ...(severity ? { severity } : {}),
+            ...(line ? { line, column } : {})
+        })),
+        moreProblems: result.moreProblems ?? 0
+    };
+}
+function isoTime(ms) {
+    // A bad timestamp must not cost the whole results file.
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString();
+}
+/**
+ * Where the results file goes. A configured path starts at the workspace and must stay, by its real
+ * location (symbolic links followed), inside the workspace or RUNNER_TEMP; empty means a name of this run's
+ * own in RUNNER_TEMP. Throws a message naming the input when the path leads elsewhere.
+ */
+async function resultsFilePath(configured, workspace, env) {
+    const temp = env.RUNNER_TEMP || external_node_os_default().tmpdir();
+    if (!configured) {
+        const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
+            String(process.pid);
+        return external_node_path_default().join(temp, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`);
+    }
+    const wanted = external_node_path_default().resolve(workspace, configured);
+    const real = await realLocation(wanted);
+    const roots = await Promise.all([workspace, temp].map((root) => realLocation(external_node_path_default().resolve(root))));
+    if (!roots.some((root) => !leavesRoot(external_node_path_default().relative(root, real)))) {
+        throw new Error(`results-file "${configured}" leads outside the workspace${real === wanted ? '' : ` (to ${real})`}: name a file inside the workspace, such as kognic-results.json, or leave results-file empty to write it to RUNNER_TEMP.`);
+    }
+    return real;
+}
+/** The real path of `target`, or of its nearest existing ancestor joined with the rest, when it does not exist yet. */
+async function realLocation(target) {
+    const rest = [];
+    let current = target;
+    for (;;) {
+        try {
+            return external_node_path_default().join(await (0,promises_.realpath)(current), ...rest);
+        }
+        catch (error) {
+            const parent = external_node_path_default().dirname(current);
+            if (errorCode(error) !== 'ENOENT' || parent === current)
+                throw error;
+            rest.unshift(external_node_path_default().basename(current));
+            current = parent;
+        }
+    }
+}
+/** Whether the file at `file` starts as a results file this action wrote (only its first bytes are read). */
+async function isResultsFile(file) {
+    const handle = await (0,promises_.open)(file, 'r').catch(() => null);
+    if (!handle)
+        return false;
+    try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(128), 0, 128, 0);
+        return new RegExp(`^\\{\\s*"kind":\\s*"${RESULTS_FILE_KIND}"`).test(buffer.toString('utf8', 0, bytesRead));
+    }
+    finally {
+        await handle.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/predictions/inspect.ts
 // The check of one matched file: can it be read, which scene is it for, what is wrong with it. Only what
 // the run needs later is kept: the scene, the findings, and the identity and hash of the bytes checked.
+
 
 
 
@@ -49872,6 +50024,11 @@ async function inspectInto(result, opts) {
     const parsed = parseText(displayPath, bytes.toString('utf8'));
     if ('kind' in parsed)
         return parsed;
+    // This action's own results file (of an earlier run, downloaded to resume from) is never a prediction.
+    if (isRecord(parsed.doc) && parsed.doc.kind === RESULTS_FILE_KIND) {
+        result.form = 'results';
+        return undefined;
+    }
     const scene = findScene(parsed.doc, displayPath);
     if ('kind' in scene)
         return fail(scene.kind, `${displayPath}: ${scene.message}`, scene.jsonPath);
@@ -54546,13 +54703,6 @@ minimatch.escape = escape_escape;
 minimatch.unescape = unescape_unescape;
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./src/predictions/discover.ts
-// The `path` input's globs → the prediction files, relative to the workspace, sorted and deduplicated.
-//
-// Patterns mean what they mean in @actions/glob (minimatch with its options, applied in order, `!`
-// excludes), made absolute inside the workspace; an include matches exactly what it says (`preds/**` and
-// `preds/**/*.json` match files at any depth), and an exclude also excludes what is under it
-// (`!preds/old` = `!preds/old/**`). The walk is our own so that an excluded folder is never read and an
-// unreadable one is skipped with a warning instead of ending the run.
 
 
 
@@ -55000,157 +55150,6 @@ function annotationOf(result, level, dryRun) {
 
 // EXTERNAL MODULE: ./src/report/model.ts
 var model = __nccwpck_require__(6867);
-;// CONCATENATED MODULE: ./src/version.ts
-// The action's version, as package.json gives it (a test keeps the two equal): written into results files.
-const ACTION_VERSION = '0.1.0';
-
-;// CONCATENATED MODULE: ./src/report/results.ts
-// The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
-
-
-
-
-
-
-const RESULTS_FILE_VERSION = 1;
-/** The results file's first key and value: how a run tells its own results files from predictions. */
-const RESULTS_FILE_KIND = 'kognic-upload-predictions-results';
-// Entries are written in batches of about this many characters: few writes, no giant string.
-const WRITE_CHUNK_CHARS = 256 * 1024;
-/**
- * Writes the results as JSON to `path`, creating parent directories. The text goes to a temporary file
- * beside it that is then renamed over `path`, so a reader sees the old file or the new one, never half.
- * One entry per line, so the file can be grepped and diffed.
- */
-async function writeResultsFile(path, report) {
-    const head = resultsHeader(report);
-    const temporary = `${path}.${process.pid}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.tmp`;
-    try {
-        await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
-        const handle = await (0,promises_.open)(temporary, 'wx');
-        try {
-            // The header object ends with "\n}": reopen it to append the files array entry by entry.
-            let chunk = `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "files": [`;
-            let first = true;
-            for (const result of report.results) {
-                chunk += `${first ? '' : ','}\n    ${JSON.stringify(fileEntry(result))}`;
-                first = false;
-                if (chunk.length >= WRITE_CHUNK_CHARS) {
-                    await handle.write(chunk);
-                    chunk = '';
-                }
-            }
-            chunk += first ? ']\n}\n' : '\n  ]\n}\n';
-            await handle.write(chunk);
-            await handle.sync();
-        }
-        finally {
-            await handle.close();
-        }
-        await (0,promises_.rename)(temporary, path);
-    }
-    catch (error) {
-        await (0,promises_.rm)(temporary, { force: true }).catch(() => undefined);
-        throw new Error(`Could not write the results file ${path}: ${error instanceof Error ? error.message : String(error)}. ` +
-            'Check that the results-file path names a file in a writable directory.', { cause: error });
-    }
-}
-/** Everything in the results file but the files. */
-function resultsHeader(report) {
-    return {
-        kind: RESULTS_FILE_KIND,
-        version: RESULTS_FILE_VERSION,
-        actionVersion: ACTION_VERSION,
-        datasetUuid: report.datasetUuid,
-        predictionsGroupUuid: report.group.uuid,
-        predictionsGroupName: report.group.name,
-        groupCreated: report.group.created,
-        dryRun: report.dryRun,
-        validation: report.validation,
-        counts: { ...report.counts },
-        startedAt: isoTime(report.startedAt),
-        finishedAt: isoTime(report.finishedAt),
-        fatalError: report.fatalError ?? null,
-        cancelled: report.cancelled ?? false,
-        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
-    };
-}
-// Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
-function fileEntry(result) {
-    return {
-        path: result.path,
-        sceneUuid: result.sceneUuid,
-        status: result.status,
-        predictionUuid: result.predictionUuid,
-        attempts: result.attempts,
-        possibleDuplicate: result.possibleDuplicate,
-        error: result.error,
-        contentSha256: result.contentSha256,
-        problems: result.problems.map(({ kind, jsonPath, message, severity, line, column }) => ({
-            kind,
-            jsonPath,
-            message,
-            ...(severity ? { severity } : {}),
-            ...(line ? { line, column } : {})
-        })),
-        moreProblems: result.moreProblems ?? 0
-    };
-}
-function isoTime(ms) {
-    // A bad timestamp must not cost the whole results file.
-    return Number.isFinite(ms) ? new Date(ms).toISOString() : new Date(0).toISOString();
-}
-/**
- * Where the results file goes. A configured path starts at the workspace and must stay, by its real
- * location (symbolic links followed), inside the workspace or RUNNER_TEMP; empty means a name of this run's
- * own in RUNNER_TEMP. Throws a message naming the input when the path leads elsewhere.
- */
-async function resultsFilePath(configured, workspace, env) {
-    const temp = env.RUNNER_TEMP || external_node_os_default().tmpdir();
-    if (!configured) {
-        const id = [env.GITHUB_RUN_ID, env.GITHUB_RUN_ATTEMPT, env.GITHUB_ACTION].filter(Boolean).join('-') ||
-            String(process.pid);
-        return external_node_path_default().join(temp, `kognic-upload-results-${id.replace(/[^\w.-]/g, '_')}.json`);
-    }
-    const wanted = external_node_path_default().resolve(workspace, configured);
-    const real = await realLocation(wanted);
-    const roots = await Promise.all([workspace, temp].map((root) => realLocation(external_node_path_default().resolve(root))));
-    if (!roots.some((root) => !leavesRoot(external_node_path_default().relative(root, real)))) {
-        throw new Error(`results-file "${configured}" leads outside the workspace${real === wanted ? '' : ` (to ${real})`}: name a file inside the workspace, such as kognic-results.json, or leave results-file empty to write it to RUNNER_TEMP.`);
-    }
-    return real;
-}
-/** The real path of `target`, or of its nearest existing ancestor joined with the rest, when it does not exist yet. */
-async function realLocation(target) {
-    const rest = [];
-    let current = target;
-    for (;;) {
-        try {
-            return external_node_path_default().join(await (0,promises_.realpath)(current), ...rest);
-        }
-        catch (error) {
-            const parent = external_node_path_default().dirname(current);
-            if (errorCode(error) !== 'ENOENT' || parent === current)
-                throw error;
-            rest.unshift(external_node_path_default().basename(current));
-            current = parent;
-        }
-    }
-}
-/** Whether the file at `file` starts as a results file this action wrote (only its first bytes are read). */
-async function isResultsFile(file) {
-    const handle = await (0,promises_.open)(file, 'r').catch(() => null);
-    if (!handle)
-        return false;
-    try {
-        const { buffer, bytesRead } = await handle.read(Buffer.alloc(128), 0, 128, 0);
-        return new RegExp(`^\\{\\s*"kind":\\s*"${RESULTS_FILE_KIND}"`).test(buffer.toString('utf8', 0, bytesRead));
-    }
-    finally {
-        await handle.close();
-    }
-}
-
 // EXTERNAL MODULE: ./src/report/summary.ts
 var summary = __nccwpck_require__(7994);
 ;// CONCATENATED MODULE: ./src/publish.ts
@@ -55448,7 +55447,10 @@ async function run(deps) {
         // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
         client = setup.credentials ? openClient(setup, io, cancel) : undefined;
         const lookups = client ? startLookups(client, input) : null;
-        let fit = await io.group(`Read and check ${(0,format/* formatCount */.B4)(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
+        const checked = await io.group(`Read and check ${(0,format/* formatCount */.B4)(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
+        found.files = checked.files;
+        found.skipped.push(...checked.setAside);
+        let fit = checked.fit;
         if (!client || !lookups) {
             checkClassMapping(found.files, fit, setup.classMapping, log);
             return await answerDryRun(io, found.files, fit);
@@ -55664,14 +55666,26 @@ async function settleLookups(io, lookups, input, credentials, log) {
         return group;
     });
 }
-/** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
-async function checkFiles(files, input, stop, log) {
+/**
+ * Reads and checks every file (no content kept). Returns the files that are predictions, the positions of
+ * those fit to upload, and the results files of earlier runs the patterns matched, set aside.
+ */
+async function checkFiles(matched, input, stop, log) {
     const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
-    for (const record of files) {
+    for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
         record.inspected = await inspectFile(record.file, options);
     }
+    const setAside = [];
+    const files = matched.filter(({ file, inspected }) => {
+        if (inspected.form !== 'results')
+            return true;
+        const reason = 'a results file of this action, not a prediction';
+        setAside.push({ displayPath: file.displayPath, reason });
+        log.info(`${file.displayPath}: ${reason}`);
+        return false;
+    });
     // Each file of a duplicate group, with the others of its group.
     const duplicateOf = new Map();
     for (const group of duplicateScenes(files))
@@ -55707,7 +55721,7 @@ async function checkFiles(files, input, stop, log) {
     });
     const invalid = files.length - fit.length;
     log.info(`${(0,format/* formatCount */.B4)(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${(0,format/* formatCount */.B4)(invalid)} not usable` : ''}.`);
-    return fit;
+    return { files, fit, setAside };
 }
 /**
  * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before

@@ -14,12 +14,12 @@ import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
 import { publish } from './publish.js'
 import { formatCount, formatDuration, formatRate } from './report/format.js'
-import { countResults, type GroupReport, type RunReport, type SkippedPath } from './report/model.js'
+import { countResults, type GroupReport, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath } from './report/results.js'
 import { readEarlierRuns } from './resume.js'
 import { duplicateScenes, finalResults, resultOf, runFiles, type Outcome, type RunFile } from './run-files.js'
-import type { ClassMappingEntry, FileResult, Logger } from './types.js'
+import type { ClassMappingEntry, FileResult, Logger, SkippedPath } from './types.js'
 
 /** What the flow needs from the runner; `@actions/core` in production, a terminal for the command line. */
 export interface ActionIO {
@@ -126,9 +126,12 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     client = setup.credentials ? openClient(setup, io, cancel) : undefined
     const lookups = client ? startLookups(client, input) : null
 
-    let fit = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () =>
+    const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () =>
       checkFiles(found.files, input, cancel.stopNew, log)
     )
+    found.files = checked.files
+    found.skipped.push(...checked.setAside)
+    let fit = checked.fit
     if (!client || !lookups) {
       checkClassMapping(found.files, fit, setup.classMapping, log)
       return await answerDryRun(io, found.files, fit)
@@ -395,18 +398,29 @@ async function settleLookups(
   })
 }
 
-/** Reads and checks every file (no content kept); returns the positions of those fit to upload. */
+/**
+ * Reads and checks every file (no content kept). Returns the files that are predictions, the positions of
+ * those fit to upload, and the results files of earlier runs the patterns matched, set aside.
+ */
 async function checkFiles(
-  files: RunFile[],
+  matched: RunFile[],
   input: Inputs,
   stop: AbortSignal,
   log: Logger
-): Promise<number[]> {
+): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[] }> {
   const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
-  for (const record of files) {
+  for (const record of matched) {
     if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
     record.inspected = await inspectFile(record.file, options)
   }
+  const setAside: SkippedPath[] = []
+  const files = matched.filter(({ file, inspected }) => {
+    if (inspected!.form !== 'results') return true
+    const reason = 'a results file of this action, not a prediction'
+    setAside.push({ displayPath: file.displayPath, reason })
+    log.info(`${file.displayPath}: ${reason}`)
+    return false
+  })
   // Each file of a duplicate group, with the others of its group.
   const duplicateOf = new Map<number, number[]>()
   for (const group of duplicateScenes(files))
@@ -450,7 +464,7 @@ async function checkFiles(
   log.info(
     `${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`
   )
-  return fit
+  return { files, fit, setAside }
 }
 
 /**

@@ -63,8 +63,11 @@ export interface InspectedFile {
   contentSha256: string | null
   /** null when it could not be determined (the file failed). */
   sceneUuid: string | null
-  /** `openlabel`: the file is an OpenLABEL document named <sceneUuid>.json; `request`: a whole request body. */
-  form: 'openlabel' | 'request' | null
+  /**
+   * `openlabel`: the file is an OpenLABEL document named <sceneUuid>.json; `request`: a whole request body;
+   * `results`: a results file this action wrote, not a prediction.
+   */
+  form: 'openlabel' | 'request' | 'results' | null
   /** True when any `image` (segmentation) geometry is present. */
   hasSegmentation: boolean
   /** Segmentation class names: the values of `ontologies.*.classifications`. */
@@ -78,6 +81,12 @@ export interface InspectedFile {
 }
 
 /** `already-uploaded`: an earlier run's results file says this content is in the group (resume-from). */
+/** A matched path that is not a prediction file to upload, and why: a note in the report. */
+export interface SkippedPath {
+  displayPath: string
+  reason: string
+}
+
 export type FileStatus =
   'uploaded' | 'already-uploaded' | 'failed' | 'invalid' | 'would-upload' | 'not-attempted'
 

@@ -5,6 +5,7 @@
 // `preds/**/*.json` match files at any depth), and an exclude also excludes what is under it
 // (`!preds/old` = `!preds/old/**`). The walk is our own so that an excluded folder is never read and an
 // unreadable one is skipped with a warning instead of ending the run.
+import type { SkippedPath } from '../types.js'
 import { Minimatch } from 'minimatch'
 import { promises as fs, type Dirent } from 'node:fs'
 import * as path from 'node:path'
@@ -28,20 +29,19 @@ export interface DiscoveredFile {
 export type SkippedKind =
   'directory' | 'broken-link' | 'outside-workspace' | 'same-file' | 'unreadable-folder'
 
-export interface SkippedPath {
-  displayPath: string
+/** A matched path that is not among the files, and why. */
+export interface SkippedMatch extends SkippedPath {
   kind: SkippedKind
-  reason: string
 }
 
 /** A matched path meant as a prediction file that cannot be used: it fails the run like a bad file. */
-export function isUnusableMatch(skipped: SkippedPath): boolean {
+export function isUnusableMatch(skipped: SkippedMatch): boolean {
   return skipped.kind !== 'directory' && skipped.kind !== 'same-file' && skipped.kind !== 'unreadable-folder'
 }
 
 export interface Discovery {
   files: DiscoveredFile[]
-  skipped: SkippedPath[]
+  skipped: SkippedMatch[]
 }
 
 const INPUT = 'path'
@@ -232,7 +232,7 @@ export async function discoverFiles(patterns: string, workspace: string): Promis
   const directoryRules = rules.filter((r) => r.negate || !r.endsWithGlobstar)
 
   const found: Found[] = []
-  const skipped: SkippedPath[] = []
+  const skipped: SkippedMatch[] = []
   const skip = (p: string, kind: SkippedKind, reason: string): void => {
     skipped.push({ displayPath: toDisplayPath(root, p), kind, reason })
   }

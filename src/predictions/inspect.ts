@@ -8,6 +8,7 @@ import type { InspectedFile, Problem } from '../types.js'
 import { lineAndColumn, locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
 import { errorCode, isRecord, UUID_PATTERN } from '../guards.js'
+import { RESULTS_FILE_KIND } from '../report/results.js'
 
 export interface InspectOptions {
   maxFileSizeBytes: number
@@ -169,6 +170,11 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
 
   const parsed = parseText(displayPath, bytes.toString('utf8'))
   if ('kind' in parsed) return parsed
+  // This action's own results file (of an earlier run, downloaded to resume from) is never a prediction.
+  if (isRecord(parsed.doc) && parsed.doc.kind === RESULTS_FILE_KIND) {
+    result.form = 'results'
+    return undefined
+  }
 
   const scene = findScene(parsed.doc, displayPath)
   if ('kind' in scene) return fail(scene.kind, `${displayPath}: ${scene.message}`, scene.jsonPath)

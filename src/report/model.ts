@@ -1,6 +1,6 @@
 // What the report is made from. Built by the flow in main.ts once the run ends (or stops); the summary,
 // the results file and a pull-request comment are all rendered from this one value.
-import type { FileResult } from '../types.js'
+import type { FileResult, SkippedPath } from '../types.js'
 import { formatCount } from './format.js'
 
 export type GroupState = 'found' | 'created' | 'would-create' | 'unresolved'
@@ -38,11 +38,6 @@ export interface RunCounts {
   possibleDuplicates: number
   /** Requests retried, over the whole run. */
   retries: number
-}
-
-export interface SkippedPath {
-  displayPath: string
-  reason: string
 }
 
 export interface RunLink {

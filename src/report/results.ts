@@ -5,8 +5,8 @@ import os from 'node:os'
 import path, { dirname } from 'node:path'
 import { errorCode, leavesRoot } from '../guards.js'
 import { ACTION_VERSION } from '../version.js'
-import type { FileResult } from '../types.js'
-import type { RunCounts, RunReport, SkippedPath } from './model.js'
+import type { FileResult, SkippedPath } from '../types.js'
+import type { RunCounts, RunReport } from './model.js'
 
 export const RESULTS_FILE_VERSION = 1
 /** The results file's first key and value: how a run tells its own results files from predictions. */
