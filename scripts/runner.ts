@@ -7,9 +7,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileS
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { secretForms } from '../src/kognic/secrets.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-export const ENTRY = path.join(ROOT, 'dist', 'index.js')
+/** The bundle to run; KUP_ENTRY points the tests at another build (an older one, to show a test fails on it). */
+export const ENTRY = process.env.KUP_ENTRY || path.join(ROOT, 'dist', 'index.js')
 /** The node that runs the action: the runner uses Node 24; CI sets ACTION_NODE to run the suite on it too. */
 export const ACTION_NODE = process.env.ACTION_NODE || process.execPath
 
@@ -31,6 +33,7 @@ export interface ResultsFile {
   datasetUuid: string
   predictionsGroupUuid: string | null
   groupCreated: boolean
+  fatalError?: string | null
   dryRun: boolean
   counts: Record<string, number>
   files: {
@@ -207,23 +210,34 @@ export function visibleLog(stdout: string): string {
 
 /**
  * Where any of `secrets` can be read by a person or a later step: the visible log, stderr, the job summary,
- * the outputs and the results file. Returns `place: secret-index` for each leak; empty when none.
+ * the outputs and the results file, in any form a secret takes in printed text (raw, JSON-escaped, URI- and
+ * form-encoded, HTML-escaped: `secretForms`). Outputs and results are scanned value by value, as decoded
+ * strings. Returns `place: secret-index` for each leak; empty when none.
  */
 export function secretLeaks(run: ActionRun, secrets: readonly string[]): string[] {
   const places = {
     stdout: visibleLog(run.stdout),
     stderr: run.stderr,
     summary: run.summary,
-    outputs: JSON.stringify(run.outputs),
-    results: JSON.stringify(run.results ?? '')
+    outputs: stringsIn(run.outputs).join('\n'),
+    results: stringsIn(run.results).join('\n')
   }
   const leaks: string[] = []
   for (const [where, text] of Object.entries(places)) {
     secrets.forEach((secret, i) => {
-      if (secret && text.includes(secret)) leaks.push(`${where}: secret #${i}`)
+      if (secretForms(secret).some((form) => text.includes(form))) leaks.push(`${where}: secret #${i}`)
     })
   }
   return leaks
+}
+
+/** Every string in a parsed JSON value, keys included. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (Array.isArray(value)) return value.flatMap(stringsIn)
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, item]) => [key, ...stringsIn(item)])
+  return []
 }
 
 /** Values the action asked the runner to mask. */
