@@ -14,7 +14,7 @@ import {
 } from '../emulator/seed.js'
 import { startEmulator, type Emulator } from '../emulator/server.js'
 import { bboxDoc, json } from '../scripts/sample-predictions.js'
-import { runAction, secretLeaks, visibleLog } from '../scripts/runner.js'
+import { runAction, secretLeaks, visibleLog, type ActionRun, type ResultsFile } from '../scripts/runner.js'
 
 let emulator: Emulator
 
@@ -118,6 +118,36 @@ async function startGateway(options: GatewayOptions): Promise<{ url: string; clo
 }
 
 describe('a secret the server echoes back escaped', () => {
+  it('the leak scan finds a secret in any printed form, in every place', () => {
+    const secret = 'a"b\\c/d&eé-top-secret'
+    const clean: ActionRun = {
+      code: 1,
+      signal: null,
+      stdout: `::add-mask::${secret}\nSigned in.`,
+      stderr: '',
+      outputs: { failed: '1' },
+      summary: 'Kognic rejected ***',
+      results: null,
+      workspace: '/tmp',
+      durationMs: 0
+    }
+    expect(secretLeaks(clean, [secret])).toEqual([])
+    const json = 'a\\"b\\\\c\\/d\\u0026e\\u00e9-top-secret'
+    // HTML-escaped; and escaped for markdown too (`\\` for `\`, a numeric reference `&#45;`), as in the summary.
+    for (const summary of ['a&quot;b\\c/d&amp;eé-top-secret', 'a&quot;b\\\\c/d&amp;eé&#45;top-secret']) {
+      expect(secretLeaks({ ...clean, summary }, [secret]), summary).toEqual(['summary: secret #0'])
+    }
+    expect(secretLeaks({ ...clean, stdout: `Said: ${json}` }, [secret])).toEqual(['stdout: secret #0'])
+    expect(secretLeaks({ ...clean, stderr: encodeURIComponent(secret) }, [secret])).toEqual([
+      'stderr: secret #0'
+    ])
+    const results = { fatalError: `401: ${secret}` } as unknown as ResultsFile
+    expect(secretLeaks({ ...clean, results }, [secret])).toEqual(['results: secret #0'])
+    expect(secretLeaks({ ...clean, outputs: { error: `x ${json}` } }, [secret])).toEqual([
+      'outputs: secret #0'
+    ])
+  })
+
   it('shows in no form: raw, JSON-escaped, URI- or form-encoded, HTML-escaped', async () => {
     const secret = 'a"b\\c/d&eé-top-secret'
     // The secret as a JSON encoder that escapes everything it may would write it: \" \\ \/ \u0026 \u00e9.
@@ -137,10 +167,10 @@ describe('a secret the server echoes back escaped', () => {
         files: predictions(SAMPLE_OD_SCENES.slice(0, 1))
       })
       expect(run.code).toBe(1)
-      // The server's message is shown, with the secret cut out.
+      expect(secretLeaks(run, [secret])).toEqual([])
+      // The server's message is still shown, with the secret cut out.
       expect(run.results?.fatalError).toMatch(/401.*client_secret \*\*\* is not valid/)
       expect(run.summary).toContain('is not valid for this client')
-      expect(secretLeaks(run, [secret])).toEqual([])
     } finally {
       auth.closeAllConnections()
       await new Promise((resolve) => auth.close(resolve))
@@ -237,7 +267,7 @@ describe('a server that asks for a pause of three years', () => {
   afterAll(async () => pausing?.close())
 
   it('waits at most the cap, says so in a plain log line, and counts the wait in the summary', async () => {
-    // Waiting out the whole minute would make the suite a minute slower: the run is cancelled as soon as
+    // Waiting out the whole minute would make the suite a minute slower: the run is cancelled 1.5 s after
     // it says how long it will wait. The fallback kill only ends a run that never says it (the old code).
     const run = await runAction({
       inputs: inputs({
@@ -247,14 +277,22 @@ describe('a server that asks for a pause of three years', () => {
         'request-timeout': '2'
       }),
       files: predictions(SAMPLE_OD_SCENES.slice(0, 1)),
-      kill: { signal: 'SIGTERM', whenStdoutMatches: /^Retrying .* in \d+s/m, afterMs: 20_000 }
+      kill: {
+        signal: 'SIGTERM',
+        whenStdoutMatches: /^Retrying .* in \d+s/m,
+        afterMatchMs: 1500,
+        afterMs: 20_000
+      }
     })
     const waitLine = run.stdout.split('\n').find((line) => /Retrying .* after 429/.test(line))
     expect(waitLine, run.stdout).toMatch(
       /^Retrying GET \S+ after 429 \(attempt 2 of 2\) in 60s \(the server asked for 99999999s\)/
     )
     expect(pausing.state.log.filter((entry) => entry.status === 429)).toHaveLength(1)
-    expect(run.code).toBe(1)
-    expect(run.summary).toMatch(/spent waiting before retries and after "too many requests"/)
+    expect(run.code, run.stdout).toBe(1)
+    // The wait until the cancel, a second or more, is in the summary.
+    expect(run.summary, run.stdout).toMatch(
+      /; (\d+(\.\d)?s|\d+m \d+s) spent waiting before retries and after "too many requests"/
+    )
   })
 })
