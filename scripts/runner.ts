@@ -7,9 +7,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, existsSync, writeFileS
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { secretForms } from '../src/kognic/secrets.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-export const ENTRY = path.join(ROOT, 'dist', 'index.js')
+/** The bundle to run; KUP_ENTRY points the tests at another build (an older one, to show a test fails on it). */
+export const ENTRY = process.env.KUP_ENTRY || path.join(ROOT, 'dist', 'index.js')
 /** The node that runs the action: the runner uses Node 24; CI sets ACTION_NODE to run the suite on it too. */
 export const ACTION_NODE = process.env.ACTION_NODE || process.execPath
 
@@ -31,6 +33,7 @@ export interface ResultsFile {
   datasetUuid: string
   predictionsGroupUuid: string | null
   groupCreated: boolean
+  fatalError?: string | null
   dryRun: boolean
   counts: Record<string, number>
   files: {
@@ -52,8 +55,8 @@ export interface RunOptions {
   /** Use this workspace instead of a fresh one. */
   workspace?: string
   env?: Record<string, string>
-  /** Send this signal after `afterMs`. */
-  kill?: { signal: NodeJS.Signals; afterMs?: number; whenStdoutMatches?: RegExp }
+  /** Send this signal after `afterMs`, or `afterMatchMs` (default 0) after stdout matches, whichever is first. */
+  kill?: { signal: NodeJS.Signals; afterMs?: number; whenStdoutMatches?: RegExp; afterMatchMs?: number }
   timeoutMs?: number
   /** Run the action as this user (the caller must be root): files a test made unreadable then are. */
   runAs?: { uid: number; gid: number }
@@ -141,6 +144,7 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   child.stdout.setEncoding('utf8')
   child.stderr.setEncoding('utf8')
   let killed = false
+  let matched = false
   const sendKill = (): void => {
     if (!killed && opts.kill) {
       killed = true
@@ -149,7 +153,11 @@ export async function runAction(opts: RunOptions): Promise<ActionRun> {
   }
   child.stdout.on('data', (chunk: string) => {
     stdout += chunk
-    if (opts.kill?.whenStdoutMatches?.test(stdout)) sendKill()
+    if (!matched && opts.kill?.whenStdoutMatches?.test(stdout)) {
+      matched = true
+      if (opts.kill.afterMatchMs) setTimeout(sendKill, opts.kill.afterMatchMs)
+      else sendKill()
+    }
   })
   child.stderr.on('data', (chunk: string) => (stderr += chunk))
   if (opts.kill?.afterMs !== undefined) setTimeout(sendKill, opts.kill.afterMs)
@@ -206,24 +214,50 @@ export function visibleLog(stdout: string): string {
 }
 
 /**
- * Where any of `secrets` can be read by a person or a later step: the visible log, stderr, the job summary,
- * the outputs and the results file. Returns `place: secret-index` for each leak; empty when none.
+ * Where any of `secrets` can be read by a person or a later step: the visible log, stderr, the job summary
+ * (also as rendered), the outputs and the results file, in any form a secret takes in printed text (raw,
+ * JSON-escaped, URI- and form-encoded, HTML-escaped: `secretForms`). Outputs and results are scanned value by
+ * value, as decoded strings. Returns `place: secret-index` for each leak; empty when none.
  */
 export function secretLeaks(run: ActionRun, secrets: readonly string[]): string[] {
   const places = {
     stdout: visibleLog(run.stdout),
     stderr: run.stderr,
-    summary: run.summary,
-    outputs: JSON.stringify(run.outputs),
-    results: JSON.stringify(run.results ?? '')
+    // As written, and as a reader sees it rendered: a secret escaped for markdown shows in clear.
+    summary: `${run.summary}\n${rendered(run.summary)}`,
+    outputs: stringsIn(run.outputs).join('\n'),
+    results: stringsIn(run.results).join('\n')
   }
   const leaks: string[] = []
   for (const [where, text] of Object.entries(places)) {
     secrets.forEach((secret, i) => {
-      if (secret && text.includes(secret)) leaks.push(`${where}: secret #${i}`)
+      if (secretForms(secret).some((form) => text.includes(form))) leaks.push(`${where}: secret #${i}`)
     })
   }
   return leaks
+}
+
+const NAMED_REFERENCES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }
+
+/** Markdown as rendered text: backslash escapes and character references undone, zero-width spaces gone. */
+function rendered(markdown: string): string {
+  return markdown
+    .replace(/\\([!-/:-@[-`{-~])/g, '$1')
+    .replace(/&(?:#(\d{1,6})|#x([0-9a-f]{1,5})|(amp|lt|gt|quot|apos));/gi, (reference, dec, hex, name) => {
+      const code = dec ? Number(dec) : hex ? parseInt(hex as string, 16) : undefined
+      if (code === undefined) return NAMED_REFERENCES[(name as string).toLowerCase()] ?? reference
+      return code <= 0x10ffff ? String.fromCodePoint(code) : reference
+    })
+    .replace(/\u200b/g, '')
+}
+
+/** Every string in a parsed JSON value, keys included. */
+function stringsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value]
+  if (Array.isArray(value)) return value.flatMap(stringsIn)
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([key, item]) => [key, ...stringsIn(item)])
+  return []
 }
 
 /** Values the action asked the runner to mask. */

@@ -356,7 +356,8 @@ function openClient(setup: Setup, io: ActionIO, cancel: Cancellation): KognicCli
     logger: io.logger,
     signal: cancel.abortInFlight,
     stopNewAttempts: cancel.stopNew,
-    onToken: (token) => io.setSecret(token)
+    // A token a server echoes escaped (`\/`, `%2B`) must be masked too, as the client secret is.
+    onToken: (token) => maskAll((form) => io.setSecret(form), token)
   })
 }
 
