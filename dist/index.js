@@ -50625,17 +50625,24 @@ function expandHome(file, env) {
 }
 /** Masks a secret and, for multi-line values, each line: the runner matches masks line by line. */
 function maskAll(mask, ...values) {
+    const masked = new Set();
+    const once = (form) => {
+        if (masked.has(form))
+            return;
+        masked.add(form);
+        mask(form);
+    };
     for (const value of values) {
         if (!value)
             continue;
         // Every form the secret can take in printed text (encoded, escaped): the same list redaction uses.
         for (const form of secretForms(value))
-            mask(form);
+            once(form);
         for (const line of value.split(/\r?\n/)) {
             const trimmed = line.trim();
             // Lines like `{` or `}` are not secret and masking them would blank out logs.
             if (trimmed.length >= 6)
-                mask(trimmed);
+                once(trimmed);
         }
     }
 }

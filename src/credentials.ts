@@ -159,14 +159,20 @@ function expandHome(file: string, env: Env): string {
 
 /** Masks a secret and, for multi-line values, each line: the runner matches masks line by line. */
 export function maskAll(mask: (s: string) => void, ...values: (string | undefined)[]): void {
+  const masked = new Set<string>()
+  const once = (form: string): void => {
+    if (masked.has(form)) return
+    masked.add(form)
+    mask(form)
+  }
   for (const value of values) {
     if (!value) continue
     // Every form the secret can take in printed text (encoded, escaped): the same list redaction uses.
-    for (const form of secretForms(value)) mask(form)
+    for (const form of secretForms(value)) once(form)
     for (const line of value.split(/\r?\n/)) {
       const trimmed = line.trim()
       // Lines like `{` or `}` are not secret and masking them would blank out logs.
-      if (trimmed.length >= 6) mask(trimmed)
+      if (trimmed.length >= 6) once(trimmed)
     }
   }
 }
