@@ -170,11 +170,12 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     }
     if (input.dryRun) return await answerDryRun(io, found.files, fit)
 
-    const uploadStarted = now()
-    await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () =>
+    const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () =>
       uploadFiles(api, found.group.uuid!, found.files, fit, input, cancel.stopNew, now, log)
     )
-    found.uploadMs = now() - uploadStarted
+    found.uploadMs = upload.elapsedMs
+    if (upload.refused)
+      throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`)
   }
 
   try {
@@ -656,8 +657,9 @@ async function uploadFiles(
   stop: AbortSignal,
   now: () => number,
   log: Logger
-): Promise<void> {
+): Promise<{ elapsedMs: number; refused: KognicAuthError | undefined }> {
   const started = now()
+  const retriedBefore = api.stats().retries
   const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
   let refused: KognicAuthError | undefined
   // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
@@ -691,11 +693,12 @@ async function uploadFiles(
     progress.stop()
   }
   const uploaded = fit.filter((i) => files[i]!.result?.status === 'uploaded').length
-  const elapsed = now() - started
+  const elapsedMs = now() - started
+  const retries = api.stats().retries - retriedBefore
   log.info(
-    `Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsed)} · ${formatRate(uploaded, elapsed)}.`
+    `Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} request(s) retried` : ''}.`
   )
-  if (refused) throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`)
+  return { elapsedMs, refused }
 }
 
 /** The report, built once from what the phases found. */

@@ -55207,9 +55207,10 @@ async function run(deps) {
         }
         if (input.dryRun)
             return await answerDryRun(io, found.files, fit);
-        const uploadStarted = now();
-        await io.group(`Upload ${(0,format/* formatCount */.B4)(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
-        found.uploadMs = now() - uploadStarted;
+        const upload = await io.group(`Upload ${(0,format/* formatCount */.B4)(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
+        found.uploadMs = upload.elapsedMs;
+        if (upload.refused)
+            throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`);
     };
     try {
         await flow();
@@ -55584,6 +55585,7 @@ async function answerDryRun(io, files, fit) {
 }
 async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     const started = now();
+    const retriedBefore = api.stats().retries;
     const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
     let refused;
     // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
@@ -55613,10 +55615,10 @@ async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
         progress.stop();
     }
     const uploaded = fit.filter((i) => files[i].result?.status === 'uploaded').length;
-    const elapsed = now() - started;
-    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsed)} · ${(0,format/* formatRate */.CE)(uploaded, elapsed)}.`);
-    if (refused)
-        throw new FatalError(`Kognic refused the credentials during the upload: ${refused.message}`);
+    const elapsedMs = now() - started;
+    const retries = api.stats().retries - retriedBefore;
+    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsedMs)} · ${(0,format/* formatRate */.CE)(uploaded, elapsedMs)}${retries > 0 ? ` · ${(0,format/* formatCount */.B4)(retries)} request(s) retried` : ''}.`);
+    return { elapsedMs, refused };
 }
 /** The report, built once from what the phases found. */
 function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
