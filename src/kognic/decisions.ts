@@ -1,6 +1,7 @@
 // Every guess this project makes about the Kognic API (paths, shapes, limits), in one place: when the real
 // API turns out to differ, this is the file to change.
 import { isRecord } from '../guards.js'
+import { oneLine } from '../report/escape.js'
 
 export const TOKEN_PATH = '/v1/auth/oauth/token'
 
@@ -116,15 +117,9 @@ export function joinUrl(base: string, path: string): string {
   return trimmedBase + cleanPath
 }
 
-// Control characters (C0, DEL, C1) would garble the log or inject workflow commands.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]+/g
-
-/** One line of at most `max` characters of untrusted text: control characters out, whitespace collapsed. */
+/** One line of at most `max` characters of untrusted text, as the reports clean it. */
 export function excerpt(text: string, max: number = EXCERPT_MAX_CHARS): string {
-  const oneLine = text.replace(CONTROL_CHARS, ' ').replace(/\s+/g, ' ').trim()
-  if (oneLine.length <= max) return oneLine
-  return oneLine.slice(0, max - 1) + '…'
+  return oneLine(text, max)
 }
 
 /** A list item as this project uses it: the id and the name. */
