@@ -163,6 +163,10 @@ function countsTable(report: RunReport): string {
   const c = report.counts
   const rows: [string, number][] = [['Matched', c.matched]]
   rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded])
+  // resume-from: done by an earlier run, not failed; and the files uploaded twice because they changed.
+  if (c.alreadyUploaded > 0) rows.push(['Already uploaded (an earlier run)', c.alreadyUploaded])
+  if (c.changedSinceUpload > 0)
+    rows.push(['Uploaded again (changed since an earlier run)', c.changedSinceUpload])
   rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded])
   // The parts of "not uploaded", each only when there is some: they add up to it.
   if (c.invalid > 0) rows.push(['↳ invalid', c.invalid])
