@@ -48,7 +48,7 @@ const RESUME_GLOB = 'kognic-results/**/*.json'
 
 /** The inputs of a run into GROUP; `extra` may name another group instead, by UUID or by name. */
 function inputs(extra: Record<string, string> = {}): Record<string, string> {
-  const group = 'predictions-group' in extra ? {} : { 'predictions-group-uuid': GROUP }
+  const group: Record<string, string> = 'predictions-group' in extra ? {} : { 'predictions-group-uuid': GROUP }
   return {
     'dataset-uuid': OD,
     ...group,

@@ -87,6 +87,8 @@ export interface RunReport {
   waitedMs?: number
   /** Annotated scenes of the dataset that got no prediction; null when the annotations were not listed. */
   scenesWithoutPrediction?: number | null
+  /** How many scenes of the dataset have annotations; null when the annotations were not listed. */
+  annotatedScenes?: number | null
   warnings?: string[]
 }
 

@@ -120,6 +120,12 @@ function overview(report: RunReport): string {
     `- **Validation:** ${md(report.validation, 20)}`,
     `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
   ]
+  // Coverage, when the annotations listing told which scenes have annotations.
+  const missing = report.scenesWithoutPrediction
+  if (typeof missing === 'number') {
+    const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : ''
+    lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`)
+  }
   const run = runText(report)
   if (run) lines.push(`- **Workflow run:** ${run}`)
   return lines.join('\n')
