@@ -48,7 +48,8 @@ const RESUME_GLOB = 'kognic-results/**/*.json'
 
 /** The inputs of a run into GROUP; `extra` may name another group instead, by UUID or by name. */
 function inputs(extra: Record<string, string> = {}): Record<string, string> {
-  const group: Record<string, string> = 'predictions-group' in extra ? {} : { 'predictions-group-uuid': GROUP }
+  const group: Record<string, string> =
+    'predictions-group' in extra ? {} : { 'predictions-group-uuid': GROUP }
   return {
     'dataset-uuid': OD,
     ...group,
@@ -241,6 +242,19 @@ describe('results files that cannot be used', () => {
     const warnings = annotations(run.stdout, 'warning')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]!.message).toMatch(/results format 2/)
+  })
+
+  it('a pattern that leads outside the workspace: one warning naming resume-from, never a stop', async () => {
+    const run = await runAction({
+      inputs: inputs({ 'resume-from': '../elsewhere/*.json', 'results-file': 'out/results.json' }),
+      files: bboxFiles(3)
+    })
+    expectOk(run)
+    expect(run.outputs).toMatchObject({ uploaded: '3', failed: '0' })
+    const warnings = annotations(run.stdout, 'warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.message).toMatch(/^resume-from: .*outside the workspace/)
+    expect(warnings[0]!.message).not.toMatch(/Input path/)
   })
 
   it('a results file of another group: one warning naming it, nothing left out', async () => {

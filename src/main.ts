@@ -578,10 +578,14 @@ async function leaveOutEarlierUploads(
     datasetUuid: input.datasetUuid,
     groupUuid
   })
+  if (earlier.patternError)
+    log.warning(`${INPUT.resumeFrom}: ${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
+      title: `${INPUT.resumeFrom} ignored`
+    })
   for (const { file, reason } of earlier.ignored)
     log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` })
   if (earlier.used.length === 0) {
-    if (earlier.ignored.length === 0)
+    if (earlier.ignored.length === 0 && !earlier.patternError)
       log.notice(
         `${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`
       )

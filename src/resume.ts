@@ -19,6 +19,8 @@ export interface EarlierRuns {
   used: string[]
   /** Matched files that were not used, and why: each is one warning, never a stop. */
   ignored: { file: string; reason: string }[]
+  /** Why the patterns could not be used at all (one leads outside the workspace): a warning, never a stop. */
+  patternError: string | null
 }
 
 /**
@@ -31,8 +33,18 @@ export async function readEarlierRuns(
   workspace: string,
   target: { datasetUuid: string; groupUuid: string }
 ): Promise<EarlierRuns> {
-  const found = await discoverFiles(patterns, workspace)
-  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [] }
+  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [], patternError: null }
+  let found: Awaited<ReturnType<typeof discoverFiles>>
+  try {
+    found = await discoverFiles(patterns, workspace)
+  } catch (error) {
+    // The discovery names the `path` input in its messages; here the patterns are resume-from's.
+    earlier.patternError = (error instanceof Error ? error.message : String(error)).replace(
+      /^Input path: /,
+      ''
+    )
+    return earlier
+  }
   for (const file of found.files) {
     let content: unknown
     try {
