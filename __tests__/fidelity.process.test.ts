@@ -1,6 +1,8 @@
 // Agreeing with Kognic (issue 11) through the built action (`node dist/index.js`) against the emulator: the
 // scenes checked before anything is created, coverage, the paged groups listing, and auth as kognic-auth.
 import { mkdtempSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -153,6 +155,59 @@ describe('scenes checked before anything is created', () => {
       })
     })
   }
+})
+
+/**
+ * The emulator behind a proxy that answers the annotations listing with the scene UUIDs in upper case, as a
+ * server may: UUIDs are case-insensitive. Closed after `fn`.
+ */
+async function withUpperCaseScenes<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const proxy = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      void fetch(emulator.url + req.url, {
+        method: req.method,
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(
+            ([k, v]) => typeof v === 'string' && !['host', 'connection'].includes(k)
+          )
+        ) as Record<string, string>,
+        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined
+      }).then(async (answer) => {
+        let text = await answer.text()
+        if (req.url?.includes('/annotations'))
+          text = text.replace(
+            /"sceneUuid":\s*"([^"]+)"/g,
+            (_, id: string) => `"sceneUuid":"${id.toUpperCase()}"`
+          )
+        res.writeHead(answer.status, {
+          'content-type': answer.headers.get('content-type') ?? 'application/json'
+        })
+        res.end(text)
+      })
+    })
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  try {
+    return await fn(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)
+  } finally {
+    proxy.closeAllConnections()
+    await new Promise((resolve) => proxy.close(resolve))
+  }
+}
+
+describe('scene UUIDs in another case', () => {
+  it('an annotations listing in upper case still matches the files, and coverage counts them', async () => {
+    await withUpperCaseScenes(async (url) => {
+      const run = await runAction({
+        inputs: inputs(emulator, { 'api-url': url }),
+        files: filesFor(scenes.slice(0, 3))
+      })
+      expectOk(run)
+      expect(run.outputs).toMatchObject({ uploaded: '3', failed: '0', 'scenes-without-prediction': '7' })
+    })
+  })
 })
 
 describe('coverage', () => {

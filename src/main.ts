@@ -470,7 +470,8 @@ async function settleScenes(
     })
     return { fit, annotated: null }
   }
-  const annotated = answer.scenes
+  // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
+  const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()))
   log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`)
   const kept = fit.filter((index) => {
     const record = files[index]!
