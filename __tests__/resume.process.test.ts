@@ -286,6 +286,20 @@ describe('a re-run without resume-from', () => {
     expect(warnings[0]!.message).toContain('Safe to re-run')
   })
 
+  it('warns on attempt 2 when resume-from finds no results file (the artifact was lost), instead of a notice', async () => {
+    const run = await runAction({
+      inputs: inputs({ 'resume-from': RESUME_GLOB }),
+      files: bboxFiles(2),
+      env: { GITHUB_RUN_ATTEMPT: '2' }
+    })
+    expectOk(run)
+    const warnings = annotations(run.stdout, 'warning')
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.message).toContain('attempt 2')
+    expect(warnings[0]!.message).toContain('matched no results file')
+    expect(annotations(run.stdout, 'notice').filter((a) => /resume-from/.test(a.message))).toEqual([])
+  })
+
   it('says nothing on a first attempt, nor into a group this run created', async () => {
     const first = await runAction({ inputs: inputs(), files: bboxFiles(2) })
     expectOk(first)

@@ -566,8 +566,9 @@ async function leaveOutEarlierUploads(
   env: Record<string, string | undefined>,
   log: Logger
 ): Promise<{ fit: number[]; changed: number }> {
+  const rerun = Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1
   if (!input.resumeFrom) {
-    if (Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1)
+    if (rerun)
       log.warning(
         `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`,
         { title: 'Re-run uploads again' }
@@ -586,7 +587,13 @@ async function leaveOutEarlierUploads(
   for (const { file, reason } of earlier.ignored)
     log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` })
   if (earlier.used.length === 0) {
-    if (earlier.ignored.length === 0 && !earlier.patternError)
+    // A re-run that finds nothing to resume from most likely lost the earlier attempt's results artifact.
+    if (earlier.ignored.length === 0 && !earlier.patternError && rerun)
+      log.warning(
+        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${INPUT.resumeFrom} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${INPUT.resumeFrom} looks (see the README's "Safe to re-run").`,
+        { title: 'Re-run uploads again' }
+      )
+    else if (earlier.ignored.length === 0 && !earlier.patternError)
       log.notice(
         `${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`
       )
