@@ -257,6 +257,28 @@ describe('results files that cannot be used', () => {
     expect(warnings[0]!.message).not.toMatch(/Input path/)
   })
 
+  it('entries that are not well-formed (an edited results file) do not count as uploaded', async () => {
+    const first = await runAction({
+      inputs: inputs({ 'results-file': 'earlier/results.json' }),
+      files: bboxFiles(3)
+    })
+    expectOk(first)
+    const file = path.join(first.workspace, 'earlier/results.json')
+    const edited = JSON.parse(readFileSync(file, 'utf8')) as { files: Record<string, unknown>[] }
+    edited.files[0]!.predictionUuid = '::error::not a uuid'
+    edited.files[1]!.contentSha256 = 'abc'
+    writeFileSync(file, json(edited))
+    const run = await runAction({
+      inputs: inputs({ 'resume-from': 'earlier/*.json', 'results-file': 'out/results.json' }),
+      workspace: first.workspace
+    })
+    expectOk(run)
+    expect(run.outputs).toMatchObject({ uploaded: '2', failed: '0' })
+    // The first has no usable record: uploaded as new. The second's hash matches nothing: uploaded again, warned.
+    expect(run.results!.counts).toMatchObject({ alreadyUploaded: 1, changedSinceUpload: 1 })
+    expect(run.stdout).not.toContain('::error::not a uuid')
+  })
+
   it('a results file of another group: one warning naming it, nothing left out', async () => {
     const other = await runAction({
       inputs: inputs({ 'predictions-group-uuid': OTHER_GROUP, 'results-file': 'earlier/results.json' }),

@@ -1,7 +1,7 @@
 // Resuming: what earlier runs of this action uploaded, read back from their results files, so that a re-run
 // uploads only what is left. Kognic's API cannot list a group's predictions: the results files are the memory.
 import { readFile } from 'node:fs/promises'
-import { isRecord } from './guards.js'
+import { isRecord, UUID_PATTERN } from './guards.js'
 import { discoverFiles } from './predictions/discover.js'
 import { RESULTS_FILE_KIND, RESULTS_FILE_VERSION } from './report/results.js'
 
@@ -65,10 +65,13 @@ export async function readEarlierRuns(
       const { status, sceneUuid, contentSha256, predictionUuid } = entry
       // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
       if (status !== 'uploaded' && status !== 'already-uploaded') continue
-      if (typeof sceneUuid !== 'string' || typeof contentSha256 !== 'string') continue
-      if (typeof predictionUuid !== 'string') continue
+      // Anyone may have edited the file: only well-formed UUIDs count (they end up in the log).
+      if (typeof sceneUuid !== 'string' || !UUID_PATTERN.test(sceneUuid)) continue
+      // A hash that is not one only fails to match: the file is uploaded again, with its warning.
+      if (typeof contentSha256 !== 'string') continue
+      if (typeof predictionUuid !== 'string' || !UUID_PATTERN.test(predictionUuid)) continue
       earlier.byScene.set(sceneUuid.toLowerCase(), {
-        contentSha256,
+        contentSha256: contentSha256.toLowerCase(),
         predictionUuid,
         resultsFile: file.displayPath
       })
