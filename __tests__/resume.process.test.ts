@@ -127,6 +127,9 @@ describe('resume-from after a run where some uploads failed', () => {
       changedSinceUpload: 0
     })
     expect(second.summary).toContain('| Already uploaded (an earlier run) | 4 |')
+    const verdict = 'All 6 files are in the group: 2 uploaded, 4 already uploaded by an earlier run.'
+    expect(second.summary).toContain(verdict)
+    expect(annotations(second.stdout, 'notice').map((a) => a.message)).toContain(verdict)
     expect(second.summary).not.toContain('Not uploaded | 4')
     // No re-run warning: resume-from is set.
     expect(annotations(second.stdout, 'warning').filter((a) => /attempt 2/.test(a.message))).toEqual([])
