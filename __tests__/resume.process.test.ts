@@ -5,7 +5,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
 import { bboxDoc, json } from '../scripts/sample-predictions.js'
-import { annotations, runAction, type ActionRun } from '../scripts/runner.js'
+import { annotations, ROOT, runAction, type ActionRun } from '../scripts/runner.js'
 
 const CLIENT_ID = 'resume-test-client'
 const CLIENT_SECRET = 'resume-Test-Secret-0b204d41d8cd98f0'
@@ -337,5 +337,31 @@ describe('a re-run without resume-from', () => {
     expect(created.outputs['group-created']).toBe('true')
     for (const run of [first, created])
       expect(annotations(run.stdout, 'warning').filter((a) => /attempt/.test(a.message))).toEqual([])
+  })
+})
+
+describe('the README documents the results file', () => {
+  it('names every field a results file has, and every status', async () => {
+    const run = await runAction({ inputs: inputs(), files: bboxFiles(1) })
+    expectOk(run)
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    const section = readme.slice(
+      readme.indexOf('## The results file'),
+      readme.indexOf('## The files it takes')
+    )
+    const written = JSON.parse(readFileSync(run.outputs['results-file']!, 'utf8')) as Record<string, unknown>
+    const entry = (written.files as Record<string, unknown>[])[0]!
+    const counts = Object.keys(written.counts as object)
+    for (const key of [...Object.keys(written), ...Object.keys(entry), ...counts])
+      expect(section, key).toContain(`\`${key}\``)
+    for (const status of [
+      'uploaded',
+      'already-uploaded',
+      'failed',
+      'invalid',
+      'would-upload',
+      'not-attempted'
+    ])
+      expect(section, status).toContain(`\`${status}\``)
   })
 })
