@@ -1,11 +1,19 @@
 // Safe to re-run (issue 15): resume-from read back through the built action (`node dist/index.js`),
 // against the emulator, with the results file laid out as actions/download-artifact leaves it.
+import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
 import { bboxDoc, json } from '../scripts/sample-predictions.js'
-import { annotations, ROOT, runAction, type ActionRun } from '../scripts/runner.js'
+import {
+  ACTION_NODE,
+  annotations,
+  makeWorkspace,
+  ROOT,
+  runAction,
+  type ActionRun
+} from '../scripts/runner.js'
 
 const CLIENT_ID = 'resume-test-client'
 const CLIENT_SECRET = 'resume-Test-Secret-0b204d41d8cd98f0'
@@ -169,6 +177,44 @@ describe('resume-from after a run where some uploads failed', () => {
     expect(again.outputs).toMatchObject({ matched: '4', uploaded: '0', failed: '0' })
     expect(again.results!.counts.alreadyUploaded).toBe(4)
     expect([...heldPerScene().values()]).toEqual([1, 1, 1, 1])
+  })
+})
+
+describe('the command line', () => {
+  it('--resume-from with the file the previous run wrote uploads only what is left', async () => {
+    const workspace = makeWorkspace(bboxFiles(4))
+    emulator.setFaults({ rejectScenes: { [scenes[3]!]: 'Scene is busy' } })
+    const args = ['--dataset-uuid', OD, '--predictions-group-uuid', GROUP, '--api-url', emulator.url]
+    args.push('--auth-url', emulator.url, '--results-file', 'kognic-results.json', 'preds/')
+    // A bare env, as another CI system gives; the command runs where the predictions are.
+    // Spawned, not run synchronously: the emulator answers from this process.
+    const cli = (extra: string[]): Promise<{ code: number | null; output: string }> => {
+      const child = spawn(ACTION_NODE, [path.join(ROOT, 'dist', 'cli.js'), ...args, ...extra], {
+        cwd: workspace,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: workspace,
+          TMPDIR: workspace,
+          KOGNIC_CLIENT_ID: CLIENT_ID,
+          KOGNIC_CLIENT_SECRET: CLIENT_SECRET
+        }
+      })
+      let output = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
+      return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })))
+    }
+    const once = await cli([])
+    expect(once.code, once.output).toBe(1)
+    emulator.setFaults({})
+    const again = await cli(['--resume-from', 'kognic-results.json'])
+    expect(again.code, again.output).toBe(0)
+    expect([...heldPerScene().values()]).toEqual([1, 1, 1, 1])
+    const results = JSON.parse(readFileSync(path.join(workspace, 'kognic-results.json'), 'utf8')) as {
+      counts: Record<string, number>
+    }
+    expect(results.counts).toMatchObject({ uploaded: 1, alreadyUploaded: 3, notUploaded: 0 })
   })
 })
 
