@@ -50707,9 +50707,12 @@ function workflowRunUrl(env) {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
+// EXTERNAL MODULE: ./src/report/escape.ts
+var report_escape = __nccwpck_require__(6412);
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API (paths, shapes, limits), in one place: when the real
 // API turns out to differ, this is the file to change.
+
 
 const TOKEN_PATH = '/v1/auth/oauth/token';
 function predictionsGroupsPath(datasetUuid) {
@@ -50810,15 +50813,9 @@ function joinUrl(base, path) {
     }
     return trimmedBase + cleanPath;
 }
-// Control characters (C0, DEL, C1) would garble the log or inject workflow commands.
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]+/g;
-/** One line of at most `max` characters of untrusted text: control characters out, whitespace collapsed. */
+/** One line of at most `max` characters of untrusted text, as the reports clean it. */
 function excerpt(text, max = EXCERPT_MAX_CHARS) {
-    const oneLine = text.replace(CONTROL_CHARS, ' ').replace(/\s+/g, ' ').trim();
-    if (oneLine.length <= max)
-        return oneLine;
-    return oneLine.slice(0, max - 1) + '…';
+    return (0,report_escape/* oneLine */.TN)(text, max);
 }
 class KognicResponseShapeError extends Error {
     constructor(message) {
@@ -55323,8 +55320,16 @@ function createProgress(opts) {
  * group is ignored with its reason.
  */
 async function readEarlierRuns(patterns, workspace, target) {
-    const found = await discoverFiles(patterns, workspace);
-    const earlier = { byScene: new Map(), used: [], ignored: [] };
+    const earlier = { byScene: new Map(), used: [], ignored: [], patternError: null };
+    let found;
+    try {
+        found = await discoverFiles(patterns, workspace);
+    }
+    catch (error) {
+        // The discovery names the `path` input in its messages; here the patterns are resume-from's.
+        earlier.patternError = (error instanceof Error ? error.message : String(error)).replace(/^Input path: /, '');
+        return earlier;
+    }
     for (const file of found.files) {
         let content;
         try {
@@ -55348,12 +55353,16 @@ async function readEarlierRuns(patterns, workspace, target) {
             // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
             if (status !== 'uploaded' && status !== 'already-uploaded')
                 continue;
-            if (typeof sceneUuid !== 'string' || typeof contentSha256 !== 'string')
+            // Anyone may have edited the file: only well-formed UUIDs count (they end up in the log).
+            if (typeof sceneUuid !== 'string' || !UUID_PATTERN.test(sceneUuid))
                 continue;
-            if (typeof predictionUuid !== 'string')
+            // A hash that is not one only fails to match: the file is uploaded again, with its warning.
+            if (typeof contentSha256 !== 'string')
+                continue;
+            if (typeof predictionUuid !== 'string' || !UUID_PATTERN.test(predictionUuid))
                 continue;
             earlier.byScene.set(sceneUuid.toLowerCase(), {
-                contentSha256,
+                contentSha256: contentSha256.toLowerCase(),
                 predictionUuid,
                 resultsFile: file.displayPath
             });
@@ -55748,7 +55757,8 @@ async function settleScenes(listing, files, fit, input, log) {
         });
         return { fit, annotated: null };
     }
-    const annotated = answer.scenes;
+    // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
+    const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()));
     log.info(`Dataset ${input.datasetUuid} has annotations for ${(0,format/* formatCount */.B4)(annotated.size)} scene(s).`);
     const kept = fit.filter((index) => {
         const record = files[index];
@@ -55813,8 +55823,9 @@ async function createGroup(api, input, segmented, classMapping, env, log) {
  * a changed file is uploaded again, with a warning. Without it, a re-run of a job warns that it uploads again.
  */
 async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, env, log) {
+    const rerun = Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1;
     if (!input.resumeFrom) {
-        if (Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1)
+        if (rerun)
             log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
         else
             log.info(`${INPUT.resumeFrom} is not set: every file is uploaded.`);
@@ -55824,10 +55835,17 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
         datasetUuid: input.datasetUuid,
         groupUuid
     });
+    if (earlier.patternError)
+        log.warning(`${INPUT.resumeFrom}: ${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
+            title: `${INPUT.resumeFrom} ignored`
+        });
     for (const { file, reason } of earlier.ignored)
         log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` });
     if (earlier.used.length === 0) {
-        if (earlier.ignored.length === 0)
+        // A re-run that finds nothing to resume from most likely lost the earlier attempt's results artifact.
+        if (earlier.ignored.length === 0 && !earlier.patternError && rerun)
+            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${INPUT.resumeFrom} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${INPUT.resumeFrom} looks (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
+        else if (earlier.ignored.length === 0 && !earlier.patternError)
             log.notice(`${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`);
         return { fit, changed: 0 };
     }
@@ -55925,6 +55943,7 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         skipped: found.skipped,
         fatalError: found.fatalError,
         cancelled,
+        annotatedScenes: found.annotatedScenes?.size ?? null,
         scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
         run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
         warnings: input?.warnings ?? []
@@ -55987,9 +56006,10 @@ function isLoopbackHost(hostname) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $B: () => (/* binding */ neutraliseCommands),
 /* harmony export */   Pl: () => (/* binding */ safeUrl),
+/* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell)
 /* harmony export */ });
-/* unused harmony exports oneLine, terminalText */
+/* unused harmony export terminalText */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
@@ -56243,12 +56263,19 @@ function verdict(report) {
     }
     if (c.matched === 0)
         return { ok: true, text: 'No prediction files matched; nothing was uploaded.' };
+    // resume-from: files an earlier run uploaded are done, and said so, not left out of the tally.
+    const already = c.alreadyUploaded > 0 ? `, ${n(c.alreadyUploaded)} already uploaded by an earlier run` : '';
     if (c.notUploaded > 0) {
         return {
             ok: false,
-            text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded.`
+            text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded${already}.`
         };
     }
+    if (already)
+        return {
+            ok: true,
+            text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
+        };
     return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
 }
 
@@ -56355,6 +56382,12 @@ function overview(report) {
         `- **Validation:** ${md(report.validation, 20)}`,
         `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` · ${speed}` : ''}`
     ];
+    // Coverage, when the annotations listing told which scenes have annotations.
+    const missing = report.scenesWithoutPrediction;
+    if (typeof missing === 'number') {
+        const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : '';
+        lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`);
+    }
     const run = runText(report);
     if (run)
         lines.push(`- **Workflow run:** ${run}`);
@@ -56397,6 +56430,11 @@ function countsTable(report) {
     const c = report.counts;
     const rows = [['Matched', c.matched]];
     rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
+    // resume-from: done by an earlier run, not failed; and the files uploaded twice because they changed.
+    if (c.alreadyUploaded > 0)
+        rows.push(['Already uploaded (an earlier run)', c.alreadyUploaded]);
+    if (c.changedSinceUpload > 0)
+        rows.push(['Uploaded again (changed since an earlier run)', c.changedSinceUpload]);
     rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded]);
     // The parts of "not uploaded", each only when there is some: they add up to it.
     if (c.invalid > 0)

@@ -113,6 +113,8 @@ async function handleToken(ex: Exchange): Promise<void> {
   if (form.get('grant_type') !== 'client_credentials') {
     return refuse(400, 'unsupported_grant_type', 'grant_type must be client_credentials')
   }
+  const scope = form.get('scope')
+  if (scope !== null) store.state.tokenScopes.push(scope)
   const basic = parseBasicAuth(ex.req.headers.authorization)
   const clientId = form.get('client_id') ?? basic?.clientId
   const clientSecret = form.get('client_secret') ?? basic?.clientSecret

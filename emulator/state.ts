@@ -81,6 +81,8 @@ export interface EmulatorState {
   tokensIssued: string[]
   refreshTokensIssued: string[]
   tokenRequests: number
+  /** The `scope` of each token request that sent one, in order (the credentials file's `scopes`). */
+  tokenScopes: string[]
   /** Every HTTP request, the token endpoint included. */
   requests: number
   endpointCounts: Record<EndpointName, number>
@@ -126,6 +128,7 @@ function freshState(): EmulatorState {
     tokensIssued: [],
     refreshTokensIssued: [],
     tokenRequests: 0,
+    tokenScopes: [],
     requests: 0,
     endpointCounts: Object.fromEntries(ENDPOINT_NAMES.map((name) => [name, 0])) as Record<
       EndpointName,

@@ -491,7 +491,8 @@ async function settleScenes(
     })
     return { fit, annotated: null }
   }
-  const annotated = answer.scenes
+  // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
+  const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()))
   log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`)
   const kept = fit.filter((index) => {
     const record = files[index]!
@@ -586,8 +587,9 @@ async function leaveOutEarlierUploads(
   env: Record<string, string | undefined>,
   log: Logger
 ): Promise<{ fit: number[]; changed: number }> {
+  const rerun = Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1
   if (!input.resumeFrom) {
-    if (Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1)
+    if (rerun)
       log.warning(
         `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`,
         { title: 'Re-run uploads again' }
@@ -599,10 +601,20 @@ async function leaveOutEarlierUploads(
     datasetUuid: input.datasetUuid,
     groupUuid
   })
+  if (earlier.patternError)
+    log.warning(`${INPUT.resumeFrom}: ${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
+      title: `${INPUT.resumeFrom} ignored`
+    })
   for (const { file, reason } of earlier.ignored)
     log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` })
   if (earlier.used.length === 0) {
-    if (earlier.ignored.length === 0)
+    // A re-run that finds nothing to resume from most likely lost the earlier attempt's results artifact.
+    if (earlier.ignored.length === 0 && !earlier.patternError && rerun)
+      log.warning(
+        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${INPUT.resumeFrom} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${INPUT.resumeFrom} looks (see the README's "Safe to re-run").`,
+        { title: 'Re-run uploads again' }
+      )
+    else if (earlier.ignored.length === 0 && !earlier.patternError)
       log.notice(
         `${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`
       )
@@ -733,6 +745,7 @@ function assembleReport(
     skipped: found.skipped,
     fatalError: found.fatalError,
     cancelled,
+    annotatedScenes: found.annotatedScenes?.size ?? null,
     scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
     run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
     warnings: input?.warnings ?? []

@@ -1,7 +1,7 @@
 // Resuming: what earlier runs of this action uploaded, read back from their results files, so that a re-run
 // uploads only what is left. Kognic's API cannot list a group's predictions: the results files are the memory.
 import { readFile } from 'node:fs/promises'
-import { isRecord } from './guards.js'
+import { isRecord, UUID_PATTERN } from './guards.js'
 import { discoverFiles } from './predictions/discover.js'
 import { RESULTS_FILE_KIND, RESULTS_FILE_VERSION } from './report/results.js'
 
@@ -19,6 +19,8 @@ export interface EarlierRuns {
   used: string[]
   /** Matched files that were not used, and why: each is one warning, never a stop. */
   ignored: { file: string; reason: string }[]
+  /** Why the patterns could not be used at all (one leads outside the workspace): a warning, never a stop. */
+  patternError: string | null
 }
 
 /**
@@ -31,8 +33,18 @@ export async function readEarlierRuns(
   workspace: string,
   target: { datasetUuid: string; groupUuid: string }
 ): Promise<EarlierRuns> {
-  const found = await discoverFiles(patterns, workspace)
-  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [] }
+  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [], patternError: null }
+  let found: Awaited<ReturnType<typeof discoverFiles>>
+  try {
+    found = await discoverFiles(patterns, workspace)
+  } catch (error) {
+    // The discovery names the `path` input in its messages; here the patterns are resume-from's.
+    earlier.patternError = (error instanceof Error ? error.message : String(error)).replace(
+      /^Input path: /,
+      ''
+    )
+    return earlier
+  }
   for (const file of found.files) {
     let content: unknown
     try {
@@ -53,10 +65,13 @@ export async function readEarlierRuns(
       const { status, sceneUuid, contentSha256, predictionUuid } = entry
       // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
       if (status !== 'uploaded' && status !== 'already-uploaded') continue
-      if (typeof sceneUuid !== 'string' || typeof contentSha256 !== 'string') continue
-      if (typeof predictionUuid !== 'string') continue
+      // Anyone may have edited the file: only well-formed UUIDs count (they end up in the log).
+      if (typeof sceneUuid !== 'string' || !UUID_PATTERN.test(sceneUuid)) continue
+      // A hash that is not one only fails to match: the file is uploaded again, with its warning.
+      if (typeof contentSha256 !== 'string') continue
+      if (typeof predictionUuid !== 'string' || !UUID_PATTERN.test(predictionUuid)) continue
       earlier.byScene.set(sceneUuid.toLowerCase(), {
-        contentSha256,
+        contentSha256: contentSha256.toLowerCase(),
         predictionUuid,
         resultsFile: file.displayPath
       })

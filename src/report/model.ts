@@ -74,6 +74,8 @@ export interface RunReport {
   waitedMs?: number
   /** Annotated scenes of the dataset that got no prediction; null when the annotations were not listed. */
   scenesWithoutPrediction?: number | null
+  /** How many scenes of the dataset have annotations; null when the annotations were not listed. */
+  annotatedScenes?: number | null
   warnings?: string[]
 }
 
@@ -162,11 +164,18 @@ export function verdict(report: RunReport): Verdict {
       : { ok: true, text: `Dry run: all ${n(c.wouldUpload)} files would be uploaded. Nothing was uploaded.` }
   }
   if (c.matched === 0) return { ok: true, text: 'No prediction files matched; nothing was uploaded.' }
+  // resume-from: files an earlier run uploaded are done, and said so, not left out of the tally.
+  const already = c.alreadyUploaded > 0 ? `, ${n(c.alreadyUploaded)} already uploaded by an earlier run` : ''
   if (c.notUploaded > 0) {
     return {
       ok: false,
-      text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded.`
+      text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded${already}.`
     }
   }
+  if (already)
+    return {
+      ok: true,
+      text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
+    }
   return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` }
 }

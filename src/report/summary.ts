@@ -120,6 +120,12 @@ function overview(report: RunReport): string {
     `- **Validation:** ${md(report.validation, 20)}`,
     `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
   ]
+  // Coverage, when the annotations listing told which scenes have annotations.
+  const missing = report.scenesWithoutPrediction
+  if (typeof missing === 'number') {
+    const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : ''
+    lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`)
+  }
   const run = runText(report)
   if (run) lines.push(`- **Workflow run:** ${run}`)
   return lines.join('\n')
@@ -163,6 +169,10 @@ function countsTable(report: RunReport): string {
   const c = report.counts
   const rows: [string, number][] = [['Matched', c.matched]]
   rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded])
+  // resume-from: done by an earlier run, not failed; and the files uploaded twice because they changed.
+  if (c.alreadyUploaded > 0) rows.push(['Already uploaded (an earlier run)', c.alreadyUploaded])
+  if (c.changedSinceUpload > 0)
+    rows.push(['Uploaded again (changed since an earlier run)', c.changedSinceUpload])
   rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded])
   // The parts of "not uploaded", each only when there is some: they add up to it.
   if (c.invalid > 0) rows.push(['↳ invalid', c.invalid])
