@@ -4,7 +4,7 @@ import { KognicApiError, KognicAuthError, KognicCancelledError, KognicClient } f
 import type { KognicClientOptions } from '../src/kognic/client.js'
 import {
   ANNOTATIONS_TIME_LIMIT_MS,
-  LIST_PAGES_AT_ONCE,
+  ANNOTATION_PAGES_AT_ONCE,
   MAX_LIST_PAGES,
   MAX_RETRY_WAIT_MS,
   MAX_WAIT_PER_REQUEST_MS
@@ -105,10 +105,9 @@ describe('KognicClient calls', () => {
     )
     expect(await client.listPredictionsGroups(DATASET)).toEqual([{ uuid: 'g1', name: 'baseline' }])
     expect(api.requests[0]?.method).toBe('GET')
-    // The server ignores offset: the next pages (asked for LIST_PAGES_AT_ONCE at a time) repeat the first,
-    // which ends the listing.
+    // The server ignores offset: the second page repeats the first, which ends the listing.
     expect(api.requests.map((r) => r.path)).toEqual(
-      [0, 1, 2, 3, 4].map((offset) => `/v1/datasets/${DATASET}/predictions-groups?offset=${offset}`)
+      [0, 1].map((offset) => `/v1/datasets/${DATASET}/predictions-groups?offset=${offset}`)
     )
     expect(api.requests[0]?.headers.authorization).toBe('Bearer token-1')
     expect(api.requests[0]?.headers['user-agent']).toBe('kognic-upload-predictions')
@@ -764,16 +763,14 @@ describe('KognicClient listings', () => {
   const GROUPS_PATH = `/v1/datasets/${DATASET}/predictions-groups`
   const offsetOf = (path: string): number => Number(new URL(path, 'http://x').searchParams.get('offset'))
 
-  it('reads the groups by offset until an empty page: the first page alone, then a few at once', async () => {
+  it('reads the groups page by page (offset = items so far) until an empty page', async () => {
     const all = Array.from({ length: 5 }, (_, i) => ({ uuid: `g${i}`, name: `group ${i}` }))
     const { client, api } = await setup((request, res) => {
       const offset = offsetOf(request.path)
       sendJson(res, 200, { data: all.slice(offset, offset + 2) })
     })
     expect(await client.listPredictionsGroups(DATASET)).toEqual(all)
-    // Full pages of 2 at 0 and 2; the short page at 4 makes the pages asked beside it (6, 8) worthless, so the
-    // listing goes on from the real offset, 5, and ends at its empty page.
-    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, 2, 4, 6, 8, 5, 7, 9, 11])
+    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, 2, 4, 5])
     expect(api.requests.every((r) => r.path.startsWith(`${GROUPS_PATH}?offset=`))).toBe(true)
   })
 
@@ -796,7 +793,11 @@ describe('KognicClient listings', () => {
       sendJson(res, 200, { data: pages[index] ?? [] })
     })
     expect(await client.listAnnotatedScenes(DATASET)).toEqual({ scenes: new Set(['s1', 's2', 's3', 's4']) })
-    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, 2, 4, 6, 8, 5, 7, 9, 11])
+    // The first page alone, then ANNOTATION_PAGES_AT_ONCE at the offsets full pages reach: 2, 4, … 16. The
+    // short page at 4 makes those beyond it worthless, so the listing goes on from the real offset, 5.
+    const batch = (from: number): number[] =>
+      Array.from({ length: ANNOTATION_PAGES_AT_ONCE }, (_, k) => from + 2 * k)
+    expect(api.requests.map((r) => offsetOf(r.path))).toEqual([0, ...batch(2), ...batch(5)])
   })
 
   it.each([
@@ -826,8 +827,8 @@ describe('KognicClient listings', () => {
     expect(await client.listAnnotatedScenes(DATASET)).toEqual({
       unavailable: expect.stringMatching(/took longer than 120s/)
     })
-    // The first page, then one batch of LIST_PAGES_AT_ONCE; the next batch is not asked for.
-    expect(api.requests).toHaveLength(1 + LIST_PAGES_AT_ONCE)
+    // The first page, then one batch; the next batch is not asked for.
+    expect(api.requests).toHaveLength(1 + ANNOTATION_PAGES_AT_ONCE)
   })
 
   it('is unavailable past MAX_LIST_PAGES', async () => {

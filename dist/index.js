@@ -39320,7 +39320,8 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
             await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write({ overwrite: false });
         },
         logger: {
-            debug: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message),
+            // The runner hides debug lines unless RUNNER_DEBUG is set: a line per file is not worth writing then.
+            debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o() ? (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message) : () => undefined,
             // core escapes the other levels and group titles as command data; a plain line it prints as it is.
             info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_report_escape_js__WEBPACK_IMPORTED_MODULE_2__/* .neutraliseCommands */ .$B)(message)),
             notice: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, props),
@@ -50729,10 +50730,12 @@ function annotationsPath(datasetUuid) {
 /** A listing is read `?offset=N` until an empty page; at most this many pages. */
 const MAX_LIST_PAGES = 200;
 /**
- * Pages of a listing asked for at once, once the first page shows the page size: a dataset of thousands
- * of scenes is then listed in a few round trips instead of one per page, before the first upload.
+ * Pages of the annotations listing asked for at once, once the first page shows the page size: a dataset
+ * of thousands of scenes is listed in a few round trips instead of one per page, before the first upload.
+ * With the groups listing (a page at a time: a dataset has few groups) and the datasets listing running
+ * alongside, that is Kognic's advice of at most 10 connections.
  */
-const LIST_PAGES_AT_ONCE = 4;
+const ANNOTATION_PAGES_AT_ONCE = 8;
 /** The annotations listing gives up (the scene check is skipped) after this long. */
 const ANNOTATIONS_TIME_LIMIT_MS = 120_000;
 /** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
@@ -51535,7 +51538,7 @@ class KognicClient {
     async listPredictionsGroups(datasetUuid) {
         const path = predictionsGroupsPath(datasetUuid);
         const groups = [];
-        for await (const items of this.#pages(path, () => undefined)) {
+        for await (const items of this.#pages(path, 1, () => undefined)) {
             groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)));
         }
         return groups;
@@ -51571,7 +51574,7 @@ class KognicClient {
             const overTime = () => this.#clock.now() - startedAt > ANNOTATIONS_TIME_LIMIT_MS
                 ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
                 : undefined;
-            for await (const items of this.#pages(path, overTime)) {
+            for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
                 for (const item of items) {
                     const scene = sceneIdOf(item);
                     if (scene === undefined) {
@@ -51626,7 +51629,7 @@ class KognicClient {
      * repeats one already seen (a server that ignores offset); throws past MAX_LIST_PAGES or when
      * `overTime()` names a reason.
      */
-    async *#pages(path, overTime) {
+    async *#pages(path, atOnce, overTime) {
         const seen = new Set();
         let offset = 0;
         let pageSize = 0;
@@ -51637,7 +51640,7 @@ class KognicClient {
             if (late)
                 throw new ListingStopped(late);
             // The first page alone; after it, a few at once at the offsets full pages would reach.
-            const count = pageSize === 0 ? 1 : Math.min(LIST_PAGES_AT_ONCE, MAX_LIST_PAGES - pages);
+            const count = pageSize === 0 ? 1 : Math.min(atOnce, MAX_LIST_PAGES - pages);
             const batch = await Promise.all(Array.from({ length: count }, (_, k) => this.#call('GET', `${path}?offset=${offset + k * pageSize}`)));
             pages += count;
             for (const response of batch) {
@@ -56951,6 +56954,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   V4: () => (/* binding */ getInput),
   Os: () => (/* binding */ group),
   pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
   lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -56959,7 +56963,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);

@@ -14,7 +14,8 @@ await run({
       await core.summary.addRaw(markdown, true).write({ overwrite: false })
     },
     logger: {
-      debug: (message) => core.debug(message),
+      // The runner hides debug lines unless RUNNER_DEBUG is set: a line per file is not worth writing then.
+      debug: core.isDebug() ? (message) => core.debug(message) : () => undefined,
       // core escapes the other levels and group titles as command data; a plain line it prints as it is.
       info: (message) => core.info(neutraliseCommands(message)),
       notice: (message, props) => core.notice(message, props),

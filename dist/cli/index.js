@@ -50449,10 +50449,12 @@ function annotationsPath(datasetUuid) {
 /** A listing is read `?offset=N` until an empty page; at most this many pages. */
 const MAX_LIST_PAGES = 200;
 /**
- * Pages of a listing asked for at once, once the first page shows the page size: a dataset of thousands
- * of scenes is then listed in a few round trips instead of one per page, before the first upload.
+ * Pages of the annotations listing asked for at once, once the first page shows the page size: a dataset
+ * of thousands of scenes is listed in a few round trips instead of one per page, before the first upload.
+ * With the groups listing (a page at a time: a dataset has few groups) and the datasets listing running
+ * alongside, that is Kognic's advice of at most 10 connections.
  */
-const LIST_PAGES_AT_ONCE = 4;
+const ANNOTATION_PAGES_AT_ONCE = 8;
 /** The annotations listing gives up (the scene check is skipped) after this long. */
 const ANNOTATIONS_TIME_LIMIT_MS = 120_000;
 /** Statuses that mean "not now" rather than "never": retried with backoff. Other 4xx are the caller's fault. */
@@ -51255,7 +51257,7 @@ class KognicClient {
     async listPredictionsGroups(datasetUuid) {
         const path = predictionsGroupsPath(datasetUuid);
         const groups = [];
-        for await (const items of this.#pages(path, () => undefined)) {
+        for await (const items of this.#pages(path, 1, () => undefined)) {
             groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)));
         }
         return groups;
@@ -51291,7 +51293,7 @@ class KognicClient {
             const overTime = () => this.#clock.now() - startedAt > ANNOTATIONS_TIME_LIMIT_MS
                 ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
                 : undefined;
-            for await (const items of this.#pages(path, overTime)) {
+            for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
                 for (const item of items) {
                     const scene = sceneIdOf(item);
                     if (scene === undefined) {
@@ -51346,7 +51348,7 @@ class KognicClient {
      * repeats one already seen (a server that ignores offset); throws past MAX_LIST_PAGES or when
      * `overTime()` names a reason.
      */
-    async *#pages(path, overTime) {
+    async *#pages(path, atOnce, overTime) {
         const seen = new Set();
         let offset = 0;
         let pageSize = 0;
@@ -51357,7 +51359,7 @@ class KognicClient {
             if (late)
                 throw new ListingStopped(late);
             // The first page alone; after it, a few at once at the offsets full pages would reach.
-            const count = pageSize === 0 ? 1 : Math.min(LIST_PAGES_AT_ONCE, MAX_LIST_PAGES - pages);
+            const count = pageSize === 0 ? 1 : Math.min(atOnce, MAX_LIST_PAGES - pages);
             const batch = await Promise.all(Array.from({ length: count }, (_, k) => this.#call('GET', `${path}?offset=${offset + k * pageSize}`)));
             pages += count;
             for (const response of batch) {

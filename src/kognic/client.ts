@@ -12,7 +12,7 @@ import {
   extractServerMessage,
   joinUrl,
   KognicResponseShapeError,
-  LIST_PAGES_AT_ONCE,
+  ANNOTATION_PAGES_AT_ONCE,
   MAX_LIST_PAGES,
   parseCreatedResponse,
   parseListPage,
@@ -151,7 +151,7 @@ export class KognicClient {
   async listPredictionsGroups(datasetUuid: string): Promise<ListedItem[]> {
     const path = predictionsGroupsPath(datasetUuid)
     const groups: ListedItem[] = []
-    for await (const items of this.#pages(path, () => undefined)) {
+    for await (const items of this.#pages(path, 1, () => undefined)) {
       groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)))
     }
     return groups
@@ -188,7 +188,7 @@ export class KognicClient {
         this.#clock.now() - startedAt > ANNOTATIONS_TIME_LIMIT_MS
           ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
           : undefined
-      for await (const items of this.#pages(path, overTime)) {
+      for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
         for (const item of items) {
           const scene = sceneIdOf(item)
           if (scene === undefined) {
@@ -250,7 +250,7 @@ export class KognicClient {
    * repeats one already seen (a server that ignores offset); throws past MAX_LIST_PAGES or when
    * `overTime()` names a reason.
    */
-  async *#pages(path: string, overTime: () => string | undefined): AsyncGenerator<unknown[]> {
+  async *#pages(path: string, atOnce: number, overTime: () => string | undefined): AsyncGenerator<unknown[]> {
     const seen = new Set<string>()
     let offset = 0
     let pageSize = 0
@@ -260,7 +260,7 @@ export class KognicClient {
       const late = overTime()
       if (late) throw new ListingStopped(late)
       // The first page alone; after it, a few at once at the offsets full pages would reach.
-      const count = pageSize === 0 ? 1 : Math.min(LIST_PAGES_AT_ONCE, MAX_LIST_PAGES - pages)
+      const count = pageSize === 0 ? 1 : Math.min(atOnce, MAX_LIST_PAGES - pages)
       const batch = await Promise.all(
         Array.from({ length: count }, (_, k) => this.#call('GET', `${path}?offset=${offset + k * pageSize}`))
       )

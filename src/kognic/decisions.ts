@@ -23,10 +23,12 @@ export function annotationsPath(datasetUuid: string): string {
 /** A listing is read `?offset=N` until an empty page; at most this many pages. */
 export const MAX_LIST_PAGES = 200
 /**
- * Pages of a listing asked for at once, once the first page shows the page size: a dataset of thousands
- * of scenes is then listed in a few round trips instead of one per page, before the first upload.
+ * Pages of the annotations listing asked for at once, once the first page shows the page size: a dataset
+ * of thousands of scenes is listed in a few round trips instead of one per page, before the first upload.
+ * With the groups listing (a page at a time: a dataset has few groups) and the datasets listing running
+ * alongside, that is Kognic's advice of at most 10 connections.
  */
-export const LIST_PAGES_AT_ONCE = 4
+export const ANNOTATION_PAGES_AT_ONCE = 8
 /** The annotations listing gives up (the scene check is skipped) after this long. */
 export const ANNOTATIONS_TIME_LIMIT_MS = 120_000
 
