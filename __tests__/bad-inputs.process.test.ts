@@ -152,7 +152,7 @@ describe('bad files among good ones', () => {
       expect({ path: s.path, line }).toEqual({ path: s.path, line: expect.stringContaining(s.reason) })
     }
     // The directories are a note; the broken link was meant as a file, so it counts as invalid.
-    expect(run.summary).toMatch(/2 matched paths were skipped \(a directory/)
+    expect(run.summary).toMatch(/2 matched paths were skipped, not being prediction files: /)
     expect(run.results!.files.find((f) => f.path === `preds/${scenes[17]}.json`)).toMatchObject({
       status: 'invalid',
       error: expect.stringMatching(/broken symbolic link to "gone\/missing.json"/)

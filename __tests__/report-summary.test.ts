@@ -418,7 +418,7 @@ describe('renderSummary: other details', () => {
     expect(summary).not.toContain('warning 20 ')
     expect(summary).toContain('- …and 5 more warnings.')
     expect(summary).toContain(
-      '- 12 matched paths were skipped (a directory, or a second path to a file taken once): dir\\_0.json (directory), '
+      '- 12 matched paths were skipped, not being prediction files: dir\\_0.json (directory), '
     )
     expect(summary).toContain('dir\\_9.json (directory) and 2 more.')
     expect(summary).toContain('| Skipped (not prediction files) | 12 |')

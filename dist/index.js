@@ -54718,7 +54718,6 @@ minimatch.unescape = unescape_unescape;
 function isUnusableMatch(skipped) {
     return skipped.kind !== 'directory' && skipped.kind !== 'same-file' && skipped.kind !== 'unreadable-folder';
 }
-const discover_INPUT = 'path';
 const IS_WINDOWS = process.platform === 'win32';
 // On Windows `\` separates; elsewhere it escapes a glob character.
 const SEPARATORS = IS_WINDOWS ? /[\\/]+/ : /\/+/;
@@ -54737,8 +54736,8 @@ function toDisplayPath(workspace, file) {
     const relative = external_node_path_.relative(workspace, file);
     return external_node_path_.sep === '/' ? relative : relative.split(external_node_path_.sep).join('/');
 }
-/** One pattern line → an absolute pattern inside the workspace, or an Error naming the `path` input. */
-function normalizePattern(line, workspace) {
+/** One pattern line → an absolute pattern inside the workspace, or an Error naming the input it came from. */
+function normalizePattern(line, workspace, input) {
     let body = line;
     let negate = false;
     while (body.startsWith('!')) {
@@ -54746,7 +54745,7 @@ function normalizePattern(line, workspace) {
         body = body.slice(1).trim();
     }
     if (body === '')
-        throw new Error(`Input ${discover_INPUT}: the line "${line}" has no pattern after "!"`);
+        throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`);
     const trailingSeparator = SEPARATORS.test(body[body.length - 1]);
     let literal;
     let rest;
@@ -54776,10 +54775,10 @@ function normalizePattern(line, workspace) {
     }
     const globbed = segments.slice(firstGlob);
     if (globbed.some((s) => s === '.' || s === '..')) {
-        throw new Error(`Input ${discover_INPUT}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`);
+        throw new Error(`Input ${input}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`);
     }
     if (!isInside(workspace, literal)) {
-        throw new Error(`Input ${discover_INPUT}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
+        throw new Error(`Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
     }
     const pattern = globEscape(literal) +
         (globbed.length > 0 ? external_node_path_.sep + globbed.join(external_node_path_.sep) : '') +
@@ -54851,7 +54850,8 @@ function worthReading(rules, dir) {
  * (through a link), second paths to one file and folders that cannot be read are in `skipped`, with the
  * reason. Throws only for a bad pattern.
  */
-async function discoverFiles(patterns, workspace) {
+/** `input` names the input the patterns came from, in the errors a bad pattern gets. */
+async function discoverFiles(patterns, workspace, input = 'path') {
     const root = external_node_path_.resolve(workspace);
     const rules = [];
     const literals = [];
@@ -54859,7 +54859,7 @@ async function discoverFiles(patterns, workspace) {
         const line = raw.trim();
         if (line === '' || line.startsWith('#'))
             continue;
-        const p = normalizePattern(line, root);
+        const p = normalizePattern(line, root, input);
         rules.push(rule(p.pattern, p.negate, p.trailingSeparator));
         if (p.negate && !p.endsWithGlobstar) {
             rules.push(rule(`${p.pattern.replace(/[\\/]$/, '')}${external_node_path_.sep}**`, true, false));
@@ -55326,11 +55326,10 @@ async function readEarlierRuns(patterns, workspace, target) {
     const earlier = { byScene: new Map(), used: [], ignored: [], patternError: null };
     let found;
     try {
-        found = await discoverFiles(patterns, workspace);
+        found = await discoverFiles(patterns, workspace, 'resume-from');
     }
     catch (error) {
-        // The discovery names the `path` input in its messages; here the patterns are resume-from's.
-        earlier.patternError = (error instanceof Error ? error.message : String(error)).replace(/^Input path: /, '');
+        earlier.patternError = error instanceof Error ? error.message : String(error);
         return earlier;
     }
     for (const file of found.files) {
@@ -55839,7 +55838,7 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
         groupUuid
     });
     if (earlier.patternError)
-        log.warning(`${INPUT.resumeFrom}: ${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
+        log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
             title: `${INPUT.resumeFrom} ignored`
         });
     for (const { file, reason } of earlier.ignored)
@@ -56485,7 +56484,7 @@ function notes(report) {
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
-        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped (a directory, or a second path to a file taken once): ` +
+        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
             listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
     }
     const warnings = report.warnings ?? [];

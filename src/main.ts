@@ -602,7 +602,7 @@ async function leaveOutEarlierUploads(
     groupUuid
   })
   if (earlier.patternError)
-    log.warning(`${INPUT.resumeFrom}: ${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
+    log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
       title: `${INPUT.resumeFrom} ignored`
     })
   for (const { file, reason } of earlier.ignored)

@@ -2,7 +2,7 @@
 // uploads only what is left. Kognic's API cannot list a group's predictions: the results files are the memory.
 import { readFile } from 'node:fs/promises'
 import { isRecord, UUID_PATTERN } from './guards.js'
-import { discoverFiles } from './predictions/discover.js'
+import { discoverFiles, type Discovery } from './predictions/discover.js'
 import { RESULTS_FILE_KIND, RESULTS_FILE_VERSION } from './report/results.js'
 
 export interface EarlierUpload {
@@ -34,15 +34,11 @@ export async function readEarlierRuns(
   target: { datasetUuid: string; groupUuid: string }
 ): Promise<EarlierRuns> {
   const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [], patternError: null }
-  let found: Awaited<ReturnType<typeof discoverFiles>>
+  let found: Discovery
   try {
-    found = await discoverFiles(patterns, workspace)
+    found = await discoverFiles(patterns, workspace, 'resume-from')
   } catch (error) {
-    // The discovery names the `path` input in its messages; here the patterns are resume-from's.
-    earlier.patternError = (error instanceof Error ? error.message : String(error)).replace(
-      /^Input path: /,
-      ''
-    )
+    earlier.patternError = error instanceof Error ? error.message : String(error)
     return earlier
   }
   for (const file of found.files) {

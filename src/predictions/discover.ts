@@ -44,7 +44,6 @@ export interface Discovery {
   skipped: SkippedMatch[]
 }
 
-const INPUT = 'path'
 const IS_WINDOWS = process.platform === 'win32'
 // On Windows `\` separates; elsewhere it escapes a glob character.
 const SEPARATORS = IS_WINDOWS ? /[\\/]+/ : /\/+/
@@ -78,15 +77,15 @@ function toDisplayPath(workspace: string, file: string): string {
   return path.sep === '/' ? relative : relative.split(path.sep).join('/')
 }
 
-/** One pattern line → an absolute pattern inside the workspace, or an Error naming the `path` input. */
-function normalizePattern(line: string, workspace: string): NormalizedPattern {
+/** One pattern line → an absolute pattern inside the workspace, or an Error naming the input it came from. */
+function normalizePattern(line: string, workspace: string, input: string): NormalizedPattern {
   let body = line
   let negate = false
   while (body.startsWith('!')) {
     negate = !negate
     body = body.slice(1).trim()
   }
-  if (body === '') throw new Error(`Input ${INPUT}: the line "${line}" has no pattern after "!"`)
+  if (body === '') throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`)
 
   const trailingSeparator = SEPARATORS.test(body[body.length - 1]!)
   let literal: string
@@ -113,12 +112,12 @@ function normalizePattern(line: string, workspace: string): NormalizedPattern {
   const globbed = segments.slice(firstGlob)
   if (globbed.some((s) => s === '.' || s === '..')) {
     throw new Error(
-      `Input ${INPUT}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`
+      `Input ${input}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`
     )
   }
   if (!isInside(workspace, literal)) {
     throw new Error(
-      `Input ${INPUT}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`
+      `Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`
     )
   }
   const pattern =
@@ -214,14 +213,15 @@ interface Found {
  * (through a link), second paths to one file and folders that cannot be read are in `skipped`, with the
  * reason. Throws only for a bad pattern.
  */
-export async function discoverFiles(patterns: string, workspace: string): Promise<Discovery> {
+/** `input` names the input the patterns came from, in the errors a bad pattern gets. */
+export async function discoverFiles(patterns: string, workspace: string, input = 'path'): Promise<Discovery> {
   const root = path.resolve(workspace)
   const rules: Rule[] = []
   const literals: string[] = []
   for (const raw of patterns.split(/\r?\n|\r/)) {
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) continue
-    const p = normalizePattern(line, root)
+    const p = normalizePattern(line, root, input)
     rules.push(rule(p.pattern, p.negate, p.trailingSeparator))
     if (p.negate && !p.endsWithGlobstar) {
       rules.push(rule(`${p.pattern.replace(/[\\/]$/, '')}${path.sep}**`, true, false))

@@ -220,7 +220,7 @@ function notes(report: RunReport): string {
   if (report.skipped.length > 0) {
     const count = report.skipped.length
     lines.push(
-      `- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped (a directory, or a second path to a file taken once): ` +
+      `- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
         listSome(
           report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`),
           MAX_LISTED_SKIPPED
