@@ -179,6 +179,27 @@ describe('TokenProvider', () => {
     )
   })
 
+  it('counts a token’s lifetime from the attempt that got it, not from before the waits', async () => {
+    // A 3 s token after a 7 s wait: counted from the first try, it would be stale on arrival and be
+    // renewed at once, into the rate limit again (the soak with a rate-limited token endpoint crawled so).
+    const server = await track(
+      await startTokenServer({
+        expiresIn: 3,
+        failures: [
+          {
+            status: 429,
+            body: { message: 'Client authentication rate limit exceeded' },
+            headers: { 'retry-after': '7' }
+          }
+        ]
+      })
+    )
+    const { tokens } = provider(server.url)
+    expect(await tokens.getToken()).toBe('token-1')
+    expect(await tokens.getToken()).toBe('token-1')
+    expect(requestsOf(tokens)).toBe(2)
+  })
+
   it('retries 5xx and gives up after maxRetries with the last status', async () => {
     const failures = Array.from({ length: 10 }, () => ({ status: 503, body: { message: 'down' } }))
     const server = await track(await startTokenServer({ expiresIn: 3600, failures }))

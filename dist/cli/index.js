@@ -50862,10 +50862,12 @@ class HttpSession {
                 ...call.headers,
                 ...(token ? { authorization: `Bearer ${token}` } : {})
             };
+            const sentAt = clock.now();
             const outcome = await this.#sendOnce(call, headers);
             const ended = (retryable, stoppedEarly) => ({
                 ...(outcome instanceof HttpTransportError ? { error: outcome } : { response: outcome }),
                 attempts,
+                sentAt,
                 possibleDuplicate: progress.possibleDuplicate,
                 retryable,
                 ...(stoppedEarly ? { stoppedEarly } : {})
@@ -51063,7 +51065,7 @@ class TokenProvider {
         return this.#inFlight;
     }
     async #fetchToken() {
-        const { clientId, clientSecret, scope, session, clock } = this.#options;
+        const { clientId, clientSecret, scope, session } = this.#options;
         const endpoint = `POST ${this.#tokenUrl.pathname}`;
         const form = new URLSearchParams({
             grant_type: 'client_credentials',
@@ -51071,7 +51073,6 @@ class TokenProvider {
             client_secret: clientSecret,
             ...(scope ? { scope } : {})
         });
-        const startedAt = clock.now();
         const outcome = await session
             .send({
             method: 'POST',
@@ -51097,7 +51098,8 @@ class TokenProvider {
         }
         const status = response.status;
         if (status >= 200 && status < 300) {
-            const held = this.#readToken(response, startedAt, endpoint, attempts);
+            // Its lifetime counts from the attempt that got it: waits before a retry must not eat into it.
+            const held = this.#readToken(response, outcome.sentAt, endpoint, attempts);
             this.#held = held;
             return held;
         }

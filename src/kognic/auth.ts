@@ -75,7 +75,7 @@ export class TokenProvider implements TokenSource {
   }
 
   async #fetchToken(): Promise<HeldToken> {
-    const { clientId, clientSecret, scope, session, clock } = this.#options
+    const { clientId, clientSecret, scope, session } = this.#options
     const endpoint = `POST ${this.#tokenUrl.pathname}`
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -83,7 +83,6 @@ export class TokenProvider implements TokenSource {
       client_secret: clientSecret,
       ...(scope ? { scope } : {})
     })
-    const startedAt = clock.now()
     const outcome = await session
       .send({
         method: 'POST',
@@ -113,7 +112,8 @@ export class TokenProvider implements TokenSource {
     }
     const status = response!.status
     if (status >= 200 && status < 300) {
-      const held = this.#readToken(response!, startedAt, endpoint, attempts)
+      // Its lifetime counts from the attempt that got it: waits before a retry must not eat into it.
+      const held = this.#readToken(response!, outcome.sentAt, endpoint, attempts)
       this.#held = held
       return held
     }

@@ -59,6 +59,8 @@ export interface HttpOutcome {
   response?: HttpResponse
   error?: HttpTransportError
   attempts: number
+  /** Clock time the last attempt was sent: a token's lifetime counts from there, not from the first try. */
+  sentAt: number
   /** An attempt of this write may have reached the server and been stored: Kognic may hold two copies. */
   possibleDuplicate: boolean
   /** The last failure is of a kind that is retried: the retries (or the wait budget) ran out. */
@@ -175,10 +177,12 @@ export class HttpSession {
         ...call.headers,
         ...(token ? { authorization: `Bearer ${token}` } : {})
       }
+      const sentAt = clock.now()
       const outcome = await this.#sendOnce(call, headers)
       const ended = (retryable: boolean, stoppedEarly?: string): HttpOutcome => ({
         ...(outcome instanceof HttpTransportError ? { error: outcome } : { response: outcome }),
         attempts,
+        sentAt,
         possibleDuplicate: progress.possibleDuplicate,
         retryable,
         ...(stoppedEarly ? { stoppedEarly } : {})
