@@ -49722,7 +49722,7 @@ function checkAttributes(attributes, declaredStreams, at, report) {
 }
 
 ;// CONCATENATED MODULE: ./src/version.ts
-// The action's version, as package.json gives it (a test keeps the two equal): written into results files.
+// The version, as package.json gives it (a test keeps the two equal): in results files and --version.
 const ACTION_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/report/results.ts

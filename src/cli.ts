@@ -1,10 +1,10 @@
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
 // the process's signals and its exit code to the command in cli/run.ts.
-import packageJson from '../package.json' with { type: 'json' }
 import { EXIT, runCli } from './cli/run.js'
+import { ACTION_VERSION } from './version.js'
 
-// stdout is the command's own (--json puts only the results there): what bundled libraries print to
-// process.stdout, such as the toolkit's ::debug:: lines, goes to stderr.
+// stdout is the command's own (--json puts only the results there): anything a bundled library prints to
+// process.stdout goes to stderr instead.
 const stdout = { write: process.stdout.write.bind(process.stdout), isTTY: process.stdout.isTTY }
 process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
 
@@ -14,7 +14,7 @@ process.exitCode = await runCli({
   cwd: process.cwd(),
   stdout,
   stderr: process.stderr,
-  version: packageJson.version,
+  version: ACTION_VERSION,
   onCancel: (cancel) => {
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals): void => {

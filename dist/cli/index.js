@@ -39023,29 +39023,29 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _package_json__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8330);
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4568);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7869);
+/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(311);
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
 // the process's signals and its exit code to the command in cli/run.ts.
 
 
-// stdout is the command's own (--json puts only the results there): what bundled libraries print to
-// process.stdout, such as the toolkit's ::debug:: lines, goes to stderr.
+// stdout is the command's own (--json puts only the results there): anything a bundled library prints to
+// process.stdout goes to stderr instead.
 const stdout = { write: process.stdout.write.bind(process.stdout), isTTY: process.stdout.isTTY };
 process.stdout.write = process.stderr.write.bind(process.stderr);
-process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .runCli */ .ak)({
+process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .ak)({
     argv: process.argv.slice(2),
     env: process.env,
     cwd: process.cwd(),
     stdout,
     stderr: process.stderr,
-    version: _package_json__WEBPACK_IMPORTED_MODULE_0__/* .version */ .rE,
+    version: _version_js__WEBPACK_IMPORTED_MODULE_1__/* .ACTION_VERSION */ .Y,
     onCancel: (cancel) => {
         let received;
         const onSignal = (signal) => {
             // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
             if (received)
-                process.exit(_cli_run_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .dc.interrupted);
+                process.exit(_cli_run_js__WEBPACK_IMPORTED_MODULE_0__/* .EXIT */ .dc.interrupted);
             received = signal;
             cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`);
         };
@@ -39063,7 +39063,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4568:
+/***/ 7869:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49440,10 +49440,8 @@ function checkAttributes(attributes, declaredStreams, at, report) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/version.ts
-// The action's version, as package.json gives it (a test keeps the two equal): written into results files.
-const ACTION_VERSION = '0.1.0';
-
+// EXTERNAL MODULE: ./src/version.ts
+var src_version = __nccwpck_require__(311);
 ;// CONCATENATED MODULE: ./src/report/results.ts
 // The results file: one entry per matched file, for scripts and later steps. Written whole or not at all.
 
@@ -49500,7 +49498,7 @@ function resultsHeader(report) {
     return {
         kind: RESULTS_FILE_KIND,
         version: RESULTS_FILE_VERSION,
-        actionVersion: ACTION_VERSION,
+        actionVersion: src_version/* ACTION_VERSION */.Y,
         datasetUuid: report.datasetUuid,
         predictionsGroupUuid: report.group.uuid,
         predictionsGroupName: report.group.name,
@@ -56878,6 +56876,18 @@ function fitBytes(text, max) {
 
 /***/ }),
 
+/***/ 311:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Y: () => (/* binding */ ACTION_VERSION)
+/* harmony export */ });
+// The version, as package.json gives it (a test keeps the two equal): in results files and --version.
+const ACTION_VERSION = '0.1.0';
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
@@ -57113,13 +57123,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
-/***/ }),
-
-/***/ 8330:
-/***/ ((module) => {
-
-module.exports = {"rE":"0.1.0"};
 
 /***/ })
 
