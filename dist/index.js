@@ -39305,10 +39305,19 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4952);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8286);
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6412);
-// Entry point: wires the runner (@actions/core, process signals) to the flow in main.ts.
+// Entry point: wires the runner (@actions/core, process signals, the pull-request comment) to the flow in main.ts.
 
 
 
+const logger = {
+    // The runner hides debug lines unless RUNNER_DEBUG is set: a line per file is not worth writing then.
+    debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o() ? (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message) : () => undefined,
+    // core escapes the other levels and group titles as command data; a plain line it prints as it is.
+    info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_report_escape_js__WEBPACK_IMPORTED_MODULE_2__/* .neutraliseCommands */ .$B)(message)),
+    notice: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, props),
+    warning: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, props),
+    error: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, props)
+};
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
     io: {
         getInput: (name) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getInput */ .V4(name),
@@ -39319,18 +39328,19 @@ await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
         writeSummary: async (markdown) => {
             await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write({ overwrite: false });
         },
-        logger: {
-            // The runner hides debug lines unless RUNNER_DEBUG is set: a line per file is not worth writing then.
-            debug: _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .isDebug */ ._o() ? (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .debug */ .Yz(message) : () => undefined,
-            // core escapes the other levels and group titles as command data; a plain line it prints as it is.
-            info: (message) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_report_escape_js__WEBPACK_IMPORTED_MODULE_2__/* .neutraliseCommands */ .$B)(message)),
-            notice: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .notice */ .lm(message, props),
-            warning: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(message, props),
-            error: (message, props) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3(message, props)
-        }
+        logger
     },
     env: process.env,
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    comment: async (report, inputs) => {
+        if (!inputs.prComment)
+            return;
+        // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
+        const { buildPrComment, prCommentContextFromEnv, upsertPrComment } = await __nccwpck_require__.e(/* import() */ 685).then(__nccwpck_require__.bind(__nccwpck_require__, 1685));
+        const { marker, body } = buildPrComment(report, inputs.group);
+        const ctx = prCommentContextFromEnv(process.env);
+        await upsertPrComment({ token: inputs.githubToken, ctx, body, marker, logger });
+    },
     onCancel: (cancel) => {
         const onSignal = (signal) => cancel(`Received ${signal} (the job was cancelled)`);
         process.on('SIGINT', onSignal);
@@ -39358,12 +39368,12 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -55224,18 +55234,9 @@ resultsPath, deps) {
             log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
         }
     }
-    if (inputs?.prComment) {
-        // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
-        const { buildPrComment, prCommentContextFromEnv, upsertPrComment } = await __nccwpck_require__.e(/* import() */ 685).then(__nccwpck_require__.bind(__nccwpck_require__, 1685));
-        const { marker, body } = buildPrComment(report, inputs.group);
-        await upsertPrComment({
-            token: inputs.githubToken,
-            ctx: prCommentContextFromEnv(env),
-            body,
-            marker,
-            logger: log
-        });
-    }
+    // The runner's entry posts the pull-request comment; the engine knows nothing of GitHub.
+    if (inputs)
+        await deps.comment?.(report, inputs);
 }
 
 ;// CONCATENATED MODULE: ./src/report/progress.ts
@@ -55399,8 +55400,6 @@ function whyNotUsable(content, target) {
 // The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
 // → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
-
-
 
 
 
@@ -55587,7 +55586,7 @@ function groupAsGiven(input) {
 }
 async function findFiles(input, workspace, resultsPath, log) {
     const found = await discoverFiles(input.patterns, workspace);
-    const resultsFileClash = await setAsideResultsFile(found, resultsPath);
+    const resultsFileClash = await clashWithResultsFile(found, resultsPath);
     const unusable = found.skipped.filter(isUnusableMatch);
     log.info(`${(0,format/* formatCount */.B4)(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${(0,format/* formatCount */.B4)(unusable.length)} of them cannot be used` : ''}.`);
     for (const s of found.skipped) {
@@ -55608,32 +55607,15 @@ async function findFiles(input, workspace, resultsPath, log) {
     };
 }
 /**
- * The results file is never a prediction: when the patterns match the file at results-file, an earlier
- * run's results there are set aside. Anything else there must not be overwritten: returns why.
+ * Why the run must stop rather than write its results over a prediction file that `path` matches. A results
+ * file of this action there is fine: the checks set it aside by its kind.
  */
-async function setAsideResultsFile(found, resultsPath) {
-    if (!resultsPath)
+async function clashWithResultsFile(found, resultsPath) {
+    // Discovered paths are real paths, as resultsPath is.
+    const file = found.files.find((f) => f.path === resultsPath);
+    if (!file || (await isResultsFile(file.path)))
         return null;
-    const name = external_node_path_default().basename(resultsPath);
-    let index = -1;
-    for (const [i, f] of found.files.entries()) {
-        // Only a file of the same name can be it; its real path settles it, as resultsPath is real.
-        if (external_node_path_default().basename(f.path) === name && (await (0,promises_.realpath)(f.path).catch(() => '')) === resultsPath)
-            index = i;
-    }
-    if (index < 0)
-        return null;
-    const file = found.files[index];
-    if (!(await isResultsFile(file.path))) {
-        return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
-    }
-    found.files.splice(index, 1);
-    found.skipped.push({
-        kind: 'same-file',
-        displayPath: file.displayPath,
-        reason: `the results file of an earlier run (${INPUT.resultsFile}), not a prediction`
-    });
-    return null;
+    return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
 }
 function reportNoFiles(input, unusable, workspace, log) {
     if (unusable > 0)

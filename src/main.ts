@@ -1,8 +1,6 @@
 // The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
 // → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
-import { realpath } from 'node:fs/promises'
-import path from 'node:path'
 import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
 import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
@@ -39,6 +37,8 @@ export interface RunDeps {
   workspace: string
   /** Subscribes to cancellation (SIGINT/SIGTERM); returns an unsubscribe. */
   onCancel?: (cancel: (why: string) => void) => () => void
+  /** Shares the report where people discuss the change (the action's pull-request comment); never fails the run. */
+  comment?: (report: RunReport, inputs: Inputs) => Promise<void>
   now?: () => number
 }
 
@@ -287,7 +287,7 @@ async function findFiles(
   log: Logger
 ): Promise<MatchedFiles> {
   const found = await discoverFiles(input.patterns, workspace)
-  const resultsFileClash = await setAsideResultsFile(found, resultsPath)
+  const resultsFileClash = await clashWithResultsFile(found, resultsPath)
   const unusable = found.skipped.filter(isUnusableMatch)
   log.info(
     `${formatCount(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`
@@ -310,29 +310,14 @@ async function findFiles(
 }
 
 /**
- * The results file is never a prediction: when the patterns match the file at results-file, an earlier
- * run's results there are set aside. Anything else there must not be overwritten: returns why.
+ * Why the run must stop rather than write its results over a prediction file that `path` matches. A results
+ * file of this action there is fine: the checks set it aside by its kind.
  */
-async function setAsideResultsFile(found: Discovery, resultsPath: string): Promise<string | null> {
-  if (!resultsPath) return null
-  const name = path.basename(resultsPath)
-  let index = -1
-  for (const [i, f] of found.files.entries()) {
-    // Only a file of the same name can be it; its real path settles it, as resultsPath is real.
-    if (path.basename(f.path) === name && (await realpath(f.path).catch(() => '')) === resultsPath) index = i
-  }
-  if (index < 0) return null
-  const file = found.files[index]!
-  if (!(await isResultsFile(file.path))) {
-    return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`
-  }
-  found.files.splice(index, 1)
-  found.skipped.push({
-    kind: 'same-file',
-    displayPath: file.displayPath,
-    reason: `the results file of an earlier run (${INPUT.resultsFile}), not a prediction`
-  })
-  return null
+async function clashWithResultsFile(found: Discovery, resultsPath: string): Promise<string | null> {
+  // Discovered paths are real paths, as resultsPath is.
+  const file = found.files.find((f) => f.path === resultsPath)
+  if (!file || (await isResultsFile(file.path))) return null
+  return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`
 }
 
 function reportNoFiles(input: Inputs, unusable: number, workspace: string, log: Logger): void {

@@ -68,17 +68,6 @@ export async function publish(
     }
   }
 
-  if (inputs?.prComment) {
-    // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
-    const { buildPrComment, prCommentContextFromEnv, upsertPrComment } =
-      await import('./github/pr-comment.js')
-    const { marker, body } = buildPrComment(report, inputs.group)
-    await upsertPrComment({
-      token: inputs.githubToken,
-      ctx: prCommentContextFromEnv(env),
-      body,
-      marker,
-      logger: log
-    })
-  }
+  // The runner's entry posts the pull-request comment; the engine knows nothing of GitHub.
+  if (inputs) await deps.comment?.(report, inputs)
 }

@@ -4,6 +4,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
+var __webpack_unused_export__;
 
 
 const Client = __nccwpck_require__(3701)
@@ -35,22 +36,22 @@ const RedirectHandler = __nccwpck_require__(8754)
 
 Object.assign(Dispatcher.prototype, api)
 
-module.exports.Dispatcher = Dispatcher
-module.exports.Client = Client
-module.exports.Pool = Pool
-module.exports.BalancedPool = BalancedPool
-module.exports.RoundRobinPool = RoundRobinPool
-module.exports.Agent = Agent
-module.exports.ProxyAgent = ProxyAgent
-module.exports.Socks5ProxyAgent = Socks5ProxyAgent
-module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent
-module.exports.RetryAgent = RetryAgent
-module.exports.H2CClient = H2CClient
-module.exports.RetryHandler = RetryHandler
+__webpack_unused_export__ = Dispatcher
+__webpack_unused_export__ = Client
+__webpack_unused_export__ = Pool
+__webpack_unused_export__ = BalancedPool
+__webpack_unused_export__ = RoundRobinPool
+module.exports.g6 = Agent
+__webpack_unused_export__ = ProxyAgent
+__webpack_unused_export__ = Socks5ProxyAgent
+__webpack_unused_export__ = EnvHttpProxyAgent
+__webpack_unused_export__ = RetryAgent
+__webpack_unused_export__ = H2CClient
+__webpack_unused_export__ = RetryHandler
 
-module.exports.DecoratorHandler = DecoratorHandler
-module.exports.RedirectHandler = RedirectHandler
-module.exports.interceptors = {
+__webpack_unused_export__ = DecoratorHandler
+__webpack_unused_export__ = RedirectHandler
+__webpack_unused_export__ = {
   redirect: __nccwpck_require__(1514),
   responseError: __nccwpck_require__(8918),
   retry: __nccwpck_require__(2026),
@@ -61,16 +62,16 @@ module.exports.interceptors = {
   deduplicate: __nccwpck_require__(7240)
 }
 
-module.exports.cacheStores = {
+__webpack_unused_export__ = {
   MemoryCacheStore: __nccwpck_require__(4889)
 }
 
 const SqliteCacheStore = __nccwpck_require__(1522)
-module.exports.cacheStores.SqliteCacheStore = SqliteCacheStore
+__webpack_unused_export__ = SqliteCacheStore
 
-module.exports.buildConnector = buildConnector
-module.exports.errors = errors
-module.exports.util = {
+__webpack_unused_export__ = buildConnector
+__webpack_unused_export__ = errors
+__webpack_unused_export__ = {
   parseHeaders: util.parseHeaders,
   headerNameToString: util.headerNameToString
 }
@@ -124,8 +125,8 @@ function makeDispatcher (fn) {
   }
 }
 
-module.exports.setGlobalDispatcher = setGlobalDispatcher
-module.exports.getGlobalDispatcher = getGlobalDispatcher
+__webpack_unused_export__ = setGlobalDispatcher
+__webpack_unused_export__ = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
 
@@ -157,12 +158,12 @@ function appendFetchStackTrace (err, filename) {
   err.stack = stack ? `${stack}\n${captureLines}` : capture.stack
 }
 
-module.exports.fetch = function fetch (init, options = undefined) {
+module.exports.hd = function fetch (init, options = undefined) {
   return fetchImpl(init, options).catch(err => {
     if (currentFilename) {
       appendFetchStackTrace(err, currentFilename)
     } else if (err && typeof err === 'object') {
-      Error.captureStackTrace(err, module.exports.fetch)
+      Error.captureStackTrace(err, module.exports.hd)
     }
     throw err
   })
@@ -174,70 +175,70 @@ module.exports.FormData = __nccwpck_require__(5910).FormData
 
 const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(1059)
 
-module.exports.setGlobalOrigin = setGlobalOrigin
-module.exports.getGlobalOrigin = getGlobalOrigin
+__webpack_unused_export__ = setGlobalOrigin
+__webpack_unused_export__ = getGlobalOrigin
 
 const { CacheStorage } = __nccwpck_require__(3245)
 const { kConstruct } = __nccwpck_require__(6443)
 
-module.exports.caches = new CacheStorage(kConstruct)
+__webpack_unused_export__ = new CacheStorage(kConstruct)
 
 const { deleteCookie, getCookies, getSetCookies, setCookie, parseCookie } = __nccwpck_require__(9061)
 
-module.exports.deleteCookie = deleteCookie
-module.exports.getCookies = getCookies
-module.exports.getSetCookies = getSetCookies
-module.exports.setCookie = setCookie
-module.exports.parseCookie = parseCookie
+__webpack_unused_export__ = deleteCookie
+__webpack_unused_export__ = getCookies
+__webpack_unused_export__ = getSetCookies
+__webpack_unused_export__ = setCookie
+__webpack_unused_export__ = parseCookie
 
 const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(1900)
 
-module.exports.parseMIMEType = parseMIMEType
-module.exports.serializeAMimeType = serializeAMimeType
+__webpack_unused_export__ = parseMIMEType
+__webpack_unused_export__ = serializeAMimeType
 
 const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(5188)
 const { WebSocket, ping } = __nccwpck_require__(3726)
-module.exports.WebSocket = WebSocket
-module.exports.CloseEvent = CloseEvent
-module.exports.ErrorEvent = ErrorEvent
-module.exports.MessageEvent = MessageEvent
-module.exports.ping = ping
+module.exports.kb = WebSocket
+module.exports.rd = CloseEvent
+module.exports.NN = ErrorEvent
+module.exports.aM = MessageEvent
+__webpack_unused_export__ = ping
 
-module.exports.WebSocketStream = __nccwpck_require__(2873).WebSocketStream
-module.exports.WebSocketError = __nccwpck_require__(6919).WebSocketError
+/* unused reexport */ __nccwpck_require__(2873).WebSocketStream
+/* unused reexport */ __nccwpck_require__(6919).WebSocketError
 
-module.exports.request = makeDispatcher(api.request)
-module.exports.stream = makeDispatcher(api.stream)
-module.exports.pipeline = makeDispatcher(api.pipeline)
-module.exports.connect = makeDispatcher(api.connect)
-module.exports.upgrade = makeDispatcher(api.upgrade)
+module.exports.Em = makeDispatcher(api.request)
+__webpack_unused_export__ = makeDispatcher(api.stream)
+__webpack_unused_export__ = makeDispatcher(api.pipeline)
+__webpack_unused_export__ = makeDispatcher(api.connect)
+__webpack_unused_export__ = makeDispatcher(api.upgrade)
 
-module.exports.MockClient = MockClient
-module.exports.MockCallHistory = MockCallHistory
-module.exports.MockCallHistoryLog = MockCallHistoryLog
-module.exports.MockPool = MockPool
-module.exports.MockAgent = MockAgent
-module.exports.SnapshotAgent = SnapshotAgent
-module.exports.mockErrors = mockErrors
+__webpack_unused_export__ = MockClient
+__webpack_unused_export__ = MockCallHistory
+__webpack_unused_export__ = MockCallHistoryLog
+__webpack_unused_export__ = MockPool
+__webpack_unused_export__ = MockAgent
+__webpack_unused_export__ = SnapshotAgent
+__webpack_unused_export__ = mockErrors
 
 const { EventSource } = __nccwpck_require__(1238)
 
-module.exports.EventSource = EventSource
+module.exports.GD = EventSource
 
 function install () {
-  globalThis.fetch = module.exports.fetch
+  globalThis.fetch = module.exports.hd
   globalThis.Headers = module.exports.Headers
   globalThis.Response = module.exports.Response
   globalThis.Request = module.exports.Request
   globalThis.FormData = module.exports.FormData
-  globalThis.WebSocket = module.exports.WebSocket
-  globalThis.CloseEvent = module.exports.CloseEvent
-  globalThis.ErrorEvent = module.exports.ErrorEvent
-  globalThis.MessageEvent = module.exports.MessageEvent
-  globalThis.EventSource = module.exports.EventSource
+  globalThis.WebSocket = module.exports.kb
+  globalThis.CloseEvent = module.exports.rd
+  globalThis.ErrorEvent = module.exports.NN
+  globalThis.MessageEvent = module.exports.aM
+  globalThis.EventSource = module.exports.GD
 }
 
-module.exports.install = install
+__webpack_unused_export__ = install
 
 
 /***/ }),
@@ -24251,7 +24252,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6412:
+/***/ 4031:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24842,7 +24843,7 @@ const { pipeline } = __nccwpck_require__(7075)
 const { fetching } = __nccwpck_require__(4398)
 const { makeRequest } = __nccwpck_require__(9967)
 const { webidl } = __nccwpck_require__(7879)
-const { EventSourceStream } = __nccwpck_require__(6412)
+const { EventSourceStream } = __nccwpck_require__(4031)
 const { parseMIMEType } = __nccwpck_require__(1900)
 const { createFastMessageEvent } = __nccwpck_require__(5188)
 const { isNetworkError } = __nccwpck_require__(9051)
@@ -39023,7 +39024,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7869);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7378);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(311);
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
 // the process's signals and its exit code to the command in cli/run.ts.
@@ -39063,7 +39064,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7869:
+/***/ 7378:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48622,9 +48623,9 @@ function preprocess(fn, schema) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:buffer"
 var external_node_buffer_ = __nccwpck_require__(4573);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
 ;// CONCATENATED MODULE: ./src/predictions/json-position.ts
 // Where JSON.parse failed. V8 gives a position for some errors ("… in JSON at position 7") and not for
 // others ("Unexpected token '}', "…" is not valid JSON"), so when it gives none we find it by scanning.
@@ -49910,8 +49911,22 @@ function openlabelNotObject(value, jsonPath) {
     };
 }
 
-// EXTERNAL MODULE: ./src/net.ts
-var net = __nccwpck_require__(8316);
+;// CONCATENATED MODULE: ./src/net.ts
+// Which hosts may be spoken to over plain http: only this machine.
+/** True for localhost, 127.0.0.0/8 and ::1 (with or without brackets). */
+function isLoopbackHost(hostname) {
+    const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    if (host === 'localhost' || host.endsWith('.localhost'))
+        return true;
+    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
+        return true;
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+    if (v4)
+        return v4.slice(1).every((part) => Number(part) <= 255) && v4[1] === '127';
+    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
+    return mapped ? isLoopbackHost(mapped[1]) : false;
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 // The action's inputs: read once, validated as a whole, returned as one typed object. Every problem is
 // reported at once, each naming its input and saying how to fix it.
@@ -50022,7 +50037,7 @@ function inputs_httpUrl() {
         if (url.protocol !== 'https:' && url.protocol !== 'http:') {
             ctx.addIssue({ code: 'custom', message: `must be an https:// URL, not ${url.protocol}` });
         }
-        else if (url.protocol === 'http:' && !(0,net/* isLoopbackHost */.c)(url.hostname)) {
+        else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
             ctx.addIssue({
                 code: 'custom',
                 message: `http:// is refused for ${url.hostname}: credentials and tokens would cross the network in clear text. Use https:// (plain http is allowed only for loopback hosts, e.g. a local emulator)`
@@ -50425,8 +50440,113 @@ function workflowRunUrl(env) {
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
-// EXTERNAL MODULE: ./src/report/escape.ts
-var report_escape = __nccwpck_require__(4031);
+;// CONCATENATED MODULE: ./src/report/escape.ts
+// Text that came from file names or from the server is shown in markdown that GitHub renders (the job
+// summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
+const DEFAULT_MAX_CHARS = 200;
+// C0 and C1 controls, DEL, and the bidirectional overrides that can make a file name read differently
+// from what it is. Tabs and line breaks are handled first: they become spaces.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const LINE_BREAKS_AND_TABS = /[\r\n\t\u2028\u2029]+/g;
+const HTML_ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;'
+};
+// `$` is GitHub's math delimiter; the rest are CommonMark/GFM inline and block syntax.
+const MARKDOWN_SPECIALS = new Set(['|', '*', '_', '\\', '[', ']', '(', ')', '#', '~', '!', '`', '$']);
+// Zero-width space placed after `@` so `@someone` in a file name never notifies anyone.
+const MENTION_BREAK = '\u200B';
+/**
+ * One line of plain text: control characters removed, line breaks and tabs collapsed to a space,
+ * trimmed, cut to `max` characters (code points) with `…`. For logs and annotation titles; not escaped.
+ */
+function oneLine(s, max = DEFAULT_MAX_CHARS) {
+    const limit = Math.max(1, Math.floor(max));
+    // A megabyte of server error text would be cut anyway: do not scan all of it.
+    const source = String(s);
+    const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
+    const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
+    return cut(flat, limit);
+}
+/**
+ * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
+ * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
+ */
+function terminalText(s) {
+    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
+}
+/**
+ * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
+ * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
+ * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
+ */
+function neutraliseCommands(message) {
+    return message
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
+        .join('\n');
+}
+/**
+ * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
+ * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
+ * on the line: a leading `-` or `1.` is left as it is.
+ */
+function escapeMarkdownCell(s, max = DEFAULT_MAX_CHARS) {
+    return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined));
+}
+/**
+ * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not
+ * a URL at all: a `javascript:` link must never reach the page.
+ */
+function safeUrl(raw) {
+    if (!raw)
+        return null;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return null;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return null;
+    // The URL parser leaves these as they are; each would end or break a markdown link or an attribute.
+    return url.href.replace(/[()'"<> \\|[\]`*_]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function escapeEach(text, markdown) {
+    let out = '';
+    for (const ch of text) {
+        out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch);
+    }
+    // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
+    return out
+        .replace(/:\/\//g, `:${MENTION_BREAK}//`)
+        .replace(/\b(www)\./gi, (_match, www) => `${www}${MENTION_BREAK}.`);
+}
+/** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */
+function sliceCodeUnits(text, end) {
+    const last = text.charCodeAt(end - 1);
+    return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+}
+/** Cut to `max` code points, the last being `…`, so a surrogate pair is never split. */
+function cut(text, limit) {
+    let count = 0;
+    let kept = '';
+    for (const ch of text) {
+        count++;
+        if (count > limit)
+            return `${Array.from(kept)
+                .slice(0, limit - 1)
+                .join('')}…`;
+        kept += ch;
+    }
+    return text;
+}
+
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API (paths, shapes, limits), in one place: when the real
 // API turns out to differ, this is the file to change.
@@ -50535,7 +50655,7 @@ function joinUrl(base, path) {
 }
 /** One line of at most `max` characters of untrusted text, as the reports clean it. */
 function excerpt(text, max = EXCERPT_MAX_CHARS) {
-    return (0,report_escape/* oneLine */.TN)(text, max);
+    return oneLine(text, max);
 }
 class KognicResponseShapeError extends Error {
     constructor(message) {
@@ -50811,7 +50931,7 @@ class HttpSession {
     constructor(options) {
         this.#options = options;
         // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
-        this.#agent = new undici.Agent({
+        this.#agent = new undici/* Agent */.g6({
             connect: { timeout: options.requestTimeoutMs },
             headersTimeout: options.requestTimeoutMs,
             bodyTimeout: options.requestTimeoutMs
@@ -50927,7 +51047,7 @@ class HttpSession {
         const { cancel } = this.#options;
         let requestSent = false;
         try {
-            const response = await (0,undici.request)(call.url, {
+            const response = await (0,undici/* request */.Em)(call.url, {
                 dispatcher: this.#agent,
                 method: call.method,
                 headers,
@@ -51534,7 +51654,7 @@ async function readUploadBody(file) {
 async function readChecked(file, into) {
     let handle;
     try {
-        handle = await external_node_fs_.promises.open(file.path, OPEN_FLAGS);
+        handle = await external_node_fs_namespaceObject.promises.open(file.path, OPEN_FLAGS);
     }
     catch (error) {
         const code = errorCode(error);
@@ -51603,12 +51723,12 @@ async function parseClassMapping(raw, workspace) {
     // read, and so none of it can be quoted in an error.
     let text;
     try {
-        const realFile = await external_node_fs_.promises.realpath(file);
-        const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
+        const realFile = await external_node_fs_namespaceObject.promises.realpath(file);
+        const realRoot = await external_node_fs_namespaceObject.promises.realpath(root).catch(() => root);
         if (leavesRoot(external_node_path_.relative(realRoot, realFile))) {
             throw new Error(`${class_mapping_INPUT}: "${value}" leads through a symbolic link to a file outside the workspace ${root}; give the list inline or a .json file that is in the workspace`);
         }
-        text = await external_node_fs_.promises.readFile(realFile, 'utf8');
+        text = await external_node_fs_namespaceObject.promises.readFile(realFile, 'utf8');
     }
     catch (error) {
         const code = errorCode(error);
@@ -54608,7 +54728,7 @@ async function discoverFiles(patterns, workspace, input = 'path') {
             return;
         let entries;
         try {
-            entries = await external_node_fs_.promises.readdir(p, { withFileTypes: true });
+            entries = await external_node_fs_namespaceObject.promises.readdir(p, { withFileTypes: true });
         }
         catch (error) {
             const code = errorCode(error) ?? String(error);
@@ -54632,12 +54752,12 @@ async function discoverFiles(patterns, workspace, input = 'path') {
         let isDirectory;
         let real;
         try {
-            isDirectory = (await external_node_fs_.promises.stat(p)).isDirectory();
-            real = await external_node_fs_.promises.realpath(p);
+            isDirectory = (await external_node_fs_namespaceObject.promises.stat(p)).isDirectory();
+            real = await external_node_fs_namespaceObject.promises.realpath(p);
         }
         catch (error) {
             if (matchKinds(rules, p) & FILE) {
-                const pointsTo = await external_node_fs_.promises.readlink(p).catch(() => '?');
+                const pointsTo = await external_node_fs_namespaceObject.promises.readlink(p).catch(() => '?');
                 skip(p, 'broken-link', `broken symbolic link to "${pointsTo}" (${errorCode(error) ?? 'unreadable'}); fix or remove the link, or exclude it with !`);
             }
             return;
@@ -54651,16 +54771,16 @@ async function discoverFiles(patterns, workspace, input = 'path') {
         if (walked.some((w) => isInside(w, start)))
             continue;
         walked.push(start);
-        const link = await external_node_fs_.promises.lstat(start).catch(() => null);
+        const link = await external_node_fs_namespaceObject.promises.lstat(start).catch(() => null);
         if (link === null)
             continue;
         if (link.isSymbolicLink())
             await considerLink(start, []);
         else
-            await consider(start, link.isDirectory(), await external_node_fs_.promises.realpath(start), []);
+            await consider(start, link.isDirectory(), await external_node_fs_namespaceObject.promises.realpath(start), []);
     }
     // A file outside the workspace (through a link) is not uploaded; one file reached twice is taken once.
-    const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
+    const realRoot = await external_node_fs_namespaceObject.promises.realpath(root).catch(() => root);
     const files = [];
     const byRealPath = new Map();
     const ordered = found
@@ -54808,8 +54928,52 @@ function upload_describe(error) {
     return String(error);
 }
 
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
+;// CONCATENATED MODULE: ./src/report/format.ts
+// Number and time formatting shared by the job summary and the progress log. Locale-independent on
+// purpose: the same run must render the same text on every runner.
+/** `1234567` → `1,234,567`. Rounds to an integer; anything not finite renders as `?`. */
+function formatCount(n) {
+    if (!Number.isFinite(n))
+        return '?';
+    const rounded = Math.round(n);
+    const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return rounded < 0 ? `-${digits}` : digits;
+}
+/**
+ * A duration for people: `850ms`, `4.2s`, `38s`, `1m 18s`, `2h 5m`. Negative or not finite renders as
+ * `0ms`, because a clock that went backwards should not print nonsense.
+ */
+function formatDuration(ms) {
+    if (!Number.isFinite(ms) || ms < 0)
+        return '0ms';
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 9_950)
+        return `${trimZero((ms / 1000).toFixed(1))}s`;
+    const totalSeconds = Math.round(ms / 1000);
+    if (totalSeconds < 60)
+        return `${totalSeconds}s`;
+    const totalMinutes = Math.floor(totalSeconds / 60);
+    if (totalMinutes < 60)
+        return `${totalMinutes}m ${totalSeconds % 60}s`;
+    const hours = Math.floor(totalMinutes / 60);
+    return `${formatCount(hours)}h ${totalMinutes % 60}m`;
+}
+/**
+ * `n` things in `ms` milliseconds as a rate: `48.3 files/s`. `–` when no time has passed, since a rate
+ * over zero time means nothing.
+ */
+function formatRate(n, ms, unit = 'files/s') {
+    if (!Number.isFinite(n) || !Number.isFinite(ms) || ms <= 0 || n < 0)
+        return `– ${unit}`;
+    const perSecond = (n * 1000) / ms;
+    const text = perSecond >= 100 ? formatCount(perSecond) : perSecond >= 1 ? perSecond.toFixed(1) : perSecond.toFixed(2);
+    return `${text} ${unit}`;
+}
+function trimZero(fixed) {
+    return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
+}
+
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 
 /** With the overall error, ten: GitHub's limit per step and level. */
@@ -54831,10 +54995,10 @@ function fileAnnotations(report) {
     }
     const more = [
         left.error > 0
-            ? `${(0,format/* formatCount */.B4)(left.error)} more ${left.error === 1 ? 'file' : 'files'} with errors`
+            ? `${formatCount(left.error)} more ${left.error === 1 ? 'file' : 'files'} with errors`
             : '',
         left.warning > 0
-            ? `${(0,format/* formatCount */.B4)(left.warning)} more ${left.warning === 1 ? 'file' : 'files'} with warnings`
+            ? `${formatCount(left.warning)} more ${left.warning === 1 ? 'file' : 'files'} with warnings`
             : ''
     ].filter((part) => part !== '');
     if (more.length > 0) {
@@ -54858,7 +55022,7 @@ function annotationOf(result, level, dryRun) {
     const where = first?.line
         ? { startLine: first.line, ...(first.column ? { startColumn: first.column } : {}) }
         : {};
-    const more = result.moreProblems ? ` (and ${(0,format/* formatCount */.B4)(result.moreProblems)} more)` : '';
+    const more = result.moreProblems ? ` (and ${formatCount(result.moreProblems)} more)` : '';
     const problem = result.problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ') + more;
     const title = result.status === 'failed'
         ? 'Upload failed'
@@ -54874,10 +55038,510 @@ function annotationOf(result, level, dryRun) {
     return { level, message: `${result.path}: ${reason}`, props: { title, file: result.path, ...where } };
 }
 
-// EXTERNAL MODULE: ./src/report/model.ts
-var model = __nccwpck_require__(6867);
-// EXTERNAL MODULE: ./src/report/summary.ts
-var summary = __nccwpck_require__(7994);
+;// CONCATENATED MODULE: ./src/report/model.ts
+
+/**
+ * The file counts that follow from the results, so the caller cannot get them out of step.
+ * `retries` is not visible in the results: the upload pipeline counts it.
+ */
+function countResults(results, retries = 0) {
+    const counts = {
+        matched: results.length,
+        uploaded: 0,
+        alreadyUploaded: 0,
+        changedSinceUpload: 0,
+        notUploaded: 0,
+        invalid: 0,
+        uploadFailed: 0,
+        notAttempted: 0,
+        wouldUpload: 0,
+        possibleDuplicates: 0,
+        retries
+    };
+    for (const result of results) {
+        if (result.possibleDuplicate)
+            counts.possibleDuplicates++;
+        switch (result.status) {
+            case 'uploaded':
+                counts.uploaded++;
+                break;
+            case 'already-uploaded':
+                counts.alreadyUploaded++;
+                break;
+            case 'failed':
+                counts.uploadFailed++;
+                break;
+            case 'invalid':
+                counts.invalid++;
+                break;
+            case 'not-attempted':
+                counts.notAttempted++;
+                break;
+            case 'would-upload':
+                counts.wouldUpload++;
+                break;
+        }
+    }
+    counts.notUploaded = counts.invalid + counts.uploadFailed + counts.notAttempted;
+    return counts;
+}
+/** `4 invalid, 2 failed to upload, 3 not attempted`: what the not-uploaded number is made of. */
+function notUploadedParts(c) {
+    return [
+        c.invalid > 0 ? `${formatCount(c.invalid)} invalid` : '',
+        c.uploadFailed > 0 ? `${formatCount(c.uploadFailed)} failed to upload` : '',
+        c.notAttempted > 0 ? `${formatCount(c.notAttempted)} not attempted` : ''
+    ]
+        .filter((part) => part !== '')
+        .join(', ');
+}
+/** The run's outcome in one sentence, from the counts: every report says the same. */
+function verdict(report) {
+    const c = report.counts;
+    const n = formatCount;
+    const tally = `${n(c.uploaded)} of ${n(c.matched)} files uploaded`;
+    const missing = c.notUploaded > 0 ? `; ${n(c.notUploaded)} not uploaded (${notUploadedParts(c)})` : '';
+    if (report.cancelled)
+        return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` };
+    if (report.fatalError) {
+        // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+        const soFar = c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : '';
+        return { ok: false, text: `${report.fatalError}${soFar}` };
+    }
+    if (report.dryRun) {
+        return c.notUploaded > 0
+            ? {
+                ok: false,
+                text: `Dry run: ${n(c.notUploaded)} of ${n(c.matched)} files would not be uploaded (${notUploadedParts(c)}); ${n(c.wouldUpload)} would. Nothing was uploaded.`
+            }
+            : { ok: true, text: `Dry run: all ${n(c.wouldUpload)} files would be uploaded. Nothing was uploaded.` };
+    }
+    if (c.matched === 0)
+        return { ok: true, text: 'No prediction files matched; nothing was uploaded.' };
+    // resume-from: files an earlier run uploaded are done, and said so, not left out of the tally.
+    const already = c.alreadyUploaded > 0 ? `, ${n(c.alreadyUploaded)} already uploaded by an earlier run` : '';
+    if (c.notUploaded > 0) {
+        return {
+            ok: false,
+            text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded${already}.`
+        };
+    }
+    if (already)
+        return {
+            ok: true,
+            text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
+        };
+    return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+/** Below GitHub's 1 MiB so the caller has room for a line of its own. */
+const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000;
+const DEFAULT_SUMMARY_HEADING = 'Kognic predictions upload';
+// Characters kept of each piece of outside text; long enough to tell things apart, short enough for a table.
+const PATH_CHARS = 200;
+const SCENE_CHARS = 80;
+const REASON_CHARS = 300;
+const FATAL_CHARS = 1000;
+const WARNING_CHARS = 300;
+const MAX_WARNINGS = 20;
+const MAX_LISTED_SKIPPED = 10;
+const MAX_LISTED_DUPLICATES = 10;
+const MAX_PROBLEM_KINDS = 50;
+const EXAMPLES_PER_KIND = 3;
+/** A `<details>` block starts open when it has at most this many rows. */
+const OPEN_WHEN_AT_MOST = 10;
+const DEFAULT_DRY_RUN_ROWS = 1000;
+const md = escapeMarkdownCell;
+const n = formatCount;
+function renderSummary(report, opts = {}) {
+    const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
+    const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
+    const elsewhere = opts.everyFileAt ? safeUrl(opts.everyFileAt.url) : null;
+    const hint = elsewhere
+        ? `Every file is listed in [${md(opts.everyFileAt.label, 80)}](${elsewhere}).`
+        : opts.resultsFile
+            ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
+            : 'The results file lists every file.';
+    const head = [
+        heading ? `## ${md(heading, 120)}` : '',
+        statusLine(report),
+        overview(report),
+        countsTable(report),
+        notes(report)
+    ].filter((part) => part !== '');
+    const footer = elsewhere
+        ? `<sub>${hint}</sub>`
+        : opts.resultsFile
+            ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code>${opts.resultsFileTemporary ? ' (in RUNNER_TEMP, which is emptied after the job: keep it with <code>actions/upload-artifact</code>)' : ''}</sub>`
+            : '';
+    const joined = (parts) => `${parts.filter((part) => part !== '').join('\n\n')}\n`;
+    // Sections are given the space left in order of how much a reader needs them: the validation table is
+    // short (one row per kind), the failures come next, the dry-run listing last.
+    let remaining = maxBytes - bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
+    const validation = validationSection(report, remaining, hint);
+    remaining -= bytes(validation);
+    const failures = failuresSection(report, remaining, hint);
+    remaining -= bytes(failures);
+    const dryRunFiles = report.dryRun
+        ? dryRunSection(report, remaining, hint, opts.maxDryRunRows ?? DEFAULT_DRY_RUN_ROWS)
+        : '';
+    const out = joined([...head, failures, validation, dryRunFiles, footer]);
+    if (bytes(out) <= maxBytes)
+        return out;
+    // Only when the limit is too small for even the fixed part: keep the heading and status, cut the rest.
+    const note = `\n\n_The summary was cut to fit ${n(maxBytes)} bytes. ${hint}_\n`;
+    const essentials = joined(head.slice(0, 2)).trimEnd();
+    return bytes(essentials) + bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
+}
+const SEPARATOR_BYTES = 2;
+function statusLine(report) {
+    const { ok, text } = verdict(report);
+    const c = report.counts;
+    const icon = report.cancelled || report.fatalError
+        ? '⛔'
+        : report.dryRun
+            ? ok
+                ? '🧪'
+                : '❌'
+            : c.matched === 0
+                ? '⚠️'
+                : ok
+                    ? '✅'
+                    : '❌';
+    const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : '';
+    return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`;
+}
+function overview(report) {
+    const durationMs = report.finishedAt - report.startedAt;
+    const speed = uploadSpeed(report);
+    const dataset = `<code>${md(report.datasetUuid, 100)}</code>`;
+    const lines = [
+        `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
+        `- **Predictions group:** ${groupText(report)}`,
+        `- **Validation:** ${md(report.validation, 20)}`,
+        `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
+    ];
+    // Coverage, when the annotations listing told which scenes have annotations.
+    const missing = report.scenesWithoutPrediction;
+    if (typeof missing === 'number') {
+        const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : '';
+        lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`);
+    }
+    const run = runText(report);
+    if (run)
+        lines.push(`- **Workflow run:** ${run}`);
+    return lines.join('\n');
+}
+/** Files per second over the upload phase: the one speed the log's last progress line shows too. */
+function uploadSpeed(report) {
+    if (report.dryRun || report.counts.uploaded === 0)
+        return null;
+    return formatRate(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt);
+}
+const GROUP_STATE_TEXT = {
+    found: 'existing group',
+    created: 'created by this run',
+    'would-create': 'would be created (dry run)',
+    unresolved: 'not resolved'
+};
+function groupText(report) {
+    const { uuid, name, state } = report.group;
+    const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null;
+    const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_');
+    const url = safeUrl(report.groupUrl);
+    const linked = url ? `[${label}](${url})` : label;
+    const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
+    return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`;
+}
+function runText(report) {
+    const run = report.run;
+    if (!run)
+        return null;
+    const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null;
+    const repo = run.repository ? md(run.repository, 140) : null;
+    const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run');
+    const url = safeUrl(run.url);
+    if (!url && !repo && !sha)
+        return null;
+    return url ? `[${label}](${url})` : label;
+}
+function countsTable(report) {
+    const c = report.counts;
+    const rows = [['Matched', c.matched]];
+    rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
+    // resume-from: done by an earlier run, not failed; and the files uploaded twice because they changed.
+    if (c.alreadyUploaded > 0)
+        rows.push(['Already uploaded (an earlier run)', c.alreadyUploaded]);
+    if (c.changedSinceUpload > 0)
+        rows.push(['Uploaded again (changed since an earlier run)', c.changedSinceUpload]);
+    rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded]);
+    // The parts of "not uploaded", each only when there is some: they add up to it.
+    if (c.invalid > 0)
+        rows.push(['↳ invalid', c.invalid]);
+    if (c.uploadFailed > 0)
+        rows.push(['↳ failed to upload', c.uploadFailed]);
+    if (c.notAttempted > 0)
+        rows.push(['↳ not attempted', c.notAttempted]);
+    if (c.possibleDuplicates > 0)
+        rows.push(['Possibly stored twice', c.possibleDuplicates]);
+    if (report.skipped.length > 0)
+        rows.push(['Skipped (not prediction files)', report.skipped.length]);
+    return [
+        '| Files | Count |',
+        '| :-- | --: |',
+        ...rows.map(([label, count]) => `| ${label} | ${n(count)} |`)
+    ].join('\n');
+}
+function notes(report) {
+    const c = report.counts;
+    const lines = [];
+    const waited = report.waitedMs ?? 0;
+    if (c.retries > 0 || waited > 0) {
+        const retried = c.retries > 0
+            ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
+            : 'No request was retried';
+        const wait = waited > 0
+            ? `; ${formatDuration(waited)} spent waiting before retries and after "too many requests"`
+            : '';
+        lines.push(`- 🔁 ${retried}${wait}.`);
+    }
+    if (c.possibleDuplicates > 0) {
+        // Only the files listed are rendered: the rest are counted.
+        const shown = [];
+        let files = 0;
+        for (const result of report.results) {
+            if (!result.possibleDuplicate)
+                continue;
+            if (files++ < MAX_LISTED_DUPLICATES)
+                shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
+        }
+        lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
+            `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
+            listFirst(shown, files));
+    }
+    if (report.skipped.length > 0) {
+        const count = report.skipped.length;
+        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
+            listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
+    }
+    const warnings = report.warnings ?? [];
+    for (const warning of warnings.slice(0, MAX_WARNINGS))
+        lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`);
+    if (warnings.length > MAX_WARNINGS)
+        lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`);
+    return lines.join('\n');
+}
+function listSome(items, max) {
+    return listFirst(items.slice(0, max), items.length);
+}
+/** `shown`, the first of `total` items, and how many more there are. */
+function listFirst(shown, total) {
+    const text = shown.join(', ');
+    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
+}
+function failuresSection(report, budget, hint) {
+    // Files the run never reached share one reason: one line for them all, not a row each.
+    const listed = (result) => result.status === 'failed' || result.status === 'invalid';
+    let total = 0;
+    let sceneNeeded = false;
+    const notAttempted = new Map();
+    for (const result of report.results) {
+        if (result.status === 'not-attempted') {
+            const why = result.error ?? 'the run stopped before uploading it';
+            notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1);
+        }
+        if (!listed(result))
+            continue;
+        total++;
+        if (result.sceneUuid && !isNamedAfterScene(result))
+            sceneNeeded = true;
+    }
+    const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
+    if (total === 0)
+        return unreached.join('\n\n');
+    function* rows() {
+        for (const result of report.results) {
+            if (!listed(result))
+                continue;
+            const scene = sceneNeeded ? ` ${sceneCell(result)} |` : '';
+            yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
+        }
+    }
+    const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
+    const table = detailsTable({
+        summary: `${title} (${n(total)})`,
+        header: sceneNeeded
+            ? '| File | Scene | Reason |\n| --- | --- | --- |'
+            : '| File | Reason |\n| --- | --- |',
+        rows: rows(),
+        totalRows: total,
+        maxRows: Number.POSITIVE_INFINITY,
+        noun: 'files'
+    }, budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES, hint);
+    return [table, ...unreached].filter((part) => part !== '').join('\n\n');
+}
+/** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
+function isNamedAfterScene(result) {
+    const name = result.path.slice(result.path.lastIndexOf('/') + 1);
+    return result.sceneUuid !== null && name.toLowerCase() === `${result.sceneUuid.toLowerCase()}.json`;
+}
+function lowerFirst(text) {
+    return text.replace(/^Not uploaded: /, '').replace(/^./, (ch) => ch.toLowerCase());
+}
+/** The reason a file was not uploaded, escaped; our own words are added after escaping. */
+function failureReason(result) {
+    const invalid = result.status === 'invalid' ? 'Invalid: ' : '';
+    if (result.error)
+        return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`;
+    const first = result.problems[0];
+    if (first) {
+        const others = result.problems.length - 1 + (result.moreProblems ?? 0);
+        const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
+        const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
+        return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
+    }
+    return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
+}
+/** The row already names the file: its reason says "the file" instead of the path again. */
+function withoutOwnName(reason, path) {
+    if (!path)
+        return reason;
+    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
+    return rest.split(path).join('the file');
+}
+function sceneCell(result) {
+    return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—';
+}
+function validationSection(report, budget, hint) {
+    const kinds = new Map();
+    let filesWithProblems = 0;
+    let unlisted = 0;
+    for (const result of report.results) {
+        // An invalid file is listed with its problems among the files not uploaded: once is enough.
+        if (result.status === 'invalid')
+            continue;
+        unlisted += result.moreProblems ?? 0;
+        if (result.problems.length > 0)
+            filesWithProblems++;
+        const seenInThisFile = new Set();
+        for (const problem of result.problems) {
+            let entry = kinds.get(problem.kind);
+            if (!entry) {
+                entry = { kind: problem.kind, problems: 0, files: 0, examples: [] };
+                kinds.set(problem.kind, entry);
+            }
+            entry.problems++;
+            if (!seenInThisFile.has(problem.kind)) {
+                seenInThisFile.add(problem.kind);
+                entry.files++;
+                // One example per file, so three examples show three files rather than one file three times.
+                if (entry.examples.length < EXAMPLES_PER_KIND)
+                    entry.examples.push({ path: result.path, problem });
+            }
+        }
+    }
+    if (kinds.size === 0)
+        return '';
+    // Most frequent first; ties by name so the order never depends on which file finished first.
+    const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1));
+    const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0);
+    const consequence = report.validation === 'warn'
+        ? `validation is warn: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`
+        : `warnings: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`;
+    const rows = sorted.map((kind) => {
+        const examples = kind.examples.map(({ path, problem }) => {
+            const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
+            return `${md(path, 120)}${where}: ${md(problem.message, 200)}`;
+        });
+        return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
+    });
+    return detailsTable({
+        summary: `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+            `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
+            (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
+        header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
+        rows,
+        totalRows: rows.length,
+        maxRows: MAX_PROBLEM_KINDS,
+        noun: 'kinds of problem'
+    }, budget, hint);
+}
+function dryRunSection(report, budget, hint, maxRows) {
+    let total = 0;
+    for (const result of report.results)
+        if (result.status === 'would-upload')
+            total++;
+    if (total === 0)
+        return '';
+    function* rows() {
+        for (const result of report.results) {
+            if (result.status === 'would-upload')
+                yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} |`;
+        }
+    }
+    return detailsTable({
+        summary: `Files that would be uploaded (${n(total)})`,
+        header: '| File | Scene |\n| --- | --- |',
+        rows: rows(),
+        totalRows: total,
+        maxRows: Math.max(0, maxRows),
+        noun: 'files'
+    }, budget, hint);
+}
+/**
+ * A table inside `<details>`, with as many rows as fit in `budget` bytes (and at most `maxRows`), then a
+ * line saying how many were left out. '' when not even the frame fits.
+ */
+function detailsTable(table, budget, hint) {
+    const open = table.totalRows <= OPEN_WHEN_AT_MOST ? ' open' : '';
+    const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`;
+    const closing = '\n\n</details>';
+    const omittedNote = (omitted, forSize) => `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
+    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows, true));
+    const shown = [];
+    let cutForSize = false;
+    for (const row of table.rows) {
+        if (shown.length >= table.maxRows)
+            break;
+        const size = bytes(row) + 1;
+        if (used + size > budget) {
+            cutForSize = true;
+            break;
+        }
+        shown.push(row);
+        used += size;
+    }
+    const omitted = table.totalRows - shown.length;
+    if (shown.length === 0) {
+        const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`;
+        return bytes(line) <= budget ? line : '';
+    }
+    const note = omitted > 0 ? omittedNote(omitted, cutForSize) : '';
+    return `${opening}${shown.join('\n')}${note}${closing}`;
+}
+function bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
+function fitBytes(text, max) {
+    if (bytes(text) <= max)
+        return text;
+    let used = 0;
+    let out = '';
+    for (const ch of text) {
+        const size = bytes(ch);
+        if (used + size > max)
+            break;
+        out += ch;
+        used += size;
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/publish.ts
 // What the run leaves behind, written once from the report, also when the run failed: the results file,
 // the outputs, the step's verdict and file annotations, the job summary and the pull-request comment.
@@ -54900,7 +55564,7 @@ resultsPath, deps) {
     try {
         resultsFile = resultsPath || (await resultsFilePath('', deps.workspace, env));
         await writeResultsFile(resultsFile, report);
-        log.info(`Results of ${(0,format/* formatCount */.B4)(report.results.length)} file(s) written to ${resultsFile}.`);
+        log.info(`Results of ${formatCount(report.results.length)} file(s) written to ${resultsFile}.`);
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -54918,7 +55582,7 @@ resultsPath, deps) {
     io.setOutput('scenes-without-prediction', report.scenesWithoutPrediction?.toString() ?? '');
     io.setOutput('results-file', resultsFile);
     // The overall result is the first annotation: GitHub shows only ten per step and level.
-    const outcome = (0,model/* verdict */.WJ)(report);
+    const outcome = verdict(report);
     if (!outcome.ok)
         io.setFailed(outcome.text);
     else if (resultsProblem)
@@ -54932,7 +55596,7 @@ resultsPath, deps) {
     if (env.GITHUB_STEP_SUMMARY) {
         try {
             const temp = env.RUNNER_TEMP;
-            await io.writeSummary((0,summary/* renderSummary */.Br)(report, {
+            await io.writeSummary(renderSummary(report, {
                 resultsFile: resultsFile || null,
                 resultsFileTemporary: Boolean(temp && resultsFile.startsWith(external_node_path_default().resolve(temp) + (external_node_path_default()).sep))
             }));
@@ -54941,18 +55605,9 @@ resultsPath, deps) {
             log.warning(`Could not write the job summary: ${error instanceof Error ? error.message : String(error)}`);
         }
     }
-    if (inputs?.prComment) {
-        // Loaded only when asked for: octokit is most of the bundle, and a comment never changes the verdict.
-        const { buildPrComment, prCommentContextFromEnv, upsertPrComment } = await __nccwpck_require__.e(/* import() */ 685).then(__nccwpck_require__.bind(__nccwpck_require__, 1685));
-        const { marker, body } = buildPrComment(report, inputs.group);
-        await upsertPrComment({
-            token: inputs.githubToken,
-            ctx: prCommentContextFromEnv(env),
-            body,
-            marker,
-            logger: log
-        });
-    }
+    // The runner's entry posts the pull-request comment; the engine knows nothing of GitHub.
+    if (inputs)
+        await deps.comment?.(report, inputs);
 }
 
 ;// CONCATENATED MODULE: ./src/report/progress.ts
@@ -54979,8 +55634,8 @@ function createProgress(opts) {
             samples.shift();
     }
     function line() {
-        const failedText = failed > 0 ? ` (${(0,format/* formatCount */.B4)(failed)} failed)` : '';
-        const head = `Uploaded ${(0,format/* formatCount */.B4)(uploaded)}/${(0,format/* formatCount */.B4)(opts.total)}${failedText}`;
+        const failedText = failed > 0 ? ` (${formatCount(failed)} failed)` : '';
+        const head = `Uploaded ${formatCount(uploaded)}/${formatCount(opts.total)}${failedText}`;
         const baseline = samples[0];
         if (!baseline)
             return head;
@@ -54989,14 +55644,14 @@ function createProgress(opts) {
         const recent = done() - baseline.done;
         if (elapsed <= 0)
             return head;
-        const rate = (0,format/* formatRate */.CE)(recent, elapsed);
+        const rate = formatRate(recent, elapsed);
         const remaining = opts.total - done();
         if (remaining <= 0)
             return `${head} · ${rate}`;
         if (recent <= 0)
-            return `${head} · ${rate} · no file finished in the last ${(0,format/* formatDuration */.a3)(elapsed)}`;
+            return `${head} · ${rate} · no file finished in the last ${formatDuration(elapsed)}`;
         const etaMs = Math.ceil((remaining * elapsed) / recent / 1000) * 1000;
-        return `${head} · ${rate} · about ${(0,format/* formatDuration */.a3)(etaMs)} left`;
+        return `${head} · ${rate} · about ${formatDuration(etaMs)} left`;
     }
     return {
         tick(status) {
@@ -55132,8 +55787,6 @@ function whyNotUsable(content, target) {
 
 
 
-
-
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000;
 class FatalError extends Error {
@@ -55184,7 +55837,7 @@ async function run(deps) {
         // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
         client = setup.credentials ? openClient(setup, io, cancel) : undefined;
         const lookups = client ? startLookups(client, input) : null;
-        const checked = await io.group(`Read and check ${(0,format/* formatCount */.B4)(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
+        const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
         found.files = checked.files;
         found.skipped.push(...checked.setAside);
         let fit = checked.fit;
@@ -55217,7 +55870,7 @@ async function run(deps) {
         }
         if (input.dryRun)
             return await answerDryRun(io, found.files, fit);
-        const upload = await io.group(`Upload ${(0,format/* formatCount */.B4)(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
+        const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
         found.uploadMs = upload.elapsedMs;
         if (upload.refused)
             throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`);
@@ -55304,9 +55957,9 @@ function groupAsGiven(input) {
 }
 async function findFiles(input, workspace, resultsPath, log) {
     const found = await discoverFiles(input.patterns, workspace);
-    const resultsFileClash = await setAsideResultsFile(found, resultsPath);
+    const resultsFileClash = await clashWithResultsFile(found, resultsPath);
     const unusable = found.skipped.filter(isUnusableMatch);
-    log.info(`${(0,format/* formatCount */.B4)(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${(0,format/* formatCount */.B4)(unusable.length)} of them cannot be used` : ''}.`);
+    log.info(`${formatCount(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`);
     for (const s of found.skipped) {
         // A folder that could not be read is the run's own warning: files in it may be missing.
         if (s.kind === 'unreadable-folder')
@@ -55325,32 +55978,15 @@ async function findFiles(input, workspace, resultsPath, log) {
     };
 }
 /**
- * The results file is never a prediction: when the patterns match the file at results-file, an earlier
- * run's results there are set aside. Anything else there must not be overwritten: returns why.
+ * Why the run must stop rather than write its results over a prediction file that `path` matches. A results
+ * file of this action there is fine: the checks set it aside by its kind.
  */
-async function setAsideResultsFile(found, resultsPath) {
-    if (!resultsPath)
+async function clashWithResultsFile(found, resultsPath) {
+    // Discovered paths are real paths, as resultsPath is.
+    const file = found.files.find((f) => f.path === resultsPath);
+    if (!file || (await isResultsFile(file.path)))
         return null;
-    const name = external_node_path_default().basename(resultsPath);
-    let index = -1;
-    for (const [i, f] of found.files.entries()) {
-        // Only a file of the same name can be it; its real path settles it, as resultsPath is real.
-        if (external_node_path_default().basename(f.path) === name && (await (0,promises_.realpath)(f.path).catch(() => '')) === resultsPath)
-            index = i;
-    }
-    if (index < 0)
-        return null;
-    const file = found.files[index];
-    if (!(await isResultsFile(file.path))) {
-        return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
-    }
-    found.files.splice(index, 1);
-    found.skipped.push({
-        kind: 'same-file',
-        displayPath: file.displayPath,
-        reason: `the results file of an earlier run (${INPUT.resultsFile}), not a prediction`
-    });
-    return null;
+    return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
 }
 function reportNoFiles(input, unusable, workspace, log) {
     if (unusable > 0)
@@ -55459,7 +56095,7 @@ async function checkFiles(matched, input, stop, log) {
         fit.push(index);
     });
     const invalid = files.length - fit.length;
-    log.info(`${(0,format/* formatCount */.B4)(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${(0,format/* formatCount */.B4)(invalid)} not usable` : ''}.`);
+    log.info(`${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`);
     return { files, fit, setAside };
 }
 /**
@@ -55480,7 +56116,7 @@ async function settleScenes(listing, files, fit, input, log) {
     }
     // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
     const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()));
-    log.info(`Dataset ${input.datasetUuid} has annotations for ${(0,format/* formatCount */.B4)(annotated.size)} scene(s).`);
+    log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`);
     const kept = fit.filter((index) => {
         const record = files[index];
         const scene = record.inspected.sceneUuid;
@@ -55492,7 +56128,7 @@ async function settleScenes(listing, files, fit, input, log) {
         return false;
     });
     if (kept.length === 0 && fit.length > 0)
-        log.warning(`None of the ${(0,format/* formatCount */.B4)(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
+        log.warning(`None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
     return { fit: kept, annotated };
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
@@ -55570,7 +56206,7 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
             log.notice(`${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`);
         return { fit, changed: 0 };
     }
-    log.info(`Resuming from ${earlier.used.join(', ')}: ${(0,format/* formatCount */.B4)(earlier.byScene.size)} scene(s) uploaded before.`);
+    log.info(`Resuming from ${earlier.used.join(', ')}: ${formatCount(earlier.byScene.size)} scene(s) uploaded before.`);
     let changed = 0;
     const left = fit.filter((index) => {
         const record = files[index];
@@ -55589,12 +56225,12 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
         log.warning(`${record.file.displayPath} changed since ${before.resultsFile} recorded its upload (prediction ${before.predictionUuid}): it is uploaded again, and the group may now hold two predictions for scene ${inspected.sceneUuid}.`, { file: record.file.displayPath, title: 'Uploaded again: content changed' });
         return true;
     });
-    log.info(`${(0,format/* formatCount */.B4)(fit.length - left.length)} file(s) already uploaded; ${(0,format/* formatCount */.B4)(left.length)} left to upload.`);
+    log.info(`${formatCount(fit.length - left.length)} file(s) already uploaded; ${formatCount(left.length)} left to upload.`);
     return { fit: left, changed };
 }
 /** A dry run's answer: which file would go to which scene. */
 async function answerDryRun(io, files, fit) {
-    await io.group(`Dry run: ${(0,format/* formatCount */.B4)(fit.length)} file(s) would be uploaded`, async () => {
+    await io.group(`Dry run: ${formatCount(fit.length)} file(s) would be uploaded`, async () => {
         for (const index of fit) {
             const { file, inspected } = files[index];
             files[index].result = resultOf(file, inspected, { status: 'would-upload' });
@@ -55636,7 +56272,7 @@ async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     const uploaded = fit.filter((i) => files[i].result?.status === 'uploaded').length;
     const elapsedMs = now() - started;
     const retries = api.stats().retries - retriedBefore;
-    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsedMs)} · ${(0,format/* formatRate */.CE)(uploaded, elapsedMs)}${retries > 0 ? ` · ${(0,format/* formatCount */.B4)(retries)} request(s) retried` : ''}.`);
+    log.info(`Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} request(s) retried` : ''}.`);
     return { elapsedMs, refused };
 }
 /** The report, built once from what the phases found. */
@@ -55645,7 +56281,7 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         ? 'Not uploaded: the run was cancelled'
         : 'Not uploaded: the run stopped before uploading it';
     const results = [...finalResults(found.files, notAttempted), ...found.unusable];
-    const counts = (0,model/* countResults */.aD)(results, stats?.retries ?? 0);
+    const counts = countResults(results, stats?.retries ?? 0);
     counts.changedSinceUpload = found.changedSinceUpload;
     const input = found.input;
     return {
@@ -55952,7 +56588,7 @@ function createTerminal(opts) {
     const record = { outputs: {}, failures: [] };
     /** The progress line on screen, when live; '' when none is shown. */
     let status = '';
-    const clean = (text) => (0,report_escape/* terminalText */.eR)(secrets.redact(text));
+    const clean = (text) => terminalText(secrets.redact(text));
     const clearStatus = () => {
         if (status)
             err.write('\r\u001b[2K');
@@ -56093,11 +56729,11 @@ async function runCli(deps) {
         }
     };
     if (command.summaryFile)
-        await writeReport('--summary-file', command.summaryFile, clean((0,summary/* renderSummary */.Br)(report, { resultsFile })));
+        await writeReport('--summary-file', command.summaryFile, clean(renderSummary(report, { resultsFile })));
     if (command.junit)
         await writeReport('--junit', command.junit, renderJUnit(report, clean));
     const out = command.json ? stderr : deps.stdout;
-    out.write(verdict(report, record.failures.length === 0 && !writeProblem, colourer(out, env), clean));
+    out.write(run_verdict(report, record.failures.length === 0 && !writeProblem, colourer(out, env), clean));
     if (command.json) {
         const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) };
         deps.stdout.write(`${JSON.stringify(results, (_key, value) => (typeof value === 'string' ? clean(value) : value), 2)}\n`);
@@ -56125,7 +56761,7 @@ async function folderPatterns(patterns, cwd) {
     return lines.join('\n');
 }
 /** The verdict and the counts, as the job summary gives them, as text. */
-function verdict(report, ok, colour, clean) {
+function run_verdict(report, ok, colour, clean) {
     const c = report.counts;
     const head = report.cancelled
         ? colour('red', '✗ Cancelled')
@@ -56135,742 +56771,16 @@ function verdict(report, ok, colour, clean) {
                 ? colour('green', '✓ Dry run passed')
                 : colour('green', '✓ Uploaded');
     const counts = [
-        `${(0,format/* formatCount */.B4)(c.matched)} matched`,
-        report.dryRun ? `${(0,format/* formatCount */.B4)(c.wouldUpload)} would be uploaded` : `${(0,format/* formatCount */.B4)(c.uploaded)} uploaded`,
-        ...(c.alreadyUploaded > 0 ? [`${(0,format/* formatCount */.B4)(c.alreadyUploaded)} uploaded before`] : []),
-        `${(0,format/* formatCount */.B4)(c.notUploaded)} not uploaded (${(0,format/* formatCount */.B4)(c.invalid)} invalid, ${(0,format/* formatCount */.B4)(c.uploadFailed)} failed to upload, ${(0,format/* formatCount */.B4)(c.notAttempted)} not attempted)`,
-        ...(c.possibleDuplicates > 0 ? [`${(0,format/* formatCount */.B4)(c.possibleDuplicates)} possible duplicate(s)`] : []),
-        `${(0,format/* formatCount */.B4)(c.retries)} retries`
+        `${formatCount(c.matched)} matched`,
+        report.dryRun ? `${formatCount(c.wouldUpload)} would be uploaded` : `${formatCount(c.uploaded)} uploaded`,
+        ...(c.alreadyUploaded > 0 ? [`${formatCount(c.alreadyUploaded)} uploaded before`] : []),
+        `${formatCount(c.notUploaded)} not uploaded (${formatCount(c.invalid)} invalid, ${formatCount(c.uploadFailed)} failed to upload, ${formatCount(c.notAttempted)} not attempted)`,
+        ...(c.possibleDuplicates > 0 ? [`${formatCount(c.possibleDuplicates)} possible duplicate(s)`] : []),
+        `${formatCount(c.retries)} retries`
     ].join(' · ');
     const { name, uuid } = report.group;
     const group = name || uuid ? `\nPredictions group: ${[name && `"${name}"`, uuid].filter(Boolean).join(' ')}` : '';
-    return `\n${colour('bold', head)}: ${counts} in ${(0,format/* formatDuration */.a3)(report.finishedAt - report.startedAt)}${(0,report_escape/* terminalText */.eR)(clean(group))}\n`;
-}
-
-
-/***/ }),
-
-/***/ 8316:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   c: () => (/* binding */ isLoopbackHost)
-/* harmony export */ });
-// Which hosts may be spoken to over plain http: only this machine.
-/** True for localhost, 127.0.0.0/8 and ::1 (with or without brackets). */
-function isLoopbackHost(hostname) {
-    const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    if (host === 'localhost' || host.endsWith('.localhost'))
-        return true;
-    if (host === '::1' || host === '0:0:0:0:0:0:0:1')
-        return true;
-    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-    if (v4)
-        return v4.slice(1).every((part) => Number(part) <= 255) && v4[1] === '127';
-    const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
-    return mapped ? isLoopbackHost(mapped[1]) : false;
-}
-
-
-/***/ }),
-
-/***/ 4031:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Pl: () => (/* binding */ safeUrl),
-/* harmony export */   TN: () => (/* binding */ oneLine),
-/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
-/* harmony export */   eR: () => (/* binding */ terminalText)
-/* harmony export */ });
-/* unused harmony export neutraliseCommands */
-// Text that came from file names or from the server is shown in markdown that GitHub renders (the job
-// summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
-const DEFAULT_MAX_CHARS = 200;
-// C0 and C1 controls, DEL, and the bidirectional overrides that can make a file name read differently
-// from what it is. Tabs and line breaks are handled first: they become spaces.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-const LINE_BREAKS_AND_TABS = /[\r\n\t\u2028\u2029]+/g;
-const HTML_ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;'
-};
-// `$` is GitHub's math delimiter; the rest are CommonMark/GFM inline and block syntax.
-const MARKDOWN_SPECIALS = new Set(['|', '*', '_', '\\', '[', ']', '(', ')', '#', '~', '!', '`', '$']);
-// Zero-width space placed after `@` so `@someone` in a file name never notifies anyone.
-const MENTION_BREAK = '\u200B';
-/**
- * One line of plain text: control characters removed, line breaks and tabs collapsed to a space,
- * trimmed, cut to `max` characters (code points) with `…`. For logs and annotation titles; not escaped.
- */
-function oneLine(s, max = DEFAULT_MAX_CHARS) {
-    const limit = Math.max(1, Math.floor(max));
-    // A megabyte of server error text would be cut anyway: do not scan all of it.
-    const source = String(s);
-    const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
-    const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
-    return cut(flat, limit);
-}
-/**
- * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
- * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
- */
-function terminalText(s) {
-    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
-}
-/**
- * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
- * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
- * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
- */
-function neutraliseCommands(message) {
-    return message
-        .split(/\r\n|\r|\n/)
-        .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
-        .join('\n');
-}
-/**
- * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
- * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
- * on the line: a leading `-` or `1.` is left as it is.
- */
-function escapeMarkdownCell(s, max = DEFAULT_MAX_CHARS) {
-    return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined));
-}
-/**
- * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not
- * a URL at all: a `javascript:` link must never reach the page.
- */
-function safeUrl(raw) {
-    if (!raw)
-        return null;
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        return null;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return null;
-    // The URL parser leaves these as they are; each would end or break a markdown link or an attribute.
-    return url.href.replace(/[()'"<> \\|[\]`*_]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-function escapeEach(text, markdown) {
-    let out = '';
-    for (const ch of text) {
-        out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch);
-    }
-    // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
-    return out
-        .replace(/:\/\//g, `:${MENTION_BREAK}//`)
-        .replace(/\b(www)\./gi, (_match, www) => `${www}${MENTION_BREAK}.`);
-}
-/** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */
-function sliceCodeUnits(text, end) {
-    const last = text.charCodeAt(end - 1);
-    return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
-}
-/** Cut to `max` code points, the last being `…`, so a surrogate pair is never split. */
-function cut(text, limit) {
-    let count = 0;
-    let kept = '';
-    for (const ch of text) {
-        count++;
-        if (count > limit)
-            return `${Array.from(kept)
-                .slice(0, limit - 1)
-                .join('')}…`;
-        kept += ch;
-    }
-    return text;
-}
-
-
-/***/ }),
-
-/***/ 2011:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   B4: () => (/* binding */ formatCount),
-/* harmony export */   CE: () => (/* binding */ formatRate),
-/* harmony export */   a3: () => (/* binding */ formatDuration)
-/* harmony export */ });
-// Number and time formatting shared by the job summary and the progress log. Locale-independent on
-// purpose: the same run must render the same text on every runner.
-/** `1234567` → `1,234,567`. Rounds to an integer; anything not finite renders as `?`. */
-function formatCount(n) {
-    if (!Number.isFinite(n))
-        return '?';
-    const rounded = Math.round(n);
-    const digits = String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-    return rounded < 0 ? `-${digits}` : digits;
-}
-/**
- * A duration for people: `850ms`, `4.2s`, `38s`, `1m 18s`, `2h 5m`. Negative or not finite renders as
- * `0ms`, because a clock that went backwards should not print nonsense.
- */
-function formatDuration(ms) {
-    if (!Number.isFinite(ms) || ms < 0)
-        return '0ms';
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 9_950)
-        return `${trimZero((ms / 1000).toFixed(1))}s`;
-    const totalSeconds = Math.round(ms / 1000);
-    if (totalSeconds < 60)
-        return `${totalSeconds}s`;
-    const totalMinutes = Math.floor(totalSeconds / 60);
-    if (totalMinutes < 60)
-        return `${totalMinutes}m ${totalSeconds % 60}s`;
-    const hours = Math.floor(totalMinutes / 60);
-    return `${formatCount(hours)}h ${totalMinutes % 60}m`;
-}
-/**
- * `n` things in `ms` milliseconds as a rate: `48.3 files/s`. `–` when no time has passed, since a rate
- * over zero time means nothing.
- */
-function formatRate(n, ms, unit = 'files/s') {
-    if (!Number.isFinite(n) || !Number.isFinite(ms) || ms <= 0 || n < 0)
-        return `– ${unit}`;
-    const perSecond = (n * 1000) / ms;
-    const text = perSecond >= 100 ? formatCount(perSecond) : perSecond >= 1 ? perSecond.toFixed(1) : perSecond.toFixed(2);
-    return `${text} ${unit}`;
-}
-function trimZero(fixed) {
-    return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
-}
-
-
-/***/ }),
-
-/***/ 6867:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   WJ: () => (/* binding */ verdict),
-/* harmony export */   aD: () => (/* binding */ countResults)
-/* harmony export */ });
-/* unused harmony export notUploadedParts */
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
-
-/**
- * The file counts that follow from the results, so the caller cannot get them out of step.
- * `retries` is not visible in the results: the upload pipeline counts it.
- */
-function countResults(results, retries = 0) {
-    const counts = {
-        matched: results.length,
-        uploaded: 0,
-        alreadyUploaded: 0,
-        changedSinceUpload: 0,
-        notUploaded: 0,
-        invalid: 0,
-        uploadFailed: 0,
-        notAttempted: 0,
-        wouldUpload: 0,
-        possibleDuplicates: 0,
-        retries
-    };
-    for (const result of results) {
-        if (result.possibleDuplicate)
-            counts.possibleDuplicates++;
-        switch (result.status) {
-            case 'uploaded':
-                counts.uploaded++;
-                break;
-            case 'already-uploaded':
-                counts.alreadyUploaded++;
-                break;
-            case 'failed':
-                counts.uploadFailed++;
-                break;
-            case 'invalid':
-                counts.invalid++;
-                break;
-            case 'not-attempted':
-                counts.notAttempted++;
-                break;
-            case 'would-upload':
-                counts.wouldUpload++;
-                break;
-        }
-    }
-    counts.notUploaded = counts.invalid + counts.uploadFailed + counts.notAttempted;
-    return counts;
-}
-/** `4 invalid, 2 failed to upload, 3 not attempted`: what the not-uploaded number is made of. */
-function notUploadedParts(c) {
-    return [
-        c.invalid > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.invalid)} invalid` : '',
-        c.uploadFailed > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.uploadFailed)} failed to upload` : '',
-        c.notAttempted > 0 ? `${(0,_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4)(c.notAttempted)} not attempted` : ''
-    ]
-        .filter((part) => part !== '')
-        .join(', ');
-}
-/** The run's outcome in one sentence, from the counts: every report says the same. */
-function verdict(report) {
-    const c = report.counts;
-    const n = _format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatCount */ .B4;
-    const tally = `${n(c.uploaded)} of ${n(c.matched)} files uploaded`;
-    const missing = c.notUploaded > 0 ? `; ${n(c.notUploaded)} not uploaded (${notUploadedParts(c)})` : '';
-    if (report.cancelled)
-        return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` };
-    if (report.fatalError) {
-        // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
-        const soFar = c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : '';
-        return { ok: false, text: `${report.fatalError}${soFar}` };
-    }
-    if (report.dryRun) {
-        return c.notUploaded > 0
-            ? {
-                ok: false,
-                text: `Dry run: ${n(c.notUploaded)} of ${n(c.matched)} files would not be uploaded (${notUploadedParts(c)}); ${n(c.wouldUpload)} would. Nothing was uploaded.`
-            }
-            : { ok: true, text: `Dry run: all ${n(c.wouldUpload)} files would be uploaded. Nothing was uploaded.` };
-    }
-    if (c.matched === 0)
-        return { ok: true, text: 'No prediction files matched; nothing was uploaded.' };
-    // resume-from: files an earlier run uploaded are done, and said so, not left out of the tally.
-    const already = c.alreadyUploaded > 0 ? `, ${n(c.alreadyUploaded)} already uploaded by an earlier run` : '';
-    if (c.notUploaded > 0) {
-        return {
-            ok: false,
-            text: `${n(c.notUploaded)} of ${n(c.matched)} files not uploaded (${notUploadedParts(c)}); ${n(c.uploaded)} uploaded${already}.`
-        };
-    }
-    if (already)
-        return {
-            ok: true,
-            text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
-        };
-    return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
-}
-
-
-/***/ }),
-
-/***/ 7994:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Br: () => (/* binding */ renderSummary)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_SUMMARY_MAX_BYTES, DEFAULT_SUMMARY_HEADING, uploadSpeed */
-/* harmony import */ var _escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4031);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
-/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6867);
-
-
-
-/** Below GitHub's 1 MiB so the caller has room for a line of its own. */
-const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000;
-const DEFAULT_SUMMARY_HEADING = 'Kognic predictions upload';
-// Characters kept of each piece of outside text; long enough to tell things apart, short enough for a table.
-const PATH_CHARS = 200;
-const SCENE_CHARS = 80;
-const REASON_CHARS = 300;
-const FATAL_CHARS = 1000;
-const WARNING_CHARS = 300;
-const MAX_WARNINGS = 20;
-const MAX_LISTED_SKIPPED = 10;
-const MAX_LISTED_DUPLICATES = 10;
-const MAX_PROBLEM_KINDS = 50;
-const EXAMPLES_PER_KIND = 3;
-/** A `<details>` block starts open when it has at most this many rows. */
-const OPEN_WHEN_AT_MOST = 10;
-const DEFAULT_DRY_RUN_ROWS = 1000;
-const md = _escape_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf;
-const n = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4;
-function renderSummary(report, opts = {}) {
-    const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
-    const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
-    const elsewhere = opts.everyFileAt ? (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(opts.everyFileAt.url) : null;
-    const hint = elsewhere
-        ? `Every file is listed in [${md(opts.everyFileAt.label, 80)}](${elsewhere}).`
-        : opts.resultsFile
-            ? `Every file is listed in <code>${md(opts.resultsFile, PATH_CHARS)}</code>.`
-            : 'The results file lists every file.';
-    const head = [
-        heading ? `## ${md(heading, 120)}` : '',
-        statusLine(report),
-        overview(report),
-        countsTable(report),
-        notes(report)
-    ].filter((part) => part !== '');
-    const footer = elsewhere
-        ? `<sub>${hint}</sub>`
-        : opts.resultsFile
-            ? `<sub>Results for every file: <code>${md(opts.resultsFile, PATH_CHARS)}</code>${opts.resultsFileTemporary ? ' (in RUNNER_TEMP, which is emptied after the job: keep it with <code>actions/upload-artifact</code>)' : ''}</sub>`
-            : '';
-    const joined = (parts) => `${parts.filter((part) => part !== '').join('\n\n')}\n`;
-    // Sections are given the space left in order of how much a reader needs them: the validation table is
-    // short (one row per kind), the failures come next, the dry-run listing last.
-    let remaining = maxBytes - bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
-    const validation = validationSection(report, remaining, hint);
-    remaining -= bytes(validation);
-    const failures = failuresSection(report, remaining, hint);
-    remaining -= bytes(failures);
-    const dryRunFiles = report.dryRun
-        ? dryRunSection(report, remaining, hint, opts.maxDryRunRows ?? DEFAULT_DRY_RUN_ROWS)
-        : '';
-    const out = joined([...head, failures, validation, dryRunFiles, footer]);
-    if (bytes(out) <= maxBytes)
-        return out;
-    // Only when the limit is too small for even the fixed part: keep the heading and status, cut the rest.
-    const note = `\n\n_The summary was cut to fit ${n(maxBytes)} bytes. ${hint}_\n`;
-    const essentials = joined(head.slice(0, 2)).trimEnd();
-    return bytes(essentials) + bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
-}
-const SEPARATOR_BYTES = 2;
-function statusLine(report) {
-    const { ok, text } = (0,_model_js__WEBPACK_IMPORTED_MODULE_2__/* .verdict */ .WJ)(report);
-    const c = report.counts;
-    const icon = report.cancelled || report.fatalError
-        ? '⛔'
-        : report.dryRun
-            ? ok
-                ? '🧪'
-                : '❌'
-            : c.matched === 0
-                ? '⚠️'
-                : ok
-                    ? '✅'
-                    : '❌';
-    const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : '';
-    return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`;
-}
-function overview(report) {
-    const durationMs = report.finishedAt - report.startedAt;
-    const speed = uploadSpeed(report);
-    const dataset = `<code>${md(report.datasetUuid, 100)}</code>`;
-    const lines = [
-        `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
-        `- **Predictions group:** ${groupText(report)}`,
-        `- **Validation:** ${md(report.validation, 20)}`,
-        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` · ${speed}` : ''}`
-    ];
-    // Coverage, when the annotations listing told which scenes have annotations.
-    const missing = report.scenesWithoutPrediction;
-    if (typeof missing === 'number') {
-        const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : '';
-        lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`);
-    }
-    const run = runText(report);
-    if (run)
-        lines.push(`- **Workflow run:** ${run}`);
-    return lines.join('\n');
-}
-/** Files per second over the upload phase: the one speed the log's last progress line shows too. */
-function uploadSpeed(report) {
-    if (report.dryRun || report.counts.uploaded === 0)
-        return null;
-    return (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatRate */ .CE)(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt);
-}
-const GROUP_STATE_TEXT = {
-    found: 'existing group',
-    created: 'created by this run',
-    'would-create': 'would be created (dry run)',
-    unresolved: 'not resolved'
-};
-function groupText(report) {
-    const { uuid, name, state } = report.group;
-    const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null;
-    const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_');
-    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(report.groupUrl);
-    const linked = url ? `[${label}](${url})` : label;
-    const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
-    return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`;
-}
-function runText(report) {
-    const run = report.run;
-    if (!run)
-        return null;
-    const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null;
-    const repo = run.repository ? md(run.repository, 140) : null;
-    const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run');
-    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(run.url);
-    if (!url && !repo && !sha)
-        return null;
-    return url ? `[${label}](${url})` : label;
-}
-function countsTable(report) {
-    const c = report.counts;
-    const rows = [['Matched', c.matched]];
-    rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
-    // resume-from: done by an earlier run, not failed; and the files uploaded twice because they changed.
-    if (c.alreadyUploaded > 0)
-        rows.push(['Already uploaded (an earlier run)', c.alreadyUploaded]);
-    if (c.changedSinceUpload > 0)
-        rows.push(['Uploaded again (changed since an earlier run)', c.changedSinceUpload]);
-    rows.push([report.dryRun ? 'Would not upload' : 'Not uploaded', c.notUploaded]);
-    // The parts of "not uploaded", each only when there is some: they add up to it.
-    if (c.invalid > 0)
-        rows.push(['↳ invalid', c.invalid]);
-    if (c.uploadFailed > 0)
-        rows.push(['↳ failed to upload', c.uploadFailed]);
-    if (c.notAttempted > 0)
-        rows.push(['↳ not attempted', c.notAttempted]);
-    if (c.possibleDuplicates > 0)
-        rows.push(['Possibly stored twice', c.possibleDuplicates]);
-    if (report.skipped.length > 0)
-        rows.push(['Skipped (not prediction files)', report.skipped.length]);
-    return [
-        '| Files | Count |',
-        '| :-- | --: |',
-        ...rows.map(([label, count]) => `| ${label} | ${n(count)} |`)
-    ].join('\n');
-}
-function notes(report) {
-    const c = report.counts;
-    const lines = [];
-    const waited = report.waitedMs ?? 0;
-    if (c.retries > 0 || waited > 0) {
-        const retried = c.retries > 0
-            ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
-            : 'No request was retried';
-        const wait = waited > 0
-            ? `; ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(waited)} spent waiting before retries and after "too many requests"`
-            : '';
-        lines.push(`- 🔁 ${retried}${wait}.`);
-    }
-    if (c.possibleDuplicates > 0) {
-        // Only the files listed are rendered: the rest are counted.
-        const shown = [];
-        let files = 0;
-        for (const result of report.results) {
-            if (!result.possibleDuplicate)
-                continue;
-            if (files++ < MAX_LISTED_DUPLICATES)
-                shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
-        }
-        lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
-            `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
-            listFirst(shown, files));
-    }
-    if (report.skipped.length > 0) {
-        const count = report.skipped.length;
-        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
-            listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
-    }
-    const warnings = report.warnings ?? [];
-    for (const warning of warnings.slice(0, MAX_WARNINGS))
-        lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`);
-    if (warnings.length > MAX_WARNINGS)
-        lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`);
-    return lines.join('\n');
-}
-function listSome(items, max) {
-    return listFirst(items.slice(0, max), items.length);
-}
-/** `shown`, the first of `total` items, and how many more there are. */
-function listFirst(shown, total) {
-    const text = shown.join(', ');
-    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
-}
-function failuresSection(report, budget, hint) {
-    // Files the run never reached share one reason: one line for them all, not a row each.
-    const listed = (result) => result.status === 'failed' || result.status === 'invalid';
-    let total = 0;
-    let sceneNeeded = false;
-    const notAttempted = new Map();
-    for (const result of report.results) {
-        if (result.status === 'not-attempted') {
-            const why = result.error ?? 'the run stopped before uploading it';
-            notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1);
-        }
-        if (!listed(result))
-            continue;
-        total++;
-        if (result.sceneUuid && !isNamedAfterScene(result))
-            sceneNeeded = true;
-    }
-    const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
-    if (total === 0)
-        return unreached.join('\n\n');
-    function* rows() {
-        for (const result of report.results) {
-            if (!listed(result))
-                continue;
-            const scene = sceneNeeded ? ` ${sceneCell(result)} |` : '';
-            yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
-        }
-    }
-    const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
-    const table = detailsTable({
-        summary: `${title} (${n(total)})`,
-        header: sceneNeeded
-            ? '| File | Scene | Reason |\n| --- | --- | --- |'
-            : '| File | Reason |\n| --- | --- |',
-        rows: rows(),
-        totalRows: total,
-        maxRows: Number.POSITIVE_INFINITY,
-        noun: 'files'
-    }, budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES, hint);
-    return [table, ...unreached].filter((part) => part !== '').join('\n\n');
-}
-/** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
-function isNamedAfterScene(result) {
-    const name = result.path.slice(result.path.lastIndexOf('/') + 1);
-    return result.sceneUuid !== null && name.toLowerCase() === `${result.sceneUuid.toLowerCase()}.json`;
-}
-function lowerFirst(text) {
-    return text.replace(/^Not uploaded: /, '').replace(/^./, (ch) => ch.toLowerCase());
-}
-/** The reason a file was not uploaded, escaped; our own words are added after escaping. */
-function failureReason(result) {
-    const invalid = result.status === 'invalid' ? 'Invalid: ' : '';
-    if (result.error)
-        return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`;
-    const first = result.problems[0];
-    if (first) {
-        const others = result.problems.length - 1 + (result.moreProblems ?? 0);
-        const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
-        const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
-        return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
-    }
-    return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
-}
-/** The row already names the file: its reason says "the file" instead of the path again. */
-function withoutOwnName(reason, path) {
-    if (!path)
-        return reason;
-    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
-    return rest.split(path).join('the file');
-}
-function sceneCell(result) {
-    return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—';
-}
-function validationSection(report, budget, hint) {
-    const kinds = new Map();
-    let filesWithProblems = 0;
-    let unlisted = 0;
-    for (const result of report.results) {
-        // An invalid file is listed with its problems among the files not uploaded: once is enough.
-        if (result.status === 'invalid')
-            continue;
-        unlisted += result.moreProblems ?? 0;
-        if (result.problems.length > 0)
-            filesWithProblems++;
-        const seenInThisFile = new Set();
-        for (const problem of result.problems) {
-            let entry = kinds.get(problem.kind);
-            if (!entry) {
-                entry = { kind: problem.kind, problems: 0, files: 0, examples: [] };
-                kinds.set(problem.kind, entry);
-            }
-            entry.problems++;
-            if (!seenInThisFile.has(problem.kind)) {
-                seenInThisFile.add(problem.kind);
-                entry.files++;
-                // One example per file, so three examples show three files rather than one file three times.
-                if (entry.examples.length < EXAMPLES_PER_KIND)
-                    entry.examples.push({ path: result.path, problem });
-            }
-        }
-    }
-    if (kinds.size === 0)
-        return '';
-    // Most frequent first; ties by name so the order never depends on which file finished first.
-    const sorted = [...kinds.values()].sort((a, b) => b.problems - a.problems || (a.kind < b.kind ? -1 : 1));
-    const totalProblems = sorted.reduce((sum, kind) => sum + kind.problems, 0);
-    const consequence = report.validation === 'warn'
-        ? `validation is warn: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`
-        : `warnings: ${report.dryRun ? 'these files would still be uploaded' : 'these files were still uploaded'}`;
-    const rows = sorted.map((kind) => {
-        const examples = kind.examples.map(({ path, problem }) => {
-            const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
-            return `${md(path, 120)}${where}: ${md(problem.message, 200)}`;
-        });
-        return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
-    });
-    return detailsTable({
-        summary: `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
-            `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
-            (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
-        header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
-        rows,
-        totalRows: rows.length,
-        maxRows: MAX_PROBLEM_KINDS,
-        noun: 'kinds of problem'
-    }, budget, hint);
-}
-function dryRunSection(report, budget, hint, maxRows) {
-    let total = 0;
-    for (const result of report.results)
-        if (result.status === 'would-upload')
-            total++;
-    if (total === 0)
-        return '';
-    function* rows() {
-        for (const result of report.results) {
-            if (result.status === 'would-upload')
-                yield `| ${md(result.path, PATH_CHARS)} | ${sceneCell(result)} |`;
-        }
-    }
-    return detailsTable({
-        summary: `Files that would be uploaded (${n(total)})`,
-        header: '| File | Scene |\n| --- | --- |',
-        rows: rows(),
-        totalRows: total,
-        maxRows: Math.max(0, maxRows),
-        noun: 'files'
-    }, budget, hint);
-}
-/**
- * A table inside `<details>`, with as many rows as fit in `budget` bytes (and at most `maxRows`), then a
- * line saying how many were left out. '' when not even the frame fits.
- */
-function detailsTable(table, budget, hint) {
-    const open = table.totalRows <= OPEN_WHEN_AT_MOST ? ' open' : '';
-    const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`;
-    const closing = '\n\n</details>';
-    const omittedNote = (omitted, forSize) => `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
-    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows, true));
-    const shown = [];
-    let cutForSize = false;
-    for (const row of table.rows) {
-        if (shown.length >= table.maxRows)
-            break;
-        const size = bytes(row) + 1;
-        if (used + size > budget) {
-            cutForSize = true;
-            break;
-        }
-        shown.push(row);
-        used += size;
-    }
-    const omitted = table.totalRows - shown.length;
-    if (shown.length === 0) {
-        const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`;
-        return bytes(line) <= budget ? line : '';
-    }
-    const note = omitted > 0 ? omittedNote(omitted, cutForSize) : '';
-    return `${opening}${shown.join('\n')}${note}${closing}`;
-}
-function bytes(text) {
-    return Buffer.byteLength(text, 'utf8');
-}
-/** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
-function fitBytes(text, max) {
-    if (bytes(text) <= max)
-        return text;
-    let used = 0;
-    let out = '';
-    for (const ch of text) {
-        const size = bytes(ch);
-        if (used + size > max)
-            break;
-        out += ch;
-        used += size;
-    }
-    return out;
+    return `\n${colour('bold', head)}: ${counts} in ${formatDuration(report.finishedAt - report.startedAt)}${terminalText(clean(group))}\n`;
 }
 
 
@@ -56885,48 +56795,6 @@ function fitBytes(text, max) {
 // The version, as package.json gives it (a test keeps the two equal): in results files and --version.
 const ACTION_VERSION = '0.1.0';
 
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 9896:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
@@ -56983,13 +56851,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 3024:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
@@ -57103,27 +56964,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
-/***/ }),
-
-/***/ 857:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
-
 /***/ })
 
 /******/ });
@@ -57148,7 +56988,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -57160,9 +57000,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
-/******/ 
-/******/ // expose the modules object (__webpack_modules__)
-/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -57261,42 +57098,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
-/******/ /* webpack/runtime/ensure chunk */
-/******/ (() => {
-/******/ 	__nccwpck_require__.f = {};
-/******/ 	// This file contains only the entry chunk.
-/******/ 	// The chunk loading function for additional chunks
-/******/ 	__nccwpck_require__.e = (chunkId) => {
-/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
-/******/ 			__nccwpck_require__.f[key](chunkId, promises);
-/******/ 			return promises;
-/******/ 		}, []));
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/get javascript chunk filename */
-/******/ (() => {
-/******/ 	// This function allow to reference async chunks
-/******/ 	__nccwpck_require__.u = (chunkId) => {
-/******/ 		// return url for filenames based on template
-/******/ 		return "" + chunkId + ".index.js";
-/******/ 	};
-/******/ })();
-/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */
@@ -57306,69 +57110,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 		if (!module.children) module.children = [];
 /******/ 		return module;
 /******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/import chunk loading */
-/******/ (() => {
-/******/ 	// no baseURI
-/******/ 	
-/******/ 	// object to store loaded and loading chunks
-/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
-/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
-/******/ 	var installedChunks = {
-/******/ 		792: 0
-/******/ 	};
-/******/ 	
-/******/ 	var installChunk = (data) => {
-/******/ 		var {ids, modules, runtime} = data;
-/******/ 		// add "modules" to the modules object,
-/******/ 		// then flag all "ids" as loaded and fire callback
-/******/ 		var moduleId, chunkId, i = 0;
-/******/ 		for(moduleId in modules) {
-/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
-/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
-/******/ 			}
-/******/ 		}
-/******/ 		if(runtime) runtime(__nccwpck_require__);
-/******/ 		for(;i < ids.length; i++) {
-/******/ 			chunkId = ids[i];
-/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
-/******/ 				installedChunks[chunkId][0]();
-/******/ 			}
-/******/ 			installedChunks[ids[i]] = 0;
-/******/ 		}
-/******/ 	
-/******/ 	}
-/******/ 	
-/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
-/******/ 			// import() chunk loading for javascript
-/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
-/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
-/******/ 	
-/******/ 				// a Promise means "currently loading".
-/******/ 				if(installedChunkData) {
-/******/ 					promises.push(installedChunkData[1]);
-/******/ 				} else {
-/******/ 					if(true) { // all chunks have JS
-/******/ 						// setup Promise in chunk cache
-/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
-/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
-/******/ 							throw e;
-/******/ 						});
-/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
-/******/ 						promises.push(installedChunkData[1] = promise);
-/******/ 					}
-/******/ 				}
-/******/ 			}
-/******/ 	};
-/******/ 	
-/******/ 	// no prefetching
-/******/ 	
-/******/ 	// no preloaded
-/******/ 	
-/******/ 	// no external install chunk
-/******/ 	
-/******/ 	// no on chunks loaded
 /******/ })();
 /******/ 
 /************************************************************************/
