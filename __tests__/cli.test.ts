@@ -12,6 +12,23 @@ import type { FileResult } from '../src/types.js'
 const ROOT = path.resolve(import.meta.dirname, '..')
 
 describe('options', () => {
+  it('a flag takes --flag=false, and a bare true/false after it is refused, not taken as a pattern', () => {
+    for (const flag of OPTIONS.filter((o) => o.value === '' && o.name !== 'help' && o.name !== 'version')) {
+      expect(parseCommandLine([`--${flag.name}`, 'false', 'a.json'])).toMatchObject({
+        kind: 'usage-error',
+        message: expect.stringContaining(`--${flag.name}=false`)
+      })
+    }
+    const off = parseCommandLine(['--dry-run=false', '--json=TRUE', 'a.json'])
+    expect(off).toMatchObject({ kind: 'run', json: true })
+    if (off.kind === 'run') {
+      expect(off.inputs['dry-run']).toBe('false')
+      expect(off.inputs.path).toBe('a.json')
+    }
+    expect(parseCommandLine(['--dry-run', 'a.json'])).toMatchObject({ inputs: { 'dry-run': 'true' } })
+    expect(parseCommandLine(['--dry-run=maybe'])).toMatchObject({ kind: 'usage-error' })
+  })
+
   it('are the action inputs (but the GitHub-only ones), with their defaults, and the command’s own', () => {
     const names = OPTIONS.map((o) => o.name)
     for (const input of Object.values(INPUT)) {
@@ -51,6 +68,14 @@ describe('options', () => {
 
   it('refuses an unknown option, a GitHub-only input and a missing value as usage errors', () => {
     expect(parseCommandLine(['--bogus'])).toMatchObject({ kind: 'usage-error' })
+    expect(parseCommandLine(['--bogus'])).not.toMatchObject({ message: expect.stringContaining('Did you') })
+    expect(parseCommandLine(['--dryrun'])).toMatchObject({
+      kind: 'usage-error',
+      message: expect.stringContaining('Did you mean --dry-run?')
+    })
+    expect(parseCommandLine(['--auth_url', 'x'])).toMatchObject({
+      message: expect.stringContaining('Did you mean --auth-url?')
+    })
     expect(parseCommandLine(['--pr-comment', 'true'])).toMatchObject({ kind: 'usage-error' })
     expect(parseCommandLine(['--dataset-uuid'])).toMatchObject({ kind: 'usage-error' })
   })

@@ -34,6 +34,19 @@ function report(results: FileResult[], over: Partial<RunReport> = {}): RunReport
 }
 
 describe('fileAnnotations', () => {
+  it('names the file once when the reason already starts with it', () => {
+    const notes = fileAnnotations(
+      report([
+        result(1, { status: 'invalid', error: 'p/1.json is not valid JSON at line 1, column 2' }),
+        result(2, { status: 'invalid', error: 'p/2.json: no "openlabel" at the top level' })
+      ])
+    )
+    expect(notes.map((note) => note.message)).toEqual([
+      'p/1.json: the file is not valid JSON at line 1, column 2',
+      'p/2.json: no "openlabel" at the top level'
+    ])
+  })
+
   it('gives at most nine files per level, then one notice with how many more', () => {
     const results = [
       ...Array.from({ length: 300 }, (_, i) =>
@@ -86,13 +99,22 @@ describe('verdict', () => {
     )
   })
 
+  it('ends a stop reason as a sentence before the tally', () => {
+    const stopped = verdict(
+      report([result(1, { status: 'not-attempted' })], { fatalError: 'Check the credentials' })
+    )
+    expect(stopped.text).toBe(
+      'Check the credentials.\n0 of 1 files uploaded; 1 not uploaded (1 not attempted).'
+    )
+  })
+
   it('keeps every line of a stop reason, then the tally', () => {
     const stopped = verdict(
       report([result(1, { status: 'not-attempted' })], { fatalError: 'Inputs:\n- a\n- b' })
     )
     expect(stopped).toEqual({
       ok: false,
-      text: 'Inputs:\n- a\n- b\n0 of 1 files uploaded; 1 not uploaded (1 not attempted).'
+      text: 'Inputs:\n- a\n- b.\n0 of 1 files uploaded; 1 not uploaded (1 not attempted).'
     })
   })
 })

@@ -78,7 +78,7 @@ describe('renderSummary: all uploaded', () => {
       '- **Predictions group:** [nightly-model](https://app.kognic.com/view/datasets/d0/predictions/g0g0-1) ' +
         '(<code>g0g0-1</code>) — existing group'
     )
-    expect(summary).toContain('- **Duration:** 25s · 4.8 files/s')
+    expect(summary).toContain('- **Duration:** 25s (upload 25s, 4.8 files/s)')
     expect(summary).toContain(
       '- **Workflow run:** [acme/models@abcdef1](https://github.com/acme/models/actions/runs/42)'
     )
@@ -142,10 +142,10 @@ describe('renderSummary: partial failure', () => {
     expect(summary).toContain('<details open>\n<summary>Files not uploaded (4)</summary>')
     const rows = tableRows(summary, 'Files not uploaded')
     expect(rows).toEqual([
-      `| predictions/${scene(200)}.json | ${scene(200)} | HTTP 503 after 5 attempts |`,
-      `| predictions/${scene(201)}.json | ${scene(201)} | HTTP 400: &lt;script&gt;alert\\(&quot;x&quot;\\)&lt;/script&gt; ` +
+      `| predictions/${scene(200)}.json | ${scene(200)} | Upload failed: HTTP 503 after 5 attempts |`,
+      `| predictions/${scene(201)}.json | ${scene(201)} | Upload failed: HTTP 400: &lt;script&gt;alert\\(&quot;x&quot;\\)&lt;/script&gt; ` +
         '\\# Not a heading \\[click\\]\\(javascript:alert\\(1\\)\\) |',
-      `| ${HOSTILE_FILE_NAME_ESCAPED} | ${scene(202)} | HTTP 422 |`,
+      `| ${HOSTILE_FILE_NAME_ESCAPED} | ${scene(202)} | Upload failed: HTTP 422 |`,
       `| predictions/${scene(203)}.json | — | Invalid: The file name is not a scene UUID (and 1 more problem) |`
     ])
   })
@@ -158,7 +158,7 @@ describe('renderSummary: partial failure', () => {
   })
 
   it('reports retries and possible duplicates, naming the files', () => {
-    expect(summary).toContain('- 🔁 17 requests were retried')
+    expect(summary).toContain('- 🔁 17 retries (a request sent again')
     expect(summary).toContain('- ⚠️ 2 uploads may be stored twice')
     expect(summary).toContain(`predictions/${scene(204)}.json (${scene(204)})`)
     expect(summary).toContain('predictions/@\u200Boctocat.json')
@@ -224,11 +224,33 @@ describe('renderSummary: the run stopped', () => {
       })
     )
     expect(summary).toContain(
-      '⛔ **Stopped: Authentication failed: HTTP 401 &lt;b&gt;invalid\\_client&lt;/b&gt; Check KOGNIC\\_CLIENT\\_ID**'
+      '⛔ **Stopped: Authentication failed: HTTP 401 &lt;b&gt;invalid\\_client&lt;/b&gt;**\n\nCheck KOGNIC\\_CLIENT\\_ID.'
     )
     expect(summary.indexOf('⛔')).toBeLessThan(summary.indexOf('**Dataset:**'))
-    expect(summary).toContain('- **Predictions group:** _unnamed_ — not resolved')
+    // A group the run never learnt is not shown as an "_unnamed_" one.
+    expect(summary).not.toContain('Predictions group')
+    expect(summary).not.toContain('unnamed')
     expect(summary).not.toContain('✅')
+  })
+
+  it('a run stopped by its inputs shows only what it knows: no dataset, group, or file counts', () => {
+    const summary = renderSummary(
+      makeReport([], {
+        datasetUuid: '',
+        group: { uuid: null, name: null, created: false, state: 'unresolved' },
+        groupUrl: null,
+        filesSearched: false,
+        fatalError: 'Invalid inputs (2):\n  - dataset-uuid: must be a UUID\n  - concurrency: must be 1 to 64'
+      })
+    )
+    expect(summary).toContain(
+      '⛔ **Stopped: Invalid inputs \\(2\\):**\n\n- dataset-uuid: must be a UUID\n- concurrency: must be 1 to 64.'
+    )
+    expect(summary).not.toContain('**Dataset:**')
+    expect(summary).not.toContain('<code></code>')
+    expect(summary).not.toContain('Predictions group')
+    expect(summary).not.toContain('| Matched |')
+    expect(summary).toContain('No files were looked for')
   })
 
   it('says how far a fatal error mid-upload got', () => {
@@ -238,7 +260,7 @@ describe('renderSummary: the run stopped', () => {
     ]
     const summary = renderSummary(makeReport(results, { fatalError: 'Kognic answered 403 Forbidden' }))
     expect(summary).toContain(
-      '⛔ **Stopped: Kognic answered 403 Forbidden 30 of 100 files uploaded; 70 not uploaded \\(70 not attempted\\).**'
+      '⛔ **Stopped: Kognic answered 403 Forbidden.**\n\n30 of 100 files uploaded; 70 not uploaded \\(70 not attempted\\).'
     )
     expect(summary).toContain('| ↳ not attempted | 70 |')
   })
@@ -255,7 +277,7 @@ describe('renderSummary: the run stopped', () => {
     expect(summary).toContain('| ↳ not attempted | 60 |')
     expect(summary).not.toContain('❌')
     // The files the run never reached share one reason: one line, not sixty rows.
-    expect(summary).toContain('**60 files not attempted:** the run stopped before uploading it')
+    expect(summary).toContain('**60 files not attempted:** the run stopped before uploading')
     expect(summary).not.toContain('<summary>Files not uploaded')
   })
 })
@@ -349,7 +371,7 @@ describe('renderSummary: size limit', () => {
     )
     // The rows shown are the first ones, whole.
     expect(shown[0]).toBe(
-      `| predictions/夜間モデル/${scene(0)}.json | HTTP 503: service unavailable — überlastet 0 |`
+      `| predictions/夜間モデル/${scene(0)}.json | Upload failed: HTTP 503: service unavailable — überlastet 0 |`
     )
     expect(summary.trimEnd().endsWith('</sub>')).toBe(true)
   })
@@ -401,7 +423,7 @@ describe('renderSummary: size limit', () => {
       makeReport([fileResult(1, { status: 'failed', error: 'e'.repeat(10_000), path: 'p'.repeat(5000) })])
     )
     const row = tableRows(summary, 'Files not uploaded')[0] ?? ''
-    expect(row).toBe(`| ${'p'.repeat(199)}… | ${scene(1)} | ${'e'.repeat(299)}… |`)
+    expect(row).toBe(`| ${'p'.repeat(199)}… | ${scene(1)} | Upload failed: ${'e'.repeat(299)}… |`)
   })
 })
 

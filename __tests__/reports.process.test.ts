@@ -153,7 +153,7 @@ describe('one set of numbers', () => {
     expectOneNumber(result, 9)
     expect(result.summary).toContain('as-given')
     expect(result.summary).not.toContain('unnamed')
-    expect(result.summary).toContain('**9 files not attempted:** the run stopped before uploading it')
+    expect(result.summary).toContain('**9 files not attempted:** the run stopped before uploading')
     expect(result.summary).not.toContain('<summary>Files not uploaded')
     // The reason is said once in the summary.
     const reason = /Could not list the predictions groups/g

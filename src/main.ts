@@ -11,7 +11,7 @@ import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/di
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
 import { publish } from './publish.js'
-import { formatCount, formatDuration, formatRate } from './report/format.js'
+import { formatCount, formatDuration, formatRate, withoutOwnName } from './report/format.js'
 import { countResults, type GroupReport, type RunReport } from './report/model.js'
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath } from './report/results.js'
@@ -73,6 +73,8 @@ interface Findings {
   changedSinceUpload: number
   uploadMs: number | null
   fatalError: string | null
+  /** The `path` patterns were searched: until then the report has no file counts to give. */
+  filesSearched: boolean
 }
 
 export async function run(deps: RunDeps): Promise<RunReport> {
@@ -91,7 +93,8 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     datasetName: null,
     changedSinceUpload: 0,
     uploadMs: null,
-    fatalError: null
+    fatalError: null,
+    filesSearched: false
   }
   let client: KognicClient | undefined
   let report: RunReport | undefined
@@ -113,6 +116,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     const matched = await io.group('Find prediction files', () =>
       findFiles(input, workspace, setup.resultsPath, log)
     )
+    found.filesSearched = true
     if (matched.resultsFileClash) {
       found.resultsPath = '' // the results go to RUNNER_TEMP instead of over a prediction file
       throw new FatalError(matched.resultsFileClash)
@@ -422,7 +426,9 @@ async function checkFiles(
     const inspected = record.inspected!
     const refuse = (outcome: Outcome, why: string): void => {
       record.result = resultOf(record.file, inspected, outcome)
-      log.info(`${record.file.displayPath}: ${why}: ${outcome.error ?? ''}`)
+      log.info(
+        `${record.file.displayPath}: ${why}: ${withoutOwnName(outcome.error ?? '', record.file.displayPath)}`
+      )
     }
     if (inspected.fatal.length > 0) {
       const reason = inspected.fatal.map((p) => p.message).join('; ')
@@ -656,7 +662,6 @@ async function uploadFiles(
   log: Logger
 ): Promise<{ elapsedMs: number; refused: KognicAuthError | undefined }> {
   const started = now()
-  const retriedBefore = api.stats().retries
   const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
   let refused: KognicAuthError | undefined
   // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
@@ -691,9 +696,10 @@ async function uploadFiles(
   }
   const uploaded = fit.filter((i) => files[i]!.result?.status === 'uploaded').length
   const elapsedMs = now() - started
-  const retries = api.stats().retries - retriedBefore
+  // The run's retries so far, sign-in and lookups included: the same number the summary and results give.
+  const retries = api.stats().retries
   log.info(
-    `Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} request(s) retried` : ''}.`
+    `Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} ${retries === 1 ? 'retry' : 'retries'} in the run` : ''}.`
   )
   return { elapsedMs, refused }
 }
@@ -709,7 +715,7 @@ function assembleReport(
 ): RunReport {
   const notAttempted = cancelled
     ? 'Not uploaded: the run was cancelled'
-    : 'Not uploaded: the run stopped before uploading it'
+    : 'Not uploaded: the run stopped before uploading'
   const results = [...finalResults(found.files, notAttempted), ...found.unusable]
   const counts = countResults(results, stats?.retries ?? 0)
   counts.changedSinceUpload = found.changedSinceUpload
@@ -729,6 +735,7 @@ function assembleReport(
     results,
     skipped: found.skipped,
     fatalError: found.fatalError,
+    filesSearched: found.filesSearched,
     cancelled,
     annotatedScenes: found.annotatedScenes?.size ?? null,
     scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),

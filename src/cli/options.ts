@@ -89,10 +89,12 @@ export type CommandLine =
     }
 
 export function parseCommandLine(argv: string[]): CommandLine {
+  const flags = flagValues(argv)
+  if ('message' in flags) return { kind: 'usage-error', message: flags.message }
   let parsed
   try {
     parsed = parseArgs({
-      args: argv,
+      args: flags.rest,
       allowPositionals: true,
       strict: true,
       options: Object.fromEntries(
@@ -106,9 +108,13 @@ export function parseCommandLine(argv: string[]): CommandLine {
       )
     })
   } catch (error) {
-    return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) }
+    const message = error instanceof Error ? error.message : String(error)
+    return { kind: 'usage-error', message: `${message}${suggestion(message)}` }
   }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>
+  const values = {
+    ...(parsed.values as Record<string, string | string[] | boolean | undefined>),
+    ...flags.values
+  }
   if (values.help) return { kind: 'help' }
   if (values.version) return { kind: 'version' }
 
@@ -155,4 +161,72 @@ export function helpText(version: string): string {
     'run stopped; 2 a usage error; 130 interrupted (Ctrl-C), after the report is written.',
     ''
   ].join('\n')
+}
+
+const FLAGS = new Set(OPTIONS.filter((o) => o.value === '').map((o) => o.name))
+
+/**
+ * A flag takes `--flag=true|false`; a bare `true`/`false` after it would be taken as a pattern, so it is
+ * refused. Returns the flags given so and the arguments left for parseArgs.
+ */
+function flagValues(
+  argv: string[]
+): { rest: string[]; values: Record<string, boolean> } | { message: string } {
+  const rest: string[] = []
+  const values: Record<string, boolean> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      rest.push(...argv.slice(i))
+      break
+    }
+    const flag = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg)
+    if (!flag || !FLAGS.has(flag[1]!)) {
+      rest.push(arg)
+      continue
+    }
+    const [, name, value] = flag
+    if (value !== undefined) {
+      if (!/^(true|false)$/i.test(value))
+        return { message: `--${name}=${value}: give --${name}=true or --${name}=false, or --${name} alone` }
+      values[name!] = value.toLowerCase() === 'true'
+      continue
+    }
+    const next = argv[i + 1]
+    if (next !== undefined && /^(true|false)$/i.test(next))
+      return {
+        message: `--${name} takes no value: "${next}" would be read as a pattern. Write --${name}=${next.toLowerCase()}, or --${name} alone for true`
+      }
+    values[name!] = true
+  }
+  return { rest, values }
+}
+
+/** ` Did you mean --dry-run?` for an unknown option close to a known one; '' otherwise. */
+function suggestion(parseError: string): string {
+  const unknown = /Unknown option '--([^'=]+)/.exec(parseError)?.[1]
+  if (!unknown) return ''
+  let best = ''
+  let bestDistance = Infinity
+  for (const { name } of OPTIONS) {
+    const distance = editDistance(unknown, name)
+    if (distance < bestDistance) [best, bestDistance] = [name, distance]
+  }
+  return bestDistance <= Math.max(2, Math.floor(unknown.length / 4)) ? ` Did you mean --${best}?` : ''
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      )
+    previous = current
+  }
+  return previous[b.length]!
 }

@@ -2,7 +2,7 @@
 // warning annotations per step (50 per job): the overall result comes first, then a few files per level,
 // then one notice saying how many more the job summary lists.
 import type { AnnotationProps, FileResult } from '../types.js'
-import { formatCount } from './format.js'
+import { aboutFile, formatCount } from './format.js'
 import type { RunReport } from './model.js'
 
 export interface Annotation {
@@ -72,5 +72,5 @@ function annotationOf(result: FileResult, level: 'error' | 'warning', dryRun: bo
           : 'Warning (uploaded anyway)'
   const reason = level === 'warning' || !result.error ? problem : result.error
   // The raw log shows only the message: it names the file, as the annotation does.
-  return { level, message: `${result.path}: ${reason}`, props: { title, file: result.path, ...where } }
+  return { level, message: aboutFile(result.path, reason), props: { title, file: result.path, ...where } }
 }

@@ -40,3 +40,18 @@ export function formatRate(n: number, ms: number, unit = 'files/s'): string {
 function trimZero(fixed: string): string {
   return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed
 }
+
+/**
+ * A reason shown beside its file's name: a reason that starts with the path (the checks name the file in
+ * their messages) loses it, and says "the file" where it names the path again.
+ */
+export function withoutOwnName(reason: string, path: string): string {
+  if (!path) return reason
+  const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason
+  return rest.split(path).join('the file')
+}
+
+/** `path: reason`, the path said once. */
+export function aboutFile(path: string, reason: string): string {
+  return `${path}: ${withoutOwnName(reason, path)}`
+}

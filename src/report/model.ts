@@ -36,7 +36,10 @@ export interface RunCounts {
   wouldUpload: number
   /** Retried after an attempt that may have reached Kognic: it may hold two copies. */
   possibleDuplicates: number
-  /** Requests retried, over the whole run. */
+  /**
+   * Retries over the whole run: every attempt after a request's first (a request tried three times counts
+   * two). The one retry number the log, the summary, the results file and the command's --json give.
+   */
   retries: number
 }
 
@@ -61,6 +64,8 @@ export interface RunReport {
   results: FileResult[]
   /** Matched by a pattern, and rightly not uploaded: a directory, or a second path to a file taken once. */
   skipped: SkippedPath[]
+  /** False when the run stopped before it looked for files (bad inputs): no file counts are shown. */
+  filesSearched?: boolean
   /** The run stopped before or while uploading (bad input, auth, cancelled): shown first. */
   fatalError?: string | null
   cancelled?: boolean
@@ -150,10 +155,12 @@ export function verdict(report: RunReport): Verdict {
   const missing = c.notUploaded > 0 ? `; ${n(c.notUploaded)} not uploaded (${notUploadedParts(c)})` : ''
   if (report.cancelled) return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` }
   if (report.fatalError) {
-    // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+    // The reason as it was given (an input error lists every problem on a line of its own), ended as a
+    // sentence, then the tally as a sentence of its own on the next line.
+    const reason = endSentence(report.fatalError)
     const soFar =
       c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : ''
-    return { ok: false, text: `${report.fatalError}${soFar}` }
+    return { ok: false, text: `${reason}${soFar}` }
   }
   if (report.dryRun) {
     return c.notUploaded > 0
@@ -178,4 +185,10 @@ export function verdict(report: RunReport): Verdict {
       text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
     }
   return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` }
+}
+
+/** A message as a sentence: a full stop added unless it already ends in punctuation. */
+export function endSentence(text: string): string {
+  const trimmed = text.trimEnd()
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`
 }

@@ -3,7 +3,7 @@
 // escaped; the whole stays under a byte limit (GitHub refuses a step summary over 1 MiB).
 import type { FileResult, Problem } from '../types.js'
 import { escapeMarkdownCell, safeUrl } from './escape.js'
-import { formatCount, formatDuration, formatRate } from './format.js'
+import { formatCount, formatDuration, formatRate, withoutOwnName } from './format.js'
 import { verdict, type RunReport } from './model.js'
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
@@ -107,18 +107,35 @@ function statusLine(report: RunReport): string {
             ? '✅'
             : '❌'
   const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : ''
-  return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`
+  // The verdict's first line in bold; the lines after it (an input error's problems, the tally) each their
+  // own, so two sentences never run together.
+  const [first = '', ...rest] = text.split('\n')
+  const parts = [`${icon} **${stopped}${md(first, FATAL_CHARS)}**`]
+  let inList = false
+  for (const line of rest) {
+    const item = /^\s*- (.*)$/.exec(line)
+    const shown = item ? `- ${md(item[1]!, FATAL_CHARS)}` : md(line, FATAL_CHARS)
+    if (item && inList) parts[parts.length - 1] += `\n${shown}`
+    else parts.push(shown)
+    inList = item !== null
+  }
+  return parts.join('\n\n')
 }
 
 function overview(report: RunReport): string {
   const durationMs = report.finishedAt - report.startedAt
   const speed = uploadSpeed(report)
   const dataset = `<code>${md(report.datasetUuid, 100)}</code>`
+  // Only what the run knows: a run stopped by its inputs has no dataset, group or validation to show.
+  const group = groupText(report)
   const lines = [
-    `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
-    `- **Predictions group:** ${groupText(report)}`,
-    `- **Validation:** ${md(report.validation, 20)}`,
-    `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
+    report.datasetUuid
+      ? `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`
+      : '',
+    group ? `- **Predictions group:** ${group}` : '',
+    report.filesSearched === false ? '' : `- **Validation:** ${md(report.validation, 20)}`,
+    // The rate is the upload phase's, so it is said with that phase's own time, not the run's.
+    `- **Duration:** ${formatDuration(durationMs)}${speed ? ` (upload ${formatDuration(report.uploadMs ?? durationMs)}, ${speed})` : ''}`
   ]
   // Coverage, when the annotations listing told which scenes have annotations.
   const missing = report.scenesWithoutPrediction
@@ -128,7 +145,7 @@ function overview(report: RunReport): string {
   }
   const run = runText(report)
   if (run) lines.push(`- **Workflow run:** ${run}`)
-  return lines.join('\n')
+  return lines.filter((line) => line !== '').join('\n')
 }
 
 /** Files per second over the upload phase: the one speed the log's last progress line shows too. */
@@ -144,10 +161,12 @@ const GROUP_STATE_TEXT: Record<RunReport['group']['state'], string> = {
   unresolved: 'not resolved'
 }
 
-function groupText(report: RunReport): string {
+/** null when the run never learnt which group (the inputs could not be read). */
+function groupText(report: RunReport): string | null {
   const { uuid, name, state } = report.group
   const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null
-  const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_')
+  if (!name && !uuidCode) return null
+  const label = name ? md(name, 120) : uuidCode!
   const url = safeUrl(report.groupUrl)
   const linked = url ? `[${label}](${url})` : label
   const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked
@@ -166,6 +185,8 @@ function runText(report: RunReport): string | null {
 }
 
 function countsTable(report: RunReport): string {
+  // Files never looked for have no counts: the status line says what stopped the run first.
+  if (report.filesSearched === false) return '_No files were looked for: the run stopped before that._'
   const c = report.counts
   const rows: [string, number][] = [['Matched', c.matched]]
   rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded])
@@ -194,8 +215,8 @@ function notes(report: RunReport): string {
   if (c.retries > 0 || waited > 0) {
     const retried =
       c.retries > 0
-        ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
-        : 'No request was retried'
+        ? `${n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
+        : 'No retries'
     const wait =
       waited > 0
         ? `; ${formatDuration(waited)} spent waiting before retries and after "too many requests"`
@@ -251,7 +272,7 @@ function failuresSection(report: RunReport, budget: number, hint: string): strin
   const notAttempted = new Map<string, number>()
   for (const result of report.results) {
     if (result.status === 'not-attempted') {
-      const why = result.error ?? 'the run stopped before uploading it'
+      const why = result.error ?? 'the run stopped before uploading'
       notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1)
     }
     if (!listed(result)) continue
@@ -300,7 +321,8 @@ function lowerFirst(text: string): string {
 
 /** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result: FileResult): string {
-  const invalid = result.status === 'invalid' ? 'Invalid: ' : ''
+  const invalid =
+    result.status === 'invalid' ? 'Invalid: ' : result.status === 'failed' ? 'Upload failed: ' : ''
   if (result.error) return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`
   const first = result.problems[0]
   if (first) {
@@ -309,14 +331,7 @@ function failureReason(result: FileResult): string {
     const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : ''
     return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`
   }
-  return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
-}
-
-/** The row already names the file: its reason says "the file" instead of the path again. */
-function withoutOwnName(reason: string, path: string): string {
-  if (!path) return reason
-  const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason
-  return rest.split(path).join('the file')
+  return result.status === 'invalid' ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)'
 }
 
 function sceneCell(result: FileResult): string {
