@@ -244,7 +244,7 @@ describe('renderSummary: the run stopped', () => {
       })
     )
     expect(summary).toContain(
-      '⛔ **Stopped: Invalid inputs \\(2\\):**\n\n- dataset-uuid: must be a UUID\n- concurrency: must be 1 to 64.'
+      '⛔ **Stopped: Invalid inputs \\(2\\):**\n\n* dataset-uuid: must be a UUID\n* concurrency: must be 1 to 64.'
     )
     expect(summary).not.toContain('**Dataset:**')
     expect(summary).not.toContain('<code></code>')

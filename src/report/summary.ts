@@ -114,7 +114,8 @@ function statusLine(report: RunReport): string {
   let inList = false
   for (const line of rest) {
     const item = /^\s*- (.*)$/.exec(line)
-    const shown = item ? `- ${md(item[1]!, FATAL_CHARS)}` : md(line, FATAL_CHARS)
+    // `*`, not `-`: a list of its own, not merged with the overview's `-` list after it.
+    const shown = item ? `* ${md(item[1]!, FATAL_CHARS)}` : md(line, FATAL_CHARS)
     if (item && inList) parts[parts.length - 1] += `\n${shown}`
     else parts.push(shown)
     inList = item !== null
