@@ -3,7 +3,7 @@
 // (bench/remote-emulator.ts) drives it over the IPC channel: faults, reset, and a summary of each run.
 import { startEmulator, TOKEN_PATH } from '../emulator/server.js'
 import type { EmulatorFaults } from '../emulator/server.js'
-import { benchSeed } from './fixtures.js'
+import { ANNOTATIONS_PAGE_SIZE, benchSeed } from './fixtures.js'
 
 /** Requests from the parent; each is answered with `{ id, ok, value | error }`. */
 export type EmulatorCommand =
@@ -28,7 +28,11 @@ export interface RunSummary {
   listMs: number | null
 }
 
-const emulator = await startEmulator({ seed: benchSeed(), quiet: true })
+const emulator = await startEmulator({
+  seed: benchSeed(),
+  quiet: true,
+  annotationsPageSize: ANNOTATIONS_PAGE_SIZE
+})
 
 function summary(latencyMs: number): RunSummary {
   const { state } = emulator

@@ -13,6 +13,8 @@ const FIXTURE_ROOT = path.join(os.tmpdir(), `kognic-bench-fixtures-v${FIXTURE_VE
 const COMPLETE_MARKER = '.complete'
 
 export const BENCH_GROUP_NAME = 'bench'
+/** The emulator's annotations listing, paged as on the issue's bench: 2,000 scenes are 40 pages. */
+export const ANNOTATIONS_PAGE_SIZE = 50
 export const SEGMENTATION_CLASSES = ['_background', 'road', 'tree']
 
 /** bbox: files in one folder; nested: files in folders two deep; segmentation: ~1 MiB bitmaps. */

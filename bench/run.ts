@@ -10,6 +10,7 @@ import ts from 'typescript'
 import { SAMPLE_CLIENT_ID, SAMPLE_CLIENT_SECRET } from '../emulator/seed.js'
 import { ENTRY, ROOT, runnerEnv } from '../scripts/runner.js'
 import {
+  ANNOTATIONS_PAGE_SIZE,
   BENCH_GROUP_NAME,
   DATASETS,
   bboxSet,
@@ -34,16 +35,19 @@ interface Row {
   fixture(count: number): FixtureSet
 }
 
+/** The speed row at each latency: a fast network leaves the action's own costs bare, a slow one its start. */
+const SPEED_LATENCIES_MS = [5, 20, 100]
+
 const ROWS: Row[] = [
-  {
+  ...SPEED_LATENCIES_MS.map((latencyMs): Row => ({
     name: 'speed',
     files: 2_000,
     quickFiles: 200,
     concurrency: 10,
-    latencyMs: 20,
+    latencyMs,
     programs: ['minimal', 'action', 'baseline'],
     fixture: bboxSet
-  },
+  })),
   {
     name: 'segmentation',
     files: 600,
@@ -65,8 +69,8 @@ const ROWS: Row[] = [
 ]
 
 const BUDGET = {
-  /** Action wall ÷ minimal client wall. */
-  speedRatio: 1.1,
+  /** Minimal client wall ÷ action wall, as the issue measures it: the action's share of the floor's speed. */
+  speedRatio: 0.95,
   segmentationRssMiB: 200,
   manyRssMiB: 512,
   startupMs: 1000
@@ -81,6 +85,7 @@ const RESULTS_FILE = path.join(ROOT, 'bench', 'RESULTS.md')
 
 interface Run {
   row: RowName
+  latencyMs: number
   program: Program
   files: number
   wallMs: number
@@ -143,6 +148,7 @@ async function runOnce(
       : server.firstUploadAt - m.spawnedAt - (server.tokenMs ?? 0) - (server.listMs ?? 0)
   return {
     row: row.name,
+    latencyMs: row.latencyMs,
     program,
     files: set.count,
     wallMs: m.wallMs,
@@ -160,18 +166,22 @@ const fmt = {
 }
 
 function verdicts(runs: Run[]): Verdict[] {
-  const find = (row: RowName, program: Program) => runs.find((r) => r.row === row && r.program === program)
+  const find = (row: RowName, program: Program, latencyMs?: number) =>
+    runs.find(
+      (r) => r.row === row && r.program === program && (latencyMs === undefined || r.latencyMs === latencyMs)
+    )
   const out: Verdict[] = []
-  const action = find('speed', 'action')
-  const minimal = find('speed', 'minimal')
-  const baseline = find('speed', 'baseline')
-  if (action && minimal && baseline) {
-    const ratio = action.wallMs / minimal.wallMs
+  for (const latencyMs of SPEED_LATENCIES_MS) {
+    const action = find('speed', 'action', latencyMs)
+    const minimal = find('speed', 'minimal', latencyMs)
+    const baseline = find('speed', 'baseline', latencyMs)
+    if (!action || !minimal || !baseline) continue
+    const ratio = minimal.wallMs / action.wallMs
     out.push({
-      what: `${fmt.n(action.files)} small files, concurrency 10, 20 ms latency`,
-      budget: `wall ≤ ${BUDGET.speedRatio} × minimal client's; < baseline's`,
-      measured: `×${ratio.toFixed(2)} of the minimal client (${fmt.ms(action.wallMs)} vs ${fmt.ms(minimal.wallMs)}); baseline ${fmt.ms(baseline.wallMs)}`,
-      pass: ratio <= BUDGET.speedRatio && action.wallMs < baseline.wallMs
+      what: `${fmt.n(action.files)} small files, concurrency 10, ${latencyMs} ms latency, annotations ${ANNOTATIONS_PAGE_SIZE} a page`,
+      budget: `minimal client's wall ÷ action's ≥ ${BUDGET.speedRatio}; action < baseline`,
+      measured: `${ratio.toFixed(2)} (minimal ${fmt.ms(minimal.wallMs)}, action ${fmt.ms(action.wallMs)}); baseline ${fmt.ms(baseline.wallMs)}`,
+      pass: ratio >= BUDGET.speedRatio && action.wallMs < baseline.wallMs
     })
   }
   const segmentation = find('segmentation', 'action')
@@ -192,6 +202,8 @@ function verdicts(runs: Run[]): Verdict[] {
       pass: many.peakRssMiB <= BUDGET.manyRssMiB
     })
   }
+  // Start-up at the issue's latency, 20 ms: each round trip it pays is subtracted or small.
+  const action = find('speed', 'action', 20)
   if (action?.startupMs != null) {
     out.push({
       what: 'start-up (spawn → first upload, minus sign-in and group lookup)',
@@ -230,9 +242,9 @@ ${verdictList.map((v) => `| ${v.what} | ${v.budget} | ${v.measured} | ${v.pass ?
 
 ## Runs
 
-| row | program | files | wall | peak RSS | start-up | emulator overshoot |
-|---|---|---|---|---|---|---|
-${runs.map((r) => `| ${r.row} | ${r.program} | ${fmt.n(r.files)} | ${fmt.ms(r.wallMs)} | ${fmt.mib(r.peakRssMiB)} | ${fmt.ms(r.startupMs)} | ${r.overshootMs.toFixed(1)} ms |`).join('\n')}
+| row | latency | program | files | wall | peak RSS | start-up | emulator overshoot |
+|---|---|---|---|---|---|---|---|
+${runs.map((r) => `| ${r.row} | ${r.latencyMs} ms | ${r.program} | ${fmt.n(r.files)} | ${fmt.ms(r.wallMs)} | ${fmt.mib(r.peakRssMiB)} | ${fmt.ms(r.startupMs)} | ${r.overshootMs.toFixed(1)} ms |`).join('\n')}
 
 How each is measured: [README.md](README.md).
 `
@@ -272,7 +284,7 @@ async function main(): Promise<void> {
     for (const row of ROWS.filter((r) => !only || only.includes(r.name))) {
       const set = row.fixture(quick ? row.quickFiles : row.files)
       for (const program of row.programs) {
-        process.stdout.write(`${row.name}: ${program}, ${fmt.n(set.count)} files… `)
+        process.stdout.write(`${row.name} (${row.latencyMs} ms): ${program}, ${fmt.n(set.count)} files… `)
         const run = await runOnce(row, set, program, entries[program], emulator)
         runs.push(run)
         console.log(
