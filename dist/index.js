@@ -51810,7 +51810,7 @@ async function readUploadBody(file) {
     const close = file.form === 'openlabel' ? CLOSE : Buffer.alloc(0);
     const body = Buffer.allocUnsafe(open.length + file.sizeBytes + close.length);
     const content = body.subarray(open.length, open.length + file.sizeBytes);
-    const changed = await readChecked(file, content);
+    const changed = readChecked(file, content);
     if (changed !== null) {
         throw new Error(`${file.displayPath} changed after it was checked: ${changed}; nothing was uploaded for it — re-run, and make sure no other step writes the prediction files during the upload`);
     }
@@ -51823,11 +51823,15 @@ async function readUploadBody(file) {
     open.copy(body, UTF8_BOM.length);
     return body.subarray(UTF8_BOM.length);
 }
-/** Fills `into` with the file's bytes; returns how the file differs from the one checked, or null. */
-async function readChecked(file, into) {
-    let handle;
+/**
+ * Fills `into` with the file's bytes; returns how the file differs from the one checked, or null.
+ * Synchronous, as the checks read: a small file from the page cache costs less than the thread-pool round
+ * trips of a promise file handle (open, fstat, read, read, close), paid by every upload.
+ */
+function readChecked(file, into) {
+    let fd;
     try {
-        handle = await external_node_fs_.promises.open(file.path, OPEN_FLAGS);
+        fd = external_node_fs_default().openSync(file.path, OPEN_FLAGS);
     }
     catch (error) {
         const code = errorCode(error);
@@ -51840,26 +51844,26 @@ async function readChecked(file, into) {
         });
     }
     try {
-        const stats = await handle.stat({ bigint: true });
+        const stats = external_node_fs_default().fstatSync(fd, { bigint: true });
         if (!stats.isFile() || identityOf(stats) !== file.identity)
             return 'it is now another file';
         if (Number(stats.size) !== file.sizeBytes)
             return `${file.sizeBytes} bytes then, ${stats.size} bytes now`;
         let done = 0;
         while (done < into.length) {
-            const { bytesRead } = await handle.read(into, done, into.length - done, done);
+            const bytesRead = external_node_fs_default().readSync(fd, into, done, into.length - done, done);
             if (bytesRead === 0)
                 return `${file.sizeBytes} bytes then, ${done} bytes now`;
             done += bytesRead;
         }
-        if ((await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead > 0)
+        if (external_node_fs_default().readSync(fd, Buffer.alloc(1), 0, 1, done) > 0)
             return `${file.sizeBytes} bytes then, more now`;
         if (sha256(into) !== file.contentSha256)
             return 'its content is not the content checked';
         return null;
     }
     finally {
-        await handle.close().catch(() => undefined);
+        external_node_fs_default().closeSync(fd);
     }
 }
 
@@ -55164,7 +55168,7 @@ function annotationOf(result, level, dryRun) {
                 : 'Warning (uploaded anyway)';
     const reason = level === 'warning' || !result.error ? problem : result.error;
     // The raw log shows only the message: it names the file, as the annotation does.
-    return { level, message: `${result.path}: ${reason}`, props: { title, file: result.path, ...where } };
+    return { level, message: (0,format/* aboutFile */.Ex)(result.path, reason), props: { title, file: result.path, ...where } };
 }
 
 // EXTERNAL MODULE: ./src/report/model.ts
@@ -55436,7 +55440,8 @@ async function run(deps) {
         datasetName: null,
         changedSinceUpload: 0,
         uploadMs: null,
-        fatalError: null
+        fatalError: null,
+        filesSearched: false
     };
     let client;
     let report;
@@ -55454,6 +55459,7 @@ async function run(deps) {
         else
             log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in, the predictions group and the scenes are not.');
         const matched = await io.group('Find prediction files', () => findFiles(input, workspace, setup.resultsPath, log));
+        found.filesSearched = true;
         if (matched.resultsFileClash) {
             found.resultsPath = ''; // the results go to RUNNER_TEMP instead of over a prediction file
             throw new FatalError(matched.resultsFileClash);
@@ -55700,7 +55706,7 @@ async function checkFiles(matched, input, stop, log) {
         const inspected = record.inspected;
         const refuse = (outcome, why) => {
             record.result = resultOf(record.file, inspected, outcome);
-            log.info(`${record.file.displayPath}: ${why}: ${outcome.error ?? ''}`);
+            log.info(`${record.file.displayPath}: ${why}: ${(0,format/* withoutOwnName */.Kn)(outcome.error ?? '', record.file.displayPath)}`);
         };
         if (inspected.fatal.length > 0) {
             const reason = inspected.fatal.map((p) => p.message).join('; ');
@@ -55869,7 +55875,6 @@ async function answerDryRun(io, files, fit) {
 }
 async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     const started = now();
-    const retriedBefore = api.stats().retries;
     const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
     let refused;
     // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
@@ -55900,15 +55905,16 @@ async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     }
     const uploaded = fit.filter((i) => files[i].result?.status === 'uploaded').length;
     const elapsedMs = now() - started;
-    const retries = api.stats().retries - retriedBefore;
-    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsedMs)} · ${(0,format/* formatRate */.CE)(uploaded, elapsedMs)}${retries > 0 ? ` · ${(0,format/* formatCount */.B4)(retries)} request(s) retried` : ''}.`);
+    // The run's retries so far, sign-in and lookups included: the same number the summary and results give.
+    const retries = api.stats().retries;
+    log.info(`Uploaded ${(0,format/* formatCount */.B4)(uploaded)} of ${(0,format/* formatCount */.B4)(fit.length)} in ${(0,format/* formatDuration */.a3)(elapsedMs)} · ${(0,format/* formatRate */.CE)(uploaded, elapsedMs)}${retries > 0 ? ` · ${(0,format/* formatCount */.B4)(retries)} ${retries === 1 ? 'retry' : 'retries'} in the run` : ''}.`);
     return { elapsedMs, refused };
 }
 /** The report, built once from what the phases found. */
 function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
     const notAttempted = cancelled
         ? 'Not uploaded: the run was cancelled'
-        : 'Not uploaded: the run stopped before uploading it';
+        : 'Not uploaded: the run stopped before uploading';
     const results = [...finalResults(found.files, notAttempted), ...found.unusable];
     const counts = (0,model/* countResults */.aD)(results, stats?.retries ?? 0);
     counts.changedSinceUpload = found.changedSinceUpload;
@@ -55928,6 +55934,7 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         results,
         skipped: found.skipped,
         fatalError: found.fatalError,
+        filesSearched: found.filesSearched,
         cancelled,
         annotatedScenes: found.annotatedScenes?.size ?? null,
         scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
@@ -56111,6 +56118,8 @@ function cut(text, limit) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   B4: () => (/* binding */ formatCount),
 /* harmony export */   CE: () => (/* binding */ formatRate),
+/* harmony export */   Ex: () => (/* binding */ aboutFile),
+/* harmony export */   Kn: () => (/* binding */ withoutOwnName),
 /* harmony export */   a3: () => (/* binding */ formatDuration)
 /* harmony export */ });
 // Number and time formatting shared by the job summary and the progress log. Locale-independent on
@@ -56157,6 +56166,20 @@ function formatRate(n, ms, unit = 'files/s') {
 function trimZero(fixed) {
     return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
 }
+/**
+ * A reason shown beside its file's name: a reason that starts with the path (the checks name the file in
+ * their messages) loses it, and says "the file" where it names the path again.
+ */
+function withoutOwnName(reason, path) {
+    if (!path)
+        return reason;
+    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
+    return rest.split(path).join('the file');
+}
+/** `path: reason`, the path said once. */
+function aboutFile(path, reason) {
+    return `${path}: ${withoutOwnName(reason, path)}`;
+}
 
 
 /***/ }),
@@ -56168,7 +56191,7 @@ function trimZero(fixed) {
 /* harmony export */   WJ: () => (/* binding */ verdict),
 /* harmony export */   aD: () => (/* binding */ countResults)
 /* harmony export */ });
-/* unused harmony export notUploadedParts */
+/* unused harmony exports notUploadedParts, endSentence */
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
 
 /**
@@ -56235,9 +56258,11 @@ function verdict(report) {
     if (report.cancelled)
         return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` };
     if (report.fatalError) {
-        // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+        // The reason as it was given (an input error lists every problem on a line of its own), ended as a
+        // sentence, then the tally as a sentence of its own on the next line.
+        const reason = endSentence(report.fatalError);
         const soFar = c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : '';
-        return { ok: false, text: `${report.fatalError}${soFar}` };
+        return { ok: false, text: `${reason}${soFar}` };
     }
     if (report.dryRun) {
         return c.notUploaded > 0
@@ -56263,6 +56288,11 @@ function verdict(report) {
             text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
         };
     return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
+}
+/** A message as a sentence: a full stop added unless it already ends in punctuation. */
+function endSentence(text) {
+    const trimmed = text.trimEnd();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 
@@ -56356,17 +56386,37 @@ function statusLine(report) {
                     ? '✅'
                     : '❌';
     const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : '';
-    return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`;
+    // The verdict's first line in bold; the lines after it (an input error's problems, the tally) each their
+    // own, so two sentences never run together.
+    const [first = '', ...rest] = text.split('\n');
+    const parts = [`${icon} **${stopped}${md(first, FATAL_CHARS)}**`];
+    let inList = false;
+    for (const line of rest) {
+        const item = /^\s*- (.*)$/.exec(line);
+        // `*`, not `-`: a list of its own, not merged with the overview's `-` list after it.
+        const shown = item ? `* ${md(item[1], FATAL_CHARS)}` : md(line, FATAL_CHARS);
+        if (item && inList)
+            parts[parts.length - 1] += `\n${shown}`;
+        else
+            parts.push(shown);
+        inList = item !== null;
+    }
+    return parts.join('\n\n');
 }
 function overview(report) {
     const durationMs = report.finishedAt - report.startedAt;
     const speed = uploadSpeed(report);
     const dataset = `<code>${md(report.datasetUuid, 100)}</code>`;
+    // Only what the run knows: a run stopped by its inputs has no dataset, group or validation to show.
+    const group = groupText(report);
     const lines = [
-        `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
-        `- **Predictions group:** ${groupText(report)}`,
-        `- **Validation:** ${md(report.validation, 20)}`,
-        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` · ${speed}` : ''}`
+        report.datasetUuid
+            ? `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`
+            : '',
+        group ? `- **Predictions group:** ${group}` : '',
+        report.filesSearched === false ? '' : `- **Validation:** ${md(report.validation, 20)}`,
+        // The rate is the upload phase's, so it is said with that phase's own time, not the run's.
+        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` (upload ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(report.uploadMs ?? durationMs)}, ${speed})` : ''}`
     ];
     // Coverage, when the annotations listing told which scenes have annotations.
     const missing = report.scenesWithoutPrediction;
@@ -56377,7 +56427,7 @@ function overview(report) {
     const run = runText(report);
     if (run)
         lines.push(`- **Workflow run:** ${run}`);
-    return lines.join('\n');
+    return lines.filter((line) => line !== '').join('\n');
 }
 /** Files per second over the upload phase: the one speed the log's last progress line shows too. */
 function uploadSpeed(report) {
@@ -56391,10 +56441,13 @@ const GROUP_STATE_TEXT = {
     'would-create': 'would be created (dry run)',
     unresolved: 'not resolved'
 };
+/** null when the run never learnt which group (the inputs could not be read). */
 function groupText(report) {
     const { uuid, name, state } = report.group;
     const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null;
-    const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_');
+    if (!name && !uuidCode)
+        return null;
+    const label = name ? md(name, 120) : uuidCode;
     const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(report.groupUrl);
     const linked = url ? `[${label}](${url})` : label;
     const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
@@ -56413,6 +56466,9 @@ function runText(report) {
     return url ? `[${label}](${url})` : label;
 }
 function countsTable(report) {
+    // Files never looked for have no counts: the status line says what stopped the run first.
+    if (report.filesSearched === false)
+        return '_No files were looked for: the run stopped before that._';
     const c = report.counts;
     const rows = [['Matched', c.matched]];
     rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
@@ -56445,8 +56501,8 @@ function notes(report) {
     const waited = report.waitedMs ?? 0;
     if (c.retries > 0 || waited > 0) {
         const retried = c.retries > 0
-            ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
-            : 'No request was retried';
+            ? `${n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
+            : 'No retries';
         const wait = waited > 0
             ? `; ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(waited)} spent waiting before retries and after "too many requests"`
             : '';
@@ -56494,7 +56550,7 @@ function failuresSection(report, budget, hint) {
     const notAttempted = new Map();
     for (const result of report.results) {
         if (result.status === 'not-attempted') {
-            const why = result.error ?? 'the run stopped before uploading it';
+            const why = result.error ?? 'the run stopped before uploading';
             notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1);
         }
         if (!listed(result))
@@ -56537,9 +56593,9 @@ function lowerFirst(text) {
 }
 /** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result) {
-    const invalid = result.status === 'invalid' ? 'Invalid: ' : '';
+    const invalid = result.status === 'invalid' ? 'Invalid: ' : result.status === 'failed' ? 'Upload failed: ' : '';
     if (result.error)
-        return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`;
+        return `${invalid}${md((0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .withoutOwnName */ .Kn)(result.error, result.path), REASON_CHARS)}`;
     const first = result.problems[0];
     if (first) {
         const others = result.problems.length - 1 + (result.moreProblems ?? 0);
@@ -56547,14 +56603,7 @@ function failureReason(result) {
         const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
         return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
     }
-    return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
-}
-/** The row already names the file: its reason says "the file" instead of the path again. */
-function withoutOwnName(reason, path) {
-    if (!path)
-        return reason;
-    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
-    return rest.split(path).join('the file');
+    return result.status === 'invalid' ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
 }
 function sceneCell(result) {
     return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—';

@@ -51637,7 +51637,7 @@ async function readUploadBody(file) {
     const close = file.form === 'openlabel' ? CLOSE : Buffer.alloc(0);
     const body = Buffer.allocUnsafe(open.length + file.sizeBytes + close.length);
     const content = body.subarray(open.length, open.length + file.sizeBytes);
-    const changed = await readChecked(file, content);
+    const changed = readChecked(file, content);
     if (changed !== null) {
         throw new Error(`${file.displayPath} changed after it was checked: ${changed}; nothing was uploaded for it — re-run, and make sure no other step writes the prediction files during the upload`);
     }
@@ -51650,11 +51650,15 @@ async function readUploadBody(file) {
     open.copy(body, UTF8_BOM.length);
     return body.subarray(UTF8_BOM.length);
 }
-/** Fills `into` with the file's bytes; returns how the file differs from the one checked, or null. */
-async function readChecked(file, into) {
-    let handle;
+/**
+ * Fills `into` with the file's bytes; returns how the file differs from the one checked, or null.
+ * Synchronous, as the checks read: a small file from the page cache costs less than the thread-pool round
+ * trips of a promise file handle (open, fstat, read, read, close), paid by every upload.
+ */
+function readChecked(file, into) {
+    let fd;
     try {
-        handle = await external_node_fs_namespaceObject.promises.open(file.path, OPEN_FLAGS);
+        fd = external_node_fs_default().openSync(file.path, OPEN_FLAGS);
     }
     catch (error) {
         const code = errorCode(error);
@@ -51667,26 +51671,26 @@ async function readChecked(file, into) {
         });
     }
     try {
-        const stats = await handle.stat({ bigint: true });
+        const stats = external_node_fs_default().fstatSync(fd, { bigint: true });
         if (!stats.isFile() || identityOf(stats) !== file.identity)
             return 'it is now another file';
         if (Number(stats.size) !== file.sizeBytes)
             return `${file.sizeBytes} bytes then, ${stats.size} bytes now`;
         let done = 0;
         while (done < into.length) {
-            const { bytesRead } = await handle.read(into, done, into.length - done, done);
+            const bytesRead = external_node_fs_default().readSync(fd, into, done, into.length - done, done);
             if (bytesRead === 0)
                 return `${file.sizeBytes} bytes then, ${done} bytes now`;
             done += bytesRead;
         }
-        if ((await handle.read(Buffer.alloc(1), 0, 1, done)).bytesRead > 0)
+        if (external_node_fs_default().readSync(fd, Buffer.alloc(1), 0, 1, done) > 0)
             return `${file.sizeBytes} bytes then, more now`;
         if (sha256(into) !== file.contentSha256)
             return 'its content is not the content checked';
         return null;
     }
     finally {
-        await handle.close().catch(() => undefined);
+        external_node_fs_default().closeSync(fd);
     }
 }
 
@@ -54973,6 +54977,20 @@ function formatRate(n, ms, unit = 'files/s') {
 function trimZero(fixed) {
     return fixed.endsWith('.0') ? fixed.slice(0, -2) : fixed;
 }
+/**
+ * A reason shown beside its file's name: a reason that starts with the path (the checks name the file in
+ * their messages) loses it, and says "the file" where it names the path again.
+ */
+function withoutOwnName(reason, path) {
+    if (!path)
+        return reason;
+    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
+    return rest.split(path).join('the file');
+}
+/** `path: reason`, the path said once. */
+function aboutFile(path, reason) {
+    return `${path}: ${withoutOwnName(reason, path)}`;
+}
 
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 
@@ -55035,7 +55053,7 @@ function annotationOf(result, level, dryRun) {
                 : 'Warning (uploaded anyway)';
     const reason = level === 'warning' || !result.error ? problem : result.error;
     // The raw log shows only the message: it names the file, as the annotation does.
-    return { level, message: `${result.path}: ${reason}`, props: { title, file: result.path, ...where } };
+    return { level, message: aboutFile(result.path, reason), props: { title, file: result.path, ...where } };
 }
 
 ;// CONCATENATED MODULE: ./src/report/model.ts
@@ -55104,9 +55122,11 @@ function verdict(report) {
     if (report.cancelled)
         return { ok: false, text: `Cancelled: ${tally} before the run stopped${missing}.` };
     if (report.fatalError) {
-        // The reason as it was given (an input error lists every problem on a line of its own), then the tally.
+        // The reason as it was given (an input error lists every problem on a line of its own), ended as a
+        // sentence, then the tally as a sentence of its own on the next line.
+        const reason = endSentence(report.fatalError);
         const soFar = c.matched > 0 ? `\n${report.dryRun ? `${n(c.matched)} files matched` : tally}${missing}.` : '';
-        return { ok: false, text: `${report.fatalError}${soFar}` };
+        return { ok: false, text: `${reason}${soFar}` };
     }
     if (report.dryRun) {
         return c.notUploaded > 0
@@ -55132,6 +55152,11 @@ function verdict(report) {
             text: `All ${n(c.matched)} files are in the group: ${n(c.uploaded)} uploaded${already}.`
         };
     return { ok: true, text: `All ${n(c.uploaded)} files uploaded.` };
+}
+/** A message as a sentence: a full stop added unless it already ends in punctuation. */
+function endSentence(text) {
+    const trimmed = text.trimEnd();
+    return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -55213,17 +55238,37 @@ function statusLine(report) {
                     ? '✅'
                     : '❌';
     const stopped = report.fatalError && !report.cancelled ? 'Stopped: ' : '';
-    return `${icon} **${stopped}${md(text, FATAL_CHARS)}**`;
+    // The verdict's first line in bold; the lines after it (an input error's problems, the tally) each their
+    // own, so two sentences never run together.
+    const [first = '', ...rest] = text.split('\n');
+    const parts = [`${icon} **${stopped}${md(first, FATAL_CHARS)}**`];
+    let inList = false;
+    for (const line of rest) {
+        const item = /^\s*- (.*)$/.exec(line);
+        // `*`, not `-`: a list of its own, not merged with the overview's `-` list after it.
+        const shown = item ? `* ${md(item[1], FATAL_CHARS)}` : md(line, FATAL_CHARS);
+        if (item && inList)
+            parts[parts.length - 1] += `\n${shown}`;
+        else
+            parts.push(shown);
+        inList = item !== null;
+    }
+    return parts.join('\n\n');
 }
 function overview(report) {
     const durationMs = report.finishedAt - report.startedAt;
     const speed = uploadSpeed(report);
     const dataset = `<code>${md(report.datasetUuid, 100)}</code>`;
+    // Only what the run knows: a run stopped by its inputs has no dataset, group or validation to show.
+    const group = groupText(report);
     const lines = [
-        `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`,
-        `- **Predictions group:** ${groupText(report)}`,
-        `- **Validation:** ${md(report.validation, 20)}`,
-        `- **Duration:** ${formatDuration(durationMs)}${speed ? ` · ${speed}` : ''}`
+        report.datasetUuid
+            ? `- **Dataset:** ${report.datasetName ? `${md(report.datasetName, 120)} (${dataset})` : dataset}`
+            : '',
+        group ? `- **Predictions group:** ${group}` : '',
+        report.filesSearched === false ? '' : `- **Validation:** ${md(report.validation, 20)}`,
+        // The rate is the upload phase's, so it is said with that phase's own time, not the run's.
+        `- **Duration:** ${formatDuration(durationMs)}${speed ? ` (upload ${formatDuration(report.uploadMs ?? durationMs)}, ${speed})` : ''}`
     ];
     // Coverage, when the annotations listing told which scenes have annotations.
     const missing = report.scenesWithoutPrediction;
@@ -55234,7 +55279,7 @@ function overview(report) {
     const run = runText(report);
     if (run)
         lines.push(`- **Workflow run:** ${run}`);
-    return lines.join('\n');
+    return lines.filter((line) => line !== '').join('\n');
 }
 /** Files per second over the upload phase: the one speed the log's last progress line shows too. */
 function uploadSpeed(report) {
@@ -55248,10 +55293,13 @@ const GROUP_STATE_TEXT = {
     'would-create': 'would be created (dry run)',
     unresolved: 'not resolved'
 };
+/** null when the run never learnt which group (the inputs could not be read). */
 function groupText(report) {
     const { uuid, name, state } = report.group;
     const uuidCode = uuid ? `<code>${md(uuid, 100)}</code>` : null;
-    const label = name ? md(name, 120) : (uuidCode ?? '_unnamed_');
+    if (!name && !uuidCode)
+        return null;
+    const label = name ? md(name, 120) : uuidCode;
     const url = safeUrl(report.groupUrl);
     const linked = url ? `[${label}](${url})` : label;
     const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
@@ -55270,6 +55318,9 @@ function runText(report) {
     return url ? `[${label}](${url})` : label;
 }
 function countsTable(report) {
+    // Files never looked for have no counts: the status line says what stopped the run first.
+    if (report.filesSearched === false)
+        return '_No files were looked for: the run stopped before that._';
     const c = report.counts;
     const rows = [['Matched', c.matched]];
     rows.push(report.dryRun ? ['Would upload', c.wouldUpload] : ['Uploaded', c.uploaded]);
@@ -55302,8 +55353,8 @@ function notes(report) {
     const waited = report.waitedMs ?? 0;
     if (c.retries > 0 || waited > 0) {
         const retried = c.retries > 0
-            ? `${n(c.retries)} ${c.retries === 1 ? 'request was' : 'requests were'} retried (rate limit, server error or dropped connection)`
-            : 'No request was retried';
+            ? `${n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
+            : 'No retries';
         const wait = waited > 0
             ? `; ${formatDuration(waited)} spent waiting before retries and after "too many requests"`
             : '';
@@ -55351,7 +55402,7 @@ function failuresSection(report, budget, hint) {
     const notAttempted = new Map();
     for (const result of report.results) {
         if (result.status === 'not-attempted') {
-            const why = result.error ?? 'the run stopped before uploading it';
+            const why = result.error ?? 'the run stopped before uploading';
             notAttempted.set(why, (notAttempted.get(why) ?? 0) + 1);
         }
         if (!listed(result))
@@ -55394,7 +55445,7 @@ function lowerFirst(text) {
 }
 /** The reason a file was not uploaded, escaped; our own words are added after escaping. */
 function failureReason(result) {
-    const invalid = result.status === 'invalid' ? 'Invalid: ' : '';
+    const invalid = result.status === 'invalid' ? 'Invalid: ' : result.status === 'failed' ? 'Upload failed: ' : '';
     if (result.error)
         return `${invalid}${md(withoutOwnName(result.error, result.path), REASON_CHARS)}`;
     const first = result.problems[0];
@@ -55404,14 +55455,7 @@ function failureReason(result) {
         const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
         return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
     }
-    return invalid ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
-}
-/** The row already names the file: its reason says "the file" instead of the path again. */
-function withoutOwnName(reason, path) {
-    if (!path)
-        return reason;
-    const rest = reason.startsWith(`${path}: `) ? reason.slice(path.length + 2) : reason;
-    return rest.split(path).join('the file');
+    return result.status === 'invalid' ? 'Invalid (no reason recorded)' : 'Upload failed (no reason recorded)';
 }
 function sceneCell(result) {
     return result.sceneUuid ? md(result.sceneUuid, SCENE_CHARS) : '—';
@@ -55807,7 +55851,8 @@ async function run(deps) {
         datasetName: null,
         changedSinceUpload: 0,
         uploadMs: null,
-        fatalError: null
+        fatalError: null,
+        filesSearched: false
     };
     let client;
     let report;
@@ -55825,6 +55870,7 @@ async function run(deps) {
         else
             log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in, the predictions group and the scenes are not.');
         const matched = await io.group('Find prediction files', () => findFiles(input, workspace, setup.resultsPath, log));
+        found.filesSearched = true;
         if (matched.resultsFileClash) {
             found.resultsPath = ''; // the results go to RUNNER_TEMP instead of over a prediction file
             throw new FatalError(matched.resultsFileClash);
@@ -56071,7 +56117,7 @@ async function checkFiles(matched, input, stop, log) {
         const inspected = record.inspected;
         const refuse = (outcome, why) => {
             record.result = resultOf(record.file, inspected, outcome);
-            log.info(`${record.file.displayPath}: ${why}: ${outcome.error ?? ''}`);
+            log.info(`${record.file.displayPath}: ${why}: ${withoutOwnName(outcome.error ?? '', record.file.displayPath)}`);
         };
         if (inspected.fatal.length > 0) {
             const reason = inspected.fatal.map((p) => p.message).join('; ');
@@ -56240,7 +56286,6 @@ async function answerDryRun(io, files, fit) {
 }
 async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     const started = now();
-    const retriedBefore = api.stats().retries;
     const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
     let refused;
     // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
@@ -56271,15 +56316,16 @@ async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
     }
     const uploaded = fit.filter((i) => files[i].result?.status === 'uploaded').length;
     const elapsedMs = now() - started;
-    const retries = api.stats().retries - retriedBefore;
-    log.info(`Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} request(s) retried` : ''}.`);
+    // The run's retries so far, sign-in and lookups included: the same number the summary and results give.
+    const retries = api.stats().retries;
+    log.info(`Uploaded ${formatCount(uploaded)} of ${formatCount(fit.length)} in ${formatDuration(elapsedMs)} · ${formatRate(uploaded, elapsedMs)}${retries > 0 ? ` · ${formatCount(retries)} ${retries === 1 ? 'retry' : 'retries'} in the run` : ''}.`);
     return { elapsedMs, refused };
 }
 /** The report, built once from what the phases found. */
 function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
     const notAttempted = cancelled
         ? 'Not uploaded: the run was cancelled'
-        : 'Not uploaded: the run stopped before uploading it';
+        : 'Not uploaded: the run stopped before uploading';
     const results = [...finalResults(found.files, notAttempted), ...found.unusable];
     const counts = countResults(results, stats?.retries ?? 0);
     counts.changedSinceUpload = found.changedSinceUpload;
@@ -56299,6 +56345,7 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         results,
         skipped: found.skipped,
         fatalError: found.fatalError,
+        filesSearched: found.filesSearched,
         cancelled,
         annotatedScenes: found.annotatedScenes?.size ?? null,
         scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
@@ -56463,10 +56510,13 @@ const OPTIONS = [
 ];
 const USAGE = `Usage: ${COMMAND} --dataset-uuid UUID (--predictions-group NAME | --predictions-group-uuid UUID) [options] PATTERN...`;
 function parseCommandLine(argv) {
+    const flags = flagValues(argv);
+    if ('message' in flags)
+        return { kind: 'usage-error', message: flags.message };
     let parsed;
     try {
         parsed = (0,external_node_util_.parseArgs)({
-            args: argv,
+            args: flags.rest,
             allowPositionals: true,
             strict: true,
             options: Object.fromEntries(OPTIONS.map((o) => [
@@ -56479,9 +56529,13 @@ function parseCommandLine(argv) {
         });
     }
     catch (error) {
-        return { kind: 'usage-error', message: error instanceof Error ? error.message : String(error) };
+        const message = error instanceof Error ? error.message : String(error);
+        return { kind: 'usage-error', message: `${message}${suggestion(message)}` };
     }
-    const values = parsed.values;
+    const values = {
+        ...parsed.values,
+        ...flags.values
+    };
     if (values.help)
         return { kind: 'help' };
     if (values.version)
@@ -56528,6 +56582,66 @@ function helpText(version) {
         'run stopped; 2 a usage error; 130 interrupted (Ctrl-C), after the report is written.',
         ''
     ].join('\n');
+}
+const FLAGS = new Set(OPTIONS.filter((o) => o.value === '').map((o) => o.name));
+/**
+ * A flag takes `--flag=true|false`; a bare `true`/`false` after it would be taken as a pattern, so it is
+ * refused. Returns the flags given so and the arguments left for parseArgs.
+ */
+function flagValues(argv) {
+    const rest = [];
+    const values = {};
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === '--') {
+            rest.push(...argv.slice(i));
+            break;
+        }
+        const flag = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+        if (!flag || !FLAGS.has(flag[1])) {
+            rest.push(arg);
+            continue;
+        }
+        const [, name, value] = flag;
+        if (value !== undefined) {
+            if (!/^(true|false)$/i.test(value))
+                return { message: `--${name}=${value}: give --${name}=true or --${name}=false, or --${name} alone` };
+            values[name] = value.toLowerCase() === 'true';
+            continue;
+        }
+        const next = argv[i + 1];
+        if (next !== undefined && /^(true|false)$/i.test(next))
+            return {
+                message: `--${name} takes no value: "${next}" would be read as a pattern. Write --${name}=${next.toLowerCase()}, or --${name} alone for true`
+            };
+        values[name] = true;
+    }
+    return { rest, values };
+}
+/** ` Did you mean --dry-run?` for an unknown option close to a known one; '' otherwise. */
+function suggestion(parseError) {
+    const unknown = /Unknown option '--([^'=]+)/.exec(parseError)?.[1];
+    if (!unknown)
+        return '';
+    let best = '';
+    let bestDistance = Infinity;
+    for (const { name } of OPTIONS) {
+        const distance = editDistance(unknown, name);
+        if (distance < bestDistance)
+            [best, bestDistance] = [name, distance];
+    }
+    return bestDistance <= Math.max(2, Math.floor(unknown.length / 4)) ? ` Did you mean --${best}?` : '';
+}
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++)
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        previous = current;
+    }
+    return previous[b.length];
 }
 
 ;// CONCATENATED MODULE: ./src/cli/terminal.ts
