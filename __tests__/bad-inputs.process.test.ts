@@ -64,7 +64,9 @@ describe('bad files among good ones', () => {
     { path: `preds/${scenes[14]}.json`, status: 'invalid', error: /preds\/twin\/copy\.json/ },
     { path: 'preds/twin/copy.json', status: 'invalid', error: new RegExp(`preds/${scenes[14]}\\.json`) },
     { path: `preds/${scenes[15]}.json`, status: 'invalid', error: /max-file-size/ },
-    { path: `preds/${scenes[16]}.json`, status: 'invalid', error: /not a regular file/ }
+    { path: `preds/${scenes[16]}.json`, status: 'invalid', error: /not a regular file/ },
+    // A folder that the pattern matches is all the files in it, as in @actions/glob (implicitDescendants).
+    { path: 'preds/folder.json/inside.txt', status: 'invalid', error: /not valid JSON/ }
   ]
   let run: ActionRun
 
@@ -141,18 +143,11 @@ describe('bad files among good ones', () => {
     }
   })
 
-  it('names a matched directory and a broken symbolic link in the log', () => {
-    const skipped = [
-      { path: 'preds/folder.json', reason: 'directory' },
-      { path: 'preds/empty-dir.json', reason: 'directory' },
-      { path: `preds/${scenes[17]}.json`, reason: 'broken symbolic link' }
-    ]
-    for (const s of skipped) {
-      const line = run.stdout.split('\n').find((l) => l.startsWith(`${s.path}: `))
-      expect({ path: s.path, line }).toEqual({ path: s.path, line: expect.stringContaining(s.reason) })
-    }
-    // The directories are a note; the broken link was meant as a file, so it counts as invalid.
-    expect(run.summary).toMatch(/2 matched paths were skipped, not being prediction files: /)
+  it('names a broken symbolic link in the log, and counts it as invalid; an empty matched folder is nothing', () => {
+    const line = run.stdout.split('\n').find((l) => l.startsWith(`preds/${scenes[17]}.json: `))
+    expect(line).toContain('broken symbolic link')
+    expect(run.stdout).not.toMatch(/empty-dir/)
+    // The broken link was meant as a file, so it counts as invalid.
     expect(run.results!.files.find((f) => f.path === `preds/${scenes[17]}.json`)).toMatchObject({
       status: 'invalid',
       error: expect.stringMatching(/broken symbolic link to "gone\/missing.json"/)
@@ -165,12 +160,12 @@ describe('bad files among good ones', () => {
 })
 
 describe('matched paths that cannot be used, among only good files', () => {
-  it('fails the step and lists a broken link and a link out of the workspace as invalid; a directory is a note', async () => {
+  it('fails the step and lists a broken link and a link out of the workspace as invalid; a second path is a note', async () => {
     const good = scenes.slice(25, 28)
     const files: Record<string, string> = {}
     good.forEach((scene, i) => (files[`preds/${scene}.json`] = json(bboxDoc({ seed: i + 40 }))))
-    files['preds/folder.json/inside.txt'] = 'a directory whose name matches the glob'
     const workspace = makeWorkspace(files)
+    symlinkSync(`${good[0]}.json`, path.join(workspace, 'preds/zz-second-path.json'))
     const outside = makeWorkspace({ 'elsewhere.json': json(bboxDoc({ seed: 50 })) })
     symlinkSync('gone/missing.json', path.join(workspace, `preds/${scenes[28]}.json`))
     symlinkSync(path.join(outside, 'elsewhere.json'), path.join(workspace, `preds/${scenes[29]}.json`))
@@ -191,12 +186,12 @@ describe('matched paths that cannot be used, among only good files', () => {
     expect(emulator.state.predictions.some((p) => p.sceneUuid === scenes[29])).toBe(false)
     expect(run.outputs).toMatchObject({ uploaded: '3', failed: '2' })
     expect((run.results as unknown as { skipped: { displayPath: string }[] }).skipped).toEqual([
-      { displayPath: 'preds/folder.json', reason: expect.stringMatching(/is a directory/) }
+      { displayPath: 'preds/zz-second-path.json', reason: expect.stringMatching(/is the same file as/) }
     ])
-    // The two links fail like bad files; the directory is a note in the log and the summary.
+    // The two links fail like bad files; the second path to a good file is a note in the log and the summary.
     const failed = annotations(run.stdout).map((a) => a.file)
     expect(failed).toEqual(expect.arrayContaining([`preds/${scenes[28]}.json`, `preds/${scenes[29]}.json`]))
-    expect(run.stdout).toMatch(/^preds\/folder\.json: .*is a directory/m)
+    expect(run.stdout).toMatch(/^preds\/zz-second-path\.json: .*is the same file as/m)
     expect(run.summary).toMatch(/\| ↳ invalid \| 2 \|/)
     expectNoSecrets(run)
   })

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { denyReading } from './fs-faults.js'
 import { discoverFiles, isUnusableMatch } from '../src/predictions/discover.js'
 
 let base: string
@@ -67,9 +68,10 @@ describe('discoverFiles', () => {
     }
   })
 
-  it('matches only the files directly in a folder with dir/*.json, and reports matched directories', async () => {
+  it('matches the files directly in a folder with dir/*.json, and all files in a folder it matches', async () => {
     const found = await displayPaths('preds/*.json')
-    expect(found.files).toEqual(['preds/a.json', 'preds/b.json'])
+    // weird.json is a folder that *.json matches: as in @actions/glob, everything under it is matched.
+    expect(found.files).toEqual(['preds/a.json', 'preds/b.json', 'preds/weird.json/inside.json'])
     expect(found.skipped).toEqual([
       {
         displayPath: 'preds/broken.json',
@@ -82,18 +84,11 @@ describe('discoverFiles', () => {
         reason: expect.stringContaining(
           `is a symbolic link to ${join(outside, 'secret.json')}, outside the workspace`
         )
-      },
-      {
-        displayPath: 'preds/weird.json',
-        kind: 'directory',
-        reason: expect.stringContaining(
-          'is a directory, not a file; to take the files in it, match them, e.g. preds/weird.json/**/*.json'
-        )
       }
     ])
   })
 
-  it('matches at any depth with dir/**/*.json, hidden folders included, without reporting directories', async () => {
+  it('matches at any depth with dir/**/*.json, hidden folders included', async () => {
     const found = await displayPaths('preds/**/*.json')
     expect(found.files).toEqual([
       'preds/.hidden/g.json',
@@ -105,15 +100,10 @@ describe('discoverFiles', () => {
       'preds/sub/deep/d.json',
       'preds/weird.json/inside.json'
     ])
-    // weird.json is a directory matched by *.json: named; the rest are on the way.
-    expect(found.skipped.map((s) => s.displayPath)).toEqual([
-      'preds/broken.json',
-      'preds/escape.json',
-      'preds/weird.json'
-    ])
+    expect(found.skipped.map((s) => s.displayPath)).toEqual(['preds/broken.json', 'preds/escape.json'])
   })
 
-  it('matches every file under a folder with dir/**, and reports no directories', async () => {
+  it('matches every file under a folder with dir/**', async () => {
     const found = await displayPaths('preds/**')
     expect(found.files).toContain('preds/notes.txt')
     expect(found.files).toContain('preds/sub/deep/d.json')
@@ -140,7 +130,7 @@ describe('discoverFiles', () => {
     expect(excluded.files).toContain('preds/b.json')
   })
 
-  it('excluding a broken link or a matched directory removes it from skipped', async () => {
+  it('excluding a broken link removes it from skipped, and excluding a folder takes all of it', async () => {
     const found = await displayPaths(
       'preds/*.json\n!preds/broken.json\n!preds/weird.json\n!preds/escape.json'
     )
@@ -148,17 +138,27 @@ describe('discoverFiles', () => {
     expect(found.skipped).toEqual([])
   })
 
-  it('still reports a matched directory when another pattern ends in **', async () => {
-    const found = await displayPaths('other/**\npreds/*.json\n!preds/broken.json\n!preds/escape.json')
-    expect(found.files).toEqual(['other/h.json', 'preds/a.json', 'preds/b.json'])
-    expect(found.skipped.map((s) => s.displayPath)).toEqual(['preds/weird.json'])
+  it('takes every file under a folder named alone, with or without a trailing slash (implicitDescendants)', async () => {
+    const found = await displayPaths('preds/sub\nother/')
+    expect(found.files).toEqual(['other/h.json', 'preds/sub/c.json', 'preds/sub/deep/d.json'])
+    expect(found.skipped).toEqual([])
   })
 
-  it('reports a directory named by a pattern without wildcards', async () => {
-    const found = await displayPaths('preds\nother/')
-    expect(found.files).toEqual([])
-    expect(found.skipped.map((s) => s.displayPath)).toEqual(['other', 'preds'])
-    expect(found.skipped[1]!.reason).toContain('e.g. preds/**/*.json')
+  it('matches only folders with a trailing slash: a file named so is no match, and !file/ leaves the file', async () => {
+    expect(await displayPaths('preds/a.json/')).toEqual({ files: [], skipped: [] })
+    expect((await displayPaths('preds/a.json\n!preds/a.json/')).files).toEqual(['preds/a.json'])
+    expect((await displayPaths('preds/sub/**\n!preds/sub/deep/')).files).toEqual(['preds/sub/c.json'])
+  })
+
+  it('reads ~ as the home directory, and ~name as a name', async () => {
+    const home = process.env.HOME
+    process.env.HOME = join(ws, 'preds', 'sub')
+    try {
+      expect((await displayPaths('~/*.json\n~name.json')).files).toEqual(['preds/sub/c.json'])
+      expect((await displayPaths('~\n!~/deep')).files).toEqual(['preds/sub/c.json'])
+    } finally {
+      process.env.HOME = home
+    }
   })
 
   it('gives absolute paths, sorted and without duplicates across overlapping patterns', async () => {
@@ -168,7 +168,8 @@ describe('discoverFiles', () => {
       { path: join(ws, 'preds', 'a.json'), displayPath: 'preds/a.json' },
       { path: join(ws, 'preds', 'b.json'), displayPath: 'preds/b.json' },
       { path: join(ws, 'preds', 'sub', 'c.json'), displayPath: 'preds/sub/c.json' },
-      { path: join(ws, 'preds', 'sub', 'deep', 'd.json'), displayPath: 'preds/sub/deep/d.json' }
+      { path: join(ws, 'preds', 'sub', 'deep', 'd.json'), displayPath: 'preds/sub/deep/d.json' },
+      { path: join(ws, 'preds', 'weird.json', 'inside.json'), displayPath: 'preds/weird.json/inside.json' }
     ])
   })
 
@@ -194,19 +195,26 @@ describe('discoverFiles', () => {
     expect(found.files.map((f) => f.displayPath)).toEqual(['i.json'])
   })
 
-  it('accepts absolute patterns and .. that stay inside the workspace', async () => {
-    const found = await displayPaths(`${ws}/preds/*.json\nother/../preds/sub/*.json\n./other/*.json`)
-    expect(found.files).toEqual(['other/h.json', 'preds/a.json', 'preds/b.json', 'preds/sub/c.json'])
+  it('accepts absolute patterns inside the workspace, a leading ./, and excludes that point anywhere', async () => {
+    const found = await displayPaths(
+      `${ws}/preds/*.json\n./other/*.json\n!${outside}/**\n!/**/b.json\n!preds/*.json/`
+    )
+    // `!preds/*.json/` excludes the folder weird.json and what is in it, not the files a.json and b.json.
+    expect(found.files).toEqual(['other/h.json', 'preds/a.json'])
   })
 
   it('refuses patterns that leave the workspace, naming the path input', async () => {
     await expect(discoverFiles('../elsewhere/*.json', ws)).rejects.toThrow(
-      /Input path: the pattern "..\/elsewhere\/\*.json" points outside the workspace/
+      /Input path: the pattern "..\/elsewhere\/\*.json" has a "." or ".." segment, which @actions\/glob does not allow/
     )
+    await expect(discoverFiles(`${ws}/other/../preds/*.json`, ws)).rejects.toThrow(
+      /has a "." or ".." segment/
+    )
+    await expect(discoverFiles('preds/./a.json', ws)).rejects.toThrow(/has a "." or ".." segment/)
     await expect(discoverFiles(`${outside}/*.json`, ws)).rejects.toThrow(/points outside the workspace/)
     await expect(discoverFiles('/**/*.json', ws)).rejects.toThrow(/points outside the workspace/)
-    await expect(discoverFiles('preds/**/../../*.json', ws)).rejects.toThrow(
-      /Input path: the pattern "preds\/\*\*\/..\/..\/\*.json" has "." or ".." after a wildcard/
+    await expect(discoverFiles('preds/**/../../*.json', ws, 'resume-from')).rejects.toThrow(
+      /Input resume-from: the pattern "preds\/\*\*\/..\/..\/\*.json" has a "." or ".." segment/
     )
     await expect(discoverFiles('!', ws)).rejects.toThrow(/Input path: the line "!" has no pattern after "!"/)
   })
@@ -234,13 +242,7 @@ describe('discoverFiles', () => {
   })
 
   it('skips a folder it may not read with a warning naming it, and finds the other files', async () => {
-    const readdir = fsp.readdir.bind(fsp)
-    vi.spyOn(fsp, 'readdir').mockImplementation(((dir: string, options: never) =>
-      dir === join(ws, 'preds', 'old')
-        ? Promise.reject(
-            Object.assign(new Error(`EACCES: permission denied, scandir '${dir}'`), { code: 'EACCES' })
-          )
-        : readdir(dir, options)) as typeof fsp.readdir)
+    denyReading(join(ws, 'preds', 'old'))
     const found = await discoverFiles('preds/**/*.json', ws)
     expect(found.files.map((f) => f.displayPath)).toContain('preds/sub/deep/d.json')
     expect(found.files.map((f) => f.displayPath)).not.toContain('preds/old/e.json')
@@ -251,6 +253,27 @@ describe('discoverFiles', () => {
       reason: expect.stringContaining('is a folder that cannot be read (EACCES)')
     })
     expect(isUnusableMatch(folder!)).toBe(false)
+  })
+
+  it('names a folder on the way to a pattern that may not be searched, and finds the other files', async () => {
+    const lstat = fsp.lstat.bind(fsp)
+    vi.spyOn(fsp, 'lstat').mockImplementation(((p: string, options: never) =>
+      p === join(ws, 'preds', 'old', 'inner')
+        ? Promise.reject(
+            Object.assign(new Error(`EACCES: permission denied, lstat '${p}'`), { code: 'EACCES' })
+          )
+        : lstat(p, options)) as typeof fsp.lstat)
+    const found = await displayPaths('preds/old/inner/*.json\nother/*.json')
+    expect(found).toEqual({
+      files: ['other/h.json'],
+      skipped: [
+        {
+          displayPath: 'preds/old',
+          kind: 'unreadable-folder',
+          reason: expect.stringContaining('is a folder that cannot be read (EACCES)')
+        }
+      ]
+    })
   })
 
   it('gives each file’s real path, so a linked file is opened where it really is', async () => {

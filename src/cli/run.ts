@@ -120,7 +120,7 @@ function asOptions(problem: string): string {
 
 /**
  * A pattern that names a folder (no wildcard) means the .json files anywhere under it, as a person on a
- * command line means it; the action's path input would note the folder and skip it.
+ * command line means it; the action's path input takes every file under it, as @actions/glob does.
  */
 export async function folderPatterns(patterns: string, cwd: string): Promise<string> {
   const lines = await Promise.all(
