@@ -54730,90 +54730,13 @@ minimatch.unescape = unescape_unescape;
 
 
 
+
 /** A matched path meant as a prediction file that cannot be used: it fails the run like a bad file. */
 function isUnusableMatch(skipped) {
-    return skipped.kind !== 'directory' && skipped.kind !== 'same-file' && skipped.kind !== 'unreadable-folder';
+    return skipped.kind !== 'same-file' && skipped.kind !== 'unreadable-folder';
 }
 const IS_WINDOWS = process.platform === 'win32';
-// On Windows `\` separates; elsewhere it escapes a glob character.
-const SEPARATORS = IS_WINDOWS ? /[\\/]+/ : /\/+/;
-const GLOB_CHARACTERS = IS_WINDOWS ? /[*?[]/ : /[*?[\\]/;
-/** Escapes glob characters in a literal path, as @actions/glob does for the working directory. */
-function globEscape(literal) {
-    return (IS_WINDOWS ? literal : literal.replace(/\\/g, '\\\\'))
-        .replace(/(\[)(?=[^/]+\])/g, '[[]')
-        .replace(/\?/g, '[?]')
-        .replace(/\*/g, '[*]');
-}
-function isInside(root, candidate) {
-    return !leavesRoot(external_node_path_.relative(root, candidate));
-}
-function toDisplayPath(workspace, file) {
-    const relative = external_node_path_.relative(workspace, file);
-    return external_node_path_.sep === '/' ? relative : relative.split(external_node_path_.sep).join('/');
-}
-/** One pattern line → an absolute pattern inside the workspace, or an Error naming the input it came from. */
-function normalizePattern(line, workspace, input) {
-    let body = line;
-    let negate = false;
-    while (body.startsWith('!')) {
-        negate = !negate;
-        body = body.slice(1).trim();
-    }
-    if (body === '')
-        throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`);
-    const trailingSeparator = SEPARATORS.test(body[body.length - 1]);
-    let literal;
-    let rest;
-    if (external_node_path_.isAbsolute(body)) {
-        const root = external_node_path_.parse(body).root;
-        literal = root;
-        rest = body.slice(root.length);
-    }
-    else {
-        literal = workspace;
-        rest = body;
-    }
-    // Fold the literal leading segments (with `.` and `..`) into a real path, so where the pattern points
-    // can be checked; after the first wildcard, `..` cannot be checked and is refused.
-    const segments = rest.split(SEPARATORS).filter((s) => s !== '');
-    let firstGlob = 0;
-    for (; firstGlob < segments.length; firstGlob++) {
-        const segment = segments[firstGlob];
-        if (segment === '.')
-            continue;
-        if (segment === '..')
-            literal = external_node_path_.dirname(literal);
-        else if (GLOB_CHARACTERS.test(segment))
-            break;
-        else
-            literal = external_node_path_.join(literal, segment);
-    }
-    const globbed = segments.slice(firstGlob);
-    if (globbed.some((s) => s === '.' || s === '..')) {
-        throw new Error(`Input ${input}: the pattern "${line}" has "." or ".." after a wildcard; write the pattern without them, relative to the workspace`);
-    }
-    if (!isInside(workspace, literal)) {
-        throw new Error(`Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
-    }
-    const pattern = globEscape(literal) +
-        (globbed.length > 0 ? external_node_path_.sep + globbed.join(external_node_path_.sep) : '') +
-        (trailingSeparator ? external_node_path_.sep : '');
-    return {
-        negate,
-        pattern,
-        endsWithGlobstar: !trailingSeparator && globbed[globbed.length - 1] === '**',
-        literal,
-        trailingSeparator
-    };
-}
-/** Plain code-unit order: the same on every machine, whatever the locale. */
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-// What a pattern matches, as @actions/glob's bit mask: a pattern with a trailing separator only folders.
-const DIRECTORY = 1;
-const FILE = 2;
+const SEP = external_node_path_.sep;
 // @actions/glob's minimatch options.
 const MATCH_OPTIONS = {
     dot: true,
@@ -54823,82 +54746,199 @@ const MATCH_OPTIONS = {
     noext: true,
     nonegate: true
 };
+// What a pattern matches, as @actions/glob's MatchKind: a pattern with a trailing separator only folders.
+const DIRECTORY = 1;
+const FILE = 2;
+const ALL = DIRECTORY | FILE;
+/** Escapes glob characters in a literal path, as @actions/glob does for the working and home directories. */
+function globEscape(literal) {
+    return (IS_WINDOWS ? literal : literal.replace(/\\/g, '\\\\'))
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+/** One separator between segments (`\` on Windows), as @actions/glob's normalizeSeparators. */
+function normalizeSeparators(p) {
+    return IS_WINDOWS ? p.replace(/\//g, '\\').replace(/\\\\+/g, '\\') : p.replace(/\/\/+/g, '/');
+}
+/** A pattern segment as a literal name (escapes and one-character sets undone), or '' if it has a wildcard. */
+function literalOf(segment) {
+    let literal = '';
+    for (let i = 0; i < segment.length; i++) {
+        const c = segment[i];
+        if (c === '\\' && !IS_WINDOWS && i + 1 < segment.length) {
+            literal += segment[++i];
+            continue;
+        }
+        if (c === '*' || c === '?')
+            return '';
+        if (c === '[' && i + 1 < segment.length) {
+            let set = '';
+            let closed = -1;
+            for (let j = i + 1; j < segment.length; j++) {
+                const d = segment[j];
+                if (d === '\\' && !IS_WINDOWS && j + 1 < segment.length)
+                    set += segment[++j];
+                else if (d === ']') {
+                    closed = j;
+                    break;
+                }
+                else
+                    set += d;
+            }
+            if (closed >= 0) {
+                if (set.length > 1)
+                    return '';
+                if (set !== '') {
+                    literal += set;
+                    i = closed;
+                    continue;
+                }
+            }
+        }
+        literal += c;
+    }
+    return literal;
+}
 function slashes(p) {
     return IS_WINDOWS ? p.replace(/\\/g, '/') : p;
 }
-function rule(pattern, negate, trailingSeparator) {
-    const bare = trailingSeparator ? pattern.replace(/[\\/]+$/, '') : pattern;
-    const endsWithGlobstar = !trailingSeparator && /[\\/]\*\*$/.test(bare);
-    return {
-        negate,
-        matcher: new Minimatch(slashes(bare), MATCH_OPTIONS),
-        kinds: trailingSeparator ? DIRECTORY : DIRECTORY | FILE,
-        endsWithGlobstar,
-        wholeFolder: negate && endsWithGlobstar ? new Minimatch(slashes(bare.slice(0, -3)), MATCH_OPTIONS) : null
-    };
+function isInside(root, candidate) {
+    return !leavesRoot(external_node_path_.relative(root, candidate));
+}
+function toDisplayPath(workspace, file) {
+    const relative = external_node_path_.relative(workspace, file);
+    return SEP === '/' ? relative : relative.split(SEP).join('/');
+}
+/**
+ * One pattern line → its rules (the pattern, and `p/**` for implicitDescendants) and, for an include, the
+ * folder its walk starts from; or an Error naming the input it came from.
+ */
+function parseLine(line, workspace, input) {
+    let pattern = line;
+    let negate = false;
+    while (pattern.startsWith('!')) {
+        negate = !negate;
+        pattern = pattern.slice(1).trim();
+    }
+    if (pattern === '')
+        throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`);
+    pattern = normalizeSeparators(pattern);
+    // @actions/glob refuses relative pathing: `.` only as the first segment, `..` nowhere.
+    const written = pattern.length > 1 && pattern.endsWith(SEP) ? pattern.slice(0, -1) : pattern;
+    if (written.split(SEP).some((s, i) => (literalOf(s) === '.' && i > 0) || literalOf(s) === '..')) {
+        throw new Error(`Input ${input}: the pattern "${line}" has a "." or ".." segment, which @actions/glob does not allow; write it from the workspace without them`);
+    }
+    // Relative to the workspace (which `.` also names); `~` is the home directory.
+    if (pattern === '.' || pattern.startsWith(`.${SEP}`))
+        pattern = globEscape(workspace) + pattern.slice(1);
+    else if (pattern === '~' || pattern.startsWith(`~${SEP}`))
+        pattern = globEscape(external_node_os_namespaceObject.homedir()) + pattern.slice(1);
+    else if (!external_node_path_.isAbsolute(pattern))
+        pattern = `${globEscape(workspace)}${SEP}${pattern}`;
+    pattern = normalizeSeparators(pattern);
+    const root = external_node_path_.parse(pattern).root;
+    const trailingSeparator = pattern.endsWith(SEP);
+    if (trailingSeparator && pattern !== root)
+        pattern = pattern.slice(0, -1);
+    const segments = pattern
+        .slice(root.length)
+        .split(SEP)
+        .filter((s) => s !== '');
+    const endsWithGlobstar = segments[segments.length - 1] === '**';
+    const matcher = (p) => new Minimatch(slashes(p), MATCH_OPTIONS);
+    const rules = [
+        {
+            negate,
+            matcher: matcher(pattern),
+            kinds: trailingSeparator ? DIRECTORY : ALL,
+            endsWithGlobstar,
+            implicit: false
+        }
+    ];
+    if (trailingSeparator || !endsWithGlobstar) {
+        const under = pattern === root ? `${root}**` : `${pattern}${SEP}**`;
+        rules.push({ negate, matcher: matcher(under), kinds: ALL, endsWithGlobstar: true, implicit: true });
+    }
+    if (negate)
+        return { rules, searchPath: null };
+    const literal = [];
+    for (const segment of segments) {
+        const name = literalOf(segment);
+        if (name === '')
+            break;
+        literal.push(name);
+    }
+    const searchPath = external_node_path_.join(root, ...literal);
+    if (!isInside(workspace, searchPath)) {
+        throw new Error(`Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
+    }
+    return { rules, searchPath };
+}
+/** What one rule makes of `p`: its kinds if it matches, else 0 (@actions/glob's Pattern.match). */
+function ruleMatch(r, p) {
+    const target = r.endsWithGlobstar && !r.implicit ? p + SEP : p;
+    return r.matcher.match(slashes(target)) ? r.kinds : 0;
 }
 /** What the rules, in order, make of `p`: DIRECTORY and FILE bits. */
 function matchKinds(rules, p) {
-    const target = slashes(p);
     let kinds = 0;
-    for (const r of rules) {
-        if (!r.matcher.match(target))
-            continue;
-        kinds = r.negate ? kinds & ~r.kinds : kinds | r.kinds;
-    }
+    for (const r of rules)
+        kinds = r.negate ? kinds & ~ruleMatch(r, p) : kinds | ruleMatch(r, p);
     return kinds;
 }
-/** Whether anything under `dir` can be matched: an include leads into it, and no exclude takes it all. */
+/**
+ * Whether anything under `dir` can be matched: an include may match under it (@actions/glob's
+ * partialMatch) and no later exclude ending in `**` takes all of it (`!dir`, `!dir/**`, `!d*`).
+ */
 function worthReading(rules, dir) {
     const target = slashes(dir);
     let open = false;
     for (const r of rules) {
         if (!r.negate)
-            open ||= r.matcher.match(target, true);
-        else if (r.wholeFolder?.match(target))
+            open ||= r.matcher.matchOne(target.split('/'), r.matcher.set[0], true);
+        else if (r.endsWithGlobstar && r.kinds === ALL && r.matcher.match(`${target}/`))
             open = false;
     }
     return open;
 }
+/** Plain code-unit order: the same on every machine, whatever the locale. */
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
 /**
- * The files `patterns` (newline-separated globs relative to `workspace`; `!` excludes; blank lines and
- * `#` comments ignored) match. Matched directories, broken symbolic links, files outside the workspace
- * (through a link), second paths to one file and folders that cannot be read are in `skipped`, with the
- * reason. Throws only for a bad pattern.
+ * The files `patterns` (newline-separated globs relative to `workspace`, as @actions/glob reads them) match.
+ * Broken symbolic links, files outside the workspace (through a link), second paths to one file and folders
+ * that cannot be read are in `skipped`, with the reason. Throws only for a bad pattern, whose error names
+ * `input`.
  */
-/** `input` names the input the patterns came from, in the errors a bad pattern gets. */
 async function discoverFiles(patterns, workspace, input = 'path') {
     const root = external_node_path_.resolve(workspace);
     const rules = [];
-    const literals = [];
-    for (const raw of patterns.split(/\r?\n|\r/)) {
+    const searchPaths = [];
+    for (const raw of (IS_WINDOWS ? patterns.replace(/\r\n?/g, '\n') : patterns).split('\n')) {
         const line = raw.trim();
         if (line === '' || line.startsWith('#'))
             continue;
-        const p = normalizePattern(line, root, input);
-        rules.push(rule(p.pattern, p.negate, p.trailingSeparator));
-        if (p.negate && !p.endsWithGlobstar) {
-            rules.push(rule(`${p.pattern.replace(/[\\/]$/, '')}${external_node_path_.sep}**`, true, false));
-        }
-        if (!p.negate)
-            literals.push(p.literal);
+        const parsed = parseLine(line, root, input);
+        rules.push(...parsed.rules);
+        if (parsed.searchPath !== null)
+            searchPaths.push(parsed.searchPath);
     }
-    // A directory matched by a pattern that does not end in ** is almost always a mistake worth naming.
-    const directoryRules = rules.filter((r) => r.negate || !r.endsWithGlobstar);
     const found = [];
     const skipped = [];
     const skip = (p, kind, reason) => {
         skipped.push({ displayPath: toDisplayPath(root, p), kind, reason });
     };
-    /** A path the walk reached: a file to match, or a folder to report and read. */
-    const consider = async (p, isDirectory, real, chain) => {
+    const unreadable = (dir, code) => {
+        skip(dir, 'unreadable-folder', `is a folder that cannot be read (${code}), so the files in it were not searched; make it readable by the user the runner runs as, or exclude it with !${toDisplayPath(root, dir)}/**`);
+    };
+    /** A path the walk reached: a file to match, or a folder to read. `chain`: the real folders above it. */
+    const visit = async (p, isDirectory, real, chain) => {
         if (!isDirectory) {
             if (matchKinds(rules, p) & FILE)
                 found.push({ path: p, real });
             return;
-        }
-        if (matchKinds(directoryRules, p) & DIRECTORY) {
-            skip(p, 'directory', `is a directory, not a file; to take the files in it, match them, e.g. ${toDisplayPath(root, p) || '.'}/**/*.json`);
         }
         // A link back to a folder on the way would loop.
         if (!worthReading(rules, p) || chain.includes(real))
@@ -54909,23 +54949,21 @@ async function discoverFiles(patterns, workspace, input = 'path') {
         }
         catch (error) {
             const code = errorCode(error) ?? String(error);
-            if (code === 'ENOENT' || code === 'ENOTDIR')
-                return;
-            skip(p, 'unreadable-folder', `is a folder that cannot be read (${code}), so the files in it were not searched; make it readable by the user the runner runs as, or exclude it with !${toDisplayPath(root, p)}/**`);
+            if (code !== 'ENOENT' && code !== 'ENOTDIR')
+                unreadable(p, code);
             return;
         }
         const within = [...chain, real];
         for (const entry of entries) {
             const child = external_node_path_.join(p, entry.name);
-            if (!entry.isSymbolicLink()) {
-                await consider(child, entry.isDirectory(), external_node_path_.join(real, entry.name), within);
-                continue;
-            }
-            await considerLink(child, within);
+            if (entry.isSymbolicLink())
+                await visitLink(child, within);
+            else
+                await visit(child, entry.isDirectory(), external_node_path_.join(real, entry.name), within);
         }
     };
     /** A symbolic link: followed; a broken one that would be matched as a file is named. */
-    const considerLink = async (p, chain) => {
+    const visitLink = async (p, chain) => {
         let isDirectory;
         let real;
         try {
@@ -54939,22 +54977,30 @@ async function discoverFiles(patterns, workspace, input = 'path') {
             }
             return;
         }
-        await consider(p, isDirectory, real, chain);
+        await visit(p, isDirectory, real, chain);
     };
     // Each include's folder without wildcards is where its walk starts; one inside another is walked once.
-    const starts = [...new Set(literals)].sort((a, b) => a.length - b.length);
+    const starts = [...new Set(searchPaths)].sort((a, b) => a.length - b.length);
     const walked = [];
     for (const start of starts) {
         if (walked.some((w) => isInside(w, start)))
             continue;
         walked.push(start);
-        const link = await external_node_fs_.promises.lstat(start).catch(() => null);
-        if (link === null)
+        let link;
+        try {
+            link = await external_node_fs_.promises.lstat(start);
+        }
+        catch (error) {
+            // Not there (or a file on the way) is no match; a folder on the way that may not be searched is named.
+            const code = errorCode(error) ?? String(error);
+            if (code !== 'ENOENT' && code !== 'ENOTDIR')
+                unreadable(external_node_path_.dirname(start), code);
             continue;
+        }
         if (link.isSymbolicLink())
-            await considerLink(start, []);
+            await visitLink(start, []);
         else
-            await consider(start, link.isDirectory(), await external_node_fs_.promises.realpath(start), []);
+            await visit(start, link.isDirectory(), await external_node_fs_.promises.realpath(start), []);
     }
     // A file outside the workspace (through a link) is not uploaded; one file reached twice is taken once.
     const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
