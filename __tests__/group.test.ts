@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { defaultGroupDescription, findGroup, GroupError, workflowRunUrl } from '../src/group.js'
 import { KognicClient } from '../src/kognic/client.js'
+import { KognicResponseShapeError } from '../src/kognic/decisions.js'
+import { KognicAuthError, KognicCancelledError } from '../src/kognic/errors.js'
 import { ManualClock, RecordingLogger, sendJson, startServer } from './kognic-fixtures.js'
 
 const DATASET = '0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11'
@@ -63,6 +65,72 @@ describe('findGroup', () => {
       /predictions-group-uuid bbbbbbbb-0000-4000-8000-000000000009 is not a predictions group of dataset 0b9c3b4e/
     )
     expect((error as Error).message).toContain('"nightly" (aaaaaaaa-0000-4000-8000-000000000001)')
+  })
+})
+
+describe('findGroup by UUID, whatever the listing looks like', () => {
+  const UUID = 'aaaaaaaa-0000-4000-8000-000000000002'
+  const listing = (items: unknown[]) => ({ listPredictionsGroups: async () => items })
+
+  it('finds the group when other items have no name, odd fields or are not objects', async () => {
+    const items = [{ id: 'x' }, 'text', null, { uuid: UUID.toUpperCase(), name: 7, extra: [] }]
+    expect(await findGroup(listing(items), DATASET, { kind: 'uuid', uuid: UUID })).toEqual({
+      uuid: UUID,
+      name: null
+    })
+  })
+  it('takes `id` for the id and keeps the name when there is one', async () => {
+    expect(
+      await findGroup(listing([{ id: UUID, name: 'nightly' }]), DATASET, { kind: 'uuid', uuid: UUID })
+    ).toEqual({ uuid: UUID, name: 'nightly' })
+  })
+  it('goes on unconfirmed, saying why, when the listing fails or cannot be read', async () => {
+    for (const failure of [
+      Object.assign(new Error('GET /v1/datasets/x/predictions-groups failed: 500 after 4 attempts'), {
+        status: 500
+      }),
+      new KognicResponseShapeError(
+        'GET /v1/datasets/x/predictions-groups: the response is not JSON: "<html>"'
+      )
+    ]) {
+      const failing = {
+        listPredictionsGroups: async () => {
+          throw failure
+        }
+      }
+      expect(await findGroup(failing, DATASET, { kind: 'uuid', uuid: UUID })).toEqual({
+        uuid: UUID,
+        name: null,
+        unconfirmed: failure.message
+      })
+    }
+  })
+  it('goes on unconfirmed when the group is not found but some items have no id', async () => {
+    const group = await findGroup(listing([{ name: 'no id' }, { uuid: 'other', name: 'b' }]), DATASET, {
+      kind: 'uuid',
+      uuid: UUID
+    })
+    expect(group).toMatchObject({ uuid: UUID, name: null })
+    expect(group?.unconfirmed).toMatch(/1 of the 2 items of GET .* have no "uuid" or "id"/)
+  })
+  it('still stops for refused credentials, a cancel, and a dataset the listing does not know', async () => {
+    for (const failure of [
+      new KognicAuthError('refused', { status: 401, tokenRequests: 1 }),
+      new KognicCancelledError('cancelled'),
+      Object.assign(new Error('404'), { status: 404 })
+    ]) {
+      const failing = {
+        listPredictionsGroups: async () => {
+          throw failure
+        }
+      }
+      await expect(findGroup(failing, DATASET, { kind: 'uuid', uuid: UUID })).rejects.toThrow()
+    }
+  })
+  it('by name, refuses an item without a name: a group missed would be created twice', async () => {
+    await expect(
+      findGroup(listing([{ uuid: 'g1' }]), DATASET, { kind: 'name', name: 'nightly' })
+    ).rejects.toThrow(/item 0 has no string "uuid"\/"id" and "name"/)
   })
 })
 

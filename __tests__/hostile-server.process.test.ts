@@ -71,6 +71,8 @@ interface GatewayOptions {
    * page): later connections, the uploads', are refused.
    */
   refuseAfterListing?: boolean
+  /** The answer the client gets instead of the emulator's to the groups listing. */
+  replaceGroupsListing?: (emulated: Reply) => Reply
 }
 
 /**
@@ -100,6 +102,8 @@ async function startGateway(options: GatewayOptions): Promise<{ url: string; clo
       const [path = '', query = ''] = (req.url ?? '').split('?')
       if (req.method === 'POST' && path.endsWith('/predictions'))
         reply = options.replaceUpload?.(++uploads) ?? reply
+      if (req.method === 'GET' && path.endsWith('/predictions-groups') && options.replaceGroupsListing)
+        reply = options.replaceGroupsListing(reply)
       res.writeHead(reply.status, { 'content-type': reply.contentType, connection: 'close' })
       res.end(reply.body)
       const listed = !query.includes('offset=') || reply.body === '{"data":[]}'
@@ -253,6 +257,47 @@ describe('an upload whose answer may not say what happened', () => {
       await gateway.close()
     }
   })
+})
+
+describe('a groups listing of another shape, with the group given by UUID', () => {
+  // Only the item with the UUID matters: names and fields of other items, or a listing that cannot be read
+  // at all, must not stop an upload into a group the user named exactly.
+  const odd: Record<string, (emulated: Reply) => Reply> = {
+    'items without names, and other fields': (emulated) => {
+      const items = (JSON.parse(emulated.body) as { data: { uuid: string }[] }).data
+      return {
+        ...emulated,
+        body: JSON.stringify({ data: [{ label: 'x' }, ...items.map((g) => ({ id: g.uuid, created: 1 }))] })
+      }
+    },
+    'an HTML error page': () => ({ status: 502, contentType: 'text/html', body: '<html>Bad gateway</html>' }),
+    'JSON that is not a list': () => ({
+      status: 200,
+      contentType: 'application/json',
+      body: '{"groups": {}}'
+    })
+  }
+  for (const [shape, replaceGroupsListing] of Object.entries(odd)) {
+    it(`uploads into the group: ${shape}`, async () => {
+      const scene = SAMPLE_OD_SCENES[7]!
+      const before = storedFor(scene)
+      const gateway = await startGateway({ replaceGroupsListing })
+      try {
+        const run = await runAction({
+          inputs: inputs({ 'api-url': gateway.url, 'max-retries': '0' }),
+          files: predictions([scene])
+        })
+        expect(run.code, run.stdout).toBe(0)
+        expect(run.outputs['predictions-group-uuid']).toBe(SAMPLE_OD_GROUP_UUID)
+        expect(run.results!.files[0]).toMatchObject({ sceneUuid: scene, status: 'uploaded' })
+        expect(storedFor(scene)).toBe(before + 1)
+        if (shape.startsWith('items')) expect(run.stdout).not.toMatch(/::warning::Could not confirm/)
+        else expect(run.stdout).toMatch(/::warning::Could not confirm that predictions group/)
+      } finally {
+        await gateway.close()
+      }
+    })
+  }
 })
 
 describe('a server that asks for a pause of three years', () => {

@@ -103,7 +103,10 @@ describe('KognicClient calls', () => {
     const { client, api } = await setup((_request, res) =>
       sendJson(res, 200, { data: [{ uuid: 'g1', name: 'baseline', createdAt: 'x' }] })
     )
-    expect(await client.listPredictionsGroups(DATASET)).toEqual([{ uuid: 'g1', name: 'baseline' }])
+    // The items as Kognic gives them: reading them is findGroup's.
+    expect(await client.listPredictionsGroups(DATASET)).toEqual([
+      { uuid: 'g1', name: 'baseline', createdAt: 'x' }
+    ])
     expect(api.requests[0]?.method).toBe('GET')
     // The server ignores offset: the second page repeats the first, which ends the listing.
     expect(api.requests.map((r) => r.path)).toEqual(

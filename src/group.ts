@@ -1,13 +1,23 @@
 // Finding the predictions group the run uploads into: by UUID, or by exact name within the dataset.
+import { isRecord } from './guards.js'
 import { INPUT, type GroupRef } from './inputs.js'
+import { listedId, listedItem, predictionsGroupsPath } from './kognic/decisions.js'
+import { KognicAuthError, KognicCancelledError } from './kognic/errors.js'
 
 export interface GroupSummary {
   uuid: string
-  name: string
+  /** null when a group given by UUID has no readable name in the listing. */
+  name: string | null
+  /**
+   * Why a group given by UUID could not be confirmed as the dataset's: the groups listing failed or has
+   * items without an id. The run goes on with the UUID; Kognic refuses uploads into a group it does not have.
+   */
+  unconfirmed?: string
 }
 
 export interface GroupLister {
-  listPredictionsGroups(datasetUuid: string): Promise<GroupSummary[]>
+  /** The listing's items as Kognic gives them (their fields are not documented). */
+  listPredictionsGroups(datasetUuid: string): Promise<unknown[]>
 }
 
 export class GroupError extends Error {
@@ -19,14 +29,14 @@ export class GroupError extends Error {
 
 /**
  * Returns the dataset's group the inputs name, or null when a name matches no group (the caller decides
- * whether to create it). A UUID that is not the dataset's, or a name two groups share, is an error.
+ * whether to create it). A name two groups share, or a UUID a well-formed listing does not hold, is an error.
  */
 export async function findGroup(
   api: GroupLister,
   datasetUuid: string,
   ref: GroupRef
 ): Promise<GroupSummary | null> {
-  const groups = await api.listPredictionsGroups(datasetUuid).catch((error: unknown) => {
+  const listing = api.listPredictionsGroups(datasetUuid).catch((error: unknown) => {
     const status = (error as { status?: unknown }).status
     if (status === 404 || status === 403) {
       throw new GroupError(
@@ -35,25 +45,73 @@ export async function findGroup(
     }
     throw error
   })
-  if (ref.kind === 'uuid') {
-    const found = groups.find((g) => g.uuid.toLowerCase() === ref.uuid)
-    if (found) return found
-    throw new GroupError(
-      `${INPUT.groupUuid} ${ref.uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`
-    )
-  }
-  const matches = groups.filter((g) => g.name === ref.name)
+  return ref.kind === 'uuid'
+    ? groupByUuid(listing, datasetUuid, ref.uuid)
+    : groupByName(await listing, datasetUuid, ref.name)
+}
+
+async function groupByName(
+  items: unknown[],
+  datasetUuid: string,
+  name: string
+): Promise<GroupSummary | null> {
+  // Every item must be readable: a group missed here would be created a second time.
+  const groups = items.map((item, index) =>
+    listedItem(item, index, `GET ${predictionsGroupsPath(datasetUuid)}`)
+  )
+  const matches = groups.filter((g) => g.name === name)
   if (matches.length > 1) {
     throw new GroupError(
-      `${INPUT.group} "${ref.name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`
+      `${INPUT.group} "${name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`
     )
   }
   return matches[0] ?? null
 }
 
-function describeGroups(groups: GroupSummary[]): string {
+/** A UUID needs from the listing only the item with that id: names and odd items elsewhere do not matter. */
+async function groupByUuid(
+  listing: Promise<unknown[]>,
+  datasetUuid: string,
+  uuid: string
+): Promise<GroupSummary> {
+  let items: unknown[]
+  try {
+    items = await listing
+  } catch (error) {
+    // Refused credentials, a cancel and a dataset the listing does not know still stop the run.
+    if (
+      error instanceof GroupError ||
+      error instanceof KognicAuthError ||
+      error instanceof KognicCancelledError
+    )
+      throw error
+    return { uuid, name: null, unconfirmed: error instanceof Error ? error.message : String(error) }
+  }
+  const found = items.find((item) => listedId(item)?.toLowerCase() === uuid)
+  if (found !== undefined) {
+    const name = isRecord(found) && typeof found.name === 'string' ? found.name : null
+    return { uuid, name }
+  }
+  const withoutId = items.filter((item) => listedId(item) === undefined).length
+  if (withoutId > 0) {
+    return {
+      uuid,
+      name: null,
+      unconfirmed: `${withoutId} of the ${items.length} items of GET ${predictionsGroupsPath(datasetUuid)} have no "uuid" or "id"`
+    }
+  }
+  const groups = items.map((item) => ({
+    uuid: listedId(item)!,
+    name: isRecord(item) && typeof item.name === 'string' ? item.name : null
+  }))
+  throw new GroupError(
+    `${INPUT.groupUuid} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`
+  )
+}
+
+function describeGroups(groups: { uuid: string; name: string | null }[]): string {
   if (groups.length === 0) return 'The dataset has no predictions groups.'
-  const shown = groups.slice(0, 10).map((g) => `"${g.name}" (${g.uuid})`)
+  const shown = groups.slice(0, 10).map((g) => (g.name === null ? g.uuid : `"${g.name}" (${g.uuid})`))
   const more = groups.length > shown.length ? ` and ${groups.length - shown.length} more` : ''
   return `Its groups: ${shown.join(', ')}${more}.`
 }

@@ -382,8 +382,13 @@ async function settleLookups(
   })
   return io.group('Resolve the predictions group', async () => {
     const group = await lookups.group
-    if (group) log.info(`Using predictions group "${group.name}" (${group.uuid}).`)
-    else if (input.group.kind === 'name')
+    if (group?.unconfirmed !== undefined) {
+      log.warning(
+        `Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${INPUT.groupUuid} says. Kognic refuses uploads into a group it does not have.`
+      )
+    } else if (group) {
+      log.info(`Using predictions group ${group.name === null ? '' : `"${group.name}" `}(${group.uuid}).`)
+    } else if (input.group.kind === 'name')
       log.info(`Dataset ${input.datasetUuid} has no group "${input.group.name}" yet.`)
     return group
   })

@@ -50380,66 +50380,6 @@ function maskAll(mask, ...values) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/group.ts
-// Finding the predictions group the run uploads into: by UUID, or by exact name within the dataset.
-
-class GroupError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'GroupError';
-    }
-}
-/**
- * Returns the dataset's group the inputs name, or null when a name matches no group (the caller decides
- * whether to create it). A UUID that is not the dataset's, or a name two groups share, is an error.
- */
-async function findGroup(api, datasetUuid, ref) {
-    const groups = await api.listPredictionsGroups(datasetUuid).catch((error) => {
-        const status = error.status;
-        if (status === 404 || status === 403) {
-            throw new GroupError(`Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${INPUT.datasetUuid} (it follows dataset/ in the app's address), that ${INPUT.apiUrl} is the dataset API's host, and that these credentials may see the dataset.`);
-        }
-        throw error;
-    });
-    if (ref.kind === 'uuid') {
-        const found = groups.find((g) => g.uuid.toLowerCase() === ref.uuid);
-        if (found)
-            return found;
-        throw new GroupError(`${INPUT.groupUuid} ${ref.uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`);
-    }
-    const matches = groups.filter((g) => g.name === ref.name);
-    if (matches.length > 1) {
-        throw new GroupError(`${INPUT.group} "${ref.name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`);
-    }
-    return matches[0] ?? null;
-}
-function describeGroups(groups) {
-    if (groups.length === 0)
-        return 'The dataset has no predictions groups.';
-    const shown = groups.slice(0, 10).map((g) => `"${g.name}" (${g.uuid})`);
-    const more = groups.length > shown.length ? ` and ${groups.length - shown.length} more` : '';
-    return `Its groups: ${shown.join(', ')}${more}.`;
-}
-/** The description of a group this run creates, when the input leaves it empty: where it came from. */
-function defaultGroupDescription(env) {
-    const repo = env.GITHUB_REPOSITORY;
-    if (!repo)
-        return 'Uploaded by Kognic Upload Predictions';
-    const sha = env.GITHUB_SHA ? ` at ${env.GITHUB_SHA.slice(0, 12)}` : '';
-    const url = workflowRunUrl(env);
-    return `Uploaded by Kognic Upload Predictions from ${repo}${sha}${url ? ` (${url})` : ''}`;
-}
-/** Link to the workflow run, when the runner's variables say where it is. */
-function workflowRunUrl(env) {
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
-    if (!server || !repo || !runId)
-        return undefined;
-    const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : '';
-    return `${server.replace(/\/+$/, '')}/${repo}/actions/runs/${runId}${attempt}`;
-}
-
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/report/escape.ts
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
@@ -50698,9 +50638,13 @@ function sceneIdOf(item) {
     const scene = item['scene'];
     return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined;
 }
+/** A list item's id: `uuid`, or `id`; undefined when it has neither. */
+function listedId(item) {
+    return isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
+}
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 function listedItem(item, index, what) {
-    const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
+    const uuid = listedId(item);
     const name = isRecord(item) ? item['name'] : undefined;
     if (uuid === undefined || typeof name !== 'string') {
         throw new KognicResponseShapeError(`${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`);
@@ -50808,6 +50752,103 @@ class KognicCancelledError extends Error {
     }
 }
 
+;// CONCATENATED MODULE: ./src/group.ts
+// Finding the predictions group the run uploads into: by UUID, or by exact name within the dataset.
+
+
+
+
+class GroupError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'GroupError';
+    }
+}
+/**
+ * Returns the dataset's group the inputs name, or null when a name matches no group (the caller decides
+ * whether to create it). A name two groups share, or a UUID a well-formed listing does not hold, is an error.
+ */
+async function findGroup(api, datasetUuid, ref) {
+    const listing = api.listPredictionsGroups(datasetUuid).catch((error) => {
+        const status = error.status;
+        if (status === 404 || status === 403) {
+            throw new GroupError(`Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${INPUT.datasetUuid} (it follows dataset/ in the app's address), that ${INPUT.apiUrl} is the dataset API's host, and that these credentials may see the dataset.`);
+        }
+        throw error;
+    });
+    return ref.kind === 'uuid'
+        ? groupByUuid(listing, datasetUuid, ref.uuid)
+        : groupByName(await listing, datasetUuid, ref.name);
+}
+async function groupByName(items, datasetUuid, name) {
+    // Every item must be readable: a group missed here would be created a second time.
+    const groups = items.map((item, index) => listedItem(item, index, `GET ${predictionsGroupsPath(datasetUuid)}`));
+    const matches = groups.filter((g) => g.name === name);
+    if (matches.length > 1) {
+        throw new GroupError(`${INPUT.group} "${name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`);
+    }
+    return matches[0] ?? null;
+}
+/** A UUID needs from the listing only the item with that id: names and odd items elsewhere do not matter. */
+async function groupByUuid(listing, datasetUuid, uuid) {
+    let items;
+    try {
+        items = await listing;
+    }
+    catch (error) {
+        // Refused credentials, a cancel and a dataset the listing does not know still stop the run.
+        if (error instanceof GroupError ||
+            error instanceof KognicAuthError ||
+            error instanceof KognicCancelledError)
+            throw error;
+        return { uuid, name: null, unconfirmed: error instanceof Error ? error.message : String(error) };
+    }
+    const found = items.find((item) => listedId(item)?.toLowerCase() === uuid);
+    if (found !== undefined) {
+        const name = isRecord(found) && typeof found.name === 'string' ? found.name : null;
+        return { uuid, name };
+    }
+    const withoutId = items.filter((item) => listedId(item) === undefined).length;
+    if (withoutId > 0) {
+        return {
+            uuid,
+            name: null,
+            unconfirmed: `${withoutId} of the ${items.length} items of GET ${predictionsGroupsPath(datasetUuid)} have no "uuid" or "id"`
+        };
+    }
+    const groups = items.map((item) => ({
+        uuid: listedId(item),
+        name: isRecord(item) && typeof item.name === 'string' ? item.name : null
+    }));
+    throw new GroupError(`${INPUT.groupUuid} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`);
+}
+function describeGroups(groups) {
+    if (groups.length === 0)
+        return 'The dataset has no predictions groups.';
+    const shown = groups.slice(0, 10).map((g) => (g.name === null ? g.uuid : `"${g.name}" (${g.uuid})`));
+    const more = groups.length > shown.length ? ` and ${groups.length - shown.length} more` : '';
+    return `Its groups: ${shown.join(', ')}${more}.`;
+}
+/** The description of a group this run creates, when the input leaves it empty: where it came from. */
+function defaultGroupDescription(env) {
+    const repo = env.GITHUB_REPOSITORY;
+    if (!repo)
+        return 'Uploaded by Kognic Upload Predictions';
+    const sha = env.GITHUB_SHA ? ` at ${env.GITHUB_SHA.slice(0, 12)}` : '';
+    const url = workflowRunUrl(env);
+    return `Uploaded by Kognic Upload Predictions from ${repo}${sha}${url ? ` (${url})` : ''}`;
+}
+/** Link to the workflow run, when the runner's variables say where it is. */
+function workflowRunUrl(env) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
+    if (!server || !repo || !runId)
+        return undefined;
+    const attempt = env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : '';
+    return `${server.replace(/\/+$/, '')}/${repo}/actions/runs/${runId}${attempt}`;
+}
+
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
@@ -51374,11 +51415,14 @@ class KognicClient {
         await this.#tokens.getToken();
     }
     /** Every predictions group of the dataset, read page by page (`?offset=N`) until an empty page. */
+    /**
+     * The items of the dataset's groups listing, as Kognic gives them: their fields are not documented, so
+     * reading them is the caller's (a group named by UUID does not need every item to have a name).
+     */
     async listPredictionsGroups(datasetUuid) {
-        const path = predictionsGroupsPath(datasetUuid);
         const groups = [];
-        for await (const items of this.#pages(path, 1, () => undefined)) {
-            groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)));
+        for await (const items of this.#pages(predictionsGroupsPath(datasetUuid), 1, () => undefined)) {
+            groups.push(...items);
         }
         return groups;
     }
@@ -56126,8 +56170,12 @@ async function settleLookups(io, lookups, input, credentials, log) {
     });
     return io.group('Resolve the predictions group', async () => {
         const group = await lookups.group;
-        if (group)
-            log.info(`Using predictions group "${group.name}" (${group.uuid}).`);
+        if (group?.unconfirmed !== undefined) {
+            log.warning(`Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${INPUT.groupUuid} says. Kognic refuses uploads into a group it does not have.`);
+        }
+        else if (group) {
+            log.info(`Using predictions group ${group.name === null ? '' : `"${group.name}" `}(${group.uuid}).`);
+        }
         else if (input.group.kind === 'name')
             log.info(`Dataset ${input.datasetUuid} has no group "${input.group.name}" yet.`);
         return group;

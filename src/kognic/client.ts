@@ -24,7 +24,6 @@ import {
   SUNSET_ERROR_DAYS,
   SUNSET_HEADERS
 } from './decisions.js'
-import type { ListedItem } from './decisions.js'
 import { KognicApiError, KognicAuthError, KognicCancelledError } from './errors.js'
 import { HttpSession, transportHint } from './http.js'
 import type { HttpOutcome, HttpResponse } from './http.js'
@@ -148,11 +147,14 @@ export class KognicClient {
   }
 
   /** Every predictions group of the dataset, read page by page (`?offset=N`) until an empty page. */
-  async listPredictionsGroups(datasetUuid: string): Promise<ListedItem[]> {
-    const path = predictionsGroupsPath(datasetUuid)
-    const groups: ListedItem[] = []
-    for await (const items of this.#pages(path, 1, () => undefined)) {
-      groups.push(...items.map((item, index) => listedItem(item, groups.length + index, `GET ${path}`)))
+  /**
+   * The items of the dataset's groups listing, as Kognic gives them: their fields are not documented, so
+   * reading them is the caller's (a group named by UUID does not need every item to have a name).
+   */
+  async listPredictionsGroups(datasetUuid: string): Promise<unknown[]> {
+    const groups: unknown[] = []
+    for await (const items of this.#pages(predictionsGroupsPath(datasetUuid), 1, () => undefined)) {
+      groups.push(...items)
     }
     return groups
   }

@@ -175,9 +175,14 @@ export function sceneIdOf(item: unknown): string | undefined {
   return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined
 }
 
+/** A list item's id: `uuid`, or `id`; undefined when it has neither. */
+export function listedId(item: unknown): string | undefined {
+  return isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
+}
+
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 export function listedItem(item: unknown, index: number, what: string): ListedItem {
-  const uuid = isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
+  const uuid = listedId(item)
   const name = isRecord(item) ? item['name'] : undefined
   if (uuid === undefined || typeof name !== 'string') {
     throw new KognicResponseShapeError(
