@@ -193,6 +193,24 @@ describe('a dry run on a folder with bad files', () => {
     expect(run.stdout).toMatch(/✗ Failed: 4 matched · 2 would be uploaded · 2 not uploaded \(2 invalid/)
   })
 
+  it('--dry-run false is refused, not taken as a pattern; --dry-run=true is taken', async () => {
+    const workspace = makeWorkspace(badFiles)
+    const stray = await cli(
+      ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', 'false', 'check'],
+      {
+        workspace
+      }
+    )
+    expect(stray.code).toBe(2)
+    expect(stray.stderr).toContain('--dry-run=false')
+    expect(stray.stderr).not.toMatch(/No files matched/)
+    const off = await cli(
+      ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run=true', '--json', 'check'],
+      { workspace }
+    )
+    expect((JSON.parse(off.stdout) as { dryRun: boolean }).dryRun).toBe(true)
+  })
+
   it('--json prints the results, with the counts, and nothing else on stdout', async () => {
     const run = await cli(
       ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', '--json', 'check'],

@@ -76,6 +76,43 @@ describe('a folder the action may not read', () => {
   })
 })
 
+describe('path as @actions/glob means it', () => {
+  // Three files at three depths, and one folder excluded by name: dry runs, so nothing is stored.
+  const files = {
+    [`preds/${scenes[3]}.json`]: json(bboxDoc({ seed: 3 })),
+    [`preds/sub/${scenes[4]}.json`]: json(bboxDoc({ seed: 4 })),
+    [`preds/sub/deeper/${scenes[5]}.json`]: json(bboxDoc({ seed: 5 })),
+    [`preds/old/${scenes[6]}.json`]: json(bboxDoc({ seed: 6 }))
+  }
+  const all = Object.keys(files).sort()
+  async function matchedBy(pattern: string, env: Record<string, string> = {}): Promise<string[]> {
+    const workspace = makeWorkspace(files)
+    const run = await runAction({
+      inputs: { ...baseInputs(), path: pattern, 'dry-run': 'true' },
+      workspace,
+      env: { HOME: workspace, ...env }
+    })
+    expect(run.code, run.stdout + run.stderr).toBe(0)
+    expect(run.outputs.matched).toBe(String(run.results!.files.length))
+    return run.results!.files.map((f) => f.path).sort()
+  }
+
+  it('a folder named alone, with or without a trailing /, is every file under it', async () => {
+    expect(await matchedBy('preds')).toEqual(all)
+    expect(await matchedBy('preds/')).toEqual(all)
+  })
+  it('~ is HOME', async () => {
+    expect(await matchedBy('~/preds')).toEqual(all)
+    expect(await matchedBy('~/preds/sub/**/*.json')).toEqual(all.filter((f) => f.startsWith('preds/sub/')))
+  })
+  it('X/** matches X and everything under it; a later line takes part of an excluded folder back', async () => {
+    expect(await matchedBy('preds/sub/**')).toEqual(all.filter((f) => f.startsWith('preds/sub/')))
+    expect(await matchedBy(`preds\n!preds/sub\npreds/sub/deeper/${scenes[5]}.json`)).toEqual(
+      all.filter((f) => !f.startsWith('preds/sub/') || f.includes('deeper'))
+    )
+  })
+})
+
 describe('a class mapping given as a path', () => {
   it('fails naming the input when it leads out of the workspace, quoting nothing of the file', async () => {
     const dir = makeWorkspace({ [`p/${scenes[3]}.json`]: json(bboxDoc({ seed: 3 })) })
