@@ -306,7 +306,8 @@ describe('pathological values', () => {
     let nested: unknown = 1
     for (let i = 0; i < 200_000; i++) nested = [nested]
     const doc = { openlabel: { metadata: { schema_version: nested }, streams: {}, objects: {}, frames: {} } }
-    const problems = validateOpenLabel(doc)
+    // Its empty frames are a no-objects warning of their own; only the nested value is under test here.
+    const problems = validateOpenLabel(doc).filter((p) => p.kind !== 'no-objects')
     expect(problems).toEqual([
       expect.objectContaining({
         kind: 'schema-version',
