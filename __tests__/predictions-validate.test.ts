@@ -645,7 +645,9 @@ describe('the examples the demo uploads (examples/)', () => {
 
 describe('examples/mistakes/: one content mistake per file', () => {
   const listing = readFileSync(join(EXAMPLES, 'mistakes', 'README.md'), 'utf8')
-  const rows = [...listing.matchAll(/^\| `([^`]+\.json)` +\| `([^`]+)` +\|$/gm)].map((m) => [m[1]!, m[2]!])
+  const rows = [...listing.matchAll(/^\| `([^`]+\.json)` +\| `([^`]+)` +\|$/gm)].map(
+    (m) => [m[1]!, m[2]!] as const
+  )
   const newRules = [
     'confidence-name',
     'confidence-place',

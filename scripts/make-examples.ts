@@ -42,11 +42,13 @@ console.log(`Wrote examples to ${path.relative(process.cwd(), dir) || '.'}`)
 
 // One file per content mistake the checks warn about, each making just that one: examples/mistakes/README.md
 // lists them. Kognic accepts them all, so they upload with warnings; the demo never reads this folder.
-type Doc = { openlabel: Record<string, any> }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- edits sample JSON in place, any shape
+type Json = any
+type Doc = { openlabel: Record<string, Json> }
 const mistakesDir = path.join(dir, 'mistakes')
 rmSync(mistakesDir, { recursive: true, force: true })
 mkdirSync(mistakesDir, { recursive: true })
-const firstObject = (doc: Doc): any => Object.values(doc.openlabel.frames['0'].objects)[0]
+const firstObject = (doc: Doc): Json => Object.values(doc.openlabel.frames['0'].objects)[0]
 const setTimes = (doc: Doc, times: unknown[]): Doc => {
   times.forEach((t, f) => (doc.openlabel.frames[String(f)].frame_properties.timestamp = t))
   return doc
@@ -55,14 +57,14 @@ const mistakes: [string, string, Doc][] = [
   [
     'confidence-name',
     od[9]!,
-    ((d) => ((firstObject(d).object_data.bbox[0].attributes.num[0].name = 'score'), d))(
+    ((d: Doc) => ((firstObject(d).object_data.bbox[0].attributes.num[0].name = 'score'), d))(
       bboxDoc({ seed: 10, count: 1 })
     )
   ],
   [
     'confidence-place',
     od[10]!,
-    ((d) => {
+    ((d: Doc) => {
       const object = firstObject(d)
       object.object_data.num = object.object_data.bbox[0].attributes.num
       delete object.object_data.bbox[0].attributes.num
@@ -76,7 +78,7 @@ const mistakes: [string, string, Doc][] = [
   [
     'stream-geometry',
     od[15]!,
-    ((d) => {
+    ((d: Doc) => {
       d.openlabel.streams['@lidar'] = { type: 'lidar' }
       firstObject(d).object_data.bbox[0].attributes.text[0].val = '@lidar'
       return d
@@ -85,15 +87,15 @@ const mistakes: [string, string, Doc][] = [
   [
     'segmentation-type',
     SAMPLE_SEG_SCENES[3]!,
-    ((d) => {
-      for (const object of Object.values(d.openlabel.objects) as any[]) object.type = 'segmentation'
+    ((d: Doc) => {
+      for (const object of Object.values(d.openlabel.objects) as Json[]) object.type = 'segmentation'
       return d
     })(segmentationDoc({ classes, seed: 3, size: 8 }))
   ],
   [
     'ontology-pixel',
     SAMPLE_SEG_SCENES[4]!,
-    ((d) => {
+    ((d: Doc) => {
       const classifications = d.openlabel.ontologies['0'].classifications
       classifications['300'] = classifications['3']
       delete classifications['3']
@@ -103,8 +105,8 @@ const mistakes: [string, string, Doc][] = [
   [
     'root-geometry',
     od[16]!,
-    ((d) => {
-      const [id, root] = Object.entries(d.openlabel.objects)[0] as [string, any]
+    ((d: Doc) => {
+      const [id, root] = Object.entries(d.openlabel.objects)[0] as [string, Json]
       root.object_data = { bbox: structuredClone(d.openlabel.frames['0'].objects[id].object_data.bbox) }
       return d
     })(bboxDoc({ seed: 17, count: 1 }))
@@ -112,7 +114,7 @@ const mistakes: [string, string, Doc][] = [
   [
     'no-objects',
     od[17]!,
-    ((d) => ((d.openlabel.frames['0'].objects = {}), d))(bboxDoc({ seed: 18, count: 1 }))
+    ((d: Doc) => ((d.openlabel.frames['0'].objects = {}), d))(bboxDoc({ seed: 18, count: 1 }))
   ]
 ]
 const listing = [
