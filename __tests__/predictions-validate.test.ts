@@ -306,7 +306,8 @@ describe('pathological values', () => {
     let nested: unknown = 1
     for (let i = 0; i < 200_000; i++) nested = [nested]
     const doc = { openlabel: { metadata: { schema_version: nested }, streams: {}, objects: {}, frames: {} } }
-    const problems = validateOpenLabel(doc)
+    // Its empty frames are a no-objects warning of their own; only the nested value is under test here.
+    const problems = validateOpenLabel(doc).filter((p) => p.kind !== 'no-objects')
     expect(problems).toEqual([
       expect.objectContaining({
         kind: 'schema-version',
@@ -622,7 +623,8 @@ describe("Kognic's own examples (fixtures/guide)", () => {
 
 describe('the examples the demo uploads (examples/)', () => {
   const files = readdirSync(EXAMPLES, { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.json') && name !== 'class-mapping.json')
+    // examples/mistakes/ makes one mistake per file on purpose: tested below, never uploaded by the demo.
+    .filter((name) => name.endsWith('.json') && name !== 'class-mapping.json' && !name.startsWith('mistakes'))
     .sort()
 
   it('are there', () => {
@@ -637,6 +639,43 @@ describe('the examples the demo uploads (examples/)', () => {
       )
       expect(file.fatal).toEqual([])
       expect(file.problems).toEqual([])
+    })
+  }
+})
+
+describe('examples/mistakes/: one content mistake per file', () => {
+  const listing = readFileSync(join(EXAMPLES, 'mistakes', 'README.md'), 'utf8')
+  const rows = [...listing.matchAll(/^\| `([^`]+\.json)` +\| `([^`]+)` +\|$/gm)].map(
+    (m) => [m[1]!, m[2]!] as const
+  )
+  const newRules = [
+    'confidence-name',
+    'confidence-place',
+    'timestamps-zero',
+    'timestamps-seconds',
+    'timestamp-negative',
+    'timestamp-duplicate',
+    'stream-geometry',
+    'segmentation-type',
+    'ontology-pixel',
+    'root-geometry',
+    'no-objects'
+  ]
+
+  it('lists a file for every content rule, and every file there', () => {
+    expect(rows.map(([, rule]) => rule).sort()).toEqual([...newRules].sort())
+    const files = readdirSync(join(EXAMPLES, 'mistakes')).filter((name) => name.endsWith('.json'))
+    expect(files.sort()).toEqual(rows.map(([name]) => name).sort())
+  })
+
+  for (const [name, rule] of rows) {
+    it(`${name}: exactly one ${rule} warning`, async () => {
+      const file = await inspectFile(
+        { path: join(EXAMPLES, 'mistakes', name), displayPath: name },
+        { maxFileSizeBytes: LIMIT, validation: 'strict' }
+      )
+      expect(file.fatal).toEqual([])
+      expect(file.problems.map((p) => [p.kind, p.severity])).toEqual([[rule, 'warning']])
     })
   }
 })

@@ -119,7 +119,7 @@ export function segmentationDoc(
         '0': { classifications: Object.fromEntries(classes.map((c, i) => [String(i), c])), uri: '' }
       },
       streams: { [camera]: { type: 'camera' } },
-      objects: { [objectId]: { name: 'segmentation', type: 'segmentation' } },
+      objects: { [objectId]: { name: 'segmentation', type: 'segmentation_bitmap' } },
       frames: {
         '0': frame({
           [objectId]: {

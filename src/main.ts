@@ -6,7 +6,12 @@ import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary }
 import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient, type AnnotatedScenes } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
-import { missingClasses, parseClassMapping } from './predictions/class-mapping.js'
+import {
+  BACKGROUND_CLASS,
+  hasBackground,
+  missingClasses,
+  parseClassMapping
+} from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
 import { uploadAll } from './predictions/upload.js'
@@ -517,6 +522,14 @@ function checkClassMapping(
   if (!mapping) return
   const classes = new Set<string>()
   for (const index of fit) for (const c of files[index]!.inspected!.segmentationClasses) classes.add(c)
+  // The guide: the area no segment covers is "_background", so segmentation needs that entry.
+  const segmented = fit.some((index) => files[index]!.inspected!.hasSegmentation)
+  if (segmented && !hasBackground(mapping)) {
+    const example = JSON.stringify({ annotated: BACKGROUND_CLASS, predicted: BACKGROUND_CLASS })
+    throw new FatalError(
+      `${INPUT.classMapping} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`
+    )
+  }
   const missing = missingClasses(mapping, classes)
   if (missing.length > 0) {
     const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })

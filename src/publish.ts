@@ -5,7 +5,7 @@ import { INPUT, type Inputs } from './inputs.js'
 import type { RunDeps } from './main.js'
 import { fileAnnotations } from './report/annotations.js'
 import { formatCount } from './report/format.js'
-import { verdict, type RunReport } from './report/model.js'
+import { noObjectsNote, verdict, type RunReport } from './report/model.js'
 import { resultsFilePath, writeResultsFile } from './report/results.js'
 import { renderSummary } from './report/summary.js'
 
@@ -51,6 +51,8 @@ export async function publish(
   else log.notice(outcome.text, { title: 'Kognic predictions upload' })
   if (!outcome.ok && resultsProblem) log.error(resultsProblem, { title: 'Results file' })
   for (const note of fileAnnotations(report)) log[note.level](note.message, note.props)
+  const noObjects = noObjectsNote(report.results)
+  if (noObjects) log.warning(noObjects, { title: 'Files with no objects' })
 
   if (env.GITHUB_STEP_SUMMARY) {
     try {

@@ -129,3 +129,11 @@ export function missingClasses(
   for (const name of classesFound) if (!covered.has(name)) missing.add(name)
   return [...missing].sort()
 }
+
+/** The class Kognic gives the area no segment covers; the guide's mapping always has it. */
+export const BACKGROUND_CLASS = '_background'
+
+/** Whether the mapping has the `{"annotated": "_background", ...}` entry segmentation needs. */
+export function hasBackground(mapping: readonly ClassMappingEntry[]): boolean {
+  return mapping.some((entry) => entry.annotated === BACKGROUND_CLASS)
+}

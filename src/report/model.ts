@@ -192,3 +192,17 @@ export function endSentence(text: string): string {
   const trimmed = text.trimEnd()
   return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`
 }
+
+/** Files whose problems include `no-objects`: they predict nothing, which the report counts once. */
+export function filesWithoutObjects(results: readonly FileResult[]): number {
+  let count = 0
+  for (const result of results) if (result.problems.some((p) => p.kind === 'no-objects')) count++
+  return count
+}
+
+/** The one sentence the log and the summary give for those files; empty when there are none. */
+export function noObjectsNote(results: readonly FileResult[]): string {
+  const count = filesWithoutObjects(results)
+  if (count === 0) return ''
+  return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`
+}

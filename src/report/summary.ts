@@ -4,7 +4,7 @@
 import type { FileResult, Problem } from '../types.js'
 import { escapeMarkdownCell, safeUrl } from './escape.js'
 import { formatCount, formatDuration, formatRate, withoutOwnName } from './format.js'
-import { verdict, type RunReport } from './model.js'
+import { noObjectsNote, verdict, type RunReport } from './model.js'
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
 export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
@@ -249,6 +249,8 @@ function notes(report: RunReport): string {
         )
     )
   }
+  const noObjects = noObjectsNote(report.results)
+  if (noObjects) lines.push(`- ⚠️ ${noObjects}`)
   const warnings = report.warnings ?? []
   for (const warning of warnings.slice(0, MAX_WARNINGS)) lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`)
   if (warnings.length > MAX_WARNINGS) lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`)
