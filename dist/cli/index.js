@@ -48846,6 +48846,13 @@ const SCHEMA_VERSION = '1.0.0';
 const LIDAR_STREAM = '@lidar';
 /** How far a cuboid rotation quaternion's length may be from 1 before it is worth a warning. */
 const QUATERNION_TOLERANCE = 1e-3;
+// Attribute names a model's exporter often gives its confidence; compared case-insensitively, so
+// `Confidence` and `CONFIDENCE` count too (exactly `confidence` is the right name).
+const CONFIDENCE_LOOKALIKES = ['confidence', 'score', 'conf', 'probability', 'prob'];
+/** Frames whose neighbouring timestamps are all closer than this many ms are likely in seconds. */
+const SECONDS_GAP_MS = 1;
+// The segmentation object type of Kognic's example.
+const SEGMENTATION_TYPE = 'segmentation_bitmap';
 // Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
 // data model's required fields and types) or on the file being unusable; plausibility alone only warns.
 // Where the guide and the data model disagree, the looser one decides what blocks (frame keys, timestamps,
@@ -48976,6 +48983,63 @@ const RULES = {
         source: 'guide: confidence ("must be defined as a numeric value")',
         checks: 'a `confidence` is a number from 0 to 1 in `attributes.num`'
     },
+    'confidence-name': {
+        severity: 'warning',
+        source: 'guide: confidence (1.0 when absent)',
+        checks: `no geometry attribute is named ${CONFIDENCE_LOOKALIKES.slice(1)
+            .map((n) => `\`${n}\``)
+            .join(', ')} or \`confidence\` in another case (e.g. \`Confidence\`) instead of \`confidence\``
+    },
+    'confidence-place': {
+        severity: 'warning',
+        source: 'guide: confidence (1.0 when absent)',
+        checks: "a `confidence` is in the geometry's `attributes.num`, not in `object_data.num` of a frame or root object, nor in `attributes.vec`/`boolean`"
+    },
+    'timestamps-zero': {
+        severity: 'warning',
+        source: 'guide: frames are matched by millisecond timestamp (plausibility)',
+        checks: 'a file with more than one frame does not give every frame timestamp 0'
+    },
+    'timestamps-seconds': {
+        severity: 'warning',
+        source: 'guide: frames are matched by millisecond timestamp (plausibility)',
+        checks: `timestamps are not seconds: with 2 or more distinct timestamps, not every gap between neighbours is below ${SECONDS_GAP_MS} ms`
+    },
+    'timestamp-negative': {
+        severity: 'warning',
+        source: 'guide: frames are matched by millisecond timestamp (plausibility)',
+        checks: 'a timestamp is not negative'
+    },
+    'timestamp-duplicate': {
+        severity: 'warning',
+        source: 'guide: frames are matched by millisecond timestamp (plausibility)',
+        checks: 'no two frames of a file have the same timestamp'
+    },
+    'stream-geometry': {
+        severity: 'warning',
+        source: 'guide: 2D bounding box, 3D cuboid, segmentation bitmaps (plausibility)',
+        checks: 'a `bbox` or `image` is not on a `lidar` stream, a `cuboid` not on a `camera` stream (when `streams` gives the type)'
+    },
+    'segmentation-type': {
+        severity: 'warning',
+        source: 'guide: segmentation bitmaps (`"type": "segmentation_bitmap"`)',
+        checks: 'a root object whose frames hold `image` geometries has `type` `segmentation_bitmap`'
+    },
+    'ontology-pixel': {
+        severity: 'warning',
+        source: 'guide: segmentation bitmaps (grey-scale 8-bit PNG)',
+        checks: '`classifications` keys are pixel values: whole numbers 0 to 255'
+    },
+    'root-geometry': {
+        severity: 'warning',
+        source: 'guide: The prediction format (geometries are in frames)',
+        checks: "no `bbox`, `cuboid` or `image` in a root object's `object_data`"
+    },
+    'no-objects': {
+        severity: 'warning',
+        source: 'plausibility',
+        checks: 'a file holds at least one geometry in some frame'
+    },
     'ontology-uri': {
         severity: 'error',
         source: 'data model: `ontologies.*.uri`',
@@ -49036,6 +49100,8 @@ const UNSUPPORTED_GEOMETRY_KEYS = new Set([
 const FRAME_KEY = /^[0-9]+$/;
 // The data model takes int or str, the guide milliseconds: a string is taken when it is a number.
 const NUMERIC_STRING = /^-?[0-9]+(\.[0-9]+)?$/;
+// An ontology key is a pixel value of an 8-bit PNG: a whole number, checked ≤ 255 after.
+const PIXEL_VALUE = /^[0-9]{1,3}$/;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 // Signature (8) + IHDR length and type (8) + IHDR data (13) = 29 bytes; 64 base64 characters give 48 bytes,
 // room for a stray line break, and nothing else of the image is decoded.
@@ -49094,6 +49160,10 @@ function analyseOpenLabel(doc) {
     const at = new GeometryCursor();
     let hasSegmentation = false;
     let firstImagePath = null;
+    // Ids of frame objects holding an image, their root objects' type checked after the walk.
+    const imageObjects = new Set();
+    const timestamps = [];
+    let geometryCount = 0;
     const openlabel = isRecord(doc) ? doc.openlabel : undefined;
     if (!isRecord(openlabel)) {
         report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
@@ -49157,8 +49227,15 @@ function analyseOpenLabel(doc) {
                 report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
             }
             if (isRecord(object.object_data)) {
-                for (const key in object.object_data)
-                    checkObjectDataKey(key, `objects${pathKey(id)}.object_data`, report);
+                const dataPath = `objects${pathKey(id)}.object_data`;
+                for (const key in object.object_data) {
+                    if (GEOMETRY_KEYS.has(key)) {
+                        report('root-geometry', `${dataPath}${pathKey(key)}`, `a "${key}" in the root object's object_data; Kognic reads geometries from frames only, so it is not read: move it into frames.<n>.objects${pathKey(id)}.object_data`);
+                    }
+                    else
+                        checkObjectDataKey(key, dataPath, report);
+                }
+                checkDataConfidence(object.object_data, dataPath, report);
             }
         }
     }
@@ -49185,6 +49262,9 @@ function analyseOpenLabel(doc) {
             if (!isRecord(classifications))
                 continue;
             for (const index in classifications) {
+                if (!PIXEL_VALUE.test(index) || Number(index) > 255) {
+                    report('ontology-pixel', `ontologies${pathKey(ontologyKey)}.classifications${pathKey(index)}`, `key "${index}" is not a pixel value; an 8-bit PNG's pixels are 0 to 255, so this class can never match: key it by the pixel value, e.g. "1"`);
+                }
                 const className = classifications[index];
                 if (typeof className === 'string' && className !== '') {
                     classes.add(className);
@@ -49212,7 +49292,9 @@ function analyseOpenLabel(doc) {
                 report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
                 continue;
             }
-            checkTimestamp(frame.frame_properties, framePath, report);
+            const ms = checkTimestamp(frame.frame_properties, framePath, report);
+            if (ms !== undefined)
+                timestamps.push({ frameId, ms });
             const frameObjects = frame.objects;
             if (frameObjects === undefined)
                 continue;
@@ -49237,8 +49319,12 @@ function analyseOpenLabel(doc) {
                     report('structure', `${objectPath}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
                     continue;
                 }
+                checkDataConfidence(objectData, `${objectPath}.object_data`, report);
                 for (const geometryKey in objectData) {
                     if (!GEOMETRY_KEYS.has(geometryKey)) {
+                        // An unsupported geometry is its own error: the file is not also one with no objects.
+                        if (UNSUPPORTED_GEOMETRY_KEYS.has(geometryKey))
+                            geometryCount++;
                         checkObjectDataKey(geometryKey, `${objectPath}.object_data`, report);
                         continue;
                     }
@@ -49247,6 +49333,7 @@ function analyseOpenLabel(doc) {
                         report('structure', `${objectPath}.object_data.${geometryKey}`, `found ${describeValue(list)}; expected a list of ${geometryKey} geometries`);
                         continue;
                     }
+                    geometryCount += list.length;
                     for (let i = 0; i < list.length; i++) {
                         const geometry = list[i];
                         at.frameId = frameId;
@@ -49268,6 +49355,7 @@ function analyseOpenLabel(doc) {
                         }
                         else {
                             hasSegmentation = true;
+                            imageObjects.add(objectId);
                             if (firstImagePath === null)
                                 firstImagePath = at.path();
                             checkImage(geometry, at, report);
@@ -49276,6 +49364,20 @@ function analyseOpenLabel(doc) {
                     }
                 }
             }
+        }
+    }
+    if (isRecord(frames)) {
+        checkSequence(timestamps, report);
+        if (geometryCount === 0) {
+            report('no-objects', 'frames', 'no frame holds a bbox, cuboid or image, so this file predicts nothing for its scene; add the geometries to frames.<n>.objects.<id>.object_data, or leave the file out');
+        }
+    }
+    for (const id of imageObjects) {
+        const type = rootObjects?.[id];
+        if (!isRecord(type) || typeof type.type !== 'string' || type.type === '')
+            continue;
+        if (type.type !== SEGMENTATION_TYPE) {
+            report('segmentation-type', `objects${pathKey(id)}.type`, `object "${id}" holds segmentation images but has type ${describeValue(type.type)}; Kognic's segmentation example gives it "type": "${SEGMENTATION_TYPE}"`);
         }
     }
     if (hasSegmentation && !hasClassifications) {
@@ -49305,10 +49407,11 @@ function checkObjectDataKey(key, objectDataPath, report) {
         report('unknown-key', `${objectDataPath}${pathKey(key)}`, `"${key}" is not an OpenLABEL object_data key (Kognic's data model forbids unknown keys here); remove it if it is a mistake`);
     }
 }
+/** The frame's timestamp as a number, when it is one (or a numeric string). */
 function checkTimestamp(frameProperties, framePath, report) {
     if (frameProperties !== undefined && !isRecord(frameProperties)) {
         report('structure', `${framePath}.frame_properties`, `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`);
-        return;
+        return undefined;
     }
     const timestamp = frameProperties?.timestamp;
     if (timestamp === undefined) {
@@ -49317,6 +49420,63 @@ function checkTimestamp(frameProperties, framePath, report) {
     else if (!isFiniteNumber(timestamp) &&
         !(typeof timestamp === 'string' && NUMERIC_STRING.test(timestamp))) {
         report('frame-timestamp', `${framePath}.frame_properties.timestamp`, `found ${describeValue(timestamp)}; expected a number of milliseconds (or a numeric string; 0 for a single frame) that matches the annotated frame`);
+    }
+    else {
+        return Number(timestamp);
+    }
+    return undefined;
+}
+function timestampPath(frameId) {
+    return `frames${pathKey(frameId)}.frame_properties.timestamp`;
+}
+// One file is one scene: Kognic matches its frames to the annotated ones by millisecond timestamp, so
+// timestamps that are all 0, in seconds, negative or repeated make frames land on the wrong ones.
+function checkSequence(times, report) {
+    for (const { frameId, ms } of times) {
+        if (ms < 0) {
+            report('timestamp-negative', timestampPath(frameId), `frame "${frameId}" has timestamp ${ms}; a time in milliseconds is 0 or more: give the frame's time from the scene's start or its recording time`);
+        }
+    }
+    if (times.length > 1 && times.every((t) => t.ms === 0)) {
+        report('timestamps-zero', 'frames', `all ${times.length} frames have timestamp 0, so Kognic cannot tell them apart; give each frame its time in milliseconds`);
+        return;
+    }
+    const firstAt = new Map();
+    for (const { frameId, ms } of times) {
+        const first = firstAt.get(ms);
+        if (first === undefined)
+            firstAt.set(ms, frameId);
+        else {
+            report('timestamp-duplicate', timestampPath(frameId), `frames "${first}" and "${frameId}" both have timestamp ${ms}; Kognic matches frames by timestamp, so give each frame its own time in milliseconds`);
+        }
+    }
+    const distinct = [...firstAt.keys()].sort((a, b) => a - b);
+    if (distinct.length < 2)
+        return;
+    for (let i = 1; i < distinct.length; i++)
+        if (distinct[i] - distinct[i - 1] >= SECONDS_GAP_MS)
+            return;
+    report('timestamps-seconds', 'frames', `the frames' timestamps (${distinct.slice(0, 3).join(', ')}${distinct.length > 3 ? ', …' : ''}) are all less than ${SECONDS_GAP_MS} ms apart: they look like seconds; Kognic reads milliseconds, so multiply them by 1000`);
+}
+/** Whether an attribute name looks like a confidence without being exactly `confidence`. */
+function isConfidenceLookalike(name) {
+    return (typeof name === 'string' &&
+        name !== 'confidence' &&
+        CONFIDENCE_LOOKALIKES.includes(name.toLowerCase()));
+}
+// A confidence in a frame's or root object's object_data is generic data, not the geometry's: Kognic
+// reads none there and sets each geometry's confidence to 1.0.
+function checkDataConfidence(objectData, dataPath, report) {
+    for (const key of ATTRIBUTE_KEYS) {
+        const list = objectData[key];
+        if (!Array.isArray(list))
+            continue;
+        for (let j = 0; j < list.length; j++) {
+            const entry = list[j];
+            if (!isRecord(entry) || entry.name !== 'confidence')
+                continue;
+            report('confidence-place', `${dataPath}.${key}[${j}]`, `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`);
+        }
     }
 }
 function allFinite(values) {
@@ -49411,6 +49571,9 @@ function checkAttributes(attributes, declaredStreams, at, report) {
                 streamIndex = j;
                 stream = entry.val;
             }
+            else if (isConfidenceLookalike(entry.name)) {
+                reportLookalike(entry.name, `${at.path()}.attributes.text[${j}]`, report);
+            }
             else if (entry.name === 'confidence') {
                 report('confidence', `${at.path()}.attributes.text[${j}]`, `confidence is given as text (${describeValue(entry.val)}); Kognic requires a number: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
             }
@@ -49425,12 +49588,35 @@ function checkAttributes(attributes, declaredStreams, at, report) {
         const known = Object.keys(declaredStreams);
         report('stream-undeclared', `${at.path()}.attributes.text[${streamIndex}].val`, `stream "${stream}" is not declared in "streams"${known.length > 0 ? ` (declared: ${known.map((s) => `"${s}"`).join(', ')})` : ''}; declare it or fix the name`);
     }
+    else if (declaredStreams !== null) {
+        const declared = declaredStreams[stream];
+        const type = isRecord(declared) ? declared.type : undefined;
+        const wrong = (type === 'lidar' && at.geometryKey !== 'cuboid') || (type === 'camera' && at.geometryKey === 'cuboid');
+        if (wrong) {
+            report('stream-geometry', `${at.path()}.attributes.text[${streamIndex}].val`, `a ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `a ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`);
+        }
+    }
+    for (const key of ['vec', 'boolean']) {
+        const list = record?.[key];
+        if (!Array.isArray(list))
+            continue;
+        for (let j = 0; j < list.length; j++) {
+            const entry = list[j];
+            if (!isRecord(entry) || entry.name !== 'confidence')
+                continue;
+            report('confidence-place', `${at.path()}.attributes.${key}[${j}]`, `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
+        }
+    }
     const num = record?.num;
     if (!Array.isArray(num))
         return;
     for (let j = 0; j < num.length; j++) {
         const entry = num[j];
-        if (!isRecord(entry) || entry.name !== 'confidence')
+        if (!isRecord(entry))
+            continue;
+        if (isConfidenceLookalike(entry.name))
+            reportLookalike(entry.name, `${at.path()}.attributes.num[${j}]`, report);
+        if (entry.name !== 'confidence')
             continue;
         const confidence = entry.val;
         if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
@@ -49439,6 +49625,9 @@ function checkAttributes(attributes, declaredStreams, at, report) {
                 : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
         }
     }
+}
+function reportLookalike(name, entryPath, report) {
+    report('confidence-name', `${entryPath}.name`, `attribute "${name}": Kognic reads no confidence here and sets it to 1.0; rename it to "confidence" in attributes.num`);
 }
 
 // EXTERNAL MODULE: ./src/version.ts
@@ -51846,6 +52035,12 @@ function missingClasses(mapping, classesFound) {
         if (!covered.has(name))
             missing.add(name);
     return [...missing].sort();
+}
+/** The class Kognic gives the area no segment covers; the guide's mapping always has it. */
+const BACKGROUND_CLASS = '_background';
+/** Whether the mapping has the `{"annotated": "_background", ...}` entry segmentation needs. */
+function hasBackground(mapping) {
+    return mapping.some((entry) => entry.annotated === BACKGROUND_CLASS);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/balanced-match/dist/esm/index.js
@@ -55248,6 +55443,21 @@ function endSentence(text) {
     const trimmed = text.trimEnd();
     return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }
+/** Files whose problems include `no-objects`: they predict nothing, which the report counts once. */
+function filesWithoutObjects(results) {
+    let count = 0;
+    for (const result of results)
+        if (result.problems.some((p) => p.kind === 'no-objects'))
+            count++;
+    return count;
+}
+/** The one sentence the log and the summary give for those files; empty when there are none. */
+function noObjectsNote(results) {
+    const count = filesWithoutObjects(results);
+    if (count === 0)
+        return '';
+    return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`;
+}
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
@@ -55469,6 +55679,9 @@ function notes(report) {
         lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
             listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
     }
+    const noObjects = noObjectsNote(report.results);
+    if (noObjects)
+        lines.push(`- ⚠️ ${noObjects}`);
     const warnings = report.warnings ?? [];
     for (const warning of warnings.slice(0, MAX_WARNINGS))
         lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`);
@@ -55727,6 +55940,9 @@ resultsPath, deps) {
         log.error(resultsProblem, { title: 'Results file' });
     for (const note of fileAnnotations(report))
         log[note.level](note.message, note.props);
+    const noObjects = noObjectsNote(report.results);
+    if (noObjects)
+        log.warning(noObjects, { title: 'Files with no objects' });
     if (env.GITHUB_STEP_SUMMARY) {
         try {
             const temp = env.RUNNER_TEMP;
@@ -56279,6 +56495,12 @@ function checkClassMapping(files, fit, mapping, log) {
     for (const index of fit)
         for (const c of files[index].inspected.segmentationClasses)
             classes.add(c);
+    // The guide: the area no segment covers is "_background", so segmentation needs that entry.
+    const segmented = fit.some((index) => files[index].inspected.hasSegmentation);
+    if (segmented && !hasBackground(mapping)) {
+        const example = JSON.stringify({ annotated: BACKGROUND_CLASS, predicted: BACKGROUND_CLASS });
+        throw new FatalError(`${INPUT.classMapping} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`);
+    }
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
         const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] });
