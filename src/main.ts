@@ -310,7 +310,7 @@ async function findFiles(
   return {
     files: runFiles(found.files),
     unusable: unusable.map((s) => ({
-      ...resultOf(s, null, { status: 'invalid', error: s.reason }),
+      ...resultOf(s, null, { status: 'invalid', error: s.reason, reasonKind: s.kind }),
       problems: [{ kind: s.kind, jsonPath: '', message: s.reason }]
     })),
     skipped: found.skipped.filter((s) => !isUnusableMatch(s)),
@@ -442,21 +442,26 @@ async function checkFiles(
     }
     if (inspected.fatal.length > 0) {
       const reason = inspected.fatal.map((p) => p.message).join('; ')
-      return refuse({ status: 'invalid', error: reason, fatalAsProblems: true }, 'not usable')
+      const reasonKind = inspected.fatal[0]!.kind
+      return refuse({ status: 'invalid', error: reason, fatalAsProblems: true, reasonKind }, 'not usable')
     }
     const others = duplicateOf.get(index)
     if (others) {
       const paths = others.map((other) => files[other]!.file.displayPath)
       const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
-      return refuse({ status: 'invalid', error: reason }, 'duplicate scene')
+      return refuse({ status: 'invalid', error: reason, reasonKind: 'duplicate-scene' }, 'duplicate scene')
     }
     const problems = inspected.problems
     if (problems.length > 0 && input.validation !== 'off') {
       const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : ''
       const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       // Warnings never block; errors come first among the problems kept (inspect.ts).
-      if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning'))
-        return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}` }, 'errors')
+      const firstError = problems.find((p) => p.severity !== 'warning')
+      if (input.validation === 'strict' && firstError)
+        return refuse(
+          { status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind },
+          'errors'
+        )
       log.info(
         `${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`
       )
@@ -500,7 +505,11 @@ async function settleScenes(
     const scene = record.inspected!.sceneUuid!
     if (annotated.has(scene.toLowerCase())) return true
     const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${INPUT.datasetUuid}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
-    record.result = resultOf(record.file, record.inspected, { status: 'invalid', error })
+    record.result = resultOf(record.file, record.inspected, {
+      status: 'invalid',
+      error,
+      reasonKind: 'scene-not-in-dataset'
+    })
     log.info(`${record.file.displayPath}: scene not in this dataset`)
     return false
   })
