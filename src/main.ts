@@ -33,6 +33,11 @@ export interface ActionIO {
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
   writeSummary(markdown: string): Promise<void>
   logger: Logger
+  /**
+   * How often the upload's progress line is printed, in ms; default 5,000 (a log). A terminal that redraws
+   * one line in place wants it about every second.
+   */
+  progressIntervalMs?: number
 }
 
 export interface RunDeps {
@@ -180,7 +185,17 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     if (input.dryRun) return await answerDryRun(io, found.files, fit)
 
     const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () =>
-      uploadFiles(api, found.group.uuid!, found.files, fit, input, cancel.stopNew, now, log)
+      uploadFiles(
+        api,
+        found.group.uuid!,
+        found.files,
+        fit,
+        input,
+        cancel.stopNew,
+        now,
+        log,
+        io.progressIntervalMs
+      )
     )
     found.uploadMs = upload.elapsedMs
     if (upload.refused)
@@ -686,10 +701,16 @@ async function uploadFiles(
   input: Inputs,
   stop: AbortSignal,
   now: () => number,
-  log: Logger
+  log: Logger,
+  progressIntervalMs: number | undefined
 ): Promise<{ elapsedMs: number; refused: KognicAuthError | undefined }> {
   const started = now()
-  const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
+  const progress = createProgress({
+    total: fit.length,
+    intervalMs: progressIntervalMs,
+    now,
+    print: (line) => log.info(line)
+  })
   let refused: KognicAuthError | undefined
   // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
   const refusal = new AbortController()

@@ -59,7 +59,7 @@ export async function runCli(deps: CliDeps): Promise<number> {
     return usageError(error.problems.map((p) => secrets.redact(asOptions(p))))
   }
 
-  const { io, record } = createTerminal({
+  const { io, record, clearProgress } = createTerminal({
     out: command.json ? stderr : deps.stdout,
     err: stderr,
     env,
@@ -76,6 +76,8 @@ export async function runCli(deps: CliDeps): Promise<number> {
     )
 
   const report = await run({ io, env, workspace: deps.cwd, onCancel: deps.onCancel })
+  // The verdict below is the last word: no progress line is left above or under it.
+  clearProgress()
   const resultsFile = record.outputs['results-file'] || null
   const clean = (text: string): string => secrets.redact(text)
 
