@@ -704,7 +704,7 @@ describe('input problems', () => {
       'predictions-group or predictions-group-uuid:',
       'path:',
       'concurrency:',
-      'the credentials input is not valid JSON',
+      'the value of credentials is not valid JSON',
       'class-mapping'
     ]) {
       expect(run.stdout).toContain(text)

@@ -340,3 +340,51 @@ describe('Ctrl-C', () => {
     expect(run.stdout).toMatch(/✗ Cancelled/)
   })
 })
+
+describe('messages name options', () => {
+  // The engine's messages name what to change: on the command line that is an option, never an input.
+  it('says --max-file-size for a file over the limit, and --auth-url for a token host it cannot reach', async () => {
+    const big = {
+      ...bboxFiles(1, 0),
+      [`preds/${scenes[1]}.json`]: json({ ...bboxDoc({ seed: 2 }), pad: 'x'.repeat(1.5 * 1024 * 1024) })
+    }
+    const tooLarge = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        `cli-size-${Date.now()}`,
+        ...urls(),
+        '--max-file-size',
+        '1',
+        'preds'
+      ],
+      { workspace: makeWorkspace(big), env: envPair }
+    )
+    const sizeText = tooLarge.stdout + tooLarge.stderr
+    expect(tooLarge.code, sizeText).toBe(1)
+    expect(sizeText).toContain('raise --max-file-size (in MiB)')
+    expect(sizeText).not.toMatch(/\binputs?\b/i)
+
+    const unreachable = await cli(
+      [
+        '--dataset-uuid',
+        OD,
+        '--predictions-group',
+        `cli-auth-${Date.now()}`,
+        '--api-url',
+        emulator.url,
+        '--auth-url',
+        'http://127.0.0.1:1',
+        '--max-retries',
+        '0',
+        'preds'
+      ],
+      { workspace: makeWorkspace(bboxFiles(1, 0)), env: envPair }
+    )
+    const authText = unreachable.stdout + unreachable.stderr
+    expect(unreachable.code, authText).not.toBe(0)
+    expect(authText).toMatch(/[Cc]heck --auth-url/)
+    expect(authText).not.toMatch(/\binputs?\b/i)
+  })
+})

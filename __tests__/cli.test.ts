@@ -135,7 +135,7 @@ describe('the terminal', () => {
     }
   })
 
-  it('redraws the progress line in place on a TTY and leaves the last one; prints each line otherwise', async () => {
+  it('redraws the progress line in place on a TTY and erases it when the phase ends; prints each line otherwise', async () => {
     for (const isTTY of [true, false]) {
       const out = recorder(false)
       const err = recorder(isTTY)
@@ -153,9 +153,10 @@ describe('the terminal', () => {
       })
       io.logger.info('Uploaded 2 of 2 file(s).')
       if (isTTY) {
+        // The last progress line is erased, not left above the lines that follow.
         expect(err.text).toBe(
           'Uploaded 1/2 · 1.0 files/s · about 1s left\r\u001b[2Kwarning: retrying\nUploaded 1/2 · 1.0 files/s · about 1s left' +
-            '\r\u001b[2KUploaded 2/2 · 1.0 files/s\n'
+            '\r\u001b[2KUploaded 2/2 · 1.0 files/s\r\u001b[2K'
         )
         expect(out.text).toBe('── Upload 2 prediction(s)\nUploaded 2 of 2 file(s).\n')
       } else {
@@ -164,6 +165,39 @@ describe('the terminal', () => {
         )
       }
     }
+  })
+
+  it('erases a progress line left on a TTY when told (the end of the command, an interrupt), and only then', () => {
+    const err = recorder(true)
+    const { io, clearProgress } = createTerminal({
+      out: recorder(false),
+      err,
+      env: { NO_COLOR: '1' },
+      secrets: new Secrets(),
+      getInput: () => ''
+    })
+    clearProgress()
+    expect(err.text).toBe('')
+    io.logger.info('Uploaded 1/3 · 1.0 files/s · about 2s left')
+    clearProgress()
+    clearProgress()
+    expect(err.text).toBe('Uploaded 1/3 · 1.0 files/s · about 2s left\r\u001b[2K')
+    // A line printed after it is not followed by the erased progress line.
+    io.logger.warning('cancelled')
+    expect(err.text.endsWith('\r\u001b[2Kwarning: cancelled\n')).toBe(true)
+  })
+
+  it('asks for a progress line every second on a TTY, and the log default otherwise', () => {
+    const make = (isTTY: boolean) =>
+      createTerminal({
+        out: recorder(false),
+        err: recorder(isTTY),
+        env: {},
+        secrets: new Secrets(),
+        getInput: () => ''
+      }).io
+    expect(make(true).progressIntervalMs).toBe(1000)
+    expect(make(false).progressIntervalMs).toBeUndefined()
   })
 
   it('names a problem as file:line:col when the annotation or a JSON syntax message says where', () => {

@@ -42,7 +42,7 @@ describe('resolveCredentials', () => {
     expect(creds).toEqual({
       clientId: 'abc',
       clientSecret: SECRET,
-      source: 'client-id/client-secret (inputs)'
+      source: 'client-id/client-secret'
     })
     expect(masked).toContain(SECRET)
   })
@@ -166,7 +166,7 @@ describe('resolveCredentials', () => {
     const error = await failure(
       resolveCredentials({ ...none, credentials: `{"clientSecret": "${SECRET}"` }, {}, () => {})
     )
-    expect(error.message).toMatch(/the credentials input is not valid JSON/)
+    expect(error.message).toMatch(/the value of credentials is not valid JSON/)
   })
 
   it('names the fields a credentials file lacks', async () => {

@@ -104,7 +104,7 @@ describe('fatal problems of the file itself', () => {
         kind: 'too-large',
         jsonPath: '',
         message: expect.stringContaining(
-          'preds/big.json is 3072 MiB (3221225472 bytes), over the 100 MiB limit; raise the max-file-size input'
+          'preds/big.json is 3072 MiB (3221225472 bytes), over the 100 MiB limit; raise max-file-size (in MiB)'
         )
       }
     ])

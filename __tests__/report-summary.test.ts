@@ -353,7 +353,9 @@ describe('renderSummary: size limit', () => {
         status: 'failed',
         predictionUuid: null,
         attempts: 5,
-        error: `HTTP 503: service unavailable — überlastet ${i}`
+        error: `HTTP 503: service unavailable — überlastet ${i}`,
+        // A kind of its own each: every file is a row of its own, so the size limit is what cuts.
+        reasonKind: `unavailable-${i}`
       })
     )
 
@@ -463,5 +465,86 @@ describe('renderSummary: other details', () => {
     expect(renderSummary(makeReport([]))).toContain(
       '⚠️ **No prediction files matched; nothing was uploaded.**'
     )
+  })
+})
+
+describe('files not uploaded, by kind', () => {
+  // 300 files refused for one reason: a duplicate-scene refusal carries only a warning in `problems`, so
+  // the kind comes from the result's own reason kind, not from its problems.
+  const warning: Problem = { kind: 'bbox-size', jsonPath: '$.x', message: 'tiny box', severity: 'warning' }
+  const sameKind = (count: number, kind: string, from = 0, over: Partial<FileResult> = {}): FileResult[] =>
+    many(
+      count,
+      {
+        status: 'invalid',
+        predictionUuid: null,
+        error: 'Scene also has a prediction in another file: keep one file per scene',
+        reasonKind: kind,
+        problems: [warning],
+        ...over
+      },
+      from
+    )
+
+  /** The rows of the "by kind" table. */
+  function kindRows(summary: string): string[] {
+    const start = summary.indexOf(', by kind:**')
+    expect(start, 'no by-kind table').toBeGreaterThanOrEqual(0)
+    const lines = summary.slice(start).split('\n').slice(1)
+    const rows: string[] = []
+    for (const line of lines.slice(1)) {
+      if (!line.startsWith('|')) break
+      rows.push(line)
+    }
+    return rows.slice(2)
+  }
+
+  it('gives 300 files of one kind one row with the count and the first file, in a small summary', () => {
+    const results = sameKind(300, 'duplicate-scene')
+    const summary = renderSummary(makeReport(results))
+    const rows = kindRows(summary)
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toBe(`| <code>duplicate-scene</code> | 300 | error | predictions/${scene(0)}.json |`)
+    expect(rows[0]).not.toContain('bbox-size')
+    expect(bytes(summary)).toBeLessThan(20_000)
+    // The per-file rows below are collapsed, and say how many are left out.
+    expect(summary).toMatch(/<details>\n<summary>Files not uploaded \(300, the first 20 of each kind\)/)
+    expect(summary).toContain('…and 280 more files not shown')
+  })
+
+  it('orders mixed kinds by count, failed uploads apart from invalid files', () => {
+    const results = [
+      ...sameKind(3, 'scene-not-in-dataset', 0),
+      ...sameKind(7, 'json-syntax', 3, { problems: [{ kind: 'json-syntax', jsonPath: '', message: 'bad' }] }),
+      ...many(
+        5,
+        { status: 'failed', predictionUuid: null, error: 'HTTP 500', reasonKind: 'upload-failed' },
+        10
+      ),
+      ...many(1, { status: 'uploaded' }, 15)
+    ]
+    const rows = kindRows(renderSummary(makeReport(results)))
+    expect(rows.map((row) => row.split('|')[1]!.trim())).toEqual([
+      '<code>json-syntax</code>',
+      '<code>upload-failed</code>',
+      '<code>scene-not-in-dataset</code>'
+    ])
+    expect(rows[0]).toBe(`| <code>json-syntax</code> | 7 | error | predictions/${scene(3)}.json |`)
+    expect(rows[1]).toBe(`| <code>upload-failed</code> | 5 | upload failed | predictions/${scene(10)}.json |`)
+  })
+
+  it('counts problems apart from files when a file has several of its kind', () => {
+    const twice: Problem = { kind: 'json-syntax', jsonPath: '', message: 'bad' }
+    const results = [
+      ...sameKind(2, 'json-syntax', 0, { problems: [twice, twice] }),
+      ...sameKind(1, 'other', 2)
+    ]
+    const rows = kindRows(renderSummary(makeReport(results)))
+    expect(rows[0]).toBe(`| <code>json-syntax</code> | 2 | 4 | error | predictions/${scene(0)}.json |`)
+  })
+
+  it('has no by-kind table when every file has a kind of its own', () => {
+    const results = [...sameKind(1, 'a', 0), ...sameKind(1, 'b', 1)]
+    expect(renderSummary(makeReport(results))).not.toContain('by kind')
   })
 })

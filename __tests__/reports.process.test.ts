@@ -121,7 +121,13 @@ describe('one set of numbers', () => {
     expect(result.summary).toContain('| ↳ failed to upload | 2 |')
     expectAnnotationBudget(result)
     // The human reason first, the HTTP detail after it; no row repeats its own file name.
-    const rejectedRow = result.summary.split('\n').find((line) => line.includes(`${rejected[0]}.json`))!
+    // (The by-kind table above names the first file too: its row is the kind's, the file's row says why.)
+    const rejectedRow = result.summary
+      .split('\n')
+      .find((line) => line.includes(`${rejected[0]}.json`) && !line.startsWith('| <code>'))!
+    expect(result.summary).toContain(
+      `| <code>upload-failed</code> | 2 | upload failed | preds/${rejected[0]}.json |`
+    )
     expect(rejectedRow).toMatch(/Scene .* is archived \\\(400 Bad Request from POST/)
     // The comment points at the run, not at a file on the runner.
     const comment = github.comments.find((c) => c.issueNumber === prNumber)!.body

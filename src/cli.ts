@@ -1,6 +1,7 @@
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
 // the process's signals and its exit code to the command in cli/run.ts.
 import { EXIT, runCli } from './cli/run.js'
+import { CLEAR_LINE } from './cli/terminal.js'
 import { ACTION_VERSION } from './version.js'
 
 // stdout is the command's own (--json puts only the results there): anything a bundled library prints to
@@ -19,7 +20,11 @@ process.exitCode = await runCli({
     let received: NodeJS.Signals | undefined
     const onSignal = (signal: NodeJS.Signals): void => {
       // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
-      if (received) process.exit(EXIT.interrupted)
+      if (received) {
+        // Exiting at once: the progress line (and the echoed ^C) must not stay on screen.
+        if (process.stderr.isTTY) process.stderr.write(`${CLEAR_LINE}\n`)
+        process.exit(EXIT.interrupted)
+      }
       received = signal
       cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`)
     }

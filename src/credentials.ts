@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
-import { INPUT } from './inputs.js'
+import { INPUT, type InputName } from './inputs.js'
 import { secretForms } from './kognic/secrets.js'
 
 export interface Credentials {
@@ -49,7 +49,9 @@ export async function resolveCredentials(
   inputs: { credentials: string; clientId: string; clientSecret: string },
   env: Env,
   mask: (secret: string) => void,
-  now: () => number = Date.now
+  now: () => number = Date.now,
+  /** How messages name an input (main.ts NameInput): `credentials`, or `--credentials` on the command line. */
+  name: (input: InputName) => string = (input) => input
 ): Promise<Credentials> {
   // Mask first: whatever goes wrong below, nothing printed afterwards can carry these.
   maskAll(mask, inputs.credentials, inputs.clientSecret, env.KOGNIC_CLIENT_SECRET)
@@ -57,14 +59,18 @@ export async function resolveCredentials(
   const hasPair = inputs.clientId !== '' || inputs.clientSecret !== ''
   if (inputs.credentials !== '' && hasPair) {
     throw new CredentialsError(
-      `${INPUT.credentials} and ${INPUT.clientId}/${INPUT.clientSecret} are both set: give one form of credentials, not both`
+      `${name(INPUT.credentials)} and ${name(INPUT.clientId)}/${name(INPUT.clientSecret)} are both set: give one form of credentials, not both`
     )
   }
   if (inputs.credentials !== '') {
-    return fromCredentialsJson(inputs.credentials, `the ${INPUT.credentials} input`, mask, now)
+    return fromCredentialsJson(inputs.credentials, `the value of ${name(INPUT.credentials)}`, mask, now)
   }
   if (hasPair) {
-    return fromPair(inputs.clientId, inputs.clientSecret, `${INPUT.clientId}/${INPUT.clientSecret}`, 'inputs')
+    return fromPair(
+      inputs.clientId,
+      inputs.clientSecret,
+      `${name(INPUT.clientId)}/${name(INPUT.clientSecret)}`
+    )
   }
 
   const file = expandHome(env.KOGNIC_CREDENTIALS?.trim() ?? '', env)
@@ -75,7 +81,7 @@ export async function resolveCredentials(
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error'
       throw new CredentialsError(
-        `env KOGNIC_CREDENTIALS points to ${file}, which cannot be read (${code}): give the path of the credentials file downloaded from the Kognic app, or set the ${INPUT.credentials} input`
+        `env KOGNIC_CREDENTIALS points to ${file}, which cannot be read (${code}): give the path of the credentials file downloaded from the Kognic app, or set ${name(INPUT.credentials)}`
       )
     }
     maskAll(mask, text)
@@ -89,19 +95,19 @@ export async function resolveCredentials(
   }
 
   throw new CredentialsError(
-    `No Kognic credentials: set ${INPUT.clientId} and ${INPUT.clientSecret} (e.g. from repository secrets), or ${INPUT.credentials} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`,
+    `No Kognic credentials: set ${name(INPUT.clientId)} and ${name(INPUT.clientSecret)} (e.g. from repository secrets), or ${name(INPUT.credentials)} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`,
     true
   )
 }
 
-function fromPair(id: string, secret: string, names: string, where: string): Credentials {
+function fromPair(id: string, secret: string, names: string, where?: string): Credentials {
   if (id === '' || secret === '') {
     const missing = id === '' ? 'client id' : 'client secret'
     throw new CredentialsError(
       `${names}: the ${missing} is empty; give both the client id and the client secret`
     )
   }
-  return { clientId: id, clientSecret: secret, source: `${names} (${where})` }
+  return { clientId: id, clientSecret: secret, source: where ? `${names} (${where})` : names }
 }
 
 function fromCredentialsJson(

@@ -3,7 +3,7 @@
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
 import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
-import { INPUT, InputError, readInputs, type Inputs } from './inputs.js'
+import { INPUT, InputError, readInputs, type InputName, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient, type AnnotatedScenes } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import {
@@ -33,6 +33,11 @@ export interface ActionIO {
   group<T>(name: string, fn: () => Promise<T>): Promise<T>
   writeSummary(markdown: string): Promise<void>
   logger: Logger
+  /**
+   * How often the upload's progress line is printed, in ms; default 5,000 (a log). A terminal that redraws
+   * one line in place wants it about every second.
+   */
+  progressIntervalMs?: number
 }
 
 export interface RunDeps {
@@ -45,7 +50,15 @@ export interface RunDeps {
   /** Shares the report where people discuss the change (the action's pull-request comment); never fails the run. */
   comment?: (report: RunReport, inputs: Inputs) => Promise<void>
   now?: () => number
+  /**
+   * How messages name an input: the action says `max-file-size` (the default), the command line
+   * `--max-file-size`. Every message that tells the user which setting to change names it through this.
+   */
+  nameInput?: NameInput
 }
+
+export type NameInput = (name: InputName) => string
+const asInputName: NameInput = (name) => name
 
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000
@@ -86,6 +99,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
   const { io, env, workspace } = deps
   const log = io.logger
   const now = deps.now ?? Date.now
+  const name = deps.nameInput ?? asInputName
   const startedAt = now()
   const cancel = watchCancellation(deps.onCancel, log)
   const found: Findings = {
@@ -106,7 +120,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
 
   // The phases, in order; a return ends the run early (nothing matched, nothing fit, a dry run).
   const flow = async (): Promise<void> => {
-    const setup = await readSetup(io, env, workspace)
+    const setup = await readSetup(io, env, workspace, name)
     const { input } = setup
     found.input = input
     found.resultsPath = setup.resultsPath
@@ -119,7 +133,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
       )
 
     const matched = await io.group('Find prediction files', () =>
-      findFiles(input, workspace, setup.resultsPath, log)
+      findFiles(input, workspace, setup.resultsPath, log, name)
     )
     found.filesSearched = true
     if (matched.resultsFileClash) {
@@ -129,33 +143,33 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     found.files = matched.files
     found.unusable = matched.unusable
     found.skipped = matched.skipped
-    if (found.files.length === 0) return reportNoFiles(input, found.unusable.length, workspace, log)
+    if (found.files.length === 0) return reportNoFiles(input, found.unusable.length, workspace, log, name)
 
     // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
-    client = setup.credentials ? openClient(setup, io, cancel) : undefined
+    client = setup.credentials ? openClient(setup, io, cancel, name) : undefined
     const lookups = client ? startLookups(client, input) : null
 
     const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () =>
-      checkFiles(found.files, input, cancel.stopNew, log)
+      checkFiles(found.files, input, cancel.stopNew, log, name)
     )
     found.files = checked.files
     found.skipped.push(...checked.setAside)
     let fit = checked.fit
     if (!client || !lookups) {
-      checkClassMapping(found.files, fit, setup.classMapping, log)
+      checkClassMapping(found.files, fit, setup.classMapping, log, name)
       return await answerDryRun(io, found.files, fit)
     }
     const api = client
 
-    const group = await settleLookups(io, lookups, input, setup.credentials!, log)
+    const group = await settleLookups(io, lookups, input, setup.credentials!, log, name)
     found.datasetName = await lookups.datasetName.catch(() => null)
     if (group) found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' }
     if (group && setup.classMapping)
       log.info(
-        `The group exists, so ${INPUT.classMapping} is not sent; it only checks the predictions' classes.`
+        `The group exists, so ${name(INPUT.classMapping)} is not sent; it only checks the predictions' classes.`
       )
     const scenes = await io.group('Check the scenes against the dataset', () =>
-      settleScenes(lookups.scenes, found.files, fit, input, log)
+      settleScenes(lookups.scenes, found.files, fit, input, log, name)
     )
     found.annotatedScenes = scenes.annotated
     fit = scenes.fit
@@ -163,16 +177,16 @@ export async function run(deps: RunDeps): Promise<RunReport> {
       log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
       return
     }
-    checkClassMapping(found.files, fit, setup.classMapping, log)
+    checkClassMapping(found.files, fit, setup.classMapping, log, name)
 
     if (!group) {
       found.group = await io.group('Create the predictions group', () =>
-        createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log)
+        createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log, name)
       )
     }
     if (found.group.state === 'found') {
       const left = await io.group('Leave out what earlier runs uploaded', () =>
-        leaveOutEarlierUploads(found.files, fit, input, found.group.uuid!, workspace, env, log)
+        leaveOutEarlierUploads(found.files, fit, input, found.group.uuid!, workspace, env, log, name)
       )
       fit = left.fit
       found.changedSinceUpload = left.changed
@@ -180,7 +194,17 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     if (input.dryRun) return await answerDryRun(io, found.files, fit)
 
     const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () =>
-      uploadFiles(api, found.group.uuid!, found.files, fit, input, cancel.stopNew, now, log)
+      uploadFiles(
+        api,
+        found.group.uuid!,
+        found.files,
+        fit,
+        input,
+        cancel.stopNew,
+        now,
+        log,
+        io.progressIntervalMs
+      )
     )
     found.uploadMs = upload.elapsedMs
     if (upload.refused)
@@ -240,7 +264,8 @@ function watchCancellation(onCancel: RunDeps['onCancel'], log: Logger): Cancella
 async function readSetup(
   io: ActionIO,
   env: Record<string, string | undefined>,
-  workspace: string
+  workspace: string,
+  name: NameInput
 ): Promise<Setup> {
   const raw = {
     credentials: io.getInput(INPUT.credentials).trim(),
@@ -261,11 +286,13 @@ async function readSetup(
     if (!(error instanceof InputError)) throw error
     problems.push(...error.problems)
   }
-  const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error: unknown) => {
-    // A pull request from a fork gets no secrets: its dry run can still check the files.
-    if (error instanceof CredentialsError && error.missing && input?.dryRun) return null
-    return problem(error) ?? null
-  })
+  const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s), Date.now, name).catch(
+    (error: unknown) => {
+      // A pull request from a fork gets no secrets: its dry run can still check the files.
+      if (error instanceof CredentialsError && error.missing && input?.dryRun) return null
+      return problem(error) ?? null
+    }
+  )
   const mappingRaw = io.getInput(INPUT.classMapping).trim()
   const classMapping = mappingRaw ? await parseClassMapping(mappingRaw, workspace).catch(problem) : undefined
   const resultsPath = (await resultsFilePath(input?.resultsFile ?? '', workspace, env).catch(problem)) ?? ''
@@ -293,13 +320,14 @@ async function findFiles(
   input: Inputs,
   workspace: string,
   resultsPath: string,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<MatchedFiles> {
   const found = await discoverFiles(input.patterns, workspace)
-  const resultsFileClash = await clashWithResultsFile(found, resultsPath)
+  const resultsFileClash = await clashWithResultsFile(found, resultsPath, name)
   const unusable = found.skipped.filter(isUnusableMatch)
   log.info(
-    `${formatCount(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`
+    `${formatCount(found.files.length + unusable.length)} file(s) matched ${name(INPUT.path)}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`
   )
   for (const s of found.skipped) {
     // A folder that could not be read is the run's own warning: files in it may be missing.
@@ -310,7 +338,7 @@ async function findFiles(
   return {
     files: runFiles(found.files),
     unusable: unusable.map((s) => ({
-      ...resultOf(s, null, { status: 'invalid', error: s.reason }),
+      ...resultOf(s, null, { status: 'invalid', error: s.reason, reasonKind: s.kind }),
       problems: [{ kind: s.kind, jsonPath: '', message: s.reason }]
     })),
     skipped: found.skipped.filter((s) => !isUnusableMatch(s)),
@@ -322,27 +350,39 @@ async function findFiles(
  * Why the run must stop rather than write its results over a prediction file that `path` matches. A results
  * file of this action there is fine: the checks set it aside by its kind.
  */
-async function clashWithResultsFile(found: Discovery, resultsPath: string): Promise<string | null> {
+async function clashWithResultsFile(
+  found: Discovery,
+  resultsPath: string,
+  name: NameInput
+): Promise<string | null> {
   // Discovered paths are real paths, as resultsPath is.
   const file = found.files.find((f) => f.path === resultsPath)
   if (!file || (await isResultsFile(file.path))) return null
-  return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`
+  return `${name(INPUT.resultsFile)} names ${file.displayPath}, which ${name(INPUT.path)} matches as a prediction file; the run would overwrite it. Choose another ${name(INPUT.resultsFile)}, outside the ${name(INPUT.path)} patterns.`
 }
 
-function reportNoFiles(input: Inputs, unusable: number, workspace: string, log: Logger): void {
+function reportNoFiles(
+  input: Inputs,
+  unusable: number,
+  workspace: string,
+  log: Logger,
+  name: NameInput
+): void {
   if (unusable > 0) return log.info('None of the matched paths is a file that can be uploaded.')
   const patterns = input.patterns.split('\n').join(', ')
-  const message = `No files matched ${INPUT.path} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
-  if (input.ifNoFilesFound === 'error') throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`)
+  const message = `No files matched ${name(INPUT.path)} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`
+  if (input.ifNoFilesFound === 'error')
+    throw new FatalError(`${message} (${name(INPUT.ifNoFilesFound)}: error)`)
   if (input.ifNoFilesFound === 'warn') log.warning(message)
   else log.info(message)
 }
 
-function openClient(setup: Setup, io: ActionIO, cancel: Cancellation): KognicClient {
+function openClient(setup: Setup, io: ActionIO, cancel: Cancellation, name: NameInput): KognicClient {
   const { input, credentials } = setup
   return new KognicClient({
     apiUrl: input.apiUrl,
     authUrl: input.authUrl,
+    hostSettings: { apiUrl: name(INPUT.apiUrl), authUrl: name(INPUT.authUrl) },
     clientId: credentials!.clientId,
     clientSecret: credentials!.clientSecret,
     ...(credentials!.scope ? { scope: credentials!.scope } : {}),
@@ -379,7 +419,8 @@ async function settleLookups(
   lookups: Lookups,
   input: Inputs,
   credentials: Credentials,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<GroupSummary | null> {
   await io.group('Sign in to Kognic', async () => {
     await lookups.signedIn
@@ -389,7 +430,7 @@ async function settleLookups(
     const group = await lookups.group
     if (group?.unconfirmed !== undefined) {
       log.warning(
-        `Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${INPUT.groupUuid} says. Kognic refuses uploads into a group it does not have.`
+        `Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${name(INPUT.groupUuid)} says. Kognic refuses uploads into a group it does not have.`
       )
     } else if (group) {
       log.info(`Using predictions group ${group.name === null ? '' : `"${group.name}" `}(${group.uuid}).`)
@@ -407,9 +448,14 @@ async function checkFiles(
   matched: RunFile[],
   input: Inputs,
   stop: AbortSignal,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[] }> {
-  const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
+  const options = {
+    maxFileSizeBytes: input.maxFileSizeBytes,
+    maxFileSizeSetting: name(INPUT.maxFileSize),
+    validation: input.validation
+  }
   for (const record of matched) {
     if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
     record.inspected = await inspectFile(record.file, options)
@@ -442,21 +488,26 @@ async function checkFiles(
     }
     if (inspected.fatal.length > 0) {
       const reason = inspected.fatal.map((p) => p.message).join('; ')
-      return refuse({ status: 'invalid', error: reason, fatalAsProblems: true }, 'not usable')
+      const reasonKind = inspected.fatal[0]!.kind
+      return refuse({ status: 'invalid', error: reason, fatalAsProblems: true, reasonKind }, 'not usable')
     }
     const others = duplicateOf.get(index)
     if (others) {
       const paths = others.map((other) => files[other]!.file.displayPath)
       const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`
-      return refuse({ status: 'invalid', error: reason }, 'duplicate scene')
+      return refuse({ status: 'invalid', error: reason, reasonKind: 'duplicate-scene' }, 'duplicate scene')
     }
     const problems = inspected.problems
     if (problems.length > 0 && input.validation !== 'off') {
       const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : ''
       const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       // Warnings never block; errors come first among the problems kept (inspect.ts).
-      if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning'))
-        return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}` }, 'errors')
+      const firstError = problems.find((p) => p.severity !== 'warning')
+      if (input.validation === 'strict' && firstError)
+        return refuse(
+          { status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind },
+          'errors'
+        )
       log.info(
         `${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`
       )
@@ -479,10 +530,11 @@ async function settleScenes(
   files: RunFile[],
   fit: number[],
   input: Inputs,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<{ fit: number[]; annotated: Set<string> | null }> {
   if (!listing) {
-    log.info(`${INPUT.checkScenes} is 'false': the files' scenes are not checked against the dataset.`)
+    log.info(`${name(INPUT.checkScenes)} is 'false': the files' scenes are not checked against the dataset.`)
     return { fit, annotated: null }
   }
   const answer = await listing
@@ -499,8 +551,12 @@ async function settleScenes(
     const record = files[index]!
     const scene = record.inspected!.sceneUuid!
     if (annotated.has(scene.toLowerCase())) return true
-    const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${INPUT.datasetUuid}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
-    record.result = resultOf(record.file, record.inspected, { status: 'invalid', error })
+    const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
+    record.result = resultOf(record.file, record.inspected, {
+      status: 'invalid',
+      error,
+      reasonKind: 'scene-not-in-dataset'
+    })
     log.info(`${record.file.displayPath}: scene not in this dataset`)
     return false
   })
@@ -517,7 +573,8 @@ function checkClassMapping(
   files: RunFile[],
   fit: number[],
   mapping: ClassMappingEntry[] | undefined,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): void {
   if (!mapping) return
   const classes = new Set<string>()
@@ -534,11 +591,11 @@ function checkClassMapping(
   if (missing.length > 0) {
     const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] })
     throw new FatalError(
-      `${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
+      `${name(INPUT.classMapping)} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`
     )
   }
   log.info(
-    `${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`
+    `${name(INPUT.classMapping)}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`
   )
 }
 
@@ -555,32 +612,33 @@ async function createGroup(
   segmented: string | undefined,
   classMapping: ClassMappingEntry[] | undefined,
   env: Record<string, string | undefined>,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<GroupReport> {
   if (input.group.kind !== 'name') throw new FatalError('No predictions group to upload into')
-  const name = input.group.name
+  const groupName = input.group.name
   if (!input.createGroup) {
     throw new FatalError(
-      `Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`
+      `Dataset ${input.datasetUuid} has no predictions group named "${groupName}" and ${name(INPUT.createGroup)} is 'false'. Create the group in the Kognic app, fix the name, or set ${name(INPUT.createGroup)}: 'true'.`
     )
   }
   if (segmented !== undefined && !classMapping) {
     throw new FatalError(
-      `${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
+      `${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${name(INPUT.classMapping)} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`
     )
   }
   if (input.dryRun) {
-    log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`)
-    return { uuid: null, name, created: false, state: 'would-create' }
+    log.info(`Dry run: would create predictions group "${groupName}" in dataset ${input.datasetUuid}.`)
+    return { uuid: null, name: groupName, created: false, state: 'would-create' }
   }
   const description = input.groupDescription || defaultGroupDescription(env)
   const uuid = await api.createPredictionsGroup(input.datasetUuid, {
-    name,
+    name: groupName,
     description,
     ...(classMapping ? { classMapping } : {})
   })
-  log.info(`Created predictions group "${name}" (${uuid}).`)
-  return { uuid, name, created: true, state: 'created' }
+  log.info(`Created predictions group "${groupName}" (${uuid}).`)
+  return { uuid, name: groupName, created: true, state: 'created' }
 }
 
 /**
@@ -594,16 +652,17 @@ async function leaveOutEarlierUploads(
   groupUuid: string,
   workspace: string,
   env: Record<string, string | undefined>,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<{ fit: number[]; changed: number }> {
   const rerun = Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1
   if (!input.resumeFrom) {
     if (rerun)
       log.warning(
-        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`,
+        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${name(INPUT.resumeFrom)} (see the README's "Safe to re-run").`,
         { title: 'Re-run uploads again' }
       )
-    else log.info(`${INPUT.resumeFrom} is not set: every file is uploaded.`)
+    else log.info(`${name(INPUT.resumeFrom)} is not set: every file is uploaded.`)
     return { fit, changed: 0 }
   }
   const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
@@ -612,20 +671,23 @@ async function leaveOutEarlierUploads(
   })
   if (earlier.patternError)
     log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
-      title: `${INPUT.resumeFrom} ignored`
+      title: `${name(INPUT.resumeFrom)} ignored`
     })
   for (const { file, reason } of earlier.ignored)
-    log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` })
+    log.warning(`${file}: not used to resume: ${reason}.`, {
+      file,
+      title: `${name(INPUT.resumeFrom)} ignored`
+    })
   if (earlier.used.length === 0) {
     // A re-run that finds nothing to resume from most likely lost the earlier attempt's results artifact.
     if (earlier.ignored.length === 0 && !earlier.patternError && rerun)
       log.warning(
-        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${INPUT.resumeFrom} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${INPUT.resumeFrom} looks (see the README's "Safe to re-run").`,
+        `This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${name(INPUT.resumeFrom)} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${name(INPUT.resumeFrom)} looks (see the README's "Safe to re-run").`,
         { title: 'Re-run uploads again' }
       )
     else if (earlier.ignored.length === 0 && !earlier.patternError)
       log.notice(
-        `${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`
+        `${name(INPUT.resumeFrom)} matched no results file: nothing to resume from (a first attempt has none).`
       )
     return { fit, changed: 0 }
   }
@@ -677,10 +739,16 @@ async function uploadFiles(
   input: Inputs,
   stop: AbortSignal,
   now: () => number,
-  log: Logger
+  log: Logger,
+  progressIntervalMs: number | undefined
 ): Promise<{ elapsedMs: number; refused: KognicAuthError | undefined }> {
   const started = now()
-  const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) })
+  const progress = createProgress({
+    total: fit.length,
+    intervalMs: progressIntervalMs,
+    now,
+    print: (line) => log.info(line)
+  })
   let refused: KognicAuthError | undefined
   // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
   const refusal = new AbortController()

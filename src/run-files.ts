@@ -20,6 +20,8 @@ export interface Outcome {
   error?: string | null
   /** The result lists the file's fatal problems (it was refused for them), not its validation problems. */
   fatalAsProblems?: boolean
+  /** Why an invalid or failed file was not uploaded, as a kind: FileResult.reasonKind. */
+  reasonKind?: string
 }
 
 /** A record for each matched file, in the order matched. */
@@ -43,7 +45,8 @@ export function resultOf(
     error: outcome.error ?? null,
     contentSha256: inspected?.contentSha256 ?? null,
     problems: (outcome.fatalAsProblems ? inspected?.fatal : inspected?.problems) ?? [],
-    moreProblems: inspected?.moreProblems ?? 0
+    moreProblems: inspected?.moreProblems ?? 0,
+    ...(outcome.reasonKind ? { reasonKind: outcome.reasonKind } : {})
   }
 }
 

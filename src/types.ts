@@ -105,4 +105,10 @@ export interface FileResult {
   problems: Problem[]
   /** Problems found beyond those listed in `problems` (a handful are kept per file). */
   moreProblems?: number
+  /**
+   * Why an invalid or failed file was not uploaded, as a stable kind for grouping (`json-syntax`,
+   * `duplicate-scene`, `upload-failed`): said by the step that refused it, since `problems` may hold
+   * only warnings. Not written to the results file.
+   */
+  reasonKind?: string
 }

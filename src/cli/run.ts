@@ -59,7 +59,7 @@ export async function runCli(deps: CliDeps): Promise<number> {
     return usageError(error.problems.map((p) => secrets.redact(asOptions(p))))
   }
 
-  const { io, record } = createTerminal({
+  const { io, record, clearProgress } = createTerminal({
     out: command.json ? stderr : deps.stdout,
     err: stderr,
     env,
@@ -75,7 +75,16 @@ export async function runCli(deps: CliDeps): Promise<number> {
       `${onCommandLine.join(' and ')} on the command line: it lands in shell history and process lists. Set env KOGNIC_CLIENT_SECRET, or KOGNIC_CREDENTIALS to the credentials file, instead.`
     )
 
-  const report = await run({ io, env, workspace: deps.cwd, onCancel: deps.onCancel })
+  const report = await run({
+    io,
+    env,
+    workspace: deps.cwd,
+    onCancel: deps.onCancel,
+    // Messages name the option to change, not the action's input.
+    nameInput: (name) => `--${name}`
+  })
+  // The verdict below is the last word: no progress line is left above or under it.
+  clearProgress()
   const resultsFile = record.outputs['results-file'] || null
   const clean = (text: string): string => secrets.redact(text)
 

@@ -67,6 +67,10 @@ export function colourer(stream: Stream, env: Record<string, string | undefined>
 
 // The engine's progress lines (report/progress.ts) start so: on a TTY they redraw one status line.
 const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/
+/** Back to the line's start and erase it: how a TTY's progress line goes away. */
+export const CLEAR_LINE = '\r\u001b[2K'
+/** A TTY's progress line is redrawn about every second; a log gets one every 5 s (the engine's default). */
+export const TTY_PROGRESS_INTERVAL_MS = 1000
 
 /**
  * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,
@@ -83,7 +87,12 @@ export function locate(message: string, props?: AnnotationProps & { startColumn?
   return `${where}: ${message}`
 }
 
-export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: TerminalRecord } {
+export function createTerminal(opts: TerminalOptions): {
+  io: ActionIO
+  record: TerminalRecord
+  /** Erases the progress line, if one is on screen: call before the command's last words, and on exit. */
+  clearProgress: () => void
+} {
   const { out, err, env, secrets } = opts
   const outColour = colourer(out, env)
   const errColour = colourer(err, env)
@@ -94,16 +103,16 @@ export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: T
 
   const clean = (text: string): string => terminalText(secrets.redact(text))
   const clearStatus = (): void => {
-    if (status) err.write('\r\u001b[2K')
+    if (status) err.write(CLEAR_LINE)
   }
   const print = (stream: Stream, text: string): void => {
     clearStatus()
     stream.write(`${text}\n`)
     if (status) err.write(status)
   }
-  /** Leaves the last progress line on screen as an ordinary line. */
+  /** Erases the progress line: a finished phase's last progress is stale next to what follows. */
   const settle = (): void => {
-    if (status) err.write('\n')
+    clearStatus()
     status = ''
   }
 
@@ -128,6 +137,7 @@ export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: T
       }
     },
     writeSummary: async () => undefined,
+    progressIntervalMs: live ? TTY_PROGRESS_INTERVAL_MS : undefined,
     logger: {
       debug: (message) => {
         if (env.RUNNER_DEBUG === '1') print(err, errColour('dim', clean(message)))
@@ -150,5 +160,5 @@ export function createTerminal(opts: TerminalOptions): { io: ActionIO; record: T
       error: (message, props) => print(err, `${errColour('red', 'error:')} ${clean(locate(message, props))}`)
     }
   }
-  return { io, record }
+  return { io, record, clearProgress: settle }
 }

@@ -10,6 +10,8 @@ import { redactSecrets } from './secrets.js'
 
 export interface TokenProviderOptions {
   authUrl: string
+  /** What a message tells the reader to check for the token host; default `auth-url`. */
+  authUrlSetting?: string
   clientId: string
   clientSecret: string
   /** The credentials file's `scopes`, sent as `scope` when given (as kognic-auth does). */
@@ -105,7 +107,7 @@ export class TokenProvider implements TokenSource {
         ? `Could not get a Kognic access token${after}`
         : 'Could not reach the Kognic token endpoint'
       throw new KognicAuthError(
-        `${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, 'auth-url') || ': check auth-url'}`,
+        `${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, this.#options.authUrlSetting ?? 'auth-url') || `: check ${this.#options.authUrlSetting ?? 'auth-url'}`}`,
         { tokenRequests: attempts },
         { cause: error }
       )
@@ -129,10 +131,13 @@ export class TokenProvider implements TokenSource {
     const what = outcome.retryable
       ? `Could not get a Kognic access token${after} (${endpoint}): last`
       : `The Kognic token endpoint (${endpoint}) answered`
-    throw new KognicAuthError(`${what} ${this.#describe(response!)}${stopped}: check auth-url`, {
-      status,
-      tokenRequests: attempts
-    })
+    throw new KognicAuthError(
+      `${what} ${this.#describe(response!)}${stopped}: check ${this.#options.authUrlSetting ?? 'auth-url'}`,
+      {
+        status,
+        tokenRequests: attempts
+      }
+    )
   }
 
   /** `401 Unauthorized: <server message>`, with the secret cut out should the server echo it. */
@@ -154,7 +159,7 @@ export class TokenProvider implements TokenSource {
       throw new KognicAuthError(
         `The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
           `(${response.text.length} characters, content-type ${excerpt(response.headers['content-type'] ?? 'none', 80)}) ` +
-          `instead of {"access_token", "expires_in"}: check auth-url`,
+          `instead of {"access_token", "expires_in"}: check ${this.#options.authUrlSetting ?? 'auth-url'}`,
         { status: response.status, tokenRequests: attempts }
       )
     }

@@ -33,6 +33,8 @@ export { KognicApiError, KognicAuthError, KognicCancelledError } from './errors.
 export interface KognicClientOptions {
   apiUrl: string
   authUrl: string
+  /** What a message tells the reader to check for each host; default `api-url` and `auth-url`. */
+  hostSettings?: { apiUrl: string; authUrl: string }
   clientId: string
   clientSecret: string
   /** The credentials file's `scopes`, sent as `scope` in the token request when given. */
@@ -132,6 +134,7 @@ export class KognicClient {
     })
     this.#tokens = new TokenProvider({
       authUrl: options.authUrl,
+      authUrlSetting: options.hostSettings?.authUrl,
       clientId: options.clientId,
       clientSecret: options.clientSecret,
       ...(options.scope ? { scope: options.scope } : {}),
@@ -349,7 +352,7 @@ export class KognicClient {
     // The human reason first; which request and what status after it.
     let message: string
     if (error) {
-      message = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')} (${endpoint}${after})`
+      message = `${error.message}${stopped}${stored}${transportHint(error, this.#options.hostSettings?.apiUrl ?? 'api-url')} (${endpoint}${after})`
     } else {
       const hint =
         response!.status === 401

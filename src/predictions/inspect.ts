@@ -12,6 +12,8 @@ import { RESULTS_FILE_KIND } from '../report/results.js'
 
 export interface InspectOptions {
   maxFileSizeBytes: number
+  /** What a message tells the reader to raise; default `max-file-size`. */
+  maxFileSizeSetting?: string
   validation: 'strict' | 'warn' | 'off'
   /** Problems kept in `problems`; the rest are counted in `moreProblems`. Default 5. */
   maxProblemsPerFile?: number
@@ -151,7 +153,7 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
     if (size > opts.maxFileSizeBytes) {
       return fail(
         'too-large',
-        `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`
+        `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise ${opts.maxFileSizeSetting ?? MAX_FILE_SIZE_INPUT} (in MiB) or split the predictions into smaller files`
       )
     }
     if (size > MAX_CHECKABLE_BYTES) return tooLargeToCheck(displayPath, size)

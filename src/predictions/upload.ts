@@ -57,7 +57,7 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
   try {
     body = await opts.readBody(file)
   } catch (error) {
-    return resultOf(file, file, { status: 'failed', error: describe(error) })
+    return resultOf(file, file, { status: 'failed', error: describe(error), reasonKind: 'read-failed' })
   }
   try {
     const outcome = await opts.upload(body)
@@ -74,7 +74,13 @@ async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<File
       const why = runFailed ? `Not uploaded: ${describe(error)}` : describe(error)
       return resultOf(file, file, { status: 'not-attempted', attempts, possibleDuplicate, error: why })
     }
-    return resultOf(file, file, { status: 'failed', attempts, possibleDuplicate, error: describe(error) })
+    return resultOf(file, file, {
+      status: 'failed',
+      attempts,
+      possibleDuplicate,
+      error: describe(error),
+      reasonKind: 'upload-failed'
+    })
   }
 }
 

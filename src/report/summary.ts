@@ -39,6 +39,8 @@ const MAX_LISTED_SKIPPED = 10
 const MAX_LISTED_DUPLICATES = 10
 const MAX_PROBLEM_KINDS = 50
 const EXAMPLES_PER_KIND = 3
+/** Files listed per kind below the "by kind" table of the files not uploaded. */
+const FILES_PER_KIND = 20
 /** A `<details>` block starts open when it has at most this many rows. */
 const OPEN_WHEN_AT_MOST = 10
 const DEFAULT_DRY_RUN_ROWS = 1000
@@ -267,6 +269,42 @@ function listFirst(shown: string[], total: number): string {
   return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`
 }
 
+/** A result's reason kind; one a caller did not set falls back to its status. */
+export function reasonKindOf(result: FileResult): string {
+  return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid')
+}
+
+export interface FailureKind {
+  kind: string
+  /** `error` (refused before upload) or `upload failed` (Kognic refused it, or it ran out of retries). */
+  severity: string
+  files: number
+  /** Problems of this kind in those files (counted only where the file lists its problems). */
+  problems: number
+  firstFile: string
+}
+
+/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
+export function failureKinds(results: readonly FileResult[]): FailureKind[] {
+  const kinds = new Map<string, FailureKind>()
+  for (const result of results) {
+    if (result.status !== 'failed' && result.status !== 'invalid') continue
+    const kind = reasonKindOf(result)
+    const severity = result.status === 'failed' ? 'upload failed' : 'error'
+    const key = `${severity}\u0000${kind}`
+    let entry = kinds.get(key)
+    if (!entry) {
+      entry = { kind, severity, files: 0, problems: 0, firstFile: result.path }
+      kinds.set(key, entry)
+    }
+    entry.files++
+    entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length)
+  }
+  return [...kinds.values()].sort(
+    (a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)
+  )
+}
+
 function failuresSection(report: RunReport, budget: number, hint: string): string {
   // Files the run never reached share one reason: one line for them all, not a row each.
   const listed = (result: FileResult): boolean => result.status === 'failed' || result.status === 'invalid'
@@ -287,29 +325,76 @@ function failuresSection(report: RunReport, budget: number, hint: string): strin
       `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`
   )
   if (total === 0) return unreached.join('\n\n')
+  const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded'
+  // Many files with one problem read as one row here, not hundreds below.
+  const kinds = failureKinds(report.results)
+  const byKind = kinds.length < total ? kindsTable(kinds, title, budget, hint) : ''
+  // With the kinds table above, each kind lists its first few files: the summary grows with the kinds,
+  // not the files.
+  const perKind = byKind ? FILES_PER_KIND : Number.POSITIVE_INFINITY
+  const shownOfKind = new Map<string, number>()
+  let listedRows = 0
+  for (const result of report.results) {
+    if (!listed(result)) continue
+    const kind = reasonKindOf(result)
+    const seen = shownOfKind.get(kind) ?? 0
+    shownOfKind.set(kind, seen + 1)
+    if (seen < perKind) listedRows++
+  }
+  const shownSoFar = new Map<string, number>()
   function* rows(): Generator<string> {
     for (const result of report.results) {
       if (!listed(result)) continue
+      const kind = reasonKindOf(result)
+      const seen = shownSoFar.get(kind) ?? 0
+      shownSoFar.set(kind, seen + 1)
+      if (seen >= perKind) continue
       const scene = sceneNeeded ? ` ${sceneCell(result)} |` : ''
       yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`
     }
   }
-  const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded'
+  const perKindNote = listedRows < total ? `, the first ${n(FILES_PER_KIND)} of each kind` : ''
   const table = detailsTable(
     {
-      summary: `${title} (${n(total)})`,
+      summary: `${title} (${n(total)}${perKindNote})`,
       header: sceneNeeded
         ? '| File | Scene | Reason |\n| --- | --- | --- |'
         : '| File | Reason |\n| --- | --- |',
       rows: rows(),
-      totalRows: total,
+      totalRows: listedRows,
       maxRows: Number.POSITIVE_INFINITY,
-      noun: 'files'
+      noun: 'files',
+      // Rows left out by the per-kind limit are said, not silently dropped.
+      alsoOmitted: total - listedRows
     },
-    budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES,
+    budget - bytes(byKind) - bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES,
     hint
   )
-  return [table, ...unreached].filter((part) => part !== '').join('\n\n')
+  return [byKind, table, ...unreached].filter((part) => part !== '').join('\n\n')
+}
+
+/** The "by kind" table of the files not uploaded: kind, files (and problems when more), severity, first file. */
+function kindsTable(kinds: FailureKind[], title: string, budget: number, hint: string): string {
+  const showProblems = kinds.some((kind) => kind.problems !== kind.files)
+  const rows = kinds.map(
+    (kind) =>
+      `| <code>${md(kind.kind, 60)}</code> | ${n(kind.files)} |${showProblems ? ` ${n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`
+  )
+  const header = showProblems
+    ? '| Kind | Files | Problems | Severity | First file |\n| --- | --: | --: | --- | --- |'
+    : '| Kind | Files | Severity | First file |\n| --- | --: | --- | --- |'
+  const table: string[] = [`**${title}, by kind:**`, '', header]
+  let used = bytes(table.join('\n'))
+  let shown = 0
+  for (const row of rows.slice(0, MAX_PROBLEM_KINDS)) {
+    if (used + bytes(row) + 1 > budget / 2) break
+    table.push(row)
+    used += bytes(row) + 1
+    shown++
+  }
+  if (shown === 0) return ''
+  if (shown < rows.length) table.push('', `_…and ${n(rows.length - shown)} more kinds not shown. ${hint}_`)
+  return table.join('\n')
 }
 
 /** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
@@ -438,6 +523,8 @@ interface DetailsTable {
   maxRows: number
   /** What a row is, for "and N more <noun>". */
   noun: string
+  /** Rows the caller left out before rendering (not in `totalRows`): counted in the "and N more" note. */
+  alsoOmitted?: number
 }
 
 /**
@@ -445,12 +532,13 @@ interface DetailsTable {
  * line saying how many were left out. '' when not even the frame fits.
  */
 function detailsTable(table: DetailsTable, budget: number, hint: string): string {
-  const open = table.totalRows <= OPEN_WHEN_AT_MOST ? ' open' : ''
+  const open = table.totalRows + (table.alsoOmitted ?? 0) <= OPEN_WHEN_AT_MOST ? ' open' : ''
   const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`
   const closing = '\n\n</details>'
   const omittedNote = (omitted: number, forSize: boolean): string =>
     `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`
-  let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows, true))
+  let used =
+    bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true))
   const shown: string[] = []
   let cutForSize = false
   for (const row of table.rows) {
@@ -463,7 +551,7 @@ function detailsTable(table: DetailsTable, budget: number, hint: string): string
     shown.push(row)
     used += size
   }
-  const omitted = table.totalRows - shown.length
+  const omitted = table.totalRows - shown.length + (table.alsoOmitted ?? 0)
   if (shown.length === 0) {
     const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`
     return bytes(line) <= budget ? line : ''
