@@ -24252,7 +24252,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4031:
+/***/ 6412:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -24843,7 +24843,7 @@ const { pipeline } = __nccwpck_require__(7075)
 const { fetching } = __nccwpck_require__(4398)
 const { makeRequest } = __nccwpck_require__(9967)
 const { webidl } = __nccwpck_require__(7879)
-const { EventSourceStream } = __nccwpck_require__(4031)
+const { EventSourceStream } = __nccwpck_require__(6412)
 const { parseMIMEType } = __nccwpck_require__(1900)
 const { createFastMessageEvent } = __nccwpck_require__(5188)
 const { isNetworkError } = __nccwpck_require__(9051)
@@ -39024,10 +39024,12 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7378);
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(311);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2831);
+/* harmony import */ var _cli_terminal_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1028);
+/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
 // the process's signals and its exit code to the command in cli/run.ts.
+
 
 
 // stdout is the command's own (--json puts only the results there): anything a bundled library prints to
@@ -39040,13 +39042,17 @@ process.exitCode = await (0,_cli_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli *
     cwd: process.cwd(),
     stdout,
     stderr: process.stderr,
-    version: _version_js__WEBPACK_IMPORTED_MODULE_1__/* .ACTION_VERSION */ .Y,
+    version: _version_js__WEBPACK_IMPORTED_MODULE_2__/* .ACTION_VERSION */ .Y,
     onCancel: (cancel) => {
         let received;
         const onSignal = (signal) => {
             // A second Ctrl-C does not wait for the grace period: the results file is written whole or not at all.
-            if (received)
+            if (received) {
+                // Exiting at once: the progress line (and the echoed ^C) must not stay on screen.
+                if (process.stderr.isTTY)
+                    process.stderr.write(`${_cli_terminal_js__WEBPACK_IMPORTED_MODULE_1__/* .CLEAR_LINE */ .Xv}\n`);
                 process.exit(_cli_run_js__WEBPACK_IMPORTED_MODULE_0__/* .EXIT */ .dc.interrupted);
+            }
             received = signal;
             cancel(`Received ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal}`);
         };
@@ -39064,7 +39070,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7378:
+/***/ 2831:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49910,7 +49916,7 @@ async function inspectInto(result, opts) {
             return fail('not-a-file', `${displayPath} is not a regular file (a device, socket or pipe); match only JSON files`);
         }
         if (size > opts.maxFileSizeBytes) {
-            return fail('too-large', `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise the ${MAX_FILE_SIZE_INPUT} input (in MiB) or split the predictions into smaller files`);
+            return fail('too-large', `${displayPath} is ${mebibytes(size)} (${size} bytes), over the ${mebibytes(opts.maxFileSizeBytes)} limit; raise ${opts.maxFileSizeSetting ?? MAX_FILE_SIZE_INPUT} (in MiB) or split the predictions into smaller files`);
         }
         if (size > MAX_CHECKABLE_BYTES)
             return tooLargeToCheck(displayPath, size);
@@ -50463,18 +50469,20 @@ const credentialsFile = object({
  * Resolves the credentials: the `credentials` input, else `client-id` + `client-secret`, else env
  * KOGNIC_CREDENTIALS (a file path), else env KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET.
  */
-async function resolveCredentials(inputs, env, mask, now = Date.now) {
+async function resolveCredentials(inputs, env, mask, now = Date.now, 
+/** How messages name an input (main.ts NameInput): `credentials`, or `--credentials` on the command line. */
+name = (input) => input) {
     // Mask first: whatever goes wrong below, nothing printed afterwards can carry these.
     maskAll(mask, inputs.credentials, inputs.clientSecret, env.KOGNIC_CLIENT_SECRET);
     const hasPair = inputs.clientId !== '' || inputs.clientSecret !== '';
     if (inputs.credentials !== '' && hasPair) {
-        throw new CredentialsError(`${INPUT.credentials} and ${INPUT.clientId}/${INPUT.clientSecret} are both set: give one form of credentials, not both`);
+        throw new CredentialsError(`${name(INPUT.credentials)} and ${name(INPUT.clientId)}/${name(INPUT.clientSecret)} are both set: give one form of credentials, not both`);
     }
     if (inputs.credentials !== '') {
-        return fromCredentialsJson(inputs.credentials, `the ${INPUT.credentials} input`, mask, now);
+        return fromCredentialsJson(inputs.credentials, `the value of ${name(INPUT.credentials)}`, mask, now);
     }
     if (hasPair) {
-        return fromPair(inputs.clientId, inputs.clientSecret, `${INPUT.clientId}/${INPUT.clientSecret}`, 'inputs');
+        return fromPair(inputs.clientId, inputs.clientSecret, `${name(INPUT.clientId)}/${name(INPUT.clientSecret)}`);
     }
     const file = expandHome(env.KOGNIC_CREDENTIALS?.trim() ?? '', env);
     if (file) {
@@ -50484,7 +50492,7 @@ async function resolveCredentials(inputs, env, mask, now = Date.now) {
         }
         catch (error) {
             const code = error.code ?? 'error';
-            throw new CredentialsError(`env KOGNIC_CREDENTIALS points to ${file}, which cannot be read (${code}): give the path of the credentials file downloaded from the Kognic app, or set the ${INPUT.credentials} input`);
+            throw new CredentialsError(`env KOGNIC_CREDENTIALS points to ${file}, which cannot be read (${code}): give the path of the credentials file downloaded from the Kognic app, or set ${name(INPUT.credentials)}`);
         }
         maskAll(mask, text);
         return fromCredentialsJson(text, `the file ${file} (env KOGNIC_CREDENTIALS)`, mask, now);
@@ -50494,14 +50502,14 @@ async function resolveCredentials(inputs, env, mask, now = Date.now) {
     if (envId !== '' || envSecret !== '') {
         return fromPair(envId, envSecret, 'env KOGNIC_CLIENT_ID/KOGNIC_CLIENT_SECRET', 'env');
     }
-    throw new CredentialsError(`No Kognic credentials: set ${INPUT.clientId} and ${INPUT.clientSecret} (e.g. from repository secrets), or ${INPUT.credentials} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`, true);
+    throw new CredentialsError(`No Kognic credentials: set ${name(INPUT.clientId)} and ${name(INPUT.clientSecret)} (e.g. from repository secrets), or ${name(INPUT.credentials)} to the content of a Kognic credentials file, or env KOGNIC_CREDENTIALS / KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET`, true);
 }
 function fromPair(id, secret, names, where) {
     if (id === '' || secret === '') {
         const missing = id === '' ? 'client id' : 'client secret';
         throw new CredentialsError(`${names}: the ${missing} is empty; give both the client id and the client secret`);
     }
-    return { clientId: id, clientSecret: secret, source: `${names} (${where})` };
+    return { clientId: id, clientSecret: secret, source: where ? `${names} (${where})` : names };
 }
 function fromCredentialsJson(text, where, mask, now) {
     let json;
@@ -50569,113 +50577,8 @@ function maskAll(mask, ...values) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/escape.ts
-// Text that came from file names or from the server is shown in markdown that GitHub renders (the job
-// summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
-const DEFAULT_MAX_CHARS = 200;
-// C0 and C1 controls, DEL, and the bidirectional overrides that can make a file name read differently
-// from what it is. Tabs and line breaks are handled first: they become spaces.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
-const LINE_BREAKS_AND_TABS = /[\r\n\t\u2028\u2029]+/g;
-const HTML_ENTITIES = {
-    '&': '&amp;',
-    '<': '&lt;',
-    '>': '&gt;',
-    '"': '&quot;',
-    "'": '&#39;'
-};
-// `$` is GitHub's math delimiter; the rest are CommonMark/GFM inline and block syntax.
-const MARKDOWN_SPECIALS = new Set(['|', '*', '_', '\\', '[', ']', '(', ')', '#', '~', '!', '`', '$']);
-// Zero-width space placed after `@` so `@someone` in a file name never notifies anyone.
-const MENTION_BREAK = '\u200B';
-/**
- * One line of plain text: control characters removed, line breaks and tabs collapsed to a space,
- * trimmed, cut to `max` characters (code points) with `…`. For logs and annotation titles; not escaped.
- */
-function oneLine(s, max = DEFAULT_MAX_CHARS) {
-    const limit = Math.max(1, Math.floor(max));
-    // A megabyte of server error text would be cut anyway: do not scan all of it.
-    const source = String(s);
-    const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
-    const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
-    return cut(flat, limit);
-}
-/**
- * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
- * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
- */
-function terminalText(s) {
-    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
-}
-/**
- * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
- * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
- * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
- */
-function neutraliseCommands(message) {
-    return message
-        .split(/\r\n|\r|\n/)
-        .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
-        .join('\n');
-}
-/**
- * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
- * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
- * on the line: a leading `-` or `1.` is left as it is.
- */
-function escapeMarkdownCell(s, max = DEFAULT_MAX_CHARS) {
-    return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined));
-}
-/**
- * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not
- * a URL at all: a `javascript:` link must never reach the page.
- */
-function safeUrl(raw) {
-    if (!raw)
-        return null;
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        return null;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return null;
-    // The URL parser leaves these as they are; each would end or break a markdown link or an attribute.
-    return url.href.replace(/[()'"<> \\|[\]`*_]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-function escapeEach(text, markdown) {
-    let out = '';
-    for (const ch of text) {
-        out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch);
-    }
-    // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
-    return out
-        .replace(/:\/\//g, `:${MENTION_BREAK}//`)
-        .replace(/\b(www)\./gi, (_match, www) => `${www}${MENTION_BREAK}.`);
-}
-/** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */
-function sliceCodeUnits(text, end) {
-    const last = text.charCodeAt(end - 1);
-    return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
-}
-/** Cut to `max` code points, the last being `…`, so a surrogate pair is never split. */
-function cut(text, limit) {
-    let count = 0;
-    let kept = '';
-    for (const ch of text) {
-        count++;
-        if (count > limit)
-            return `${Array.from(kept)
-                .slice(0, limit - 1)
-                .join('')}…`;
-        kept += ch;
-    }
-    return text;
-}
-
+// EXTERNAL MODULE: ./src/report/escape.ts
+var report_escape = __nccwpck_require__(4031);
 ;// CONCATENATED MODULE: ./src/kognic/decisions.ts
 // Every guess this project makes about the Kognic API (paths, shapes, limits), in one place: when the real
 // API turns out to differ, this is the file to change.
@@ -50784,7 +50687,7 @@ function joinUrl(base, path) {
 }
 /** One line of at most `max` characters of untrusted text, as the reports clean it. */
 function excerpt(text, max = EXCERPT_MAX_CHARS) {
-    return oneLine(text, max);
+    return (0,report_escape/* oneLine */.TN)(text, max);
 }
 class KognicResponseShapeError extends Error {
     constructor(message) {
@@ -51160,8 +51063,9 @@ class HttpSession {
     #stats = { requests: 0, tokenRequests: 0, retries: 0, waitedMs: 0 };
     constructor(options) {
         this.#options = options;
-        // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
+        // Keep-alive is undici's default.
         this.#agent = new undici/* Agent */.g6({
+            ...(options.maxConnections !== undefined ? { connections: options.maxConnections } : {}),
             connect: { timeout: options.requestTimeoutMs },
             headersTimeout: options.requestTimeoutMs,
             bodyTimeout: options.requestTimeoutMs
@@ -51442,7 +51346,7 @@ class TokenProvider {
             const what = outcome.retryable
                 ? `Could not get a Kognic access token${after}`
                 : 'Could not reach the Kognic token endpoint';
-            throw new KognicAuthError(`${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, 'auth-url') || ': check auth-url'}`, { tokenRequests: attempts }, { cause: error });
+            throw new KognicAuthError(`${what} (${endpoint} at ${this.#tokenUrl.origin}): ${error.message}${stopped}${transportHint(error, this.#options.authUrlSetting ?? 'auth-url') || `: check ${this.#options.authUrlSetting ?? 'auth-url'}`}`, { tokenRequests: attempts }, { cause: error });
         }
         const status = response.status;
         if (status >= 200 && status < 300) {
@@ -51460,7 +51364,7 @@ class TokenProvider {
         const what = outcome.retryable
             ? `Could not get a Kognic access token${after} (${endpoint}): last`
             : `The Kognic token endpoint (${endpoint}) answered`;
-        throw new KognicAuthError(`${what} ${this.#describe(response)}${stopped}: check auth-url`, {
+        throw new KognicAuthError(`${what} ${this.#describe(response)}${stopped}: check ${this.#options.authUrlSetting ?? 'auth-url'}`, {
             status,
             tokenRequests: attempts
         });
@@ -51483,7 +51387,7 @@ class TokenProvider {
             const what = body === undefined ? 'a body that is not JSON' : `JSON that is not an object`;
             throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
                 `(${response.text.length} characters, content-type ${excerpt(response.headers['content-type'] ?? 'none', 80)}) ` +
-                `instead of {"access_token", "expires_in"}: check auth-url`, { status: response.status, tokenRequests: attempts });
+                `instead of {"access_token", "expires_in"}: check ${this.#options.authUrlSetting ?? 'auth-url'}`, { status: response.status, tokenRequests: attempts });
         }
         const accessToken = body['access_token'];
         if (typeof accessToken !== 'string' || accessToken === '') {
@@ -51583,6 +51487,7 @@ class KognicClient {
         this.#session = new HttpSession({
             maxRetries: options.maxRetries,
             requestTimeoutMs: options.requestTimeoutMs,
+            ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
             clock: this.#clock,
             logger: options.logger,
             userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
@@ -51591,6 +51496,7 @@ class KognicClient {
         });
         this.#tokens = new TokenProvider({
             authUrl: options.authUrl,
+            authUrlSetting: options.hostSettings?.authUrl,
             clientId: options.clientId,
             clientSecret: options.clientSecret,
             ...(options.scope ? { scope: options.scope } : {}),
@@ -51636,8 +51542,9 @@ class KognicClient {
      * The scenes of the dataset that have annotations (the scenes predictions can be given for), read page
      * by page within MAX_LIST_PAGES and ANNOTATIONS_TIME_LIMIT_MS. Never throws because the listing is
      * missing, refused, unreadable or too long: says why instead. Cancellation and refused credentials throw.
+     * `onScenes` hears each page's scenes as it arrives, so an upload need not wait for the whole listing.
      */
-    async listAnnotatedScenes(datasetUuid) {
+    async listAnnotatedScenes(datasetUuid, onScenes) {
         const path = annotationsPath(datasetUuid);
         const endpoint = `GET ${path}`;
         const startedAt = this.#clock.now();
@@ -51647,6 +51554,7 @@ class KognicClient {
                 ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
                 : undefined;
             for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
+                const page = [];
                 for (const item of items) {
                     const scene = sceneIdOf(item);
                     if (scene === undefined) {
@@ -51655,7 +51563,9 @@ class KognicClient {
                         };
                     }
                     scenes.add(scene);
+                    page.push(scene);
                 }
+                onScenes?.(page);
             }
         }
         catch (error) {
@@ -51799,7 +51709,7 @@ class KognicClient {
         // The human reason first; which request and what status after it.
         let message;
         if (error) {
-            message = `${error.message}${stopped}${stored}${transportHint(error, 'api-url')} (${endpoint}${after})`;
+            message = `${error.message}${stopped}${stored}${transportHint(error, this.#options.hostSettings?.apiUrl ?? 'api-url')} (${endpoint}${after})`;
         }
         else {
             const hint = response.status === 401
@@ -51844,6 +51754,94 @@ class ListingStopped extends Error {
     constructor(message) {
         super(message);
         this.name = 'ListingStopped';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/scene-check.ts
+class SceneCheck {
+    #seen = new Set();
+    #waiting = new Map();
+    #ended = null;
+    #failed = undefined;
+    /** The whole listing's answer; rejects as the listing does (cancelled, credentials refused). */
+    done;
+    /** `list` reads the listing, calling back with each page's scenes. */
+    constructor(list) {
+        this.done = list((scenes) => this.#add(scenes)).then((answer) => {
+            this.#ended = answer;
+            for (const [, waiters] of this.#waiting)
+                for (const resolve of waiters)
+                    resolve('unavailable' in answer ? 'unchecked' : 'not-annotated');
+            this.#waiting.clear();
+            return answer;
+        }, (error) => {
+            this.#failed = error;
+            for (const [, waiters] of this.#waiting)
+                for (const resolve of waiters)
+                    resolve('unchecked');
+            this.#waiting.clear();
+            throw error;
+        });
+        // Awaited by the phases that need it; until then a failure must not count as unhandled.
+        this.done.catch(() => undefined);
+    }
+    /** The listing has ended, or failed: every verdict is known. */
+    get ended() {
+        return this.#ended !== null || this.#failed !== undefined;
+    }
+    /** The verdict when it is known already, else undefined. */
+    known(scene) {
+        const key = scene.toLowerCase();
+        if (this.#seen.has(key))
+            return 'annotated';
+        if (this.#ended === null)
+            return this.#failed === undefined ? undefined : 'unchecked';
+        return 'unavailable' in this.#ended ? 'unchecked' : 'not-annotated';
+    }
+    /** Waits until the listing shows the scene, or ends; rejects when the listing failed (see `done`). */
+    async verdict(scene) {
+        const now = this.known(scene);
+        if (now !== undefined) {
+            if (now === 'unchecked' && this.#failed !== undefined)
+                throw this.#failed;
+            return now;
+        }
+        const verdict = await new Promise((resolve) => {
+            const key = scene.toLowerCase();
+            this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), resolve]);
+        });
+        if (this.#failed !== undefined)
+            throw this.#failed;
+        return verdict;
+    }
+    /** Whether any of the scenes is annotated (or unchecked): false only once the listing has none of them. */
+    async anyAnnotated(scenes) {
+        if (scenes.length === 0)
+            return false;
+        // The first verdict other than not-annotated answers; all of them not-annotated means none is.
+        return new Promise((resolve, reject) => {
+            let left = scenes.length;
+            for (const scene of scenes) {
+                this.verdict(scene).then((verdict) => {
+                    if (verdict !== 'not-annotated')
+                        resolve(true);
+                    else if (--left === 0)
+                        resolve(false);
+                }, reject);
+            }
+        });
+    }
+    #add(scenes) {
+        for (const scene of scenes) {
+            const key = scene.toLowerCase();
+            this.#seen.add(key);
+            const waiters = this.#waiting.get(key);
+            if (waiters === undefined)
+                continue;
+            this.#waiting.delete(key);
+            for (const resolve of waiters)
+                resolve('annotated');
+        }
     }
 }
 
@@ -55132,7 +55130,8 @@ function resultOf(file, inspected, outcome) {
         error: outcome.error ?? null,
         contentSha256: inspected?.contentSha256 ?? null,
         problems: (outcome.fatalAsProblems ? inspected?.fatal : inspected?.problems) ?? [],
-        moreProblems: inspected?.moreProblems ?? 0
+        moreProblems: inspected?.moreProblems ?? 0,
+        ...(outcome.reasonKind ? { reasonKind: outcome.reasonKind } : {})
     };
 }
 /**
@@ -55183,12 +55182,21 @@ function notStartedReason(stop) {
     return `Not uploaded: the run stopped before this file was started: ${reason.message}`;
 }
 async function uploadOne(file, opts) {
+    try {
+        const refused = (await opts.refusal?.(file)) ?? null;
+        if (refused !== null)
+            return resultOf(file, file, { status: 'invalid', ...refused });
+    }
+    catch (error) {
+        // What would have judged the file failed (the run is ending): nothing of it was sent.
+        return resultOf(file, file, { status: 'not-attempted', error: `Not uploaded: ${upload_describe(error)}` });
+    }
     let body;
     try {
         body = await opts.readBody(file);
     }
     catch (error) {
-        return resultOf(file, file, { status: 'failed', error: upload_describe(error) });
+        return resultOf(file, file, { status: 'failed', error: upload_describe(error), reasonKind: 'read-failed' });
     }
     try {
         const outcome = await opts.upload(body);
@@ -55206,7 +55214,13 @@ async function uploadOne(file, opts) {
             const why = runFailed ? `Not uploaded: ${upload_describe(error)}` : upload_describe(error);
             return resultOf(file, file, { status: 'not-attempted', attempts, possibleDuplicate, error: why });
         }
-        return resultOf(file, file, { status: 'failed', attempts, possibleDuplicate, error: upload_describe(error) });
+        return resultOf(file, file, {
+            status: 'failed',
+            attempts,
+            possibleDuplicate,
+            error: upload_describe(error),
+            reasonKind: 'upload-failed'
+        });
     }
 }
 function upload_describe(error) {
@@ -55477,15 +55491,17 @@ const MAX_LISTED_SKIPPED = 10;
 const MAX_LISTED_DUPLICATES = 10;
 const MAX_PROBLEM_KINDS = 50;
 const EXAMPLES_PER_KIND = 3;
+/** Files listed per kind below the "by kind" table of the files not uploaded. */
+const FILES_PER_KIND = 20;
 /** A `<details>` block starts open when it has at most this many rows. */
 const OPEN_WHEN_AT_MOST = 10;
 const DEFAULT_DRY_RUN_ROWS = 1000;
-const md = escapeMarkdownCell;
+const md = report_escape/* escapeMarkdownCell */.Vf;
 const n = formatCount;
 function renderSummary(report, opts = {}) {
     const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
     const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
-    const elsewhere = opts.everyFileAt ? safeUrl(opts.everyFileAt.url) : null;
+    const elsewhere = opts.everyFileAt ? (0,report_escape/* safeUrl */.Pl)(opts.everyFileAt.url) : null;
     const hint = elsewhere
         ? `Every file is listed in [${md(opts.everyFileAt.label, 80)}](${elsewhere}).`
         : opts.resultsFile
@@ -55600,7 +55616,7 @@ function groupText(report) {
     if (!name && !uuidCode)
         return null;
     const label = name ? md(name, 120) : uuidCode;
-    const url = safeUrl(report.groupUrl);
+    const url = (0,report_escape/* safeUrl */.Pl)(report.groupUrl);
     const linked = url ? `[${label}](${url})` : label;
     const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
     return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`;
@@ -55612,7 +55628,7 @@ function runText(report) {
     const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null;
     const repo = run.repository ? md(run.repository, 140) : null;
     const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run');
-    const url = safeUrl(run.url);
+    const url = (0,report_escape/* safeUrl */.Pl)(run.url);
     if (!url && !repo && !sha)
         return null;
     return url ? `[${label}](${url})` : label;
@@ -55697,6 +55713,29 @@ function listFirst(shown, total) {
     const text = shown.join(', ');
     return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
 }
+/** A result's reason kind; one a caller did not set falls back to its status. */
+function reasonKindOf(result) {
+    return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid');
+}
+/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
+function failureKinds(results) {
+    const kinds = new Map();
+    for (const result of results) {
+        if (result.status !== 'failed' && result.status !== 'invalid')
+            continue;
+        const kind = reasonKindOf(result);
+        const severity = result.status === 'failed' ? 'upload failed' : 'error';
+        const key = `${severity}\u0000${kind}`;
+        let entry = kinds.get(key);
+        if (!entry) {
+            entry = { kind, severity, files: 0, problems: 0, firstFile: result.path };
+            kinds.set(key, entry);
+        }
+        entry.files++;
+        entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length);
+    }
+    return [...kinds.values()].sort((a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+}
 function failuresSection(report, budget, hint) {
     // Files the run never reached share one reason: one line for them all, not a row each.
     const listed = (result) => result.status === 'failed' || result.status === 'invalid';
@@ -55717,26 +55756,75 @@ function failuresSection(report, budget, hint) {
     const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
     if (total === 0)
         return unreached.join('\n\n');
+    const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
+    // Many files with one problem read as one row here, not hundreds below.
+    const kinds = failureKinds(report.results);
+    const byKind = kinds.length < total ? kindsTable(kinds, title, budget, hint) : '';
+    // With the kinds table above, each kind lists its first few files: the summary grows with the kinds,
+    // not the files.
+    const perKind = byKind ? FILES_PER_KIND : Number.POSITIVE_INFINITY;
+    const shownOfKind = new Map();
+    let listedRows = 0;
+    for (const result of report.results) {
+        if (!listed(result))
+            continue;
+        const kind = reasonKindOf(result);
+        const seen = shownOfKind.get(kind) ?? 0;
+        shownOfKind.set(kind, seen + 1);
+        if (seen < perKind)
+            listedRows++;
+    }
+    const shownSoFar = new Map();
     function* rows() {
         for (const result of report.results) {
             if (!listed(result))
+                continue;
+            const kind = reasonKindOf(result);
+            const seen = shownSoFar.get(kind) ?? 0;
+            shownSoFar.set(kind, seen + 1);
+            if (seen >= perKind)
                 continue;
             const scene = sceneNeeded ? ` ${sceneCell(result)} |` : '';
             yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
         }
     }
-    const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
+    const perKindNote = listedRows < total ? `, the first ${n(FILES_PER_KIND)} of each kind` : '';
     const table = detailsTable({
-        summary: `${title} (${n(total)})`,
+        summary: `${title} (${n(total)}${perKindNote})`,
         header: sceneNeeded
             ? '| File | Scene | Reason |\n| --- | --- | --- |'
             : '| File | Reason |\n| --- | --- |',
         rows: rows(),
-        totalRows: total,
+        totalRows: listedRows,
         maxRows: Number.POSITIVE_INFINITY,
-        noun: 'files'
-    }, budget - bytes(unreached.join('\n\n')) - SEPARATOR_BYTES, hint);
-    return [table, ...unreached].filter((part) => part !== '').join('\n\n');
+        noun: 'files',
+        // Rows left out by the per-kind limit are said, not silently dropped.
+        alsoOmitted: total - listedRows
+    }, budget - bytes(byKind) - bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES, hint);
+    return [byKind, table, ...unreached].filter((part) => part !== '').join('\n\n');
+}
+/** The "by kind" table of the files not uploaded: kind, files (and problems when more), severity, first file. */
+function kindsTable(kinds, title, budget, hint) {
+    const showProblems = kinds.some((kind) => kind.problems !== kind.files);
+    const rows = kinds.map((kind) => `| <code>${md(kind.kind, 60)}</code> | ${n(kind.files)} |${showProblems ? ` ${n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`);
+    const header = showProblems
+        ? '| Kind | Files | Problems | Severity | First file |\n| --- | --: | --: | --- | --- |'
+        : '| Kind | Files | Severity | First file |\n| --- | --: | --- | --- |';
+    const table = [`**${title}, by kind:**`, '', header];
+    let used = bytes(table.join('\n'));
+    let shown = 0;
+    for (const row of rows.slice(0, MAX_PROBLEM_KINDS)) {
+        if (used + bytes(row) + 1 > budget / 2)
+            break;
+        table.push(row);
+        used += bytes(row) + 1;
+        shown++;
+    }
+    if (shown === 0)
+        return '';
+    if (shown < rows.length)
+        table.push('', `_…and ${n(rows.length - shown)} more kinds not shown. ${hint}_`);
+    return table.join('\n');
 }
 /** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
 function isNamedAfterScene(result) {
@@ -55844,11 +55932,11 @@ function dryRunSection(report, budget, hint, maxRows) {
  * line saying how many were left out. '' when not even the frame fits.
  */
 function detailsTable(table, budget, hint) {
-    const open = table.totalRows <= OPEN_WHEN_AT_MOST ? ' open' : '';
+    const open = table.totalRows + (table.alsoOmitted ?? 0) <= OPEN_WHEN_AT_MOST ? ' open' : '';
     const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`;
     const closing = '\n\n</details>';
     const omittedNote = (omitted, forSize) => `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
-    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows, true));
+    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true));
     const shown = [];
     let cutForSize = false;
     for (const row of table.rows) {
@@ -55862,7 +55950,7 @@ function detailsTable(table, budget, hint) {
         shown.push(row);
         used += size;
     }
-    const omitted = table.totalRows - shown.length;
+    const omitted = table.totalRows - shown.length + (table.alsoOmitted ?? 0);
     if (shown.length === 0) {
         const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`;
         return bytes(line) <= budget ? line : '';
@@ -56137,6 +56225,8 @@ function whyNotUsable(content, target) {
 
 
 
+
+const asInputName = (name) => name;
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000;
 class FatalError extends Error {
@@ -56145,6 +56235,7 @@ async function run(deps) {
     const { io, env, workspace } = deps;
     const log = io.logger;
     const now = deps.now ?? Date.now;
+    const name = deps.nameInput ?? asInputName;
     const startedAt = now();
     const cancel = watchCancellation(deps.onCancel, log);
     const found = {
@@ -56164,7 +56255,7 @@ async function run(deps) {
     let report;
     // The phases, in order; a return ends the run early (nothing matched, nothing fit, a dry run).
     const flow = async () => {
-        const setup = await readSetup(io, env, workspace);
+        const setup = await readSetup(io, env, workspace, name);
         const { input } = setup;
         found.input = input;
         found.resultsPath = setup.resultsPath;
@@ -56175,7 +56266,7 @@ async function run(deps) {
             log.info(`Kognic credentials from ${setup.credentials.source}.`);
         else
             log.warning('Dry run without Kognic credentials (as in a pull request from a fork, which gets no secrets): the files are checked, but the sign-in, the predictions group and the scenes are not.');
-        const matched = await io.group('Find prediction files', () => findFiles(input, workspace, setup.resultsPath, log));
+        const matched = await io.group('Find prediction files', () => findFiles(input, workspace, setup.resultsPath, log, name));
         found.filesSearched = true;
         if (matched.resultsFileClash) {
             found.resultsPath = ''; // the results go to RUNNER_TEMP instead of over a prediction file
@@ -56185,44 +56276,48 @@ async function run(deps) {
         found.unusable = matched.unusable;
         found.skipped = matched.skipped;
         if (found.files.length === 0)
-            return reportNoFiles(input, found.unusable.length, workspace, log);
+            return reportNoFiles(input, found.unusable.length, workspace, log, name);
         // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
-        client = setup.credentials ? openClient(setup, io, cancel) : undefined;
+        client = setup.credentials ? openClient(setup, io, cancel, name) : undefined;
         const lookups = client ? startLookups(client, input) : null;
-        const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log));
+        const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log, name));
         found.files = checked.files;
         found.skipped.push(...checked.setAside);
         let fit = checked.fit;
         if (!client || !lookups) {
-            checkClassMapping(found.files, fit, setup.classMapping, log);
+            checkClassMapping(found.files, fit, setup.classMapping, log, name);
             return await answerDryRun(io, found.files, fit);
         }
         const api = client;
-        const group = await settleLookups(io, lookups, input, setup.credentials, log);
+        const group = await settleLookups(io, lookups, input, setup.credentials, log, name);
         found.datasetName = await lookups.datasetName.catch(() => null);
         if (group)
             found.group = { uuid: group.uuid, name: group.name, created: false, state: 'found' };
         if (group && setup.classMapping)
-            log.info(`The group exists, so ${INPUT.classMapping} is not sent; it only checks the predictions' classes.`);
-        const scenes = await io.group('Check the scenes against the dataset', () => settleScenes(lookups.scenes, found.files, fit, input, log));
+            log.info(`The group exists, so ${name(INPUT.classMapping)} is not sent; it only checks the predictions' classes.`);
+        const scenes = await io.group('Check the scenes against the dataset', () => settleScenes(lookups.scenes, found.files, fit, input, log, name));
         found.annotatedScenes = scenes.annotated;
+        // Files whose scene the listing has not shown yet are judged as their uploads start.
+        const judgeAtUpload = lookups.scenes?.ended === false ? lookups.scenes : null;
         fit = scenes.fit;
         if (fit.length === 0) {
             log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
             return;
         }
-        checkClassMapping(found.files, fit, setup.classMapping, log);
+        checkClassMapping(found.files, fit, setup.classMapping, log, name);
         if (!group) {
-            found.group = await io.group('Create the predictions group', () => createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log));
+            found.group = await io.group('Create the predictions group', () => createGroup(api, input, firstSegmented(found.files, fit), setup.classMapping, env, log, name));
         }
         if (found.group.state === 'found') {
-            const left = await io.group('Leave out what earlier runs uploaded', () => leaveOutEarlierUploads(found.files, fit, input, found.group.uuid, workspace, env, log));
+            const left = await io.group('Leave out what earlier runs uploaded', () => leaveOutEarlierUploads(found.files, fit, input, found.group.uuid, workspace, env, log, name));
             fit = left.fit;
             found.changedSinceUpload = left.changed;
         }
         if (input.dryRun)
             return await answerDryRun(io, found.files, fit);
-        const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log));
+        const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, judgeAtUpload, input, cancel.stopNew, now, log, name, io.progressIntervalMs));
+        if (judgeAtUpload)
+            found.annotatedScenes = describeListing(await judgeAtUpload.done, input, log);
         found.uploadMs = upload.elapsedMs;
         if (upload.refused)
             throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`);
@@ -56266,7 +56361,7 @@ function watchCancellation(onCancel, log) {
     };
 }
 /** Reads the inputs, the credentials, the class mapping and the results path, every problem at once. */
-async function readSetup(io, env, workspace) {
+async function readSetup(io, env, workspace, name) {
     const raw = {
         credentials: io.getInput(INPUT.credentials).trim(),
         clientId: io.getInput(INPUT.clientId).trim(),
@@ -56288,7 +56383,7 @@ async function readSetup(io, env, workspace) {
             throw error;
         problems.push(...error.problems);
     }
-    const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s)).catch((error) => {
+    const credentials = await resolveCredentials(raw, env, (s) => io.setSecret(s), Date.now, name).catch((error) => {
         // A pull request from a fork gets no secrets: its dry run can still check the files.
         if (error instanceof CredentialsError && error.missing && input?.dryRun)
             return null;
@@ -56307,11 +56402,11 @@ function groupAsGiven(input) {
         ? { uuid: null, name: input.group.name, created: false, state: 'unresolved' }
         : { uuid: input.group.uuid, name: null, created: false, state: 'unresolved' };
 }
-async function findFiles(input, workspace, resultsPath, log) {
+async function findFiles(input, workspace, resultsPath, log, name) {
     const found = await discoverFiles(input.patterns, workspace);
-    const resultsFileClash = await clashWithResultsFile(found, resultsPath);
+    const resultsFileClash = await clashWithResultsFile(found, resultsPath, name);
     const unusable = found.skipped.filter(isUnusableMatch);
-    log.info(`${formatCount(found.files.length + unusable.length)} file(s) matched ${INPUT.path}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`);
+    log.info(`${formatCount(found.files.length + unusable.length)} file(s) matched ${name(INPUT.path)}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`);
     for (const s of found.skipped) {
         // A folder that could not be read is the run's own warning: files in it may be missing.
         if (s.kind === 'unreadable-folder')
@@ -56322,7 +56417,7 @@ async function findFiles(input, workspace, resultsPath, log) {
     return {
         files: runFiles(found.files),
         unusable: unusable.map((s) => ({
-            ...resultOf(s, null, { status: 'invalid', error: s.reason }),
+            ...resultOf(s, null, { status: 'invalid', error: s.reason, reasonKind: s.kind }),
             problems: [{ kind: s.kind, jsonPath: '', message: s.reason }]
         })),
         skipped: found.skipped.filter((s) => !isUnusableMatch(s)),
@@ -56333,35 +56428,38 @@ async function findFiles(input, workspace, resultsPath, log) {
  * Why the run must stop rather than write its results over a prediction file that `path` matches. A results
  * file of this action there is fine: the checks set it aside by its kind.
  */
-async function clashWithResultsFile(found, resultsPath) {
+async function clashWithResultsFile(found, resultsPath, name) {
     // Discovered paths are real paths, as resultsPath is.
     const file = found.files.find((f) => f.path === resultsPath);
     if (!file || (await isResultsFile(file.path)))
         return null;
-    return `${INPUT.resultsFile} names ${file.displayPath}, which ${INPUT.path} matches as a prediction file; the run would overwrite it. Choose another ${INPUT.resultsFile}, outside the ${INPUT.path} patterns.`;
+    return `${name(INPUT.resultsFile)} names ${file.displayPath}, which ${name(INPUT.path)} matches as a prediction file; the run would overwrite it. Choose another ${name(INPUT.resultsFile)}, outside the ${name(INPUT.path)} patterns.`;
 }
-function reportNoFiles(input, unusable, workspace, log) {
+function reportNoFiles(input, unusable, workspace, log, name) {
     if (unusable > 0)
         return log.info('None of the matched paths is a file that can be uploaded.');
     const patterns = input.patterns.split('\n').join(', ');
-    const message = `No files matched ${INPUT.path} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
+    const message = `No files matched ${name(INPUT.path)} (${patterns.length > 200 ? `${patterns.slice(0, 200)}…` : patterns}) in ${workspace}. Check the patterns are relative to the workspace and that the step that writes predictions ran first.`;
     if (input.ifNoFilesFound === 'error')
-        throw new FatalError(`${message} (${INPUT.ifNoFilesFound}: error)`);
+        throw new FatalError(`${message} (${name(INPUT.ifNoFilesFound)}: error)`);
     if (input.ifNoFilesFound === 'warn')
         log.warning(message);
     else
         log.info(message);
 }
-function openClient(setup, io, cancel) {
+function openClient(setup, io, cancel, name) {
     const { input, credentials } = setup;
     return new KognicClient({
         apiUrl: input.apiUrl,
         authUrl: input.authUrl,
+        hostSettings: { apiUrl: name(INPUT.apiUrl), authUrl: name(INPUT.authUrl) },
         clientId: credentials.clientId,
         clientSecret: credentials.clientSecret,
         ...(credentials.scope ? { scope: credentials.scope } : {}),
         maxRetries: input.maxRetries,
         requestTimeoutMs: input.requestTimeoutMs,
+        // The uploads' pool size, for every request: the annotations listing runs alongside the uploads.
+        maxConnections: input.concurrency,
         logger: io.logger,
         signal: cancel.abortInFlight,
         stopNewAttempts: cancel.stopNew,
@@ -56372,14 +56470,16 @@ function openClient(setup, io, cancel) {
 function startLookups(api, input) {
     const signedIn = api.authenticate();
     const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
-    const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null;
+    const scenes = input.checkScenes
+        ? new SceneCheck((onScenes) => signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid, onScenes)))
+        : null;
     const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid));
     // Awaited in their own phases; until then a failure must not count as unhandled.
-    for (const pending of [group, scenes, datasetName])
-        pending?.catch(() => undefined);
+    for (const pending of [group, datasetName])
+        pending.catch(() => undefined);
     return { signedIn, group, scenes, datasetName };
 }
-async function settleLookups(io, lookups, input, credentials, log) {
+async function settleLookups(io, lookups, input, credentials, log, name) {
     await io.group('Sign in to Kognic', async () => {
         await lookups.signedIn;
         log.info(`Signed in to ${input.authUrl} as client ${credentials.clientId}.`);
@@ -56387,7 +56487,7 @@ async function settleLookups(io, lookups, input, credentials, log) {
     return io.group('Resolve the predictions group', async () => {
         const group = await lookups.group;
         if (group?.unconfirmed !== undefined) {
-            log.warning(`Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${INPUT.groupUuid} says. Kognic refuses uploads into a group it does not have.`);
+            log.warning(`Could not confirm that predictions group ${group.uuid} is one of dataset ${input.datasetUuid}'s (${group.unconfirmed}); uploading into it as ${name(INPUT.groupUuid)} says. Kognic refuses uploads into a group it does not have.`);
         }
         else if (group) {
             log.info(`Using predictions group ${group.name === null ? '' : `"${group.name}" `}(${group.uuid}).`);
@@ -56401,8 +56501,12 @@ async function settleLookups(io, lookups, input, credentials, log) {
  * Reads and checks every file (no content kept). Returns the files that are predictions, the positions of
  * those fit to upload, and the results files of earlier runs the patterns matched, set aside.
  */
-async function checkFiles(matched, input, stop, log) {
-    const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation };
+async function checkFiles(matched, input, stop, log, name) {
+    const options = {
+        maxFileSizeBytes: input.maxFileSizeBytes,
+        maxFileSizeSetting: name(INPUT.maxFileSize),
+        validation: input.validation
+    };
     for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
@@ -56431,21 +56535,23 @@ async function checkFiles(matched, input, stop, log) {
         };
         if (inspected.fatal.length > 0) {
             const reason = inspected.fatal.map((p) => p.message).join('; ');
-            return refuse({ status: 'invalid', error: reason, fatalAsProblems: true }, 'not usable');
+            const reasonKind = inspected.fatal[0].kind;
+            return refuse({ status: 'invalid', error: reason, fatalAsProblems: true, reasonKind }, 'not usable');
         }
         const others = duplicateOf.get(index);
         if (others) {
             const paths = others.map((other) => files[other].file.displayPath);
             const reason = `Scene ${inspected.sceneUuid} also has a prediction in ${paths.join(', ')}: keep one file per scene`;
-            return refuse({ status: 'invalid', error: reason }, 'duplicate scene');
+            return refuse({ status: 'invalid', error: reason, reasonKind: 'duplicate-scene' }, 'duplicate scene');
         }
         const problems = inspected.problems;
         if (problems.length > 0 && input.validation !== 'off') {
             const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : '';
             const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             // Warnings never block; errors come first among the problems kept (inspect.ts).
-            if (input.validation === 'strict' && problems.some((p) => p.severity !== 'warning'))
-                return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}` }, 'errors');
+            const firstError = problems.find((p) => p.severity !== 'warning');
+            if (input.validation === 'strict' && firstError)
+                return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind }, 'errors');
             log.info(`${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`);
         }
         fit.push(index);
@@ -56455,40 +56561,67 @@ async function checkFiles(matched, input, stop, log) {
     return { files, fit, setAside };
 }
 /**
- * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before
- * anything is created. Returns the files still fit, and the annotated scenes when the listing told them.
+ * Files whose scene has no annotation in the dataset cannot be compared with anything: refused, and when no
+ * file's scene is in the dataset, before anything is created. The listing need not have ended: a file whose
+ * scene it has not shown yet is judged when its upload starts (`sceneRefusal`). A dry run waits for it all.
  */
-async function settleScenes(listing, files, fit, input, log) {
-    if (!listing) {
-        log.info(`${INPUT.checkScenes} is 'false': the files' scenes are not checked against the dataset.`);
+async function settleScenes(check, files, fit, input, log, name) {
+    if (!check) {
+        log.info(`${name(INPUT.checkScenes)} is 'false': the files' scenes are not checked against the dataset.`);
         return { fit, annotated: null };
     }
-    const answer = await listing;
+    if (input.dryRun)
+        await check.done;
+    const sceneOf = (index) => files[index].inspected.sceneUuid;
+    if (!(await check.anyAnnotated(fit.map(sceneOf)))) {
+        for (const index of fit)
+            refuseScene(files[index], input, log, name);
+        if (fit.length > 0)
+            log.warning(`None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
+        return { fit: [], annotated: describeListing(await check.done, input, log) };
+    }
+    const kept = fit.filter((index) => {
+        if (check.known(sceneOf(index)) !== 'not-annotated')
+            return true;
+        refuseScene(files[index], input, log, name);
+        return false;
+    });
+    return { fit: kept, annotated: check.ended ? describeListing(await check.done, input, log) : null };
+}
+/** Once the listing has ended: says what it told, and returns the annotated scenes when it told them. */
+function describeListing(answer, input, log) {
     if ('unavailable' in answer) {
         log.notice(`The files' scenes were not checked against the dataset: ${answer.unavailable}.`, {
             title: 'Scene check skipped'
         });
-        return { fit, annotated: null };
+        return null;
     }
     // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
     const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()));
     log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`);
-    const kept = fit.filter((index) => {
-        const record = files[index];
-        const scene = record.inspected.sceneUuid;
-        if (annotated.has(scene.toLowerCase()))
-            return true;
-        const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${INPUT.datasetUuid}, and that the file's scene is right (the file name, or sceneUuid in a request body).`;
-        record.result = resultOf(record.file, record.inspected, { status: 'invalid', error });
-        log.info(`${record.file.displayPath}: scene not in this dataset`);
-        return false;
+    return annotated;
+}
+function sceneNotInDataset(scene, input, name) {
+    return `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`;
+}
+/** At the upload: why the file's scene keeps it back, once the listing has shown it or ended; null to go. */
+async function sceneRefusal(scenes, file, input, log, name) {
+    if ((await scenes.verdict(file.sceneUuid)) !== 'not-annotated')
+        return null;
+    log.info(`${file.displayPath}: scene not in this dataset`);
+    return { error: sceneNotInDataset(file.sceneUuid, input, name), reasonKind: 'scene-not-in-dataset' };
+}
+function refuseScene(record, input, log, name) {
+    const error = sceneNotInDataset(record.inspected.sceneUuid, input, name);
+    record.result = resultOf(record.file, record.inspected, {
+        status: 'invalid',
+        error,
+        reasonKind: 'scene-not-in-dataset'
     });
-    if (kept.length === 0 && fit.length > 0)
-        log.warning(`None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
-    return { fit: kept, annotated };
+    log.info(`${record.file.displayPath}: scene not in this dataset`);
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
-function checkClassMapping(files, fit, mapping, log) {
+function checkClassMapping(files, fit, mapping, log, name) {
     if (!mapping)
         return;
     const classes = new Set();
@@ -56504,9 +56637,9 @@ function checkClassMapping(files, fit, mapping, log) {
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
         const example = JSON.stringify({ annotated: missing[0], predicted: missing[0] });
-        throw new FatalError(`${INPUT.classMapping} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`);
+        throw new FatalError(`${name(INPUT.classMapping)} leaves out ${missing.length} class(es) found in the predictions: ${missing.join(', ')}. Every predicted class must appear as "predicted" in an entry, even when it maps to itself, e.g. ${example}.`);
     }
-    log.info(`${INPUT.classMapping}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
+    log.info(`${name(INPUT.classMapping)}: ${mapping.length} entr(ies) cover the ${classes.size} class(es) in the predictions.`);
 }
 /** The first file to upload that holds segmentation predictions: a group for it needs a class mapping. */
 function firstSegmented(files, fit) {
@@ -56514,40 +56647,40 @@ function firstSegmented(files, fit) {
     return index === undefined ? undefined : files[index].file.displayPath;
 }
 /** Creates the group the inputs name (a dry run only says it would). */
-async function createGroup(api, input, segmented, classMapping, env, log) {
+async function createGroup(api, input, segmented, classMapping, env, log, name) {
     if (input.group.kind !== 'name')
         throw new FatalError('No predictions group to upload into');
-    const name = input.group.name;
+    const groupName = input.group.name;
     if (!input.createGroup) {
-        throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${name}" and ${INPUT.createGroup} is 'false'. Create the group in the Kognic app, fix the name, or set ${INPUT.createGroup}: 'true'.`);
+        throw new FatalError(`Dataset ${input.datasetUuid} has no predictions group named "${groupName}" and ${name(INPUT.createGroup)} is 'false'. Create the group in the Kognic app, fix the name, or set ${name(INPUT.createGroup)}: 'true'.`);
     }
     if (segmented !== undefined && !classMapping) {
-        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${INPUT.classMapping} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
+        throw new FatalError(`${segmented} holds segmentation predictions, and a segmentation group must be created with a class mapping: set ${name(INPUT.classMapping)} to a JSON list of {"annotated", "predicted"} entries covering every class (inline, or the path of a .json file).`);
     }
     if (input.dryRun) {
-        log.info(`Dry run: would create predictions group "${name}" in dataset ${input.datasetUuid}.`);
-        return { uuid: null, name, created: false, state: 'would-create' };
+        log.info(`Dry run: would create predictions group "${groupName}" in dataset ${input.datasetUuid}.`);
+        return { uuid: null, name: groupName, created: false, state: 'would-create' };
     }
     const description = input.groupDescription || defaultGroupDescription(env);
     const uuid = await api.createPredictionsGroup(input.datasetUuid, {
-        name,
+        name: groupName,
         description,
         ...(classMapping ? { classMapping } : {})
     });
-    log.info(`Created predictions group "${name}" (${uuid}).`);
-    return { uuid, name, created: true, state: 'created' };
+    log.info(`Created predictions group "${groupName}" (${uuid}).`);
+    return { uuid, name: groupName, created: true, state: 'created' };
 }
 /**
  * With resume-from, files an earlier run uploaded into this group with the same content are done already;
  * a changed file is uploaded again, with a warning. Without it, a re-run of a job warns that it uploads again.
  */
-async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, env, log) {
+async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, env, log, name) {
     const rerun = Number(env.GITHUB_RUN_ATTEMPT ?? '1') > 1;
     if (!input.resumeFrom) {
         if (rerun)
-            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${INPUT.resumeFrom} (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
+            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, and the group already existed: files an earlier attempt uploaded are uploaded again, and the group may hold two predictions for their scenes. Keep the results file as an artifact and pass it as ${name(INPUT.resumeFrom)} (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
         else
-            log.info(`${INPUT.resumeFrom} is not set: every file is uploaded.`);
+            log.info(`${name(INPUT.resumeFrom)} is not set: every file is uploaded.`);
         return { fit, changed: 0 };
     }
     const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
@@ -56556,16 +56689,19 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
     });
     if (earlier.patternError)
         log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
-            title: `${INPUT.resumeFrom} ignored`
+            title: `${name(INPUT.resumeFrom)} ignored`
         });
     for (const { file, reason } of earlier.ignored)
-        log.warning(`${file}: not used to resume: ${reason}.`, { file, title: `${INPUT.resumeFrom} ignored` });
+        log.warning(`${file}: not used to resume: ${reason}.`, {
+            file,
+            title: `${name(INPUT.resumeFrom)} ignored`
+        });
     if (earlier.used.length === 0) {
         // A re-run that finds nothing to resume from most likely lost the earlier attempt's results artifact.
         if (earlier.ignored.length === 0 && !earlier.patternError && rerun)
-            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${INPUT.resumeFrom} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${INPUT.resumeFrom} looks (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
+            log.warning(`This is attempt ${env.GITHUB_RUN_ATTEMPT} of the workflow run, but ${name(INPUT.resumeFrom)} matched no results file: files an earlier attempt uploaded are uploaded again. Check that the results file is uploaded as an artifact with if: always(), and downloaded to where ${name(INPUT.resumeFrom)} looks (see the README's "Safe to re-run").`, { title: 'Re-run uploads again' });
         else if (earlier.ignored.length === 0 && !earlier.patternError)
-            log.notice(`${INPUT.resumeFrom} matched no results file: nothing to resume from (a first attempt has none).`);
+            log.notice(`${name(INPUT.resumeFrom)} matched no results file: nothing to resume from (a first attempt has none).`);
         return { fit, changed: 0 };
     }
     log.info(`Resuming from ${earlier.used.join(', ')}: ${formatCount(earlier.byScene.size)} scene(s) uploaded before.`);
@@ -56600,9 +56736,14 @@ async function answerDryRun(io, files, fit) {
         }
     });
 }
-async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
+async function uploadFiles(api, groupUuid, files, fit, scenes, input, stop, now, log, name, progressIntervalMs) {
     const started = now();
-    const progress = createProgress({ total: fit.length, now, print: (line) => log.info(line) });
+    const progress = createProgress({
+        total: fit.length,
+        intervalMs: progressIntervalMs,
+        now,
+        print: (line) => log.info(line)
+    });
     let refused;
     // Credentials refused mid-run fail every later file alike: stop starting uploads, and say it once.
     const refusal = new AbortController();
@@ -56611,6 +56752,7 @@ async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log) {
         const results = await uploadAll(fit.map((i) => files[i].inspected), {
             concurrency: input.concurrency,
             readBody: readUploadBody,
+            ...(scenes ? { refusal: (file) => sceneRefusal(scenes, file, input, log, name) } : {}),
             upload: (body) => api.uploadPrediction(groupUuid, body).catch((error) => {
                 if (error instanceof KognicAuthError && !refused) {
                     refused = error;
@@ -56960,127 +57102,8 @@ function editDistance(a, b) {
     return previous[b.length];
 }
 
-;// CONCATENATED MODULE: ./src/cli/terminal.ts
-
-const REDACTED = '***';
-/** The secrets of this run, and their removal from any text. */
-class Secrets {
-    values = [];
-    add(secret) {
-        if (!secret || this.values.includes(secret))
-            return;
-        // Longest first, so a secret that contains another is replaced whole.
-        this.values = [...this.values, secret].sort((a, b) => b.length - a.length);
-    }
-    redact(text) {
-        let out = text;
-        for (const secret of this.values)
-            out = out.split(secret).join(REDACTED);
-        return out;
-    }
-}
-const SGR = {
-    bold: ['1', '22'],
-    dim: ['2', '22'],
-    red: ['31', '39'],
-    yellow: ['33', '39'],
-    green: ['32', '39'],
-    cyan: ['36', '39']
-};
-/** Colour for a stream: only a terminal shows it, and NO_COLOR (any non-empty value) turns it off. */
-function colourer(stream, env) {
-    const on = stream.isTTY === true && !env.NO_COLOR;
-    return (colour, text) => on ? `\u001b[${SGR[colour][0]}m${text}\u001b[${SGR[colour][1]}m` : text;
-}
-// The engine's progress lines (report/progress.ts) start so: on a TTY they redraw one status line.
-const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/;
-/**
- * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,
- * column M" until every annotation carries its line); `file: message` when it names only the file.
- */
-function locate(message, props) {
-    const file = props?.file;
-    if (!file)
-        return message;
-    const said = /\bat line (\d+), column (\d+)\b/.exec(message);
-    const line = props.startLine ?? (said ? Number(said[1]) : undefined);
-    const column = props.startLine !== undefined ? props.startColumn : said ? Number(said[2]) : undefined;
-    const where = `${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}`;
-    if (message.startsWith(`${file}: `))
-        return `${where}: ${message.slice(file.length + 2)}`;
-    return `${where}: ${message}`;
-}
-function createTerminal(opts) {
-    const { out, err, env, secrets } = opts;
-    const outColour = colourer(out, env);
-    const errColour = colourer(err, env);
-    const live = err.isTTY === true;
-    const record = { outputs: {}, failures: [] };
-    /** The progress line on screen, when live; '' when none is shown. */
-    let status = '';
-    const clean = (text) => terminalText(secrets.redact(text));
-    const clearStatus = () => {
-        if (status)
-            err.write('\r\u001b[2K');
-    };
-    const print = (stream, text) => {
-        clearStatus();
-        stream.write(`${text}\n`);
-        if (status)
-            err.write(status);
-    };
-    /** Leaves the last progress line on screen as an ordinary line. */
-    const settle = () => {
-        if (status)
-            err.write('\n');
-        status = '';
-    };
-    const io = {
-        getInput: opts.getInput,
-        setOutput: (name, value) => {
-            record.outputs[name] = value;
-        },
-        setSecret: (secret) => secrets.add(secret),
-        setFailed: (message) => {
-            record.failures.push(message);
-            settle();
-            print(err, `${errColour('red', 'error:')} ${clean(message)}`);
-        },
-        group: async (name, fn) => {
-            settle();
-            print(out, outColour('bold', outColour('cyan', `── ${clean(name)}`)));
-            try {
-                return await fn();
-            }
-            finally {
-                settle();
-            }
-        },
-        writeSummary: async () => undefined,
-        logger: {
-            debug: (message) => {
-                if (env.RUNNER_DEBUG === '1')
-                    print(err, errColour('dim', clean(message)));
-            },
-            info: (message) => {
-                const text = clean(message);
-                if (live && PROGRESS_LINE.test(text)) {
-                    clearStatus();
-                    // Cut to the terminal's width: a wrapped line could not be redrawn in place.
-                    status = text.slice(0, (err.columns || 120) - 1);
-                    err.write(status);
-                    return;
-                }
-                print(out, text);
-            },
-            notice: (message, props) => print(err, `${errColour('cyan', 'note:')} ${clean(locate(message, props))}`),
-            warning: (message, props) => print(err, `${errColour('yellow', 'warning:')} ${clean(locate(message, props))}`),
-            error: (message, props) => print(err, `${errColour('red', 'error:')} ${clean(locate(message, props))}`)
-        }
-    };
-    return { io, record };
-}
-
+// EXTERNAL MODULE: ./src/cli/terminal.ts
+var terminal = __nccwpck_require__(1028);
 ;// CONCATENATED MODULE: ./src/cli/run.ts
 // The command: parses the command line, wires the terminal to the flow in main.ts, and writes what the
 // machine asked for (--json, --summary-file, --junit). The flow knows nothing of it.
@@ -57108,7 +57131,7 @@ async function runCli(deps) {
         deps.stdout.write(`${deps.version}\n`);
         return EXIT.ok;
     }
-    const red = colourer(stderr, env);
+    const red = (0,terminal/* colourer */.ce)(stderr, env);
     const usageError = (problems) => {
         stderr.write(`${problems.map((p) => `${red('red', 'error:')} ${p}`).join('\n')}\n${USAGE}\nRun ${COMMAND} --help for every option.\n`);
         return EXIT.usage;
@@ -57116,7 +57139,7 @@ async function runCli(deps) {
     if (command.kind === 'usage-error')
         return usageError([command.message]);
     command.inputs[INPUT.path] = await folderPatterns(command.inputs[INPUT.path] ?? '', deps.cwd);
-    const secrets = new Secrets();
+    const secrets = new terminal/* Secrets */.Sb();
     const given = (name) => command.inputs[name] ?? '';
     // Secrets are known before anything can print: an error message must not carry them.
     maskAll((s) => secrets.add(s), given(INPUT.clientSecret), given(INPUT.credentials));
@@ -57129,7 +57152,7 @@ async function runCli(deps) {
             throw error;
         return usageError(error.problems.map((p) => secrets.redact(asOptions(p))));
     }
-    const { io, record } = createTerminal({
+    const { io, record, clearProgress } = (0,terminal/* createTerminal */.PB)({
         out: command.json ? stderr : deps.stdout,
         err: stderr,
         env,
@@ -57142,7 +57165,16 @@ async function runCli(deps) {
     ].filter(Boolean);
     if (onCommandLine.length > 0)
         io.logger.warning(`${onCommandLine.join(' and ')} on the command line: it lands in shell history and process lists. Set env KOGNIC_CLIENT_SECRET, or KOGNIC_CREDENTIALS to the credentials file, instead.`);
-    const report = await run({ io, env, workspace: deps.cwd, onCancel: deps.onCancel });
+    const report = await run({
+        io,
+        env,
+        workspace: deps.cwd,
+        onCancel: deps.onCancel,
+        // Messages name the option to change, not the action's input.
+        nameInput: (name) => `--${name}`
+    });
+    // The verdict below is the last word: no progress line is left above or under it.
+    clearProgress();
     const resultsFile = record.outputs['results-file'] || null;
     const clean = (text) => secrets.redact(text);
     let writeProblem = false;
@@ -57163,7 +57195,7 @@ async function runCli(deps) {
     if (command.junit)
         await writeReport('--junit', command.junit, renderJUnit(report, clean));
     const out = command.json ? stderr : deps.stdout;
-    out.write(run_verdict(report, record.failures.length === 0 && !writeProblem, colourer(out, env), clean));
+    out.write(run_verdict(report, record.failures.length === 0 && !writeProblem, (0,terminal/* colourer */.ce)(out, env), clean));
     if (command.json) {
         const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) };
         deps.stdout.write(`${JSON.stringify(results, (_key, value) => (typeof value === 'string' ? clean(value) : value), 2)}\n`);
@@ -57210,7 +57242,264 @@ function run_verdict(report, ok, colour, clean) {
     ].join(' · ');
     const { name, uuid } = report.group;
     const group = name || uuid ? `\nPredictions group: ${[name && `"${name}"`, uuid].filter(Boolean).join(' ')}` : '';
-    return `\n${colour('bold', head)}: ${counts} in ${formatDuration(report.finishedAt - report.startedAt)}${terminalText(clean(group))}\n`;
+    return `\n${colour('bold', head)}: ${counts} in ${formatDuration(report.finishedAt - report.startedAt)}${(0,report_escape/* terminalText */.eR)(clean(group))}\n`;
+}
+
+
+/***/ }),
+
+/***/ 1028:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   PB: () => (/* binding */ createTerminal),
+/* harmony export */   Sb: () => (/* binding */ Secrets),
+/* harmony export */   Xv: () => (/* binding */ CLEAR_LINE),
+/* harmony export */   ce: () => (/* binding */ colourer)
+/* harmony export */ });
+/* unused harmony exports REDACTED, TTY_PROGRESS_INTERVAL_MS, locate */
+/* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4031);
+
+const REDACTED = '***';
+/** The secrets of this run, and their removal from any text. */
+class Secrets {
+    values = [];
+    add(secret) {
+        if (!secret || this.values.includes(secret))
+            return;
+        // Longest first, so a secret that contains another is replaced whole.
+        this.values = [...this.values, secret].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        let out = text;
+        for (const secret of this.values)
+            out = out.split(secret).join(REDACTED);
+        return out;
+    }
+}
+const SGR = {
+    bold: ['1', '22'],
+    dim: ['2', '22'],
+    red: ['31', '39'],
+    yellow: ['33', '39'],
+    green: ['32', '39'],
+    cyan: ['36', '39']
+};
+/** Colour for a stream: only a terminal shows it, and NO_COLOR (any non-empty value) turns it off. */
+function colourer(stream, env) {
+    const on = stream.isTTY === true && !env.NO_COLOR;
+    return (colour, text) => on ? `\u001b[${SGR[colour][0]}m${text}\u001b[${SGR[colour][1]}m` : text;
+}
+// The engine's progress lines (report/progress.ts) start so: on a TTY they redraw one status line.
+const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/;
+/** Back to the line's start and erase it: how a TTY's progress line goes away. */
+const CLEAR_LINE = '\r\u001b[2K';
+/** A TTY's progress line is redrawn about every second; a log gets one every 5 s (the engine's default). */
+const TTY_PROGRESS_INTERVAL_MS = 1000;
+/**
+ * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,
+ * column M" until every annotation carries its line); `file: message` when it names only the file.
+ */
+function locate(message, props) {
+    const file = props?.file;
+    if (!file)
+        return message;
+    const said = /\bat line (\d+), column (\d+)\b/.exec(message);
+    const line = props.startLine ?? (said ? Number(said[1]) : undefined);
+    const column = props.startLine !== undefined ? props.startColumn : said ? Number(said[2]) : undefined;
+    const where = `${file}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}`;
+    if (message.startsWith(`${file}: `))
+        return `${where}: ${message.slice(file.length + 2)}`;
+    return `${where}: ${message}`;
+}
+function createTerminal(opts) {
+    const { out, err, env, secrets } = opts;
+    const outColour = colourer(out, env);
+    const errColour = colourer(err, env);
+    const live = err.isTTY === true;
+    const record = { outputs: {}, failures: [] };
+    /** The progress line on screen, when live; '' when none is shown. */
+    let status = '';
+    const clean = (text) => (0,_report_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .terminalText */ .eR)(secrets.redact(text));
+    const clearStatus = () => {
+        if (status)
+            err.write(CLEAR_LINE);
+    };
+    const print = (stream, text) => {
+        clearStatus();
+        stream.write(`${text}\n`);
+        if (status)
+            err.write(status);
+    };
+    /** Erases the progress line: a finished phase's last progress is stale next to what follows. */
+    const settle = () => {
+        clearStatus();
+        status = '';
+    };
+    const io = {
+        getInput: opts.getInput,
+        setOutput: (name, value) => {
+            record.outputs[name] = value;
+        },
+        setSecret: (secret) => secrets.add(secret),
+        setFailed: (message) => {
+            record.failures.push(message);
+            settle();
+            print(err, `${errColour('red', 'error:')} ${clean(message)}`);
+        },
+        group: async (name, fn) => {
+            settle();
+            print(out, outColour('bold', outColour('cyan', `── ${clean(name)}`)));
+            try {
+                return await fn();
+            }
+            finally {
+                settle();
+            }
+        },
+        writeSummary: async () => undefined,
+        progressIntervalMs: live ? TTY_PROGRESS_INTERVAL_MS : undefined,
+        logger: {
+            debug: (message) => {
+                if (env.RUNNER_DEBUG === '1')
+                    print(err, errColour('dim', clean(message)));
+            },
+            info: (message) => {
+                const text = clean(message);
+                if (live && PROGRESS_LINE.test(text)) {
+                    clearStatus();
+                    // Cut to the terminal's width: a wrapped line could not be redrawn in place.
+                    status = text.slice(0, (err.columns || 120) - 1);
+                    err.write(status);
+                    return;
+                }
+                print(out, text);
+            },
+            notice: (message, props) => print(err, `${errColour('cyan', 'note:')} ${clean(locate(message, props))}`),
+            warning: (message, props) => print(err, `${errColour('yellow', 'warning:')} ${clean(locate(message, props))}`),
+            error: (message, props) => print(err, `${errColour('red', 'error:')} ${clean(locate(message, props))}`)
+        }
+    };
+    return { io, record, clearProgress: settle };
+}
+
+
+/***/ }),
+
+/***/ 4031:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Pl: () => (/* binding */ safeUrl),
+/* harmony export */   TN: () => (/* binding */ oneLine),
+/* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
+/* harmony export */   eR: () => (/* binding */ terminalText)
+/* harmony export */ });
+/* unused harmony export neutraliseCommands */
+// Text that came from file names or from the server is shown in markdown that GitHub renders (the job
+// summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
+const DEFAULT_MAX_CHARS = 200;
+// C0 and C1 controls, DEL, and the bidirectional overrides that can make a file name read differently
+// from what it is. Tabs and line breaks are handled first: they become spaces.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+const LINE_BREAKS_AND_TABS = /[\r\n\t\u2028\u2029]+/g;
+const HTML_ENTITIES = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '"': '&quot;',
+    "'": '&#39;'
+};
+// `$` is GitHub's math delimiter; the rest are CommonMark/GFM inline and block syntax.
+const MARKDOWN_SPECIALS = new Set(['|', '*', '_', '\\', '[', ']', '(', ')', '#', '~', '!', '`', '$']);
+// Zero-width space placed after `@` so `@someone` in a file name never notifies anyone.
+const MENTION_BREAK = '\u200B';
+/**
+ * One line of plain text: control characters removed, line breaks and tabs collapsed to a space,
+ * trimmed, cut to `max` characters (code points) with `…`. For logs and annotation titles; not escaped.
+ */
+function oneLine(s, max = DEFAULT_MAX_CHARS) {
+    const limit = Math.max(1, Math.floor(max));
+    // A megabyte of server error text would be cut anyway: do not scan all of it.
+    const source = String(s);
+    const head = source.length > limit * 8 + 64 ? `${sliceCodeUnits(source, limit * 8 + 64)}…` : source;
+    const flat = head.replace(LINE_BREAKS_AND_TABS, ' ').replace(INVISIBLE, '').replace(/ {2,}/g, ' ').trim();
+    return cut(flat, limit);
+}
+/**
+ * Text for a terminal: nothing in it can move the cursor, change colours or retitle the window. Line
+ * breaks are kept (a CR becomes one); every other control character and bidirectional override goes.
+ */
+function terminalText(s) {
+    return String(s).replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(/\t/g, ' ');
+}
+/**
+ * A log message as the runner may read it: a line of it that starts with `::` (after blanks, which the
+ * runner skips) would be taken as a workflow command such as `::add-mask::` or `::error::`, so its `::`
+ * is broken up. Line breaks are kept; a lone CR counts as one, as it does for the runner.
+ */
+function neutraliseCommands(message) {
+    return message
+        .split(/\r\n|\r|\n/)
+        .map((line) => line.replace(/^(\s*):(?=:)/, '$1: '))
+        .join('\n');
+}
+/**
+ * Text for a markdown context (a table cell, a list item, a paragraph): HTML-escaped, markdown syntax
+ * backslash-escaped, on one line, at most `max` characters before escaping. Place it after other text
+ * on the line: a leading `-` or `1.` is left as it is.
+ */
+function escapeMarkdownCell(s, max = DEFAULT_MAX_CHARS) {
+    return escapeEach(oneLine(s, max), (ch) => (MARKDOWN_SPECIALS.has(ch) ? `\\${ch}` : undefined));
+}
+/**
+ * A URL safe to put in a markdown link destination or an `href`, or null when it is not http(s) or not
+ * a URL at all: a `javascript:` link must never reach the page.
+ */
+function safeUrl(raw) {
+    if (!raw)
+        return null;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        return null;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return null;
+    // The URL parser leaves these as they are; each would end or break a markdown link or an attribute.
+    return url.href.replace(/[()'"<> \\|[\]`*_]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+function escapeEach(text, markdown) {
+    let out = '';
+    for (const ch of text) {
+        out += HTML_ENTITIES[ch] ?? markdown(ch) ?? (ch === '@' ? `@${MENTION_BREAK}` : ch);
+    }
+    // GitHub turns bare http(s):// and www. addresses into links: a file name or server message must not.
+    return out
+        .replace(/:\/\//g, `:${MENTION_BREAK}//`)
+        .replace(/\b(www)\./gi, (_match, www) => `${www}${MENTION_BREAK}.`);
+}
+/** The first `end` UTF-16 units, one fewer when the last would be half a surrogate pair. */
+function sliceCodeUnits(text, end) {
+    const last = text.charCodeAt(end - 1);
+    return text.slice(0, last >= 0xd800 && last <= 0xdbff ? end - 1 : end);
+}
+/** Cut to `max` code points, the last being `…`, so a surrogate pair is never split. */
+function cut(text, limit) {
+    let count = 0;
+    let kept = '';
+    for (const ch of text) {
+        count++;
+        if (count > limit)
+            return `${Array.from(kept)
+                .slice(0, limit - 1)
+                .join('')}…`;
+        kept += ch;
+    }
+    return text;
 }
 
 
