@@ -1,3 +1,4 @@
+import { buildPrComment } from '../src/github/pr-comment.js'
 import { describe, expect, it } from 'vitest'
 import { countResults, type RunReport } from '../src/report/model.js'
 import { renderSummary } from '../src/report/summary.js'
@@ -546,5 +547,22 @@ describe('files not uploaded, by kind', () => {
   it('has no by-kind table when every file has a kind of its own', () => {
     const results = [...sameKind(1, 'a', 0), ...sameKind(1, 'b', 1)]
     expect(renderSummary(makeReport(results))).not.toContain('by kind')
+  })
+})
+
+describe('the pull-request comment, when the summary lists only some files', () => {
+  it('points at the results file of the run, not at a job summary that also lists only some', () => {
+    const results = many(300, { status: 'invalid', error: 'duplicate scene', reasonKind: 'duplicate-scene' })
+    const run = {
+      url: 'https://github.com/acme/models/actions/runs/42',
+      repository: 'acme/models',
+      sha: 'abc'
+    }
+    const { body } = buildPrComment(makeReport(results, { run }))
+    expect(body).toContain('…and 280 more')
+    expect(body).toContain(
+      'Every file is listed in [the results file, when kept as an artifact of the workflow run](https://github.com/acme/models/actions/runs/42).'
+    )
+    expect(body).not.toContain('job summary')
   })
 })

@@ -150,12 +150,15 @@ export function buildPrComment(
   inputGroup?: { kind: 'name'; name: string } | { kind: 'uuid'; uuid: string }
 ): { marker: string; body: string } {
   const marker = commentMarker(report.datasetUuid, markerGroupKey(report.group, inputGroup))
-  // The results file stays on the runner: the comment points at the run, whose summary has every file.
+  // The comment points at the run: its artifacts hold the results file, which lists every file.
   const runUrl = report.run?.url
   const body = renderSummary(report, {
     maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES,
     heading: PR_COMMENT_HEADING,
-    everyFileAt: runUrl ? { label: "the workflow run's job summary", url: runUrl } : null
+    // The job summary lists only the first files of each kind; the results file lists them all.
+    everyFileAt: runUrl
+      ? { label: 'the results file, when kept as an artifact of the workflow run', url: runUrl }
+      : null
   })
   return { marker, body }
 }
