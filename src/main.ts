@@ -14,6 +14,7 @@ import {
 } from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
+import { RunStatistics, type Comparison, type Statistics } from './predictions/statistics.js'
 import { uploadAll } from './predictions/upload.js'
 import { publish } from './publish.js'
 import { formatCount, formatDuration, formatRate, withoutOwnName } from './report/format.js'
@@ -21,6 +22,7 @@ import { countResults, type GroupReport, type RunReport } from './report/model.j
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath } from './report/results.js'
 import { readEarlierRuns } from './resume.js'
+import { compareWithBaseline } from './baseline.js'
 import { duplicateScenes, finalResults, resultOf, runFiles, type Outcome, type RunFile } from './run-files.js'
 import type { ClassMappingEntry, FileResult, Logger, SkippedPath } from './types.js'
 
@@ -80,6 +82,8 @@ interface Findings {
   fatalError: string | null
   /** The `path` patterns were searched: until then the report has no file counts to give. */
   filesSearched: boolean
+  statistics: Statistics | null
+  comparison: Comparison | null
 }
 
 export async function run(deps: RunDeps): Promise<RunReport> {
@@ -99,7 +103,9 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     changedSinceUpload: 0,
     uploadMs: null,
     fatalError: null,
-    filesSearched: false
+    filesSearched: false,
+    statistics: null,
+    comparison: null
   }
   let client: KognicClient | undefined
   let report: RunReport | undefined
@@ -140,6 +146,11 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     )
     found.files = checked.files
     found.skipped.push(...checked.setAside)
+    found.statistics = checked.statistics
+    if (input.compareWith)
+      found.comparison = await io.group('Compare with the baseline', () =>
+        compareWith(input, workspace, checked.statistics, log)
+      )
     let fit = checked.fit
     if (!client || !lookups) {
       checkClassMapping(found.files, fit, setup.classMapping, log)
@@ -408,11 +419,16 @@ async function checkFiles(
   input: Inputs,
   stop: AbortSignal,
   log: Logger
-): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[] }> {
+): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[]; statistics: Statistics }> {
   const options = { maxFileSizeBytes: input.maxFileSizeBytes, validation: input.validation }
+  const statistics = new RunStatistics()
   for (const record of matched) {
     if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
-    record.inspected = await inspectFile(record.file, options)
+    // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+    const { statistics: counted, ...inspected } = await inspectFile(record.file, options)
+    record.inspected = inspected
+    if (counted && !(input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning')))
+      statistics.add(counted)
   }
   const setAside: SkippedPath[] = []
   const files = matched.filter(({ file, inspected }) => {
@@ -467,7 +483,23 @@ async function checkFiles(
   log.info(
     `${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`
   )
-  return { files, fit, setAside }
+  return { files, fit, setAside, statistics: statistics.result() }
+}
+
+/** This run's statistics against the baseline compare-with names; what goes wrong is one warning. */
+async function compareWith(
+  input: Inputs,
+  workspace: string,
+  statistics: Statistics,
+  log: Logger
+): Promise<Comparison | null> {
+  const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith)
+  if (answer.warning) log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` })
+  if (answer.comparison)
+    log.info(
+      `Compared ${formatCount(statistics.files)} file(s) with ${formatCount(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`
+    )
+  return answer.comparison
 }
 
 /**
@@ -758,7 +790,9 @@ function assembleReport(
     annotatedScenes: found.annotatedScenes?.size ?? null,
     scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
     run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-    warnings: input?.warnings ?? []
+    warnings: input?.warnings ?? [],
+    statistics: found.statistics,
+    comparison: found.comparison
   }
 }
 
