@@ -427,7 +427,10 @@ async function checkFiles(
     // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
     const { statistics: counted, ...inspected } = await inspectFile(record.file, options)
     record.inspected = inspected
-    if (counted && !(input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning')))
+    if (
+      counted &&
+      !(input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning'))
+    )
       statistics.add(counted)
   }
   const setAside: SkippedPath[] = []

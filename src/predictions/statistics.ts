@@ -228,7 +228,12 @@ export class RunStatistics {
           scenes: t.scenes,
           confidence:
             t.confidenceCount > 0
-              ? { count: t.confidenceCount, mean: t.confidenceSum / t.confidenceCount, min: t.min, max: t.max }
+              ? {
+                  count: t.confidenceCount,
+                  mean: t.confidenceSum / t.confidenceCount,
+                  min: t.min,
+                  max: t.max
+                }
               : null,
           withoutConfidence: t.withoutConfidence
         }))
@@ -270,25 +275,45 @@ function mergeInto(into: Map<string, Tally>, from: Map<string, Tally>, max: numb
  * edited it); a reason when it cannot be used.
  */
 export function readStatisticsSection(value: unknown): Statistics | string {
-  if (value === undefined) return 'it has no "statistics" (written by a version of the action before they were kept)'
+  if (value === undefined)
+    return 'it has no "statistics" (written by a version of the action before they were kept)'
   if (!isRecord(value)) return 'malformed: "statistics" is not an object'
   if (value.version !== STATISTICS_VERSION)
     return `its statistics are in format ${String(value.version)}, which this version (format ${STATISTICS_VERSION}) cannot read`
   const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0
   const unit = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1
   const g = value.geometries
-  if (!count(value.files) || !count(value.frames) || !isRecord(g) || !count(g.bbox) || !count(g.cuboid) || !count(g.image))
+  if (
+    !count(value.files) ||
+    !count(value.frames) ||
+    !isRecord(g) ||
+    !count(g.bbox) ||
+    !count(g.cuboid) ||
+    !count(g.image)
+  )
     return 'malformed: "statistics" lacks its file, frame or geometry counts'
-  const untracked = isRecord(value.untracked) && count(value.untracked.geometries) ? value.untracked.geometries : 0
+  const untracked =
+    isRecord(value.untracked) && count(value.untracked.geometries) ? value.untracked.geometries : 0
   if (!Array.isArray(value.classes) || !Array.isArray(value.streams))
     return 'malformed: "statistics" has no "classes" or "streams" list'
   const classes: ClassStats[] = []
   for (const c of value.classes as unknown[]) {
-    if (!isRecord(c) || typeof c.name !== 'string' || !count(c.objects) || !count(c.geometries) || !count(c.scenes))
+    if (
+      !isRecord(c) ||
+      typeof c.name !== 'string' ||
+      !count(c.objects) ||
+      !count(c.geometries) ||
+      !count(c.scenes)
+    )
       return 'malformed: an entry of "statistics.classes" lacks its name or counts'
     const conf = c.confidence
     const confidence =
-      isRecord(conf) && count(conf.count) && conf.count > 0 && unit(conf.mean) && unit(conf.min) && unit(conf.max)
+      isRecord(conf) &&
+      count(conf.count) &&
+      conf.count > 0 &&
+      unit(conf.mean) &&
+      unit(conf.min) &&
+      unit(conf.max)
         ? { count: conf.count, mean: conf.mean, min: conf.min, max: conf.max }
         : null
     classes.push({
@@ -342,7 +367,11 @@ export interface Comparison {
 }
 
 /** This run's statistics against a baseline's, class by class. */
-export function compareStatistics(current: Statistics, baseline: Statistics, baselines: string[]): Comparison {
+export function compareStatistics(
+  current: Statistics,
+  baseline: Statistics,
+  baselines: string[]
+): Comparison {
   const before = new Map(baseline.classes.map((c) => [c.name, c]))
   const now = new Map(current.classes.map((c) => [c.name, c]))
   const names = [...new Set([...now.keys(), ...before.keys()])]
