@@ -43,7 +43,7 @@ const DESCRIPTIONS: Record<CliInput, [value: string, text: string]> = {
   ],
   'compare-with': [
     'FILE',
-    "results file(s) of an earlier run: this run's prediction statistics are compared with theirs; repeatable"
+    'results file(s) of an earlier run to compare the prediction statistics with; repeatable'
   ],
   'parallel-jobs': ['N', 'jobs running this at the same time (warns above 10 connections in all)']
 }
