@@ -267,7 +267,7 @@ describe('rendering', () => {
     const text = statisticsText(now, compareStatistics(now, before, ['b.json']))
     for (const line of text.split('\n')) expect(line).not.toMatch(/^\s*::/)
     expect(text).toContain(': :warning::pwned')
-    expect(text).not.toMatch(/\u001b/)
+    expect(text).not.toContain(String.fromCharCode(27))
   })
 
   it('the terminal shows the comparison as a table with bars', () => {
