@@ -666,7 +666,12 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
               checkImage(geometry, at, report)
             }
             checkAttributes(geometry.attributes, declaredStreams, at, report)
-            statistics.geometry(geometryKey as GeometryKind, objectId, rootObjects?.[objectId], geometry.attributes)
+            statistics.geometry(
+              geometryKey as GeometryKind,
+              objectId,
+              rootObjects?.[objectId],
+              geometry.attributes
+            )
           }
         }
       }
