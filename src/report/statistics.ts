@@ -43,7 +43,8 @@ function formatConfidence(value: number | null): string {
 }
 
 function confidenceChange(c: ClassChange): string {
-  if (c.meanConfidence === null) return formatConfidence(c.baselineMeanConfidence) === '—' ? '—' : 'none now'
+  if (c.meanConfidence === null)
+    return c.baselineMeanConfidence === null ? '—' : `— (was ${formatConfidence(c.baselineMeanConfidence)})`
   if (c.baselineMeanConfidence === null) return formatConfidence(c.meanConfidence)
   const delta = c.meanConfidence - c.baselineMeanConfidence
   const sign = delta > 0.005 ? '+' : delta < -0.005 ? '−' : '±'
