@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compareWithBaseline } from '../src/baseline.js'
+import { inspectFile } from '../src/predictions/inspect.js'
 import {
   compareStatistics,
   readStatisticsSection,
@@ -335,5 +336,24 @@ describe('compareWithBaseline', () => {
   it('uses the bbox builder the process tests use: sample documents count their objects', () => {
     const s = statisticsOf(bboxDoc({ count: 5, seed: 1 }))
     expect(s.classes.reduce((sum, c) => sum + c.objects, 0)).toBe(5)
+  })
+})
+
+describe('inspectFile hands over the counts once', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kup-stats-inspect-'))
+  const scene = '0b7e5a5c-3f1d-4c2a-9e4b-1a2b3c4d5e09'
+  const check = async (name: string, content: string) => {
+    writeFileSync(path.join(dir, name), content)
+    return inspectFile(
+      { path: path.join(dir, name), displayPath: name },
+      { maxFileSizeBytes: 1 << 20, validation: 'strict' }
+    )
+  }
+
+  it('a prediction carries its counts; a broken file and a results file carry none', async () => {
+    const good = await check(`${scene}.json`, JSON.stringify(bboxDoc({ count: 2 })))
+    expect(good.statistics!.geometries.bbox).toBe(2)
+    expect((await check('broken.json', '{')).statistics).toBeNull()
+    expect((await check('results.json', JSON.stringify({ kind: RESULTS_FILE_KIND }))).statistics).toBeNull()
   })
 })
