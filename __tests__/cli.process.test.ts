@@ -1,7 +1,7 @@
 // The built command (`node dist/cli.js`), run as a person or another CI system runs it: arguments, env,
 // cwd, exit code; against the local Kognic emulator.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type EmulatorSeed } from '../emulator/server.js'
@@ -386,5 +386,50 @@ describe('messages name options', () => {
     expect(unreachable.code, authText).not.toBe(0)
     expect(authText).toMatch(/[Cc]heck --auth-url/)
     expect(authText).not.toMatch(/\binputs?\b/i)
+  })
+})
+
+describe('--compare-with (prediction statistics)', () => {
+  const dry = ['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run']
+
+  it('prints the statistics, and with an earlier --json as baseline, the comparison, in text and in --json', async () => {
+    const workspace = makeWorkspace({
+      ...bboxFiles(3, 30, 'before'),
+      ...Object.fromEntries(
+        [0, 1, 2].map((i) => [
+          `after/${scenes[40 + i]}.json`,
+          json(bboxDoc({ count: 6, seed: i + 1, classes: ['car', 'truck'] }))
+        ])
+      )
+    })
+    const first = await cli([...dry, '--json', 'before'], { workspace })
+    expect(first.code, first.stderr).toBe(0)
+    const baseline = JSON.parse(first.stdout) as { statistics: { files: number } }
+    expect(baseline.statistics).toMatchObject({ version: 1, files: 3 })
+    // Without --json the terminal shows this run's table.
+    expect(first.stderr).toMatch(/Predictions: 3 file\(s\), 3 frame\(s\), 9 bbox/)
+    writeFileSync(path.join(workspace, 'baseline.json'), first.stdout)
+
+    const text = await cli([...dry, '--compare-with', 'baseline.json', 'after'], { workspace })
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toMatch(/Predictions against the baseline \(3 file\(s\) in baseline\.json\)/)
+    expect(text.stdout).toMatch(/car\s+9\s+3\s+\+200%/)
+    expect(text.stdout).toMatch(/truck\s+9\s+0\s+new/)
+    expect(text.stdout).toMatch(/pedestrian\s+0\s+3\s+vanished/)
+
+    const machine = await cli([...dry, '--compare-with', 'baseline.json', '--json', 'after'], { workspace })
+    const results = JSON.parse(machine.stdout) as {
+      comparison: { baselines: string[]; classes: { name: string; state: string }[] }
+    }
+    expect(results.comparison.baselines).toEqual(['baseline.json'])
+    expect(results.comparison.classes.map((c) => [c.name, c.state])).toContainEqual(['truck', 'appeared'])
+  })
+
+  it('a foreign baseline is one warning and exit 0', async () => {
+    const workspace = makeWorkspace({ ...bboxFiles(1, 50, 'p'), 'other.json': '{"kind": "not-ours"}' })
+    const run = await cli([...dry, '--compare-with', 'other.json', 'p'], { workspace })
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stderr.match(/^warning: compare-with/gm)).toHaveLength(1)
+    expect(run.stderr).toMatch(/other\.json: not a results file of this action/)
   })
 })

@@ -201,6 +201,25 @@ describe('readInputs', () => {
       expect({ name, value }).toEqual({ name, value: ours })
     }
   })
+
+  it("lists every input in the README's Inputs table, with action.yml's default", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const table = readme.split('\n## Inputs\n')[1]!.split('\n## ')[0]!
+    const rows = new Map<string, string>()
+    for (const line of table.split('\n')) {
+      const m = /^\| `([a-z][a-z0-9-]*)` +\| ([^|]*?) +\|/.exec(line)
+      if (m) rows.set(m[1]!, m[2]!)
+    }
+    const names = Object.values(INPUT) as string[]
+    expect([...rows.keys()].sort()).toEqual([...names].sort())
+    for (const name of names) {
+      const shown = rows.get(name)!
+      const ours = DEFAULTS[name as InputName]
+      if (name === INPUT.githubToken || name === INPUT.datasetUuid || name === INPUT.path) continue
+      // The README shows a default as `'value'` (a string in YAML), a URL or a word bare: the value is the same.
+      expect({ name, shown: shown.replace(/^`'?|'?`$/g, '') }).toEqual({ name, shown: ours ?? '' })
+    }
+  })
 })
 
 describe('isLoopbackHost', () => {

@@ -4,7 +4,10 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { countResults, type RunReport } from '../src/report/model.js'
 import { writeResultsFile, type ResultsFile } from '../src/report/results.js'
+import { readStatisticsSection, RunStatistics } from '../src/predictions/statistics.js'
+import { analyseOpenLabel } from '../src/predictions/validate.js'
 import type { FileResult } from '../src/types.js'
+import { bboxDoc } from '../scripts/sample-predictions.js'
 import { ACTION_VERSION } from '../src/version.js'
 
 const STARTED = Date.UTC(2026, 2, 1, 12, 0, 0)
@@ -140,9 +143,24 @@ describe('writeResultsFile', () => {
       fatalError: null,
       cancelled: false,
       skipped: [{ displayPath: 'predictions/dir.json', reason: 'directory' }],
+      statistics: null,
+      comparison: null,
       // moreProblems is always written, 0 when the file kept all its problems.
       files: results.map((r) => ({ ...r, moreProblems: r.moreProblems ?? 0 }))
     })
+  })
+
+  it('writes the statistics section before the files, and a later run reads it back as it was', async () => {
+    const total = new RunStatistics()
+    total.add(analyseOpenLabel(bboxDoc({ count: 4, seed: 3 })).statistics)
+    const statistics = total.result()
+    const path = join(dir, 'with-statistics.json')
+    await writeResultsFile(path, makeReport([fileResult(1)], { statistics }))
+    const text = await readFile(path, 'utf8')
+    expect(text.indexOf('"statistics"')).toBeLessThan(text.indexOf('"files"'))
+    const parsed = JSON.parse(text) as ResultsFile
+    expect(parsed.statistics).toMatchObject({ version: 1, files: 1 })
+    expect(readStatisticsSection(parsed.statistics)).toEqual(statistics)
   })
 
   it('writes only the contract fields of each file, one entry per line', async () => {

@@ -51,6 +51,26 @@ function goodFiles(): Record<string, string> {
   return files
 }
 
+/** A candidate model against goodFiles(): more cars, fewer pedestrians, a new class, cyclists gone. */
+function candidateFiles(): Record<string, string> {
+  const files: Record<string, string> = {}
+  for (let i = 0; i < 6; i++) {
+    files[`out/predictions/${SAMPLE_OD_SCENES[i]}.json`] = json(
+      bboxDoc({ count: 5 + i, seed: i + 21, classes: ['car', 'car', 'pedestrian', 'traffic_sign'] })
+    )
+  }
+  for (let i = 6; i < 8; i++) {
+    files[`out/predictions/lidar-${i}.json`] = json(
+      requestBody(SAMPLE_OD_SCENES[i]!, cuboidDoc({ count: 3, frames: 3, seed: i + 1 }))
+    )
+  }
+  return files
+}
+
+/** Where actions/download-artifact leaves the main branch's results artifact, and the pattern that finds it. */
+const BASELINE_FILE = 'baseline/kognic-results/kognic-upload-results.json'
+const BASELINE_GLOB = 'baseline/**/*.json'
+
 /** The common mistakes: no scene in the name, a confidence written as text, broken JSON; and a scene Kognic rejects. */
 function partialFailureFiles(): Record<string, string> {
   const textConfidence = bboxDoc({ count: 1, seed: 9 }) as {
@@ -186,6 +206,15 @@ async function main(): Promise<number> {
     })
     expectCode(success, 0, 'success run')
     shots.push({ file: 'summary-success.png', title: 'Job summary', markdown: success.summary })
+    // The success run stands for the main branch's last run: a candidate model is compared with it.
+    const baseline = { [BASELINE_FILE]: JSON.stringify(success.results) }
+
+    const candidate = await runAction({
+      inputs: { ...inputs, 'predictions-group': 'detector-v3-candidate', 'compare-with': BASELINE_GLOB },
+      files: { ...candidateFiles(), ...baseline }
+    })
+    expectCode(candidate, 0, 'comparison run')
+    shots.push({ file: 'summary-statistics.png', title: 'Job summary', markdown: candidate.summary })
 
     const partial = await runAction({
       inputs: { ...inputs, 'predictions-group': 'detector-v2-candidate' },
@@ -201,10 +230,15 @@ async function main(): Promise<number> {
         ...inputs,
         'predictions-group': 'pr-42-detector',
         'pr-comment': 'true',
-        'github-token': 'ghs_screenshotStubToken'
+        'github-token': 'ghs_screenshotStubToken',
+        'compare-with': BASELINE_GLOB
       },
       // One misnamed file, so the comment shows how a problem reads in a pull request.
-      files: { ...goodFiles(), 'out/predictions/model_output_0001.json': json(bboxDoc({ seed: 10 })) },
+      files: {
+        ...candidateFiles(),
+        ...baseline,
+        'out/predictions/model_output_0001.json': json(bboxDoc({ seed: 10 }))
+      },
       env: {
         GITHUB_REPOSITORY: REPO,
         GITHUB_EVENT_NAME: 'pull_request',

@@ -31,6 +31,7 @@ export const INPUT = {
   githubToken: 'github-token',
   checkScenes: 'check-scenes',
   resumeFrom: 'resume-from',
+  compareWith: 'compare-with',
   parallelJobs: 'parallel-jobs'
 } as const
 
@@ -87,6 +88,8 @@ export interface Inputs {
   checkScenes: boolean
   /** Patterns of results files from earlier runs: files they say were uploaded are not uploaded again. */
   resumeFrom: string
+  /** Patterns of results files from earlier runs whose statistics this run's are compared with. */
+  compareWith: string
   /** Jobs running this step at the same time (a matrix): they share Kognic's advice on connections. */
   parallelJobs: number
   /** Advice that does not stop the run (e.g. concurrency above Kognic's advice). */
@@ -325,6 +328,7 @@ export function readInputs(read: InputReader): Inputs {
     githubToken: read(INPUT.githubToken).trim(),
     checkScenes: isTrue(checkScenes!),
     resumeFrom: read(INPUT.resumeFrom).trim(),
+    compareWith: read(INPUT.compareWith).trim(),
     parallelJobs: parallelJobs!,
     warnings
   }

@@ -15,6 +15,7 @@ import {
 } from './predictions/class-mapping.js'
 import { discoverFiles, isUnusableMatch, type Discovery } from './predictions/discover.js'
 import { inspectFile } from './predictions/inspect.js'
+import { RunStatistics, type Comparison, type Statistics } from './predictions/statistics.js'
 import { uploadAll } from './predictions/upload.js'
 import { publish } from './publish.js'
 import { formatCount, formatDuration, formatRate, withoutOwnName } from './report/format.js'
@@ -22,6 +23,7 @@ import { countResults, type GroupReport, type RunReport } from './report/model.j
 import { createProgress } from './report/progress.js'
 import { isResultsFile, resultsFilePath } from './report/results.js'
 import { readEarlierRuns } from './resume.js'
+import { compareWithBaseline } from './baseline.js'
 import { duplicateScenes, finalResults, resultOf, runFiles, type Outcome, type RunFile } from './run-files.js'
 import type { ClassMappingEntry, FileResult, InspectedFile, Logger, SkippedPath } from './types.js'
 
@@ -94,6 +96,8 @@ interface Findings {
   fatalError: string | null
   /** The `path` patterns were searched: until then the report has no file counts to give. */
   filesSearched: boolean
+  statistics: Statistics | null
+  comparison: Comparison | null
 }
 
 export async function run(deps: RunDeps): Promise<RunReport> {
@@ -114,7 +118,9 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     changedSinceUpload: 0,
     uploadMs: null,
     fatalError: null,
-    filesSearched: false
+    filesSearched: false,
+    statistics: null,
+    comparison: null
   }
   let client: KognicClient | undefined
   let report: RunReport | undefined
@@ -155,6 +161,11 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     )
     found.files = checked.files
     found.skipped.push(...checked.setAside)
+    found.statistics = checked.statistics
+    if (input.compareWith)
+      found.comparison = await io.group('Compare with the baseline', () =>
+        compareWith(input, workspace, checked.statistics, log)
+      )
     let fit = checked.fit
     if (!client || !lookups) {
       checkClassMapping(found.files, fit, setup.classMapping, log, name)
@@ -460,15 +471,19 @@ async function checkFiles(
   stop: AbortSignal,
   log: Logger,
   name: NameInput
-): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[] }> {
+): Promise<{ files: RunFile[]; fit: number[]; setAside: SkippedPath[]; statistics: Statistics }> {
   const options = {
     maxFileSizeBytes: input.maxFileSizeBytes,
     maxFileSizeSetting: name(INPUT.maxFileSize),
     validation: input.validation
   }
+  const statistics = new RunStatistics()
   for (const record of matched) {
     if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
-    record.inspected = await inspectFile(record.file, options)
+    // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+    const { statistics: counted, ...inspected } = await inspectFile(record.file, options)
+    record.inspected = inspected
+    if (counted && !errorsBlock(inspected, input)) statistics.add(counted)
   }
   const setAside: SkippedPath[] = []
   const files = matched.filter(({ file, inspected }) => {
@@ -512,10 +527,13 @@ async function checkFiles(
       const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : ''
       const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`
       // Warnings never block; errors come first among the problems kept (inspect.ts).
-      const firstError = problems.find((p) => p.severity !== 'warning')
-      if (input.validation === 'strict' && firstError)
+      if (errorsBlock(inspected, input))
         return refuse(
-          { status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind },
+          {
+            status: 'invalid',
+            error: `OpenLABEL problems: ${reason}`,
+            reasonKind: problems.find((p) => p.severity !== 'warning')!.kind
+          },
           'errors'
         )
       log.info(
@@ -528,7 +546,28 @@ async function checkFiles(
   log.info(
     `${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`
   )
-  return { files, fit, setAside }
+  return { files, fit, setAside, statistics: statistics.result() }
+}
+
+/** This run's statistics against the baseline compare-with names; what goes wrong is one warning. */
+async function compareWith(
+  input: Inputs,
+  workspace: string,
+  statistics: Statistics,
+  log: Logger
+): Promise<Comparison | null> {
+  const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith)
+  if (answer.warning) log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` })
+  if (answer.comparison)
+    log.info(
+      `Compared ${formatCount(statistics.files)} file(s) with ${formatCount(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`
+    )
+  return answer.comparison
+}
+
+/** `validation: strict` keeps back a file with an error; warnings never block. */
+function errorsBlock(inspected: InspectedFile, input: Inputs): boolean {
+  return input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning')
 }
 
 /**
@@ -869,7 +908,9 @@ function assembleReport(
     annotatedScenes: found.annotatedScenes?.size ?? null,
     scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
     run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-    warnings: input?.warnings ?? []
+    warnings: input?.warnings ?? [],
+    statistics: found.statistics,
+    comparison: found.comparison
   }
 }
 

@@ -33,30 +33,21 @@ export async function readEarlierRuns(
   workspace: string,
   target: { datasetUuid: string; groupUuid: string }
 ): Promise<EarlierRuns> {
-  const earlier: EarlierRuns = { byScene: new Map(), used: [], ignored: [], patternError: null }
-  let found: Discovery
-  try {
-    found = await discoverFiles(patterns, workspace, 'resume-from')
-  } catch (error) {
-    earlier.patternError = error instanceof Error ? error.message : String(error)
-    return earlier
+  const read = await readResultsFiles(patterns, workspace, 'resume-from')
+  const earlier: EarlierRuns = {
+    byScene: new Map(),
+    used: [],
+    ignored: read.ignored,
+    patternError: read.patternError
   }
-  for (const file of found.files) {
-    let content: unknown
-    try {
-      content = JSON.parse(await readFile(file.path, 'utf8'))
-    } catch (error) {
-      const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'
-      earlier.ignored.push({ file: file.displayPath, reason: `${why} (${(error as Error).message})` })
-      continue
-    }
-    const reason = whyNotUsable(content, target)
+  for (const { file, content } of read.files) {
+    const reason = whyNotForTarget(content, target)
     if (reason) {
-      earlier.ignored.push({ file: file.displayPath, reason })
+      earlier.ignored.push({ file, reason })
       continue
     }
-    earlier.used.push(file.displayPath)
-    for (const entry of (content as { files: unknown[] }).files) {
+    earlier.used.push(file)
+    for (const entry of content.files as unknown[]) {
       if (!isRecord(entry)) continue
       const { status, sceneUuid, contentSha256, predictionUuid } = entry
       // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
@@ -69,20 +60,69 @@ export async function readEarlierRuns(
       earlier.byScene.set(sceneUuid.toLowerCase(), {
         contentSha256: contentSha256.toLowerCase(),
         predictionUuid,
-        resultsFile: file.displayPath
+        resultsFile: file
       })
     }
   }
   return earlier
 }
 
-function whyNotUsable(content: unknown, target: { datasetUuid: string; groupUuid: string }): string | null {
+export interface ResultsFilesRead {
+  /** Results files of this action, in a format this version reads, as people see their paths. */
+  files: { file: string; content: Record<string, unknown> }[]
+  /** Matched files that are not such results files, and why. */
+  ignored: { file: string; reason: string }[]
+  /** Why the patterns could not be used at all (one leads outside the workspace). */
+  patternError: string | null
+}
+
+/**
+ * The results files of earlier runs that `patterns` match in the workspace, parsed; a file that is not one
+ * of ours, is not JSON or comes from a later format is ignored with its reason. `input` names the patterns.
+ */
+export async function readResultsFiles(
+  patterns: string,
+  workspace: string,
+  input: string
+): Promise<ResultsFilesRead> {
+  const read: ResultsFilesRead = { files: [], ignored: [], patternError: null }
+  let found: Discovery
+  try {
+    found = await discoverFiles(patterns, workspace, input)
+  } catch (error) {
+    read.patternError = error instanceof Error ? error.message : String(error)
+    return read
+  }
+  for (const file of found.files) {
+    let content: unknown
+    try {
+      content = JSON.parse(await readFile(file.path, 'utf8'))
+    } catch (error) {
+      const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read'
+      read.ignored.push({ file: file.displayPath, reason: `${why} (${(error as Error).message})` })
+      continue
+    }
+    const reason = whyNotResults(content)
+    if (reason) read.ignored.push({ file: file.displayPath, reason })
+    else read.files.push({ file: file.displayPath, content: content as Record<string, unknown> })
+  }
+  return read
+}
+
+function whyNotResults(content: unknown): string | null {
   if (!isRecord(content) || content.kind !== RESULTS_FILE_KIND) {
     return 'not a results file of this action (no "kind": "kognic-upload-predictions-results")'
   }
   if (typeof content.version !== 'number' || content.version > RESULTS_FILE_VERSION) {
     return `written in results format ${String(content.version)}, which this version (format ${RESULTS_FILE_VERSION}) cannot read: use the same or a later version of the action`
   }
+  return null
+}
+
+function whyNotForTarget(
+  content: Record<string, unknown>,
+  target: { datasetUuid: string; groupUuid: string }
+): string | null {
   if (!Array.isArray(content.files)) return 'malformed: it has no "files" list'
   const dataset = typeof content.datasetUuid === 'string' ? content.datasetUuid.toLowerCase() : null
   if (dataset !== target.datasetUuid) return `for dataset ${String(dataset)}, not ${target.datasetUuid}`

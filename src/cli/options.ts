@@ -41,6 +41,10 @@ const DESCRIPTIONS: Record<CliInput, [value: string, text: string]> = {
     'FILE',
     'results file(s) of an earlier run: what they record as uploaded is not sent again'
   ],
+  'compare-with': [
+    'FILE',
+    'results file(s) of an earlier run to compare the prediction statistics with; repeatable'
+  ],
   'parallel-jobs': ['N', 'jobs running this at the same time (warns above 10 connections in all)']
 }
 
@@ -102,7 +106,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
           o.name,
           {
             type: o.value === '' ? ('boolean' as const) : ('string' as const),
-            multiple: o.name === INPUT.path
+            multiple: o.name === INPUT.path || o.name === INPUT.compareWith
           }
         ])
       )

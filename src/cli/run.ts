@@ -9,6 +9,7 @@ import { terminalText } from '../report/escape.js'
 import { formatCount, formatDuration } from '../report/format.js'
 import type { RunReport } from '../report/model.js'
 import { fileEntry, resultsHeader } from '../report/results.js'
+import { statisticsText } from '../report/statistics.js'
 import { renderSummary } from '../report/summary.js'
 import { renderJUnit } from './junit.js'
 import { COMMAND, helpText, OPTIONS, parseCommandLine, USAGE } from './options.js'
@@ -107,6 +108,8 @@ export async function runCli(deps: CliDeps): Promise<number> {
   if (command.junit) await writeReport('--junit', command.junit, renderJUnit(report, clean))
 
   const out = command.json ? stderr : deps.stdout
+  const statistics = statisticsText(report.statistics, report.comparison)
+  if (statistics) out.write(`\n${clean(statistics)}`)
   out.write(verdict(report, record.failures.length === 0 && !writeProblem, colourer(out, env), clean))
   if (command.json) {
     const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) }

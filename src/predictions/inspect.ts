@@ -7,6 +7,7 @@ import * as path from 'node:path'
 import type { InspectedFile, Problem } from '../types.js'
 import { lineAndColumn, locateJsonError } from './json-position.js'
 import { analyseOpenLabel, describeValue } from './validate.js'
+import type { FileStatistics } from './statistics.js'
 import { errorCode, isRecord, UUID_PATTERN } from '../guards.js'
 import { RESULTS_FILE_KIND } from '../report/results.js'
 
@@ -77,12 +78,18 @@ function unreadable(displayPath: string, error: unknown): Problem {
   }
 }
 
+/**
+ * What the checks learned, and what the file predicts, counted: the caller adds the counts to the run's
+ * statistics and keeps only the rest. `statistics` is null for a file that is no prediction.
+ */
+export type CheckedFile = InspectedFile & { statistics: FileStatistics | null }
+
 /** Reads, parses and checks one file; never throws: the file's faults, even unforeseen ones, are in `fatal`. */
 export async function inspectFile(
   file: { path: string; displayPath: string },
   opts: InspectOptions
-): Promise<InspectedFile> {
-  const result: InspectedFile = {
+): Promise<CheckedFile> {
+  const result: CheckedFile = {
     path: file.path,
     displayPath: file.displayPath,
     sizeBytes: 0,
@@ -94,7 +101,8 @@ export async function inspectFile(
     segmentationClasses: [],
     fatal: [],
     problems: [],
-    moreProblems: 0
+    moreProblems: 0,
+    statistics: null
   }
   try {
     const fatal = await inspectInto(result, opts)
@@ -102,6 +110,7 @@ export async function inspectFile(
       result.fatal = [fatal]
       result.sceneUuid = null
       result.form = null
+      result.statistics = null
     }
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error)
@@ -110,12 +119,13 @@ export async function inspectFile(
     ]
     result.sceneUuid = null
     result.form = null
+    result.statistics = null
   }
   return result
 }
 
 /** Fills in `result`; returns the problem that makes the file unusable, if any. */
-async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise<Problem | undefined> {
+async function inspectInto(result: CheckedFile, opts: InspectOptions): Promise<Problem | undefined> {
   const { displayPath } = result
   const fail = (kind: string, message: string, jsonPath = ''): Problem => ({ kind, jsonPath, message })
 
@@ -186,6 +196,7 @@ async function inspectInto(result: InspectedFile, opts: InspectOptions): Promise
   const analysis = analyseOpenLabel(scene.openlabelDocument)
   result.hasSegmentation = analysis.hasSegmentation
   result.segmentationClasses = analysis.segmentationClasses
+  result.statistics = analysis.statistics
   const problems = [...parsed.numbersTooLarge, ...analysis.problems]
   if (opts.validation !== 'off' && problems.length > 0) {
     const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE

@@ -2,6 +2,7 @@
 // files before anything is uploaded, so paths and messages are only built when a problem is found.
 import type { Problem } from '../types.js'
 import { isRecord } from '../guards.js'
+import { FileStatisticsCollector, type FileStatistics, type GeometryKind } from './statistics.js'
 
 /** What the walk learns besides problems; collected whatever the `validation` input says. */
 export interface OpenLabelFacts {
@@ -9,6 +10,8 @@ export interface OpenLabelFacts {
   hasSegmentation: boolean
   /** Values of `ontologies.*.classifications`, sorted, unique. */
   segmentationClasses: string[]
+  /** What the file predicts, counted (statistics.ts). */
+  statistics: FileStatistics
 }
 
 export interface OpenLabelAnalysis extends OpenLabelFacts {
@@ -360,6 +363,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
   }
   const classes = new Set<string>()
   const at = new GeometryCursor()
+  const statistics = new FileStatisticsCollector()
   let hasSegmentation = false
   let firstImagePath: string | null = null
   // Ids of frame objects holding an image, their root objects' type checked after the walk.
@@ -374,7 +378,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
       '',
       `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`
     )
-    return { problems, hasSegmentation, segmentationClasses: [] }
+    return { problems, hasSegmentation, segmentationClasses: [], statistics: statistics.result() }
   }
 
   for (const key in openlabel) {
@@ -567,6 +571,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
         )
       }
       const frame = frames[frameId]
+      statistics.frame()
       if (!isRecord(frame)) {
         report(
           'structure',
@@ -661,6 +666,12 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
               checkImage(geometry, at, report)
             }
             checkAttributes(geometry.attributes, declaredStreams, at, report)
+            statistics.geometry(
+              geometryKey as GeometryKind,
+              objectId,
+              rootObjects?.[objectId],
+              geometry.attributes
+            )
           }
         }
       }
@@ -698,7 +709,7 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
   }
 
   const segmentationClasses = [...classes].sort()
-  return { problems, hasSegmentation, segmentationClasses }
+  return { problems, hasSegmentation, segmentationClasses, statistics: statistics.result() }
 }
 
 type Report = (kind: RuleId, jsonPath: string, message: string) => void

@@ -1,5 +1,6 @@
 // What the report is made from. Built by the flow in main.ts once the run ends (or stops); the summary,
 // the results file and a pull-request comment are all rendered from this one value.
+import type { Comparison, Statistics } from '../predictions/statistics.js'
 import type { FileResult, SkippedPath } from '../types.js'
 import { formatCount } from './format.js'
 
@@ -82,6 +83,10 @@ export interface RunReport {
   /** How many scenes of the dataset have annotations; null when the annotations were not listed. */
   annotatedScenes?: number | null
   warnings?: string[]
+  /** What the files the checks let through predict, counted; null when the run checked no file. */
+  statistics?: Statistics | null
+  /** The statistics against an earlier run's (compare-with); null without a usable baseline. */
+  comparison?: Comparison | null
 }
 
 /**

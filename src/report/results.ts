@@ -5,6 +5,7 @@ import os from 'node:os'
 import path, { dirname } from 'node:path'
 import { errorCode, leavesRoot } from '../guards.js'
 import { ACTION_VERSION } from '../version.js'
+import type { Comparison, Statistics } from '../predictions/statistics.js'
 import type { FileResult, SkippedPath } from '../types.js'
 import type { RunCounts, RunReport } from './model.js'
 
@@ -31,6 +32,10 @@ export interface ResultsFile {
   fatalError: string | null
   cancelled: boolean
   skipped: SkippedPath[]
+  /** What the files the checks let through predict, counted; its own `version` (README "The results file"). */
+  statistics: Statistics | null
+  /** The statistics against compare-with's baseline; null without one. */
+  comparison: Comparison | null
   files: FileResult[]
 }
 
@@ -94,7 +99,9 @@ export function resultsHeader(report: RunReport): Omit<ResultsFile, 'files'> {
     finishedAt: isoTime(report.finishedAt),
     fatalError: report.fatalError ?? null,
     cancelled: report.cancelled ?? false,
-    skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
+    skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason })),
+    statistics: report.statistics ?? null,
+    comparison: report.comparison ?? null
   }
 }
 

@@ -5,6 +5,7 @@ import type { FileResult, Problem } from '../types.js'
 import { escapeMarkdownCell, safeUrl } from './escape.js'
 import { formatCount, formatDuration, formatRate, withoutOwnName } from './format.js'
 import { noObjectsNote, verdict, type RunReport } from './model.js'
+import { statisticsSection } from './statistics.js'
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
 export const DEFAULT_SUMMARY_MAX_BYTES = 1_000_000
@@ -63,7 +64,9 @@ export function renderSummary(report: RunReport, opts: SummaryOptions = {}): str
     statusLine(report),
     overview(report),
     countsTable(report),
-    notes(report)
+    notes(report),
+    // What the model predicted (and how it changed): a quarter of the space at most.
+    statisticsSection(report.statistics, report.comparison, Math.floor(maxBytes / 4))
   ].filter((part) => part !== '')
   const footer = elsewhere
     ? `<sub>${hint}</sub>`
