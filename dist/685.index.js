@@ -14,7 +14,7 @@ export const modules = {
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _net_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(8316);
-/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(7994);
+/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6162);
 // The upload summary as one pull-request comment: found again by a hidden marker and updated, never posted
 // twice. Posting it is a courtesy: whatever GitHub answers, this never throws and never fails the step.
 
@@ -115,12 +115,15 @@ function markerGroupKey(group, inputGroup) {
 /** The comment for a run: the job summary's renderer, cut to fit a comment, and its marker. */
 function buildPrComment(report, inputGroup) {
     const marker = commentMarker(report.datasetUuid, markerGroupKey(report.group, inputGroup));
-    // The results file stays on the runner: the comment points at the run, whose summary has every file.
+    // The comment points at the run: its artifacts hold the results file, which lists every file.
     const runUrl = report.run?.url;
     const body = (0,_report_summary_js__WEBPACK_IMPORTED_MODULE_1__/* .renderSummary */ .Br)(report, {
         maxBytes: PR_COMMENT_SUMMARY_MAX_BYTES,
         heading: PR_COMMENT_HEADING,
-        everyFileAt: runUrl ? { label: "the workflow run's job summary", url: runUrl } : null
+        // The job summary lists only the first files of each kind; the results file lists them all.
+        everyFileAt: runUrl
+            ? { label: 'the results file, when kept as an artifact of the workflow run', url: runUrl }
+            : null
     });
     return { marker, body };
 }

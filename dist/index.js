@@ -39298,12 +39298,57 @@ module.exports = {
 
 /***/ }),
 
+/***/ 9609:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CA: () => (/* binding */ errorCode),
+/* harmony export */   JJ: () => (/* binding */ UUID_PATTERN),
+/* harmony export */   hs: () => (/* binding */ leavesRoot),
+/* harmony export */   u4: () => (/* binding */ isRecord)
+/* harmony export */ });
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
+
+/** A plain JSON-like object (not null, not an array). */
+function isRecord(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
+ * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
+ */
+function errorCode(error) {
+    for (let current = error, depth = 0; current && depth < 5; depth++) {
+        if (typeof current !== 'object')
+            return undefined;
+        const code = current.code;
+        if (typeof code === 'string')
+            return code;
+        current = current.cause;
+    }
+    return undefined;
+}
+/** A UUID as Kognic writes them (8-4-4-4-12 hexadecimal digits), in either case. */
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Whether a path.relative() result leaves the directory it is relative to: `..` or `../…`, or another
+ * drive; not a name inside it that merely starts with two dots, like `..x.json`.
+ */
+function leavesRoot(relative) {
+    return relative === '..' || relative.startsWith(`..${(node_path__WEBPACK_IMPORTED_MODULE_0___default().sep)}`) || node_path__WEBPACK_IMPORTED_MODULE_0___default().isAbsolute(relative);
+}
+
+
+/***/ }),
+
 /***/ 9407:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4952);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4882);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8696);
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6412);
 // Entry point: wires the runner (@actions/core, process signals, the pull-request comment) to the flow in main.ts.
 
@@ -39357,7 +39402,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4882:
+/***/ 8696:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49098,39 +49143,12 @@ function findJsonErrorOffset(text) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/guards.ts
-// Type guards for values whose shape is not known: parsed JSON, and errors thrown by Node or undici.
-
-/** A plain JSON-like object (not null, not an array). */
-function isRecord(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * The `code` of an error (`ENOENT`, `ECONNRESET`, `UND_ERR_SOCKET`, …), or of the nearest error in its
- * `cause` chain that has one: wrappers such as fetch's `TypeError` keep the code only on the cause.
- */
-function errorCode(error) {
-    for (let current = error, depth = 0; current && depth < 5; depth++) {
-        if (typeof current !== 'object')
-            return undefined;
-        const code = current.code;
-        if (typeof code === 'string')
-            return code;
-        current = current.cause;
-    }
-    return undefined;
-}
-/** A UUID as Kognic writes them (8-4-4-4-12 hexadecimal digits), in either case. */
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/**
- * Whether a path.relative() result leaves the directory it is relative to: `..` or `../…`, or another
- * drive; not a name inside it that merely starts with two dots, like `..x.json`.
- */
-function leavesRoot(relative) {
-    return relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative);
-}
-
+// EXTERNAL MODULE: ./src/guards.ts
+var guards = __nccwpck_require__(9609);
+// EXTERNAL MODULE: ./src/predictions/statistics.ts
+var predictions_statistics = __nccwpck_require__(3847);
 ;// CONCATENATED MODULE: ./src/predictions/validate.ts
+
 
 const SCHEMA_VERSION = '1.0.0';
 const LIDAR_STREAM = '@lidar';
@@ -49428,7 +49446,7 @@ function describeValue(value) {
             ? text
             : `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
     }
-    if (isRecord(value))
+    if ((0,guards/* isRecord */.u4)(value))
         return 'an object';
     return String(value);
 }
@@ -49448,16 +49466,17 @@ function analyseOpenLabel(doc) {
     };
     const classes = new Set();
     const at = new GeometryCursor();
+    const statistics = new predictions_statistics/* FileStatisticsCollector */.tJ();
     let hasSegmentation = false;
     let firstImagePath = null;
     // Ids of frame objects holding an image, their root objects' type checked after the walk.
     const imageObjects = new Set();
     const timestamps = [];
     let geometryCount = 0;
-    const openlabel = isRecord(doc) ? doc.openlabel : undefined;
-    if (!isRecord(openlabel)) {
-        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
-        return { problems, hasSegmentation, segmentationClasses: [] };
+    const openlabel = (0,guards/* isRecord */.u4)(doc) ? doc.openlabel : undefined;
+    if (!(0,guards/* isRecord */.u4)(openlabel)) {
+        report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${(0,guards/* isRecord */.u4)(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
+        return { problems, hasSegmentation, segmentationClasses: [], statistics: statistics.result() };
     }
     for (const key in openlabel) {
         if (!OPENLABEL_KEYS.has(key)) {
@@ -49466,7 +49485,7 @@ function analyseOpenLabel(doc) {
     }
     // metadata.schema_version
     const metadata = openlabel.metadata;
-    const schemaVersion = isRecord(metadata) ? metadata.schema_version : undefined;
+    const schemaVersion = (0,guards/* isRecord */.u4)(metadata) ? metadata.schema_version : undefined;
     if (schemaVersion !== SCHEMA_VERSION) {
         report('schema-version', 'metadata.schema_version', `found ${describeValue(schemaVersion)}; expected "${SCHEMA_VERSION}" (Kognic reads OpenLABEL ${SCHEMA_VERSION})`);
     }
@@ -49477,14 +49496,14 @@ function analyseOpenLabel(doc) {
     if (streams === undefined) {
         report('streams-missing', 'streams', `no "streams"; the stream each geometry names cannot be checked. Declare the sensors, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
     }
-    else if (!isRecord(streams)) {
+    else if (!(0,guards/* isRecord */.u4)(streams)) {
         report('structure', 'streams', `found ${describeValue(streams)}; expected an object of streams, e.g. {"${LIDAR_STREAM}": {"type": "lidar"}, "<camera name>": {"type": "camera"}}`);
     }
     else {
         declaredStreams = streams;
         for (const name in streams) {
             const stream = streams[name];
-            if (!isRecord(stream)) {
+            if (!(0,guards/* isRecord */.u4)(stream)) {
                 report('stream-type', `streams${pathKey(name)}`, `stream "${name}" is ${describeValue(stream)}; expected an object such as {"type": "camera"}`);
                 continue;
             }
@@ -49498,14 +49517,14 @@ function analyseOpenLabel(doc) {
         }
     }
     // root objects: each has a name and a class name in `type`
-    const rootObjects = isRecord(openlabel.objects) ? openlabel.objects : null;
+    const rootObjects = (0,guards/* isRecord */.u4)(openlabel.objects) ? openlabel.objects : null;
     if (openlabel.objects !== undefined && rootObjects === null) {
         report('structure', 'objects', `found ${describeValue(openlabel.objects)}; expected an object of objects keyed by object id`);
     }
     if (rootObjects !== null) {
         for (const id in rootObjects) {
             const object = rootObjects[id];
-            if (!isRecord(object)) {
+            if (!(0,guards/* isRecord */.u4)(object)) {
                 report('structure', `objects${pathKey(id)}`, `object "${id}" is ${describeValue(object)}; expected {"name": "<name>", "type": "<class name>"}`);
                 continue;
             }
@@ -49516,7 +49535,7 @@ function analyseOpenLabel(doc) {
             if (typeof type !== 'string' || type === '') {
                 report('object-type', `objects${pathKey(id)}.type`, `object "${id}" has type ${describeValue(type)}; expected its class name, a non-empty string`);
             }
-            if (isRecord(object.object_data)) {
+            if ((0,guards/* isRecord */.u4)(object.object_data)) {
                 const dataPath = `objects${pathKey(id)}.object_data`;
                 for (const key in object.object_data) {
                     if (GEOMETRY_KEYS.has(key)) {
@@ -49532,16 +49551,16 @@ function analyseOpenLabel(doc) {
     // ontologies: the segmentation classes, pixel value → class name
     let hasClassifications = false;
     const ontologies = openlabel.ontologies;
-    if (ontologies !== undefined && !isRecord(ontologies)) {
+    if (ontologies !== undefined && !(0,guards/* isRecord */.u4)(ontologies)) {
         report('structure', 'ontologies', `found ${describeValue(ontologies)}; expected an object such as {"0": {"classifications": {"1": "car"}, "uri": ""}}`);
     }
-    else if (isRecord(ontologies)) {
+    else if ((0,guards/* isRecord */.u4)(ontologies)) {
         for (const ontologyKey in ontologies) {
             const ontology = ontologies[ontologyKey];
             // OpenLABEL's short form: the string is the ontology's uri.
             if (typeof ontology === 'string')
                 continue;
-            if (!isRecord(ontology)) {
+            if (!(0,guards/* isRecord */.u4)(ontology)) {
                 report('structure', `ontologies${pathKey(ontologyKey)}`, `found ${describeValue(ontology)}; expected an object such as {"classifications": {"1": "car"}, "uri": ""}`);
                 continue;
             }
@@ -49549,7 +49568,7 @@ function analyseOpenLabel(doc) {
                 report('ontology-uri', `ontologies${pathKey(ontologyKey)}.uri`, `found ${describeValue(ontology.uri)}; expected a string (Kognic's data model requires "uri"; "" will do, as in Kognic's segmentation example)`);
             }
             const classifications = ontology.classifications;
-            if (!isRecord(classifications))
+            if (!(0,guards/* isRecord */.u4)(classifications))
                 continue;
             for (const index in classifications) {
                 if (!PIXEL_VALUE.test(index) || Number(index) > 255) {
@@ -49568,7 +49587,7 @@ function analyseOpenLabel(doc) {
     }
     // frames
     const frames = openlabel.frames;
-    if (!isRecord(frames)) {
+    if (!(0,guards/* isRecord */.u4)(frames)) {
         report('structure', 'frames', `found ${describeValue(frames)}; expected an object of frames, e.g. {"0": {"frame_properties": {"timestamp": 0}, "objects": {...}}}`);
     }
     else {
@@ -49578,7 +49597,8 @@ function analyseOpenLabel(doc) {
                 report('frame-key', framePath, `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`);
             }
             const frame = frames[frameId];
-            if (!isRecord(frame)) {
+            statistics.frame();
+            if (!(0,guards/* isRecord */.u4)(frame)) {
                 report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
                 continue;
             }
@@ -49588,7 +49608,7 @@ function analyseOpenLabel(doc) {
             const frameObjects = frame.objects;
             if (frameObjects === undefined)
                 continue;
-            if (!isRecord(frameObjects)) {
+            if (!(0,guards/* isRecord */.u4)(frameObjects)) {
                 report('structure', `${framePath}.objects`, `found ${describeValue(frameObjects)}; expected an object keyed by the ids of root objects`);
                 continue;
             }
@@ -49598,14 +49618,14 @@ function analyseOpenLabel(doc) {
                     report('unknown-object', objectPath, `object "${objectId}" is not declared in the root "objects"; add it there with its "name" and "type" (class name)`);
                 }
                 const frameObject = frameObjects[objectId];
-                if (!isRecord(frameObject)) {
+                if (!(0,guards/* isRecord */.u4)(frameObject)) {
                     report('structure', objectPath, `found ${describeValue(frameObject)}; expected an object such as {"object_data": {"bbox": [...]}}`);
                     continue;
                 }
                 const objectData = frameObject.object_data;
                 if (objectData === undefined)
                     continue;
-                if (!isRecord(objectData)) {
+                if (!(0,guards/* isRecord */.u4)(objectData)) {
                     report('structure', `${objectPath}.object_data`, `found ${describeValue(objectData)}; expected an object of geometries such as {"bbox": [...]}`);
                     continue;
                 }
@@ -49630,7 +49650,7 @@ function analyseOpenLabel(doc) {
                         at.objectId = objectId;
                         at.geometryKey = geometryKey;
                         at.index = i;
-                        if (!isRecord(geometry)) {
+                        if (!(0,guards/* isRecord */.u4)(geometry)) {
                             report('structure', at.path(), `found ${describeValue(geometry)}; expected a geometry object`);
                             continue;
                         }
@@ -49651,12 +49671,13 @@ function analyseOpenLabel(doc) {
                             checkImage(geometry, at, report);
                         }
                         checkAttributes(geometry.attributes, declaredStreams, at, report);
+                        statistics.geometry(geometryKey, objectId, rootObjects?.[objectId], geometry.attributes);
                     }
                 }
             }
         }
     }
-    if (isRecord(frames)) {
+    if ((0,guards/* isRecord */.u4)(frames)) {
         checkSequence(timestamps, report);
         if (geometryCount === 0) {
             report('no-objects', 'frames', 'no frame holds a bbox, cuboid or image, so this file predicts nothing for its scene; add the geometries to frames.<n>.objects.<id>.object_data, or leave the file out');
@@ -49664,7 +49685,7 @@ function analyseOpenLabel(doc) {
     }
     for (const id of imageObjects) {
         const type = rootObjects?.[id];
-        if (!isRecord(type) || typeof type.type !== 'string' || type.type === '')
+        if (!(0,guards/* isRecord */.u4)(type) || typeof type.type !== 'string' || type.type === '')
             continue;
         if (type.type !== SEGMENTATION_TYPE) {
             report('segmentation-type', `objects${pathKey(id)}.type`, `object "${id}" holds segmentation images but has type ${describeValue(type.type)}; Kognic's segmentation example gives it "type": "${SEGMENTATION_TYPE}"`);
@@ -49674,7 +49695,7 @@ function analyseOpenLabel(doc) {
         report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`);
     }
     const segmentationClasses = [...classes].sort();
-    return { problems, hasSegmentation, segmentationClasses };
+    return { problems, hasSegmentation, segmentationClasses, statistics: statistics.result() };
 }
 /** Where the walk is, updated in place: a path string is only built when a problem is reported. */
 class GeometryCursor {
@@ -49699,7 +49720,7 @@ function checkObjectDataKey(key, objectDataPath, report) {
 }
 /** The frame's timestamp as a number, when it is one (or a numeric string). */
 function checkTimestamp(frameProperties, framePath, report) {
-    if (frameProperties !== undefined && !isRecord(frameProperties)) {
+    if (frameProperties !== undefined && !(0,guards/* isRecord */.u4)(frameProperties)) {
         report('structure', `${framePath}.frame_properties`, `found ${describeValue(frameProperties)}; expected {"timestamp": <ms>, "external_id": "", "streams": {}}`);
         return undefined;
     }
@@ -49763,7 +49784,7 @@ function checkDataConfidence(objectData, dataPath, report) {
             continue;
         for (let j = 0; j < list.length; j++) {
             const entry = list[j];
-            if (!isRecord(entry) || entry.name !== 'confidence')
+            if (!(0,guards/* isRecord */.u4)(entry) || entry.name !== 'confidence')
                 continue;
             report('confidence-place', `${dataPath}.${key}[${j}]`, `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`);
         }
@@ -49841,7 +49862,7 @@ function pngHeaderProblem(base64) {
     return null;
 }
 function checkAttributes(attributes, declaredStreams, at, report) {
-    const record = isRecord(attributes) ? attributes : null;
+    const record = (0,guards/* isRecord */.u4)(attributes) ? attributes : null;
     if (record !== null) {
         for (const key in record) {
             if (!ATTRIBUTE_KEYS.has(key)) {
@@ -49855,7 +49876,7 @@ function checkAttributes(attributes, declaredStreams, at, report) {
     if (Array.isArray(text)) {
         for (let j = 0; j < text.length; j++) {
             const entry = text[j];
-            if (!isRecord(entry))
+            if (!(0,guards/* isRecord */.u4)(entry))
                 continue;
             if (entry.name === 'stream' && streamIndex < 0) {
                 streamIndex = j;
@@ -49880,7 +49901,7 @@ function checkAttributes(attributes, declaredStreams, at, report) {
     }
     else if (declaredStreams !== null) {
         const declared = declaredStreams[stream];
-        const type = isRecord(declared) ? declared.type : undefined;
+        const type = (0,guards/* isRecord */.u4)(declared) ? declared.type : undefined;
         const wrong = (type === 'lidar' && at.geometryKey !== 'cuboid') || (type === 'camera' && at.geometryKey === 'cuboid');
         if (wrong) {
             report('stream-geometry', `${at.path()}.attributes.text[${streamIndex}].val`, `a ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `a ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`);
@@ -49892,7 +49913,7 @@ function checkAttributes(attributes, declaredStreams, at, report) {
             continue;
         for (let j = 0; j < list.length; j++) {
             const entry = list[j];
-            if (!isRecord(entry) || entry.name !== 'confidence')
+            if (!(0,guards/* isRecord */.u4)(entry) || entry.name !== 'confidence')
                 continue;
             report('confidence-place', `${at.path()}.attributes.${key}[${j}]`, `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
         }
@@ -49902,7 +49923,7 @@ function checkAttributes(attributes, declaredStreams, at, report) {
         return;
     for (let j = 0; j < num.length; j++) {
         const entry = num[j];
-        if (!isRecord(entry))
+        if (!(0,guards/* isRecord */.u4)(entry))
             continue;
         if (isConfidenceLookalike(entry.name))
             reportLookalike(entry.name, `${at.path()}.attributes.num[${j}]`, report);
@@ -49992,7 +50013,9 @@ function resultsHeader(report) {
         finishedAt: isoTime(report.finishedAt),
         fatalError: report.fatalError ?? null,
         cancelled: report.cancelled ?? false,
-        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
+        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason })),
+        statistics: report.statistics ?? null,
+        comparison: report.comparison ?? null
     };
 }
 // Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
@@ -50035,7 +50058,7 @@ async function resultsFilePath(configured, workspace, env) {
     const wanted = external_node_path_default().resolve(workspace, configured);
     const real = await realLocation(wanted);
     const roots = await Promise.all([workspace, temp].map((root) => realLocation(external_node_path_default().resolve(root))));
-    if (!roots.some((root) => !leavesRoot(external_node_path_default().relative(root, real)))) {
+    if (!roots.some((root) => !(0,guards/* leavesRoot */.hs)(external_node_path_default().relative(root, real)))) {
         throw new Error(`results-file "${configured}" leads outside the workspace${real === wanted ? '' : ` (to ${real})`}: name a file inside the workspace, such as kognic-results.json, or leave results-file empty to write it to RUNNER_TEMP.`);
     }
     return real;
@@ -50050,7 +50073,7 @@ async function realLocation(target) {
         }
         catch (error) {
             const parent = external_node_path_default().dirname(current);
-            if (errorCode(error) !== 'ENOENT' || parent === current)
+            if ((0,guards/* errorCode */.CA)(error) !== 'ENOENT' || parent === current)
                 throw error;
             rest.unshift(external_node_path_default().basename(current));
             current = parent;
@@ -50099,7 +50122,7 @@ const BOM = '\uFEFF';
  */
 const OPEN_FLAGS = (external_node_fs_default()).constants.O_RDONLY | (external_node_fs_default()).constants.O_NONBLOCK | ((external_node_fs_default()).constants.O_NOFOLLOW ?? 0);
 function isSceneUuid(value) {
-    return UUID_PATTERN.test(value);
+    return guards/* UUID_PATTERN */.JJ.test(value);
 }
 /** `<dev>:<ino>` of an open file: the same only for the same file. */
 function identityOf(stats) {
@@ -50116,7 +50139,7 @@ function isDirectory(displayPath) {
     return `${displayPath} is a directory, not a prediction file; match files, e.g. with dir/**/*.json`;
 }
 function unreadable(displayPath, error) {
-    const code = errorCode(error);
+    const code = (0,guards/* errorCode */.CA)(error);
     const hint = code === 'EACCES' || code === 'EPERM'
         ? 'make it readable by the user the runner runs as'
         : code === 'ENOENT'
@@ -50145,7 +50168,8 @@ async function inspectFile(file, opts) {
         segmentationClasses: [],
         fatal: [],
         problems: [],
-        moreProblems: 0
+        moreProblems: 0,
+        statistics: null
     };
     try {
         const fatal = await inspectInto(result, opts);
@@ -50153,6 +50177,7 @@ async function inspectFile(file, opts) {
             result.fatal = [fatal];
             result.sceneUuid = null;
             result.form = null;
+            result.statistics = null;
         }
     }
     catch (error) {
@@ -50162,6 +50187,7 @@ async function inspectFile(file, opts) {
         ];
         result.sceneUuid = null;
         result.form = null;
+        result.statistics = null;
     }
     return result;
 }
@@ -50180,7 +50206,7 @@ async function inspectInto(result, opts) {
     }
     catch (error) {
         // Windows refuses to open a directory at all.
-        if (errorCode(error) === 'EISDIR')
+        if ((0,guards/* errorCode */.CA)(error) === 'EISDIR')
             return fail('not-a-file', isDirectory(displayPath));
         return unreadable(displayPath, error);
     }
@@ -50225,7 +50251,7 @@ async function inspectInto(result, opts) {
     if ('kind' in parsed)
         return parsed;
     // This action's own results file (of an earlier run, downloaded to resume from) is never a prediction.
-    if (isRecord(parsed.doc) && parsed.doc.kind === RESULTS_FILE_KIND) {
+    if ((0,guards/* isRecord */.u4)(parsed.doc) && parsed.doc.kind === RESULTS_FILE_KIND) {
         result.form = 'results';
         return undefined;
     }
@@ -50237,6 +50263,7 @@ async function inspectInto(result, opts) {
     const analysis = analyseOpenLabel(scene.openlabelDocument);
     result.hasSegmentation = analysis.hasSegmentation;
     result.segmentationClasses = analysis.segmentationClasses;
+    result.statistics = analysis.statistics;
     const problems = [...parsed.numbersTooLarge, ...analysis.problems];
     if (opts.validation !== 'off' && problems.length > 0) {
         const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE;
@@ -50329,7 +50356,7 @@ function numbersTooLarge(text) {
  */
 function findScene(doc, shownPath) {
     const shape = (message) => ({ kind: 'shape', jsonPath: '', message });
-    if (!isRecord(doc)) {
+    if (!(0,guards/* isRecord */.u4)(doc)) {
         return shape(`the top level is ${describeValue(doc)}; expected an OpenLABEL document {"openlabel": {...}} named <scene-uuid>.json, or a request body ${REQUEST_FORM_HINT}`);
     }
     if ('sceneUuid' in doc || 'openlabelContent' in doc) {
@@ -50347,14 +50374,14 @@ function findScene(doc, shownPath) {
             };
         }
         const content = doc.openlabelContent;
-        if (!isRecord(content)) {
+        if (!(0,guards/* isRecord */.u4)(content)) {
             return shape(`openlabelContent is ${describeValue(content)}; expected {"openlabel": {...}}`);
         }
         const contentExtra = Object.keys(content).filter((key) => key !== 'openlabel');
         if (contentExtra.length > 0) {
             return shape(`unexpected key(s) ${contentExtra.map((k) => `"${k}"`).join(', ')} in openlabelContent; expected only {"openlabel": {...}}`);
         }
-        if (!isRecord(content.openlabel))
+        if (!(0,guards/* isRecord */.u4)(content.openlabel))
             return openlabelNotObject(content.openlabel, 'openlabelContent.openlabel');
         return { sceneUuid: sceneUuid.toLowerCase(), form: 'request', openlabelDocument: content };
     }
@@ -50363,7 +50390,7 @@ function findScene(doc, shownPath) {
         if (extra.length > 0) {
             return shape(`unexpected top-level key(s) ${extra.map((k) => `"${k}"`).join(', ')} beside "openlabel"; the document is sent as the prediction, so it must be only {"openlabel": {...}}`);
         }
-        if (!isRecord(doc.openlabel))
+        if (!(0,guards/* isRecord */.u4)(doc.openlabel))
             return openlabelNotObject(doc.openlabel, 'openlabel');
         const name = external_node_path_.basename(shownPath);
         const stem = name.toLowerCase().endsWith('.json') ? name.slice(0, -'.json'.length) : null;
@@ -50427,6 +50454,7 @@ const INPUT = {
     githubToken: 'github-token',
     checkScenes: 'check-scenes',
     resumeFrom: 'resume-from',
+    compareWith: 'compare-with',
     parallelJobs: 'parallel-jobs'
 };
 /** Defaults as action.yml declares them; a test keeps the two equal. */
@@ -50459,7 +50487,7 @@ class InputError extends Error {
         this.name = 'InputError';
     }
 }
-const inputs_uuid = schemas_string().regex(UUID_PATTERN, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11');
+const inputs_uuid = schemas_string().regex(guards/* UUID_PATTERN */.JJ, 'must be a UUID like 0b9c3b4e-8f6a-4c1e-9a57-2f3d1c0e7a11');
 const inputs_boolean = schemas_enum(['true', 'True', 'TRUE', 'false', 'False', 'FALSE'], {
     error: () => "must be 'true' or 'false'"
 });
@@ -50638,6 +50666,7 @@ function readInputs(read) {
         githubToken: read(INPUT.githubToken).trim(),
         checkScenes: isTrue(checkScenes),
         resumeFrom: read(INPUT.resumeFrom).trim(),
+        compareWith: read(INPUT.compareWith).trim(),
         parallelJobs: parallelJobs,
         warnings
     };
@@ -50981,7 +51010,7 @@ function nonEmptyString(value) {
 /** The items of one list page: `{"data": [...]}` or a bare array. */
 function parseListPage(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const items = Array.isArray(parsed) ? parsed : isRecord(parsed) ? parsed['data'] : undefined;
+    const items = Array.isArray(parsed) ? parsed : (0,guards/* isRecord */.u4)(parsed) ? parsed['data'] : undefined;
     if (!Array.isArray(items)) {
         throw new KognicResponseShapeError(`${what}: expected {"data": [...]} or a JSON array, got "${excerpt(text)}"`);
     }
@@ -50992,7 +51021,7 @@ function parseListPage(text, what) {
  * `scene_id`, `scene.uuid`, `scene.id`). The item fields are not documented.
  */
 function sceneIdOf(item) {
-    if (!isRecord(item))
+    if (!(0,guards/* isRecord */.u4)(item))
         return undefined;
     for (const key of ['sceneUuid', 'scene_uuid', 'sceneId', 'scene_id']) {
         const id = nonEmptyString(item[key]);
@@ -51000,16 +51029,16 @@ function sceneIdOf(item) {
             return id;
     }
     const scene = item['scene'];
-    return isRecord(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined;
+    return (0,guards/* isRecord */.u4)(scene) ? (nonEmptyString(scene['uuid']) ?? nonEmptyString(scene['id'])) : undefined;
 }
 /** A list item's id: `uuid`, or `id`; undefined when it has neither. */
 function listedId(item) {
-    return isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
+    return (0,guards/* isRecord */.u4)(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
 }
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 function listedItem(item, index, what) {
     const uuid = listedId(item);
-    const name = isRecord(item) ? item['name'] : undefined;
+    const name = (0,guards/* isRecord */.u4)(item) ? item['name'] : undefined;
     if (uuid === undefined || typeof name !== 'string') {
         throw new KognicResponseShapeError(`${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`);
     }
@@ -51018,9 +51047,9 @@ function listedItem(item, index, what) {
 /** Reads a create response: `{"data": "<uuid>"}`, or `{"data": {"uuid": …}}` (or `id`). */
 function parseCreatedResponse(text, what) {
     const parsed = parseJsonOrExplain(text, what);
-    const data = isRecord(parsed) ? parsed['data'] : undefined;
+    const data = (0,guards/* isRecord */.u4)(parsed) ? parsed['data'] : undefined;
     const uuid = nonEmptyString(data) ??
-        (isRecord(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
+        ((0,guards/* isRecord */.u4)(data) ? (nonEmptyString(data['uuid']) ?? nonEmptyString(data['id'])) : undefined);
     if (uuid === undefined) {
         throw new KognicResponseShapeError(`${what}: expected {"data": "<uuid>"} or {"data": {"uuid": …}}, got "${excerpt(text)}"`);
     }
@@ -51035,7 +51064,7 @@ function extractServerMessage(text, redact = (t) => t) {
     let message = text;
     try {
         const parsed = JSON.parse(text);
-        if (isRecord(parsed)) {
+        if ((0,guards/* isRecord */.u4)(parsed)) {
             const field = parsed['message'];
             if (typeof field === 'string' && field.trim() !== '')
                 message = field;
@@ -51169,7 +51198,7 @@ async function groupByUuid(listing, datasetUuid, uuid) {
     }
     const found = items.find((item) => listedId(item)?.toLowerCase() === uuid);
     if (found !== undefined) {
-        const name = isRecord(found) && typeof found.name === 'string' ? found.name : null;
+        const name = (0,guards/* isRecord */.u4)(found) && typeof found.name === 'string' ? found.name : null;
         return { uuid, name };
     }
     const withoutId = items.filter((item) => listedId(item) === undefined).length;
@@ -51182,7 +51211,7 @@ async function groupByUuid(listing, datasetUuid, uuid) {
     }
     const groups = items.map((item) => ({
         uuid: listedId(item),
-        name: isRecord(item) && typeof item.name === 'string' ? item.name : null
+        name: (0,guards/* isRecord */.u4)(item) && typeof item.name === 'string' ? item.name : null
     }));
     throw new GroupError(`${INPUT.groupUuid} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`);
 }
@@ -51272,7 +51301,7 @@ function classifyFailure(failure) {
             possibleDuplicate: isWrite && failure.status >= 500
         };
     }
-    const code = errorCode(failure.error);
+    const code = (0,guards/* errorCode */.CA)(failure.error);
     const retryable = code !== undefined && (TIMEOUT_CODES.has(code) || RETRYABLE_ERROR_CODES.has(code));
     // A failure without a network code (a bug, a bad argument) says nothing about what reached the server;
     // an answer too large to read came from a server that had the whole request.
@@ -51498,7 +51527,7 @@ class HttpSession {
                 cancelled.possibleDuplicate = write;
                 throw cancelled;
             }
-            const code = errorCode(error) ?? 'UNKNOWN';
+            const code = (0,guards/* errorCode */.CA)(error) ?? 'UNKNOWN';
             const sent = requestSent || !NOT_SENT_ERROR_CODES.has(code);
             const message = error instanceof Error ? error.message : String(error);
             return new HttpTransportError(`${code}: ${message}`, { code, requestSent: sent }, error);
@@ -51654,7 +51683,7 @@ class TokenProvider {
         catch {
             body = undefined;
         }
-        if (!isRecord(body)) {
+        if (!(0,guards/* isRecord */.u4)(body)) {
             // Never quoted: a body that is not a JSON object may well be a bare token.
             const what = body === undefined ? 'a body that is not JSON' : `JSON that is not an object`;
             throw new KognicAuthError(`The Kognic token endpoint (${endpoint}) answered ${response.status} with ${what} ` +
@@ -52164,7 +52193,7 @@ function readChecked(file, into) {
         fd = external_node_fs_default().openSync(file.path, OPEN_FLAGS);
     }
     catch (error) {
-        const code = errorCode(error);
+        const code = (0,guards/* errorCode */.CA)(error);
         if (code === 'ELOOP')
             return 'it is now a symbolic link';
         if (code === 'ENOENT')
@@ -52220,7 +52249,7 @@ async function parseClassMapping(raw, workspace) {
     const root = external_node_path_.resolve(workspace);
     const file = external_node_path_.resolve(root, value);
     const relative = external_node_path_.relative(root, file);
-    if (relative === '' || leavesRoot(relative)) {
+    if (relative === '' || (0,guards/* leavesRoot */.hs)(relative)) {
         throw new Error(`${class_mapping_INPUT}: "${value}" is neither a JSON list (it does not start with "[") nor a file inside the workspace ${root}; give the list inline or the path of a .json file relative to the workspace`);
     }
     if (!file.toLowerCase().endsWith('.json')) {
@@ -52232,13 +52261,13 @@ async function parseClassMapping(raw, workspace) {
     try {
         const realFile = await external_node_fs_.promises.realpath(file);
         const realRoot = await external_node_fs_.promises.realpath(root).catch(() => root);
-        if (leavesRoot(external_node_path_.relative(realRoot, realFile))) {
+        if ((0,guards/* leavesRoot */.hs)(external_node_path_.relative(realRoot, realFile))) {
             throw new Error(`${class_mapping_INPUT}: "${value}" leads through a symbolic link to a file outside the workspace ${root}; give the list inline or a .json file that is in the workspace`);
         }
         text = await external_node_fs_.promises.readFile(realFile, 'utf8');
     }
     catch (error) {
-        const code = errorCode(error);
+        const code = (0,guards/* errorCode */.CA)(error);
         if (code === undefined && error instanceof Error)
             throw error;
         throw new Error(code === 'ENOENT'
@@ -52265,7 +52294,7 @@ function parseMappingJson(text, source) {
     const seen = new Map();
     parsed.forEach((entry, index) => {
         const where = `${source}, entry ${index + 1}`;
-        if (!isRecord(entry)) {
+        if (!(0,guards/* isRecord */.u4)(entry)) {
             throw new Error(`${where}: expected an object {"annotated": "<class>", "predicted": "<class>"}, found ${JSON.stringify(entry)}`);
         }
         const unknownKeys = Object.keys(entry).filter((key) => key !== 'annotated' && key !== 'predicted');
@@ -55140,7 +55169,7 @@ function slashes(p) {
     return IS_WINDOWS ? p.replace(/\\/g, '/') : p;
 }
 function isInside(root, candidate) {
-    return !leavesRoot(external_node_path_.relative(root, candidate));
+    return !(0,guards/* leavesRoot */.hs)(external_node_path_.relative(root, candidate));
 }
 function toDisplayPath(workspace, file) {
     const relative = external_node_path_.relative(workspace, file);
@@ -55284,7 +55313,7 @@ async function discoverFiles(patterns, workspace, input = 'path') {
             entries = await external_node_fs_.promises.readdir(p, { withFileTypes: true });
         }
         catch (error) {
-            const code = errorCode(error) ?? String(error);
+            const code = (0,guards/* errorCode */.CA)(error) ?? String(error);
             if (code !== 'ENOENT' && code !== 'ENOTDIR')
                 unreadable(p, code);
             return;
@@ -55309,7 +55338,7 @@ async function discoverFiles(patterns, workspace, input = 'path') {
         catch (error) {
             if (matchKinds(rules, p) & FILE) {
                 const pointsTo = await external_node_fs_.promises.readlink(p).catch(() => '?');
-                skip(p, 'broken-link', `broken symbolic link to "${pointsTo}" (${errorCode(error) ?? 'unreadable'}); fix or remove the link, or exclude it with !`);
+                skip(p, 'broken-link', `broken symbolic link to "${pointsTo}" (${(0,guards/* errorCode */.CA)(error) ?? 'unreadable'}); fix or remove the link, or exclude it with !`);
             }
             return;
         }
@@ -55328,7 +55357,7 @@ async function discoverFiles(patterns, workspace, input = 'path') {
         }
         catch (error) {
             // Not there (or a file on the way) is no match; a folder on the way that may not be searched is named.
-            const code = errorCode(error) ?? String(error);
+            const code = (0,guards/* errorCode */.CA)(error) ?? String(error);
             if (code !== 'ENOENT' && code !== 'ENOTDIR')
                 unreadable(external_node_path_.dirname(start), code);
             continue;
@@ -55497,7 +55526,7 @@ async function uploadOne(file, opts) {
 }
 function upload_describe(error) {
     if (error instanceof Error) {
-        const code = errorCode(error);
+        const code = (0,guards/* errorCode */.CA)(error);
         return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
     }
     return String(error);
@@ -55571,8 +55600,8 @@ function annotationOf(result, level, dryRun) {
 
 // EXTERNAL MODULE: ./src/report/model.ts
 var model = __nccwpck_require__(6867);
-// EXTERNAL MODULE: ./src/report/summary.ts
-var summary = __nccwpck_require__(7994);
+// EXTERNAL MODULE: ./src/report/summary.ts + 1 modules
+var summary = __nccwpck_require__(6162);
 ;// CONCATENATED MODULE: ./src/publish.ts
 // What the run leaves behind, written once from the report, also when the run failed: the results file,
 // the outputs, the step's verdict and file annotations, the job summary and the pull-request comment.
@@ -55731,14 +55760,57 @@ function createProgress(opts) {
  * group is ignored with its reason.
  */
 async function readEarlierRuns(patterns, workspace, target) {
-    const earlier = { byScene: new Map(), used: [], ignored: [], patternError: null };
+    const read = await readResultsFiles(patterns, workspace, 'resume-from');
+    const earlier = {
+        byScene: new Map(),
+        used: [],
+        ignored: read.ignored,
+        patternError: read.patternError
+    };
+    for (const { file, content } of read.files) {
+        const reason = whyNotForTarget(content, target);
+        if (reason) {
+            earlier.ignored.push({ file, reason });
+            continue;
+        }
+        earlier.used.push(file);
+        for (const entry of content.files) {
+            if (!(0,guards/* isRecord */.u4)(entry))
+                continue;
+            const { status, sceneUuid, contentSha256, predictionUuid } = entry;
+            // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
+            if (status !== 'uploaded' && status !== 'already-uploaded')
+                continue;
+            // Anyone may have edited the file: only well-formed UUIDs count (they end up in the log).
+            if (typeof sceneUuid !== 'string' || !guards/* UUID_PATTERN */.JJ.test(sceneUuid))
+                continue;
+            // A hash that is not one only fails to match: the file is uploaded again, with its warning.
+            if (typeof contentSha256 !== 'string')
+                continue;
+            if (typeof predictionUuid !== 'string' || !guards/* UUID_PATTERN */.JJ.test(predictionUuid))
+                continue;
+            earlier.byScene.set(sceneUuid.toLowerCase(), {
+                contentSha256: contentSha256.toLowerCase(),
+                predictionUuid,
+                resultsFile: file
+            });
+        }
+    }
+    return earlier;
+}
+/**
+ * The results files of earlier runs that `patterns` match in the workspace, parsed; a file that is not one
+ * of ours, is not JSON or comes from a later format is ignored with its reason. `input` names the patterns.
+ */
+async function readResultsFiles(patterns, workspace, input) {
+    const read = { files: [], ignored: [], patternError: null };
     let found;
     try {
-        found = await discoverFiles(patterns, workspace, 'resume-from');
+        found = await discoverFiles(patterns, workspace, input);
     }
     catch (error) {
-        earlier.patternError = error instanceof Error ? error.message : String(error);
-        return earlier;
+        read.patternError = error instanceof Error ? error.message : String(error);
+        return read;
     }
     for (const file of found.files) {
         let content;
@@ -55747,46 +55819,27 @@ async function readEarlierRuns(patterns, workspace, target) {
         }
         catch (error) {
             const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read';
-            earlier.ignored.push({ file: file.displayPath, reason: `${why} (${error.message})` });
+            read.ignored.push({ file: file.displayPath, reason: `${why} (${error.message})` });
             continue;
         }
-        const reason = whyNotUsable(content, target);
-        if (reason) {
-            earlier.ignored.push({ file: file.displayPath, reason });
-            continue;
-        }
-        earlier.used.push(file.displayPath);
-        for (const entry of content.files) {
-            if (!isRecord(entry))
-                continue;
-            const { status, sceneUuid, contentSha256, predictionUuid } = entry;
-            // A file skipped by a resumed run was uploaded by the run before it: it counts the same.
-            if (status !== 'uploaded' && status !== 'already-uploaded')
-                continue;
-            // Anyone may have edited the file: only well-formed UUIDs count (they end up in the log).
-            if (typeof sceneUuid !== 'string' || !UUID_PATTERN.test(sceneUuid))
-                continue;
-            // A hash that is not one only fails to match: the file is uploaded again, with its warning.
-            if (typeof contentSha256 !== 'string')
-                continue;
-            if (typeof predictionUuid !== 'string' || !UUID_PATTERN.test(predictionUuid))
-                continue;
-            earlier.byScene.set(sceneUuid.toLowerCase(), {
-                contentSha256: contentSha256.toLowerCase(),
-                predictionUuid,
-                resultsFile: file.displayPath
-            });
-        }
+        const reason = whyNotResults(content);
+        if (reason)
+            read.ignored.push({ file: file.displayPath, reason });
+        else
+            read.files.push({ file: file.displayPath, content: content });
     }
-    return earlier;
+    return read;
 }
-function whyNotUsable(content, target) {
-    if (!isRecord(content) || content.kind !== RESULTS_FILE_KIND) {
+function whyNotResults(content) {
+    if (!(0,guards/* isRecord */.u4)(content) || content.kind !== RESULTS_FILE_KIND) {
         return 'not a results file of this action (no "kind": "kognic-upload-predictions-results")';
     }
     if (typeof content.version !== 'number' || content.version > RESULTS_FILE_VERSION) {
         return `written in results format ${String(content.version)}, which this version (format ${RESULTS_FILE_VERSION}) cannot read: use the same or a later version of the action`;
     }
+    return null;
+}
+function whyNotForTarget(content, target) {
     if (!Array.isArray(content.files))
         return 'malformed: it has no "files" list';
     const dataset = typeof content.datasetUuid === 'string' ? content.datasetUuid.toLowerCase() : null;
@@ -55801,10 +55854,51 @@ function whyNotUsable(content, target) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./src/baseline.ts
+// compare-with: the statistics of earlier runs (a baseline, e.g. the main branch's last run), read back from
+// their results files (resume.ts reads them), merged when there are several (the shards of one run), and set
+// against this run's. A baseline that cannot be used is one warning, never a stop.
+
+
+/** Files named in the warning before "and N more". */
+const MAX_NAMED = 5;
+async function compareWithBaseline(patterns, workspace, current, input) {
+    const read = await readResultsFiles(patterns, workspace, input);
+    if (read.patternError)
+        return { comparison: null, warning: `${read.patternError}. No comparison with a baseline is shown.` };
+    const ignored = [...read.ignored];
+    const merged = new predictions_statistics/* RunStatistics */.vB();
+    const used = [];
+    for (const { file, content } of read.files) {
+        const section = (0,predictions_statistics/* readStatisticsSection */.lw)(content.statistics);
+        if (typeof section === 'string')
+            ignored.push({ file, reason: section });
+        else {
+            merged.addSection(section);
+            used.push(file);
+        }
+    }
+    const listed = ignored.slice(0, MAX_NAMED).map(({ file, reason }) => `${file}: ${reason}`);
+    if (ignored.length > MAX_NAMED)
+        listed.push(`and ${ignored.length - MAX_NAMED} more`);
+    if (used.length === 0) {
+        const why = ignored.length === 0
+            ? 'matched no results file (was the baseline artifact downloaded to where it looks?)'
+            : `found no usable baseline: ${listed.join('; ')}`;
+        return { comparison: null, warning: `${input} ${why}. No comparison with a baseline is shown.` };
+    }
+    return {
+        comparison: (0,predictions_statistics/* compareStatistics */.lV)(current, merged.result(), used),
+        warning: ignored.length > 0 ? `${input}: ignored ${listed.join('; ')}. Compared with ${used.join(', ')}.` : null
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
 // → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
+
+
 
 
 
@@ -55845,7 +55939,9 @@ async function run(deps) {
         changedSinceUpload: 0,
         uploadMs: null,
         fatalError: null,
-        filesSearched: false
+        filesSearched: false,
+        statistics: null,
+        comparison: null
     };
     let client;
     let report;
@@ -55879,6 +55975,9 @@ async function run(deps) {
         const checked = await io.group(`Read and check ${(0,format/* formatCount */.B4)(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log, name));
         found.files = checked.files;
         found.skipped.push(...checked.setAside);
+        found.statistics = checked.statistics;
+        if (input.compareWith)
+            found.comparison = await io.group('Compare with the baseline', () => compareWith(input, workspace, checked.statistics, log));
         let fit = checked.fit;
         if (!client || !lookups) {
             checkClassMapping(found.files, fit, setup.classMapping, log, name);
@@ -56103,10 +56202,15 @@ async function checkFiles(matched, input, stop, log, name) {
         maxFileSizeSetting: name(INPUT.maxFileSize),
         validation: input.validation
     };
+    const statistics = new predictions_statistics/* RunStatistics */.vB();
     for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
-        record.inspected = await inspectFile(record.file, options);
+        // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+        const { statistics: counted, ...inspected } = await inspectFile(record.file, options);
+        record.inspected = inspected;
+        if (counted && !errorsBlock(inspected, input))
+            statistics.add(counted);
     }
     const setAside = [];
     const files = matched.filter(({ file, inspected }) => {
@@ -56145,16 +56249,32 @@ async function checkFiles(matched, input, stop, log, name) {
             const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : '';
             const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             // Warnings never block; errors come first among the problems kept (inspect.ts).
-            const firstError = problems.find((p) => p.severity !== 'warning');
-            if (input.validation === 'strict' && firstError)
-                return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind }, 'errors');
+            if (errorsBlock(inspected, input))
+                return refuse({
+                    status: 'invalid',
+                    error: `OpenLABEL problems: ${reason}`,
+                    reasonKind: problems.find((p) => p.severity !== 'warning').kind
+                }, 'errors');
             log.info(`${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`);
         }
         fit.push(index);
     });
     const invalid = files.length - fit.length;
     log.info(`${(0,format/* formatCount */.B4)(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${(0,format/* formatCount */.B4)(invalid)} not usable` : ''}.`);
-    return { files, fit, setAside };
+    return { files, fit, setAside, statistics: statistics.result() };
+}
+/** This run's statistics against the baseline compare-with names; what goes wrong is one warning. */
+async function compareWith(input, workspace, statistics, log) {
+    const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith);
+    if (answer.warning)
+        log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` });
+    if (answer.comparison)
+        log.info(`Compared ${(0,format/* formatCount */.B4)(statistics.files)} file(s) with ${(0,format/* formatCount */.B4)(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`);
+    return answer.comparison;
+}
+/** `validation: strict` keeps back a file with an error; warnings never block. */
+function errorsBlock(inspected, input) {
+    return input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning');
 }
 /**
  * Files whose scene has no annotation in the dataset cannot be compared with anything: refused, and when no
@@ -56404,7 +56524,9 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         annotatedScenes: found.annotatedScenes?.size ?? null,
         scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
         run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-        warnings: input?.warnings ?? []
+        warnings: input?.warnings ?? [],
+        statistics: found.statistics,
+        comparison: found.comparison
     };
 }
 /** Annotated scenes that got no prediction from this run (nor from an earlier one it resumed). */
@@ -56453,6 +56575,321 @@ function isLoopbackHost(hostname) {
         return v4.slice(1).every((part) => Number(part) <= 255) && v4[1] === '127';
     const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(host);
     return mapped ? isLoopbackHost(mapped[1]) : false;
+}
+
+
+/***/ }),
+
+/***/ 3847:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $A: () => (/* binding */ MAX_STREAMS),
+/* harmony export */   lV: () => (/* binding */ compareStatistics),
+/* harmony export */   lw: () => (/* binding */ readStatisticsSection),
+/* harmony export */   sw: () => (/* binding */ MAX_CLASSES),
+/* harmony export */   tJ: () => (/* binding */ FileStatisticsCollector),
+/* harmony export */   vB: () => (/* binding */ RunStatistics),
+/* harmony export */   vf: () => (/* binding */ NO_CLASS)
+/* harmony export */ });
+/* unused harmony export STATISTICS_VERSION */
+/* harmony import */ var _guards_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9609);
+// What the model predicted, counted in the checks' one walk over each file (validate.ts calls the collector),
+// merged into the run's total as soon as the file is checked: nothing per object or per file is kept.
+
+/** The `statistics` section's own version (the results file's `version` stays 1: fields are only added). */
+const STATISTICS_VERSION = 1;
+/** Distinct class names a run keeps; geometries of classes beyond are counted in `untracked`. */
+const MAX_CLASSES = 1000;
+/** Distinct stream names a run keeps; beyond, they are counted in `untracked` too. */
+const MAX_STREAMS = 100;
+/** The class of an object whose root entry has no `type` string (an error, so only with validation warn/off). */
+const NO_CLASS = '';
+function emptyTally() {
+    return {
+        objects: 0,
+        geometries: 0,
+        scenes: 0,
+        confidenceCount: 0,
+        confidenceSum: 0,
+        min: Infinity,
+        max: -Infinity,
+        withoutConfidence: 0
+    };
+}
+/**
+ * Collects one file's counts during the checks' walk. Object ids are kept only for the file being walked,
+ * to count each object once however many frames and geometries it has.
+ */
+class FileStatisticsCollector {
+    frames = 0;
+    geometries = { bbox: 0, cuboid: 0, image: 0 };
+    classes = new Map();
+    streams = new Map();
+    frame() {
+        this.frames++;
+    }
+    /** A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class). */
+    geometry(kind, objectId, rootObject, attributes) {
+        this.geometries[kind]++;
+        const className = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(rootObject) && typeof rootObject.type === 'string' ? rootObject.type : NO_CLASS;
+        const confidence = confidenceOf(attributes);
+        for (const [map, key] of [
+            [this.classes, className],
+            [this.streams, streamOf(attributes)]
+        ]) {
+            if (key === null)
+                continue;
+            let entry = map.get(key);
+            if (!entry)
+                map.set(key, (entry = { tally: emptyTally(), ids: new Set() }));
+            const { tally, ids } = entry;
+            tally.geometries++;
+            if (!ids.has(objectId)) {
+                ids.add(objectId);
+                tally.objects++;
+            }
+            if (confidence === null)
+                tally.withoutConfidence++;
+            else {
+                tally.confidenceCount++;
+                tally.confidenceSum += confidence;
+                if (confidence < tally.min)
+                    tally.min = confidence;
+                if (confidence > tally.max)
+                    tally.max = confidence;
+            }
+        }
+    }
+    /** The file's counts, the object ids dropped. */
+    result() {
+        const tallies = (map) => new Map([...map].map(([name, { tally }]) => [name, { ...tally, scenes: 1 }]));
+        return {
+            frames: this.frames,
+            geometries: { ...this.geometries },
+            classes: tallies(this.classes),
+            streams: tallies(this.streams)
+        };
+    }
+}
+/** The stream Kognic reads: the first `{"name": "stream"}` entry of `attributes.text` with a string value. */
+function streamOf(attributes) {
+    const text = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(attributes) ? attributes.text : undefined;
+    if (!Array.isArray(text))
+        return null;
+    for (const entry of text)
+        if ((0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(entry) && entry.name === 'stream')
+            return typeof entry.val === 'string' ? entry.val : null;
+    return null;
+}
+/** The confidence Kognic reads: the first `confidence` in `attributes.num`, when a number from 0 to 1. */
+function confidenceOf(attributes) {
+    const num = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(attributes) ? attributes.num : undefined;
+    if (!Array.isArray(num))
+        return null;
+    for (const entry of num) {
+        if (!(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(entry) || entry.name !== 'confidence')
+            continue;
+        const val = entry.val;
+        return typeof val === 'number' && Number.isFinite(val) && val >= 0 && val <= 1 ? val : null;
+    }
+    return null;
+}
+/** The run's total: files' counts are added as they are checked, and nothing of a file is kept. */
+class RunStatistics {
+    files = 0;
+    frames = 0;
+    geometries = { bbox: 0, cuboid: 0, image: 0 };
+    classes = new Map();
+    streams = new Map();
+    untracked = 0;
+    add(file) {
+        this.files++;
+        this.frames += file.frames;
+        for (const kind of Object.keys(this.geometries))
+            this.geometries[kind] += file.geometries[kind];
+        this.untracked += mergeInto(this.classes, file.classes, MAX_CLASSES);
+        this.untracked += mergeInto(this.streams, file.streams, MAX_STREAMS);
+    }
+    /** Adds a statistics section read back from a results file (a baseline of several shards). */
+    addSection(section) {
+        this.files += section.files;
+        this.frames += section.frames;
+        for (const kind of Object.keys(this.geometries))
+            this.geometries[kind] += section.geometries[kind];
+        this.untracked += section.untracked.geometries;
+        const tallies = (list) => new Map(list.map((s) => {
+            const c = 'confidence' in s ? s.confidence : null;
+            return [
+                s.name,
+                {
+                    objects: s.objects,
+                    geometries: s.geometries,
+                    scenes: 'scenes' in s ? s.scenes : 0,
+                    confidenceCount: c?.count ?? 0,
+                    confidenceSum: c ? c.mean * c.count : 0,
+                    min: c?.min ?? Infinity,
+                    max: c?.max ?? -Infinity,
+                    withoutConfidence: 'withoutConfidence' in s ? s.withoutConfidence : 0
+                }
+            ];
+        }));
+        this.untracked += mergeInto(this.classes, tallies(section.classes), MAX_CLASSES);
+        this.untracked += mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
+    }
+    result() {
+        const byObjects = (a, b) => b.objects - a.objects || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        return {
+            version: STATISTICS_VERSION,
+            files: this.files,
+            frames: this.frames,
+            geometries: { ...this.geometries },
+            classes: [...this.classes]
+                .map(([name, t]) => ({
+                name,
+                objects: t.objects,
+                geometries: t.geometries,
+                scenes: t.scenes,
+                confidence: t.confidenceCount > 0
+                    ? {
+                        count: t.confidenceCount,
+                        mean: t.confidenceSum / t.confidenceCount,
+                        min: t.min,
+                        max: t.max
+                    }
+                    : null,
+                withoutConfidence: t.withoutConfidence
+            }))
+                .sort(byObjects),
+            streams: [...this.streams]
+                .map(([name, t]) => ({ name, objects: t.objects, geometries: t.geometries }))
+                .sort(byObjects),
+            untracked: { geometries: this.untracked }
+        };
+    }
+}
+/** Adds `from`'s tallies into `into`; returns the geometries of names left out for being over `max`. */
+function mergeInto(into, from, max) {
+    let untracked = 0;
+    for (const [name, t] of from) {
+        let total = into.get(name);
+        if (!total) {
+            if (into.size >= max) {
+                untracked += t.geometries;
+                continue;
+            }
+            into.set(name, (total = emptyTally()));
+        }
+        total.objects += t.objects;
+        total.geometries += t.geometries;
+        total.scenes += t.scenes;
+        total.confidenceCount += t.confidenceCount;
+        total.confidenceSum += t.confidenceSum;
+        total.min = Math.min(total.min, t.min);
+        total.max = Math.max(total.max, t.max);
+        total.withoutConfidence += t.withoutConfidence;
+    }
+    return untracked;
+}
+/**
+ * A `statistics` section read back from an earlier results file, checked field by field (anyone may have
+ * edited it); a reason when it cannot be used.
+ */
+function readStatisticsSection(value) {
+    if (value === undefined)
+        return 'it has no "statistics" (written by a version of the action before they were kept)';
+    if (!(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(value))
+        return 'malformed: "statistics" is not an object';
+    if (value.version !== STATISTICS_VERSION)
+        return `its statistics are in format ${String(value.version)}, which this version (format ${STATISTICS_VERSION}) cannot read`;
+    const count = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    const unit = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+    const g = value.geometries;
+    if (!count(value.files) ||
+        !count(value.frames) ||
+        !(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(g) ||
+        !count(g.bbox) ||
+        !count(g.cuboid) ||
+        !count(g.image))
+        return 'malformed: "statistics" lacks its file, frame or geometry counts';
+    const untracked = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(value.untracked) && count(value.untracked.geometries) ? value.untracked.geometries : 0;
+    if (!Array.isArray(value.classes) || !Array.isArray(value.streams))
+        return 'malformed: "statistics" has no "classes" or "streams" list';
+    const classes = [];
+    for (const c of value.classes) {
+        if (!(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(c) ||
+            typeof c.name !== 'string' ||
+            !count(c.objects) ||
+            !count(c.geometries) ||
+            !count(c.scenes))
+            return 'malformed: an entry of "statistics.classes" lacks its name or counts';
+        const conf = c.confidence;
+        const confidence = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(conf) &&
+            count(conf.count) &&
+            conf.count > 0 &&
+            unit(conf.mean) &&
+            unit(conf.min) &&
+            unit(conf.max)
+            ? { count: conf.count, mean: conf.mean, min: conf.min, max: conf.max }
+            : null;
+        classes.push({
+            name: c.name,
+            objects: c.objects,
+            geometries: c.geometries,
+            scenes: c.scenes,
+            confidence,
+            withoutConfidence: count(c.withoutConfidence) ? c.withoutConfidence : 0
+        });
+    }
+    const streams = [];
+    for (const s of value.streams) {
+        if (!(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(s) || typeof s.name !== 'string' || !count(s.objects) || !count(s.geometries))
+            return 'malformed: an entry of "statistics.streams" lacks its name or counts';
+        streams.push({ name: s.name, objects: s.objects, geometries: s.geometries });
+    }
+    return {
+        version: STATISTICS_VERSION,
+        files: value.files,
+        frames: value.frames,
+        geometries: { bbox: g.bbox, cuboid: g.cuboid, image: g.image },
+        classes,
+        streams,
+        untracked: { geometries: untracked }
+    };
+}
+/** This run's statistics against a baseline's, class by class. */
+function compareStatistics(current, baseline, baselines) {
+    const before = new Map(baseline.classes.map((c) => [c.name, c]));
+    const now = new Map(current.classes.map((c) => [c.name, c]));
+    const names = [...new Set([...now.keys(), ...before.keys()])];
+    const classes = names.map((name) => {
+        const a = now.get(name);
+        const b = before.get(name);
+        const objects = a?.objects ?? 0;
+        const baselineObjects = b?.objects ?? 0;
+        return {
+            name,
+            objects,
+            baselineObjects,
+            changePercent: baselineObjects > 0 ? ((objects - baselineObjects) / baselineObjects) * 100 : null,
+            meanConfidence: a?.confidence?.mean ?? null,
+            baselineMeanConfidence: b?.confidence?.mean ?? null,
+            state: !b ? 'appeared' : !a ? 'vanished' : 'both'
+        };
+    });
+    const confidenceShift = (c) => c.meanConfidence !== null && c.baselineMeanConfidence !== null
+        ? Math.abs(c.meanConfidence - c.baselineMeanConfidence)
+        : 0;
+    classes.sort((x, y) => Math.abs(y.objects - y.baselineObjects) - Math.abs(x.objects - x.baselineObjects) ||
+        confidenceShift(y) - confidenceShift(x) ||
+        (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return {
+        version: STATISTICS_VERSION,
+        baselines,
+        files: current.files,
+        baselineFiles: baseline.files,
+        classes
+    };
 }
 
 
@@ -56779,16 +57216,230 @@ function noObjectsNote(results) {
 
 /***/ }),
 
-/***/ 7994:
+/***/ 6162:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Br: () => (/* binding */ renderSummary)
-/* harmony export */ });
-/* unused harmony exports DEFAULT_SUMMARY_MAX_BYTES, DEFAULT_SUMMARY_HEADING, uploadSpeed, reasonKindOf, failureKinds */
-/* harmony import */ var _escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6412);
-/* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2011);
-/* harmony import */ var _model_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6867);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Br: () => (/* binding */ renderSummary)
+});
+
+// UNUSED EXPORTS: DEFAULT_SUMMARY_HEADING, DEFAULT_SUMMARY_MAX_BYTES, failureKinds, reasonKindOf, uploadSpeed
+
+// EXTERNAL MODULE: ./src/report/escape.ts
+var report_escape = __nccwpck_require__(6412);
+// EXTERNAL MODULE: ./src/report/format.ts
+var format = __nccwpck_require__(2011);
+// EXTERNAL MODULE: ./src/report/model.ts
+var model = __nccwpck_require__(6867);
+// EXTERNAL MODULE: ./src/predictions/statistics.ts
+var predictions_statistics = __nccwpck_require__(3847);
+;// CONCATENATED MODULE: ./src/report/statistics.ts
+
+
+
+/** Rows shown before the rest are collapsed. */
+const SHOWN_ROWS = 15;
+/** Rows inside the collapsed part at most; the results file has every class. */
+const COLLAPSED_ROWS = 85;
+const NAME_CHARS = 60;
+const BAR_WIDTH = 16;
+const MAX_NAMED_CLASSES = 10;
+const MAX_STREAMS_SHOWN = 10;
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+const n = format/* formatCount */.B4;
+/** A bar of `value` out of `max`, `width` characters at full length, in eighths; at least a sliver when above 0. */
+function bar(value, max, width = BAR_WIDTH) {
+    if (!(value > 0) || !(max > 0))
+        return '';
+    const eighths = Math.max(1, Math.round((Math.min(value, max) / max) * width * 8));
+    return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+/** The baseline's bar: light shade, whole characters, so it reads apart from this run's. */
+function baselineBar(value, max, width = BAR_WIDTH) {
+    if (!(value > 0) || !(max > 0))
+        return '';
+    return '░'.repeat(Math.max(1, Math.round((Math.min(value, max) / max) * width)));
+}
+function formatPercent(change) {
+    if (change === null)
+        return 'new';
+    const rounded = Math.abs(change) >= 10 ? change.toFixed(0) : change.toFixed(1);
+    return `${change > 0 ? '+' : change < 0 ? '−' : '±'}${rounded.replace('-', '')}%`;
+}
+function formatConfidence(value) {
+    return value === null ? '—' : value.toFixed(2);
+}
+function confidenceChange(c) {
+    if (c.meanConfidence === null)
+        return c.baselineMeanConfidence === null ? '—' : `— (was ${formatConfidence(c.baselineMeanConfidence)})`;
+    if (c.baselineMeanConfidence === null)
+        return formatConfidence(c.meanConfidence);
+    const delta = c.meanConfidence - c.baselineMeanConfidence;
+    const sign = delta > 0.005 ? '+' : delta < -0.005 ? '−' : '±';
+    return `${formatConfidence(c.meanConfidence)} (${sign}${Math.abs(delta).toFixed(2)})`;
+}
+function mdName(name) {
+    return name === predictions_statistics/* NO_CLASS */.vf ? '_(no type)_' : (0,report_escape/* escapeMarkdownCell */.Vf)(name, NAME_CHARS);
+}
+function textName(name) {
+    return name === NO_CLASS ? '(no type)' : oneLine(terminalText(name), NAME_CHARS);
+}
+function bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** `rows` as a table, the first SHOWN_ROWS open and the rest (up to COLLAPSED_ROWS, and `budget`) collapsed. */
+function cappedTable(header, rows, noun, budget) {
+    const shown = [];
+    let used = bytes(header);
+    for (const row of rows.slice(0, SHOWN_ROWS)) {
+        if (used + bytes(row) + 1 > budget)
+            break;
+        shown.push(row);
+        used += bytes(row) + 1;
+    }
+    const parts = [`${header}\n${shown.join('\n')}`];
+    const rest = rows.slice(shown.length);
+    if (rest.length === 0 || shown.length < SHOWN_ROWS) {
+        if (rest.length > 0)
+            parts.push(`_…and ${n(rest.length)} more ${noun}: the results file has them all._`);
+        return parts.join('\n\n');
+    }
+    const opening = `<details>\n<summary>${n(rest.length)} more ${noun}</summary>\n\n${header}\n`;
+    const closing = '\n\n</details>';
+    used += bytes(opening) + bytes(closing) + 120;
+    const collapsed = [];
+    for (const row of rest.slice(0, COLLAPSED_ROWS)) {
+        if (used + bytes(row) + 1 > budget)
+            break;
+        collapsed.push(row);
+        used += bytes(row) + 1;
+    }
+    const left = rest.length - collapsed.length;
+    const note = left > 0 ? `\n\n_…and ${n(left)} more ${noun}: the results file has them all._` : '';
+    if (collapsed.length > 0)
+        parts.push(`${opening}${collapsed.join('\n')}${note}${closing}`);
+    else
+        parts.push(`_…and ${n(rest.length)} more ${noun}: the results file has them all._`);
+    return parts.join('\n\n');
+}
+function totalsLine(s) {
+    const g = s.geometries;
+    const kinds = ['bbox', 'cuboid', 'image'].filter((k) => g[k] > 0).map((k) => `${n(g[k])} ${k}`);
+    const streams = s.streams
+        .slice(0, MAX_STREAMS_SHOWN)
+        .map((st) => `${(0,report_escape/* escapeMarkdownCell */.Vf)(st.name, NAME_CHARS)} ${n(st.objects)}`);
+    const moreStreams = s.streams.length > MAX_STREAMS_SHOWN ? `, ${n(s.streams.length - MAX_STREAMS_SHOWN)} more` : '';
+    return [
+        `${n(s.files)} ${s.files === 1 ? 'file' : 'files'}`,
+        `${n(s.frames)} frames`,
+        `${n(g.bbox + g.cuboid + g.image)} geometries${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
+        streams.length > 0 ? `objects per stream: ${streams.join(', ')}${moreStreams}` : ''
+    ]
+        .filter(Boolean)
+        .join(' · ');
+}
+function namesList(names) {
+    const shown = names.slice(0, MAX_NAMED_CLASSES).map(mdName);
+    return names.length > MAX_NAMED_CLASSES
+        ? `${shown.join(', ')} and ${n(names.length - MAX_NAMED_CLASSES)} more`
+        : shown.join(', ');
+}
+/**
+ * The statistics section of the summary: the comparison with the baseline when there is one, else the
+ * per-class statistics alone; '' when the run checked no file. At most `budget` bytes.
+ */
+function statisticsSection(statistics, comparison, budget) {
+    if (!statistics || statistics.files === 0)
+        return '';
+    const untracked = statistics.untracked.geometries > 0
+        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes or streams beyond the first ${n(predictions_statistics/* MAX_CLASSES */.sw)} classes or ${n(predictions_statistics/* MAX_STREAMS */.$A)} streams are counted only in the totals._`
+        : '';
+    if (comparison) {
+        const head = [
+            '### Predictions against the baseline',
+            `This run: ${totalsLine(statistics)}. Baseline: ${n(comparison.baselineFiles)} ${comparison.baselineFiles === 1 ? 'file' : 'files'} in ${comparison.baselines
+                .slice(0, 3)
+                .map((b) => `<code>${(0,report_escape/* escapeMarkdownCell */.Vf)(b, 120)}</code>`)
+                .join(', ')}${comparison.baselines.length > 3 ? ` and ${n(comparison.baselines.length - 3)} more` : ''}.` +
+                (comparison.files !== comparison.baselineFiles
+                    ? ' The runs have different numbers of files: the counts are compared as they are.'
+                    : '')
+        ];
+        const appeared = comparison.classes.filter((c) => c.state === 'appeared').map((c) => c.name);
+        const vanished = comparison.classes.filter((c) => c.state === 'vanished').map((c) => c.name);
+        const changes = [
+            appeared.length > 0 ? `🆕 **Appeared:** ${namesList(appeared)}` : '',
+            vanished.length > 0 ? `🚫 **Vanished:** ${namesList(vanished)}` : ''
+        ].filter(Boolean);
+        if (changes.length > 0)
+            head.push(changes.join('<br>'));
+        const max = Math.max(1, ...comparison.classes.map((c) => Math.max(c.objects, c.baselineObjects)));
+        const header = '| Class | Objects | Baseline | Change | Mean confidence (change) | █ this run · ░ baseline |\n| :-- | --: | --: | --: | --: | :-- |';
+        const rows = comparison.classes.map((c) => `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.baselineObjects)} | ${c.state === 'vanished' ? 'vanished' : formatPercent(c.changePercent)} | ${confidenceChange(c)} | ${bar(c.objects, max)}<br>${baselineBar(c.baselineObjects, max)} |`);
+        const top = head.join('\n\n');
+        return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`;
+    }
+    const top = `### What the predictions hold\n\n${totalsLine(statistics)}.`;
+    const max = Math.max(1, ...statistics.classes.map((c) => c.objects));
+    const header = '| Class | Objects | Geometries | Scenes | Confidence mean (min–max) | Without confidence | Objects |\n| :-- | --: | --: | --: | --: | --: | :-- |';
+    const rows = statistics.classes.map((c) => `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.geometries)} | ${n(c.scenes)} | ${c.confidence ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})` : '—'} | ${n(c.withoutConfidence)} | ${bar(c.objects, max)} |`);
+    if (rows.length === 0)
+        return `${top} No geometry has a class.`;
+    return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`;
+}
+/** The same for a terminal: a table of plain text, the first SHOWN_ROWS classes; '' when nothing was counted. */
+function statisticsText(statistics, comparison) {
+    if (!statistics || statistics.files === 0)
+        return '';
+    const g = statistics.geometries;
+    const lines = [];
+    const totals = `${n(statistics.files)} file(s), ${n(statistics.frames)} frame(s), ${n(g.bbox)} bbox, ${n(g.cuboid)} cuboid, ${n(g.image)} image`;
+    let table;
+    let more;
+    if (comparison) {
+        lines.push(`Predictions against the baseline (${n(comparison.baselineFiles)} file(s) in ${comparison.baselines.map((b) => oneLine(terminalText(b), 120)).join(', ')}); this run: ${totals}`);
+        const max = Math.max(1, ...comparison.classes.map((c) => Math.max(c.objects, c.baselineObjects)));
+        table = [['class', 'objects', 'baseline', 'change', 'confidence', 'this run █ / baseline ░']];
+        for (const c of comparison.classes.slice(0, SHOWN_ROWS))
+            table.push([
+                textName(c.name),
+                n(c.objects),
+                n(c.baselineObjects),
+                c.state === 'vanished' ? 'vanished' : formatPercent(c.changePercent),
+                confidenceChange(c),
+                `${bar(c.objects, max)} / ${baselineBar(c.baselineObjects, max)}`
+            ]);
+        more = comparison.classes.length - SHOWN_ROWS;
+    }
+    else {
+        lines.push(`Predictions: ${totals}`);
+        const max = Math.max(1, ...statistics.classes.map((c) => c.objects));
+        table = [['class', 'objects', 'geometries', 'scenes', 'confidence', '']];
+        for (const c of statistics.classes.slice(0, SHOWN_ROWS))
+            table.push([
+                textName(c.name),
+                n(c.objects),
+                n(c.geometries),
+                n(c.scenes),
+                c.confidence
+                    ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})`
+                    : '—',
+                bar(c.objects, max)
+            ]);
+        more = statistics.classes.length - SHOWN_ROWS;
+    }
+    const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...row[i]].length)));
+    for (const row of table)
+        lines.push(`  ${row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`.trimEnd());
+    if (more > 0)
+        lines.push(`  …and ${n(more)} more classes (the results file has them all)`);
+    return `${neutraliseCommands(lines.join('\n'))}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -56811,12 +57462,12 @@ const FILES_PER_KIND = 20;
 /** A `<details>` block starts open when it has at most this many rows. */
 const OPEN_WHEN_AT_MOST = 10;
 const DEFAULT_DRY_RUN_ROWS = 1000;
-const md = _escape_js__WEBPACK_IMPORTED_MODULE_0__/* .escapeMarkdownCell */ .Vf;
-const n = _format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatCount */ .B4;
+const md = report_escape/* escapeMarkdownCell */.Vf;
+const summary_n = format/* formatCount */.B4;
 function renderSummary(report, opts = {}) {
     const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
     const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
-    const elsewhere = opts.everyFileAt ? (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(opts.everyFileAt.url) : null;
+    const elsewhere = opts.everyFileAt ? (0,report_escape/* safeUrl */.Pl)(opts.everyFileAt.url) : null;
     const hint = elsewhere
         ? `Every file is listed in [${md(opts.everyFileAt.label, 80)}](${elsewhere}).`
         : opts.resultsFile
@@ -56827,7 +57478,9 @@ function renderSummary(report, opts = {}) {
         statusLine(report),
         overview(report),
         countsTable(report),
-        notes(report)
+        notes(report),
+        // What the model predicted (and how it changed): a quarter of the space at most.
+        statisticsSection(report.statistics, report.comparison, Math.floor(maxBytes / 4))
     ].filter((part) => part !== '');
     const footer = elsewhere
         ? `<sub>${hint}</sub>`
@@ -56837,25 +57490,25 @@ function renderSummary(report, opts = {}) {
     const joined = (parts) => `${parts.filter((part) => part !== '').join('\n\n')}\n`;
     // Sections are given the space left in order of how much a reader needs them: the validation table is
     // short (one row per kind), the failures come next, the dry-run listing last.
-    let remaining = maxBytes - bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
+    let remaining = maxBytes - summary_bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
     const validation = validationSection(report, remaining, hint);
-    remaining -= bytes(validation);
+    remaining -= summary_bytes(validation);
     const failures = failuresSection(report, remaining, hint);
-    remaining -= bytes(failures);
+    remaining -= summary_bytes(failures);
     const dryRunFiles = report.dryRun
         ? dryRunSection(report, remaining, hint, opts.maxDryRunRows ?? DEFAULT_DRY_RUN_ROWS)
         : '';
     const out = joined([...head, failures, validation, dryRunFiles, footer]);
-    if (bytes(out) <= maxBytes)
+    if (summary_bytes(out) <= maxBytes)
         return out;
     // Only when the limit is too small for even the fixed part: keep the heading and status, cut the rest.
-    const note = `\n\n_The summary was cut to fit ${n(maxBytes)} bytes. ${hint}_\n`;
+    const note = `\n\n_The summary was cut to fit ${summary_n(maxBytes)} bytes. ${hint}_\n`;
     const essentials = joined(head.slice(0, 2)).trimEnd();
-    return bytes(essentials) + bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
+    return summary_bytes(essentials) + summary_bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
 }
 const SEPARATOR_BYTES = 2;
 function statusLine(report) {
-    const { ok, text } = (0,_model_js__WEBPACK_IMPORTED_MODULE_2__/* .verdict */ .WJ)(report);
+    const { ok, text } = (0,model/* verdict */.WJ)(report);
     const c = report.counts;
     const icon = report.cancelled || report.fatalError
         ? '⛔'
@@ -56899,13 +57552,13 @@ function overview(report) {
         group ? `- **Predictions group:** ${group}` : '',
         report.filesSearched === false ? '' : `- **Validation:** ${md(report.validation, 20)}`,
         // The rate is the upload phase's, so it is said with that phase's own time, not the run's.
-        `- **Duration:** ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(durationMs)}${speed ? ` (upload ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(report.uploadMs ?? durationMs)}, ${speed})` : ''}`
+        `- **Duration:** ${(0,format/* formatDuration */.a3)(durationMs)}${speed ? ` (upload ${(0,format/* formatDuration */.a3)(report.uploadMs ?? durationMs)}, ${speed})` : ''}`
     ];
     // Coverage, when the annotations listing told which scenes have annotations.
     const missing = report.scenesWithoutPrediction;
     if (typeof missing === 'number') {
-        const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : '';
-        lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`);
+        const of = typeof report.annotatedScenes === 'number' ? ` of ${summary_n(report.annotatedScenes)}` : '';
+        lines.push(`- **Annotated scenes without a prediction:** ${summary_n(missing)}${of}`);
     }
     const run = runText(report);
     if (run)
@@ -56916,7 +57569,7 @@ function overview(report) {
 function uploadSpeed(report) {
     if (report.dryRun || report.counts.uploaded === 0)
         return null;
-    return (0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatRate */ .CE)(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt);
+    return (0,format/* formatRate */.CE)(report.counts.uploaded, report.uploadMs ?? report.finishedAt - report.startedAt);
 }
 const GROUP_STATE_TEXT = {
     found: 'existing group',
@@ -56931,7 +57584,7 @@ function groupText(report) {
     if (!name && !uuidCode)
         return null;
     const label = name ? md(name, 120) : uuidCode;
-    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(report.groupUrl);
+    const url = (0,report_escape/* safeUrl */.Pl)(report.groupUrl);
     const linked = url ? `[${label}](${url})` : label;
     const withUuid = name && uuidCode ? `${linked} (${uuidCode})` : linked;
     return `${withUuid} — ${GROUP_STATE_TEXT[state] ?? md(String(state), 30)}`;
@@ -56943,7 +57596,7 @@ function runText(report) {
     const sha = run.sha ? md(run.sha.slice(0, 7), 7) : null;
     const repo = run.repository ? md(run.repository, 140) : null;
     const label = repo && sha ? `${repo}@${sha}` : (repo ?? sha ?? 'workflow run');
-    const url = (0,_escape_js__WEBPACK_IMPORTED_MODULE_0__/* .safeUrl */ .Pl)(run.url);
+    const url = (0,report_escape/* safeUrl */.Pl)(run.url);
     if (!url && !repo && !sha)
         return null;
     return url ? `[${label}](${url})` : label;
@@ -56975,7 +57628,7 @@ function countsTable(report) {
     return [
         '| Files | Count |',
         '| :-- | --: |',
-        ...rows.map(([label, count]) => `| ${label} | ${n(count)} |`)
+        ...rows.map(([label, count]) => `| ${label} | ${summary_n(count)} |`)
     ].join('\n');
 }
 function notes(report) {
@@ -56984,10 +57637,10 @@ function notes(report) {
     const waited = report.waitedMs ?? 0;
     if (c.retries > 0 || waited > 0) {
         const retried = c.retries > 0
-            ? `${n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
+            ? `${summary_n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
             : 'No retries';
         const wait = waited > 0
-            ? `; ${(0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(waited)} spent waiting before retries and after "too many requests"`
+            ? `; ${(0,format/* formatDuration */.a3)(waited)} spent waiting before retries and after "too many requests"`
             : '';
         lines.push(`- 🔁 ${retried}${wait}.`);
     }
@@ -57001,23 +57654,23 @@ function notes(report) {
             if (files++ < MAX_LISTED_DUPLICATES)
                 shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
         }
-        lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
+        lines.push(`- ⚠️ ${summary_n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
             `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
             listFirst(shown, files));
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
-        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
+        lines.push(`- ${summary_n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
             listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
     }
-    const noObjects = (0,_model_js__WEBPACK_IMPORTED_MODULE_2__/* .noObjectsNote */ .C3)(report.results);
+    const noObjects = (0,model/* noObjectsNote */.C3)(report.results);
     if (noObjects)
         lines.push(`- ⚠️ ${noObjects}`);
     const warnings = report.warnings ?? [];
     for (const warning of warnings.slice(0, MAX_WARNINGS))
         lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`);
     if (warnings.length > MAX_WARNINGS)
-        lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`);
+        lines.push(`- …and ${summary_n(warnings.length - MAX_WARNINGS)} more warnings.`);
     return lines.join('\n');
 }
 function listSome(items, max) {
@@ -57026,7 +57679,7 @@ function listSome(items, max) {
 /** `shown`, the first of `total` items, and how many more there are. */
 function listFirst(shown, total) {
     const text = shown.join(', ');
-    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
+    return total > shown.length ? `${text} and ${summary_n(total - shown.length)} more.` : `${text}.`;
 }
 /** A result's reason kind; one a caller did not set falls back to its status. */
 function reasonKindOf(result) {
@@ -57068,7 +57721,7 @@ function failuresSection(report, budget, hint) {
         if (result.sceneUuid && !isNamedAfterScene(result))
             sceneNeeded = true;
     }
-    const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
+    const unreached = [...notAttempted].map(([why, count]) => `**${summary_n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
     if (total === 0)
         return unreached.join('\n\n');
     const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
@@ -57103,9 +57756,9 @@ function failuresSection(report, budget, hint) {
             yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
         }
     }
-    const perKindNote = listedRows < total ? `, the first ${n(FILES_PER_KIND)} of each kind` : '';
+    const perKindNote = listedRows < total ? `, the first ${summary_n(FILES_PER_KIND)} of each kind` : '';
     const table = detailsTable({
-        summary: `${title} (${n(total)}${perKindNote})`,
+        summary: `${title} (${summary_n(total)}${perKindNote})`,
         header: sceneNeeded
             ? '| File | Scene | Reason |\n| --- | --- | --- |'
             : '| File | Reason |\n| --- | --- |',
@@ -57115,30 +57768,30 @@ function failuresSection(report, budget, hint) {
         noun: 'files',
         // Rows left out by the per-kind limit are said, not silently dropped.
         alsoOmitted: total - listedRows
-    }, budget - bytes(byKind) - bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES, hint);
+    }, budget - summary_bytes(byKind) - summary_bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES, hint);
     return [byKind, table, ...unreached].filter((part) => part !== '').join('\n\n');
 }
 /** The "by kind" table of the files not uploaded: kind, files (and problems when more), severity, first file. */
 function kindsTable(kinds, title, budget, hint) {
     const showProblems = kinds.some((kind) => kind.problems !== kind.files);
-    const rows = kinds.map((kind) => `| <code>${md(kind.kind, 60)}</code> | ${n(kind.files)} |${showProblems ? ` ${n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`);
+    const rows = kinds.map((kind) => `| <code>${md(kind.kind, 60)}</code> | ${summary_n(kind.files)} |${showProblems ? ` ${summary_n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`);
     const header = showProblems
         ? '| Kind | Files | Problems | Severity | First file |\n| --- | --: | --: | --- | --- |'
         : '| Kind | Files | Severity | First file |\n| --- | --: | --- | --- |';
     const table = [`**${title}, by kind:**`, '', header];
-    let used = bytes(table.join('\n'));
+    let used = summary_bytes(table.join('\n'));
     let shown = 0;
     for (const row of rows.slice(0, MAX_PROBLEM_KINDS)) {
-        if (used + bytes(row) + 1 > budget / 2)
+        if (used + summary_bytes(row) + 1 > budget / 2)
             break;
         table.push(row);
-        used += bytes(row) + 1;
+        used += summary_bytes(row) + 1;
         shown++;
     }
     if (shown === 0)
         return '';
     if (shown < rows.length)
-        table.push('', `_…and ${n(rows.length - shown)} more kinds not shown. ${hint}_`);
+        table.push('', `_…and ${summary_n(rows.length - shown)} more kinds not shown. ${hint}_`);
     return table.join('\n');
 }
 /** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
@@ -57153,11 +57806,11 @@ function lowerFirst(text) {
 function failureReason(result) {
     const invalid = result.status === 'invalid' ? 'Invalid: ' : result.status === 'failed' ? 'Upload failed: ' : '';
     if (result.error)
-        return `${invalid}${md((0,_format_js__WEBPACK_IMPORTED_MODULE_1__/* .withoutOwnName */ .Kn)(result.error, result.path), REASON_CHARS)}`;
+        return `${invalid}${md((0,format/* withoutOwnName */.Kn)(result.error, result.path), REASON_CHARS)}`;
     const first = result.problems[0];
     if (first) {
         const others = result.problems.length - 1 + (result.moreProblems ?? 0);
-        const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
+        const more = others > 0 ? ` (and ${summary_n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
         const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
         return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
     }
@@ -57207,12 +57860,12 @@ function validationSection(report, budget, hint) {
             const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
             return `${md(path, 120)}${where}: ${md(problem.message, 200)}`;
         });
-        return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
+        return `| <code>${md(kind.kind, 60)}</code> | ${summary_n(kind.problems)} | ${summary_n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        summary: `Problems that did not stop a file: ${summary_n(totalProblems + unlisted)} in ${summary_n(filesWithProblems)} ` +
             `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
-            (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
+            (unlisted > 0 ? `; the first few per file are counted by kind, ${summary_n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
         rows,
         totalRows: rows.length,
@@ -57234,7 +57887,7 @@ function dryRunSection(report, budget, hint, maxRows) {
         }
     }
     return detailsTable({
-        summary: `Files that would be uploaded (${n(total)})`,
+        summary: `Files that would be uploaded (${summary_n(total)})`,
         header: '| File | Scene |\n| --- | --- |',
         rows: rows(),
         totalRows: total,
@@ -57250,14 +57903,14 @@ function detailsTable(table, budget, hint) {
     const open = table.totalRows + (table.alsoOmitted ?? 0) <= OPEN_WHEN_AT_MOST ? ' open' : '';
     const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`;
     const closing = '\n\n</details>';
-    const omittedNote = (omitted, forSize) => `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
-    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true));
+    const omittedNote = (omitted, forSize) => `\n\n_…and ${summary_n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
+    let used = summary_bytes(opening) + summary_bytes(closing) + summary_bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true));
     const shown = [];
     let cutForSize = false;
     for (const row of table.rows) {
         if (shown.length >= table.maxRows)
             break;
-        const size = bytes(row) + 1;
+        const size = summary_bytes(row) + 1;
         if (used + size > budget) {
             cutForSize = true;
             break;
@@ -57268,22 +57921,22 @@ function detailsTable(table, budget, hint) {
     const omitted = table.totalRows - shown.length + (table.alsoOmitted ?? 0);
     if (shown.length === 0) {
         const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`;
-        return bytes(line) <= budget ? line : '';
+        return summary_bytes(line) <= budget ? line : '';
     }
     const note = omitted > 0 ? omittedNote(omitted, cutForSize) : '';
     return `${opening}${shown.join('\n')}${note}${closing}`;
 }
-function bytes(text) {
+function summary_bytes(text) {
     return Buffer.byteLength(text, 'utf8');
 }
 /** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
 function fitBytes(text, max) {
-    if (bytes(text) <= max)
+    if (summary_bytes(text) <= max)
         return text;
     let used = 0;
     let out = '';
     for (const ch of text) {
-        const size = bytes(ch);
+        const size = summary_bytes(ch);
         if (used + size > max)
             break;
         out += ch;

@@ -39024,7 +39024,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2831);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9447);
 /* harmony import */ var _cli_terminal_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1028);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
@@ -39070,7 +39070,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2831:
+/***/ 9447:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48846,7 +48846,307 @@ function leavesRoot(relative) {
     return relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative);
 }
 
+;// CONCATENATED MODULE: ./src/predictions/statistics.ts
+// What the model predicted, counted in the checks' one walk over each file (validate.ts calls the collector),
+// merged into the run's total as soon as the file is checked: nothing per object or per file is kept.
+
+/** The `statistics` section's own version (the results file's `version` stays 1: fields are only added). */
+const STATISTICS_VERSION = 1;
+/** Distinct class names a run keeps; geometries of classes beyond are counted in `untracked`. */
+const MAX_CLASSES = 1000;
+/** Distinct stream names a run keeps; beyond, they are counted in `untracked` too. */
+const MAX_STREAMS = 100;
+/** The class of an object whose root entry has no `type` string (an error, so only with validation warn/off). */
+const NO_CLASS = '';
+function emptyTally() {
+    return {
+        objects: 0,
+        geometries: 0,
+        scenes: 0,
+        confidenceCount: 0,
+        confidenceSum: 0,
+        min: Infinity,
+        max: -Infinity,
+        withoutConfidence: 0
+    };
+}
+/**
+ * Collects one file's counts during the checks' walk. Object ids are kept only for the file being walked,
+ * to count each object once however many frames and geometries it has.
+ */
+class FileStatisticsCollector {
+    frames = 0;
+    geometries = { bbox: 0, cuboid: 0, image: 0 };
+    classes = new Map();
+    streams = new Map();
+    frame() {
+        this.frames++;
+    }
+    /** A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class). */
+    geometry(kind, objectId, rootObject, attributes) {
+        this.geometries[kind]++;
+        const className = isRecord(rootObject) && typeof rootObject.type === 'string' ? rootObject.type : NO_CLASS;
+        const confidence = confidenceOf(attributes);
+        for (const [map, key] of [
+            [this.classes, className],
+            [this.streams, streamOf(attributes)]
+        ]) {
+            if (key === null)
+                continue;
+            let entry = map.get(key);
+            if (!entry)
+                map.set(key, (entry = { tally: emptyTally(), ids: new Set() }));
+            const { tally, ids } = entry;
+            tally.geometries++;
+            if (!ids.has(objectId)) {
+                ids.add(objectId);
+                tally.objects++;
+            }
+            if (confidence === null)
+                tally.withoutConfidence++;
+            else {
+                tally.confidenceCount++;
+                tally.confidenceSum += confidence;
+                if (confidence < tally.min)
+                    tally.min = confidence;
+                if (confidence > tally.max)
+                    tally.max = confidence;
+            }
+        }
+    }
+    /** The file's counts, the object ids dropped. */
+    result() {
+        const tallies = (map) => new Map([...map].map(([name, { tally }]) => [name, { ...tally, scenes: 1 }]));
+        return {
+            frames: this.frames,
+            geometries: { ...this.geometries },
+            classes: tallies(this.classes),
+            streams: tallies(this.streams)
+        };
+    }
+}
+/** The stream Kognic reads: the first `{"name": "stream"}` entry of `attributes.text` with a string value. */
+function streamOf(attributes) {
+    const text = isRecord(attributes) ? attributes.text : undefined;
+    if (!Array.isArray(text))
+        return null;
+    for (const entry of text)
+        if (isRecord(entry) && entry.name === 'stream')
+            return typeof entry.val === 'string' ? entry.val : null;
+    return null;
+}
+/** The confidence Kognic reads: the first `confidence` in `attributes.num`, when a number from 0 to 1. */
+function confidenceOf(attributes) {
+    const num = isRecord(attributes) ? attributes.num : undefined;
+    if (!Array.isArray(num))
+        return null;
+    for (const entry of num) {
+        if (!isRecord(entry) || entry.name !== 'confidence')
+            continue;
+        const val = entry.val;
+        return typeof val === 'number' && Number.isFinite(val) && val >= 0 && val <= 1 ? val : null;
+    }
+    return null;
+}
+/** The run's total: files' counts are added as they are checked, and nothing of a file is kept. */
+class RunStatistics {
+    files = 0;
+    frames = 0;
+    geometries = { bbox: 0, cuboid: 0, image: 0 };
+    classes = new Map();
+    streams = new Map();
+    untracked = 0;
+    add(file) {
+        this.files++;
+        this.frames += file.frames;
+        for (const kind of Object.keys(this.geometries))
+            this.geometries[kind] += file.geometries[kind];
+        this.untracked += mergeInto(this.classes, file.classes, MAX_CLASSES);
+        this.untracked += mergeInto(this.streams, file.streams, MAX_STREAMS);
+    }
+    /** Adds a statistics section read back from a results file (a baseline of several shards). */
+    addSection(section) {
+        this.files += section.files;
+        this.frames += section.frames;
+        for (const kind of Object.keys(this.geometries))
+            this.geometries[kind] += section.geometries[kind];
+        this.untracked += section.untracked.geometries;
+        const tallies = (list) => new Map(list.map((s) => {
+            const c = 'confidence' in s ? s.confidence : null;
+            return [
+                s.name,
+                {
+                    objects: s.objects,
+                    geometries: s.geometries,
+                    scenes: 'scenes' in s ? s.scenes : 0,
+                    confidenceCount: c?.count ?? 0,
+                    confidenceSum: c ? c.mean * c.count : 0,
+                    min: c?.min ?? Infinity,
+                    max: c?.max ?? -Infinity,
+                    withoutConfidence: 'withoutConfidence' in s ? s.withoutConfidence : 0
+                }
+            ];
+        }));
+        this.untracked += mergeInto(this.classes, tallies(section.classes), MAX_CLASSES);
+        this.untracked += mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
+    }
+    result() {
+        const byObjects = (a, b) => b.objects - a.objects || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        return {
+            version: STATISTICS_VERSION,
+            files: this.files,
+            frames: this.frames,
+            geometries: { ...this.geometries },
+            classes: [...this.classes]
+                .map(([name, t]) => ({
+                name,
+                objects: t.objects,
+                geometries: t.geometries,
+                scenes: t.scenes,
+                confidence: t.confidenceCount > 0
+                    ? {
+                        count: t.confidenceCount,
+                        mean: t.confidenceSum / t.confidenceCount,
+                        min: t.min,
+                        max: t.max
+                    }
+                    : null,
+                withoutConfidence: t.withoutConfidence
+            }))
+                .sort(byObjects),
+            streams: [...this.streams]
+                .map(([name, t]) => ({ name, objects: t.objects, geometries: t.geometries }))
+                .sort(byObjects),
+            untracked: { geometries: this.untracked }
+        };
+    }
+}
+/** Adds `from`'s tallies into `into`; returns the geometries of names left out for being over `max`. */
+function mergeInto(into, from, max) {
+    let untracked = 0;
+    for (const [name, t] of from) {
+        let total = into.get(name);
+        if (!total) {
+            if (into.size >= max) {
+                untracked += t.geometries;
+                continue;
+            }
+            into.set(name, (total = emptyTally()));
+        }
+        total.objects += t.objects;
+        total.geometries += t.geometries;
+        total.scenes += t.scenes;
+        total.confidenceCount += t.confidenceCount;
+        total.confidenceSum += t.confidenceSum;
+        total.min = Math.min(total.min, t.min);
+        total.max = Math.max(total.max, t.max);
+        total.withoutConfidence += t.withoutConfidence;
+    }
+    return untracked;
+}
+/**
+ * A `statistics` section read back from an earlier results file, checked field by field (anyone may have
+ * edited it); a reason when it cannot be used.
+ */
+function readStatisticsSection(value) {
+    if (value === undefined)
+        return 'it has no "statistics" (written by a version of the action before they were kept)';
+    if (!isRecord(value))
+        return 'malformed: "statistics" is not an object';
+    if (value.version !== STATISTICS_VERSION)
+        return `its statistics are in format ${String(value.version)}, which this version (format ${STATISTICS_VERSION}) cannot read`;
+    const count = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    const unit = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
+    const g = value.geometries;
+    if (!count(value.files) ||
+        !count(value.frames) ||
+        !isRecord(g) ||
+        !count(g.bbox) ||
+        !count(g.cuboid) ||
+        !count(g.image))
+        return 'malformed: "statistics" lacks its file, frame or geometry counts';
+    const untracked = isRecord(value.untracked) && count(value.untracked.geometries) ? value.untracked.geometries : 0;
+    if (!Array.isArray(value.classes) || !Array.isArray(value.streams))
+        return 'malformed: "statistics" has no "classes" or "streams" list';
+    const classes = [];
+    for (const c of value.classes) {
+        if (!isRecord(c) ||
+            typeof c.name !== 'string' ||
+            !count(c.objects) ||
+            !count(c.geometries) ||
+            !count(c.scenes))
+            return 'malformed: an entry of "statistics.classes" lacks its name or counts';
+        const conf = c.confidence;
+        const confidence = isRecord(conf) &&
+            count(conf.count) &&
+            conf.count > 0 &&
+            unit(conf.mean) &&
+            unit(conf.min) &&
+            unit(conf.max)
+            ? { count: conf.count, mean: conf.mean, min: conf.min, max: conf.max }
+            : null;
+        classes.push({
+            name: c.name,
+            objects: c.objects,
+            geometries: c.geometries,
+            scenes: c.scenes,
+            confidence,
+            withoutConfidence: count(c.withoutConfidence) ? c.withoutConfidence : 0
+        });
+    }
+    const streams = [];
+    for (const s of value.streams) {
+        if (!isRecord(s) || typeof s.name !== 'string' || !count(s.objects) || !count(s.geometries))
+            return 'malformed: an entry of "statistics.streams" lacks its name or counts';
+        streams.push({ name: s.name, objects: s.objects, geometries: s.geometries });
+    }
+    return {
+        version: STATISTICS_VERSION,
+        files: value.files,
+        frames: value.frames,
+        geometries: { bbox: g.bbox, cuboid: g.cuboid, image: g.image },
+        classes,
+        streams,
+        untracked: { geometries: untracked }
+    };
+}
+/** This run's statistics against a baseline's, class by class. */
+function compareStatistics(current, baseline, baselines) {
+    const before = new Map(baseline.classes.map((c) => [c.name, c]));
+    const now = new Map(current.classes.map((c) => [c.name, c]));
+    const names = [...new Set([...now.keys(), ...before.keys()])];
+    const classes = names.map((name) => {
+        const a = now.get(name);
+        const b = before.get(name);
+        const objects = a?.objects ?? 0;
+        const baselineObjects = b?.objects ?? 0;
+        return {
+            name,
+            objects,
+            baselineObjects,
+            changePercent: baselineObjects > 0 ? ((objects - baselineObjects) / baselineObjects) * 100 : null,
+            meanConfidence: a?.confidence?.mean ?? null,
+            baselineMeanConfidence: b?.confidence?.mean ?? null,
+            state: !b ? 'appeared' : !a ? 'vanished' : 'both'
+        };
+    });
+    const confidenceShift = (c) => c.meanConfidence !== null && c.baselineMeanConfidence !== null
+        ? Math.abs(c.meanConfidence - c.baselineMeanConfidence)
+        : 0;
+    classes.sort((x, y) => Math.abs(y.objects - y.baselineObjects) - Math.abs(x.objects - x.baselineObjects) ||
+        confidenceShift(y) - confidenceShift(x) ||
+        (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    return {
+        version: STATISTICS_VERSION,
+        baselines,
+        files: current.files,
+        baselineFiles: baseline.files,
+        classes
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/predictions/validate.ts
+
 
 const SCHEMA_VERSION = '1.0.0';
 const LIDAR_STREAM = '@lidar';
@@ -49164,6 +49464,7 @@ function analyseOpenLabel(doc) {
     };
     const classes = new Set();
     const at = new GeometryCursor();
+    const statistics = new FileStatisticsCollector();
     let hasSegmentation = false;
     let firstImagePath = null;
     // Ids of frame objects holding an image, their root objects' type checked after the walk.
@@ -49173,7 +49474,7 @@ function analyseOpenLabel(doc) {
     const openlabel = isRecord(doc) ? doc.openlabel : undefined;
     if (!isRecord(openlabel)) {
         report('openlabel-not-object', '', `expected a document {"openlabel": {...}}; found ${isRecord(doc) ? `"openlabel" as ${describeValue(openlabel)}` : describeValue(doc)}`);
-        return { problems, hasSegmentation, segmentationClasses: [] };
+        return { problems, hasSegmentation, segmentationClasses: [], statistics: statistics.result() };
     }
     for (const key in openlabel) {
         if (!OPENLABEL_KEYS.has(key)) {
@@ -49294,6 +49595,7 @@ function analyseOpenLabel(doc) {
                 report('frame-key', framePath, `frame key "${frameId}" is not a whole number; Kognic's data model expects "0", "1", … (frames are matched by timestamp, so this only warns)`);
             }
             const frame = frames[frameId];
+            statistics.frame();
             if (!isRecord(frame)) {
                 report('structure', framePath, `frame "${frameId}" is ${describeValue(frame)}; expected an object with frame_properties and objects`);
                 continue;
@@ -49367,6 +49669,7 @@ function analyseOpenLabel(doc) {
                             checkImage(geometry, at, report);
                         }
                         checkAttributes(geometry.attributes, declaredStreams, at, report);
+                        statistics.geometry(geometryKey, objectId, rootObjects?.[objectId], geometry.attributes);
                     }
                 }
             }
@@ -49390,7 +49693,7 @@ function analyseOpenLabel(doc) {
         report('ontology-missing', 'ontologies', `${firstImagePath ?? 'an image geometry'} is a segmentation image, but no ontologies.<n>.classifications maps its pixel values to class names; add e.g. "ontologies": {"0": {"classifications": {"1": "car", "2": "road"}, "uri": ""}}`);
     }
     const segmentationClasses = [...classes].sort();
-    return { problems, hasSegmentation, segmentationClasses };
+    return { problems, hasSegmentation, segmentationClasses, statistics: statistics.result() };
 }
 /** Where the walk is, updated in place: a path string is only built when a problem is reported. */
 class GeometryCursor {
@@ -49706,7 +50009,9 @@ function resultsHeader(report) {
         finishedAt: isoTime(report.finishedAt),
         fatalError: report.fatalError ?? null,
         cancelled: report.cancelled ?? false,
-        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason }))
+        skipped: report.skipped.map(({ displayPath, reason }) => ({ displayPath, reason })),
+        statistics: report.statistics ?? null,
+        comparison: report.comparison ?? null
     };
 }
 // Only the contract's fields, in a fixed order: an extra property on a result object must not leak in.
@@ -49859,7 +50164,8 @@ async function inspectFile(file, opts) {
         segmentationClasses: [],
         fatal: [],
         problems: [],
-        moreProblems: 0
+        moreProblems: 0,
+        statistics: null
     };
     try {
         const fatal = await inspectInto(result, opts);
@@ -49867,6 +50173,7 @@ async function inspectFile(file, opts) {
             result.fatal = [fatal];
             result.sceneUuid = null;
             result.form = null;
+            result.statistics = null;
         }
     }
     catch (error) {
@@ -49876,6 +50183,7 @@ async function inspectFile(file, opts) {
         ];
         result.sceneUuid = null;
         result.form = null;
+        result.statistics = null;
     }
     return result;
 }
@@ -49951,6 +50259,7 @@ async function inspectInto(result, opts) {
     const analysis = analyseOpenLabel(scene.openlabelDocument);
     result.hasSegmentation = analysis.hasSegmentation;
     result.segmentationClasses = analysis.segmentationClasses;
+    result.statistics = analysis.statistics;
     const problems = [...parsed.numbersTooLarge, ...analysis.problems];
     if (opts.validation !== 'off' && problems.length > 0) {
         const keep = opts.maxProblemsPerFile ?? DEFAULT_MAX_PROBLEMS_PER_FILE;
@@ -50155,6 +50464,7 @@ const INPUT = {
     githubToken: 'github-token',
     checkScenes: 'check-scenes',
     resumeFrom: 'resume-from',
+    compareWith: 'compare-with',
     parallelJobs: 'parallel-jobs'
 };
 /** Defaults as action.yml declares them; a test keeps the two equal. */
@@ -50366,6 +50676,7 @@ function readInputs(read) {
         githubToken: read(INPUT.githubToken).trim(),
         checkScenes: isTrue(checkScenes),
         resumeFrom: read(INPUT.resumeFrom).trim(),
+        compareWith: read(INPUT.compareWith).trim(),
         parallelJobs: parallelJobs,
         warnings
     };
@@ -55473,7 +55784,211 @@ function noObjectsNote(results) {
     return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`;
 }
 
+;// CONCATENATED MODULE: ./src/report/statistics.ts
+
+
+
+/** Rows shown before the rest are collapsed. */
+const SHOWN_ROWS = 15;
+/** Rows inside the collapsed part at most; the results file has every class. */
+const COLLAPSED_ROWS = 85;
+const NAME_CHARS = 60;
+const BAR_WIDTH = 16;
+const MAX_NAMED_CLASSES = 10;
+const MAX_STREAMS_SHOWN = 10;
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+const n = formatCount;
+/** A bar of `value` out of `max`, `width` characters at full length, in eighths; at least a sliver when above 0. */
+function bar(value, max, width = BAR_WIDTH) {
+    if (!(value > 0) || !(max > 0))
+        return '';
+    const eighths = Math.max(1, Math.round((Math.min(value, max) / max) * width * 8));
+    return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+/** The baseline's bar: light shade, whole characters, so it reads apart from this run's. */
+function baselineBar(value, max, width = BAR_WIDTH) {
+    if (!(value > 0) || !(max > 0))
+        return '';
+    return '░'.repeat(Math.max(1, Math.round((Math.min(value, max) / max) * width)));
+}
+function formatPercent(change) {
+    if (change === null)
+        return 'new';
+    const rounded = Math.abs(change) >= 10 ? change.toFixed(0) : change.toFixed(1);
+    return `${change > 0 ? '+' : change < 0 ? '−' : '±'}${rounded.replace('-', '')}%`;
+}
+function formatConfidence(value) {
+    return value === null ? '—' : value.toFixed(2);
+}
+function confidenceChange(c) {
+    if (c.meanConfidence === null)
+        return c.baselineMeanConfidence === null ? '—' : `— (was ${formatConfidence(c.baselineMeanConfidence)})`;
+    if (c.baselineMeanConfidence === null)
+        return formatConfidence(c.meanConfidence);
+    const delta = c.meanConfidence - c.baselineMeanConfidence;
+    const sign = delta > 0.005 ? '+' : delta < -0.005 ? '−' : '±';
+    return `${formatConfidence(c.meanConfidence)} (${sign}${Math.abs(delta).toFixed(2)})`;
+}
+function mdName(name) {
+    return name === NO_CLASS ? '_(no type)_' : (0,report_escape/* escapeMarkdownCell */.Vf)(name, NAME_CHARS);
+}
+function textName(name) {
+    return name === NO_CLASS ? '(no type)' : (0,report_escape/* oneLine */.TN)((0,report_escape/* terminalText */.eR)(name), NAME_CHARS);
+}
+function bytes(text) {
+    return Buffer.byteLength(text, 'utf8');
+}
+/** `rows` as a table, the first SHOWN_ROWS open and the rest (up to COLLAPSED_ROWS, and `budget`) collapsed. */
+function cappedTable(header, rows, noun, budget) {
+    const shown = [];
+    let used = bytes(header);
+    for (const row of rows.slice(0, SHOWN_ROWS)) {
+        if (used + bytes(row) + 1 > budget)
+            break;
+        shown.push(row);
+        used += bytes(row) + 1;
+    }
+    const parts = [`${header}\n${shown.join('\n')}`];
+    const rest = rows.slice(shown.length);
+    if (rest.length === 0 || shown.length < SHOWN_ROWS) {
+        if (rest.length > 0)
+            parts.push(`_…and ${n(rest.length)} more ${noun}: the results file has them all._`);
+        return parts.join('\n\n');
+    }
+    const opening = `<details>\n<summary>${n(rest.length)} more ${noun}</summary>\n\n${header}\n`;
+    const closing = '\n\n</details>';
+    used += bytes(opening) + bytes(closing) + 120;
+    const collapsed = [];
+    for (const row of rest.slice(0, COLLAPSED_ROWS)) {
+        if (used + bytes(row) + 1 > budget)
+            break;
+        collapsed.push(row);
+        used += bytes(row) + 1;
+    }
+    const left = rest.length - collapsed.length;
+    const note = left > 0 ? `\n\n_…and ${n(left)} more ${noun}: the results file has them all._` : '';
+    if (collapsed.length > 0)
+        parts.push(`${opening}${collapsed.join('\n')}${note}${closing}`);
+    else
+        parts.push(`_…and ${n(rest.length)} more ${noun}: the results file has them all._`);
+    return parts.join('\n\n');
+}
+function totalsLine(s) {
+    const g = s.geometries;
+    const kinds = ['bbox', 'cuboid', 'image'].filter((k) => g[k] > 0).map((k) => `${n(g[k])} ${k}`);
+    const streams = s.streams
+        .slice(0, MAX_STREAMS_SHOWN)
+        .map((st) => `${(0,report_escape/* escapeMarkdownCell */.Vf)(st.name, NAME_CHARS)} ${n(st.objects)}`);
+    const moreStreams = s.streams.length > MAX_STREAMS_SHOWN ? `, ${n(s.streams.length - MAX_STREAMS_SHOWN)} more` : '';
+    return [
+        `${n(s.files)} ${s.files === 1 ? 'file' : 'files'}`,
+        `${n(s.frames)} frames`,
+        `${n(g.bbox + g.cuboid + g.image)} geometries${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`,
+        streams.length > 0 ? `objects per stream: ${streams.join(', ')}${moreStreams}` : ''
+    ]
+        .filter(Boolean)
+        .join(' · ');
+}
+function namesList(names) {
+    const shown = names.slice(0, MAX_NAMED_CLASSES).map(mdName);
+    return names.length > MAX_NAMED_CLASSES
+        ? `${shown.join(', ')} and ${n(names.length - MAX_NAMED_CLASSES)} more`
+        : shown.join(', ');
+}
+/**
+ * The statistics section of the summary: the comparison with the baseline when there is one, else the
+ * per-class statistics alone; '' when the run checked no file. At most `budget` bytes.
+ */
+function statisticsSection(statistics, comparison, budget) {
+    if (!statistics || statistics.files === 0)
+        return '';
+    const untracked = statistics.untracked.geometries > 0
+        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes or streams beyond the first ${n(MAX_CLASSES)} classes or ${n(MAX_STREAMS)} streams are counted only in the totals._`
+        : '';
+    if (comparison) {
+        const head = [
+            '### Predictions against the baseline',
+            `This run: ${totalsLine(statistics)}. Baseline: ${n(comparison.baselineFiles)} ${comparison.baselineFiles === 1 ? 'file' : 'files'} in ${comparison.baselines
+                .slice(0, 3)
+                .map((b) => `<code>${(0,report_escape/* escapeMarkdownCell */.Vf)(b, 120)}</code>`)
+                .join(', ')}${comparison.baselines.length > 3 ? ` and ${n(comparison.baselines.length - 3)} more` : ''}.` +
+                (comparison.files !== comparison.baselineFiles
+                    ? ' The runs have different numbers of files: the counts are compared as they are.'
+                    : '')
+        ];
+        const appeared = comparison.classes.filter((c) => c.state === 'appeared').map((c) => c.name);
+        const vanished = comparison.classes.filter((c) => c.state === 'vanished').map((c) => c.name);
+        const changes = [
+            appeared.length > 0 ? `🆕 **Appeared:** ${namesList(appeared)}` : '',
+            vanished.length > 0 ? `🚫 **Vanished:** ${namesList(vanished)}` : ''
+        ].filter(Boolean);
+        if (changes.length > 0)
+            head.push(changes.join('<br>'));
+        const max = Math.max(1, ...comparison.classes.map((c) => Math.max(c.objects, c.baselineObjects)));
+        const header = '| Class | Objects | Baseline | Change | Mean confidence (change) | █ this run · ░ baseline |\n| :-- | --: | --: | --: | --: | :-- |';
+        const rows = comparison.classes.map((c) => `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.baselineObjects)} | ${c.state === 'vanished' ? 'vanished' : formatPercent(c.changePercent)} | ${confidenceChange(c)} | ${bar(c.objects, max)}<br>${baselineBar(c.baselineObjects, max)} |`);
+        const top = head.join('\n\n');
+        return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`;
+    }
+    const top = `### What the predictions hold\n\n${totalsLine(statistics)}.`;
+    const max = Math.max(1, ...statistics.classes.map((c) => c.objects));
+    const header = '| Class | Objects | Geometries | Scenes | Confidence mean (min–max) | Without confidence | Objects |\n| :-- | --: | --: | --: | --: | --: | :-- |';
+    const rows = statistics.classes.map((c) => `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.geometries)} | ${n(c.scenes)} | ${c.confidence ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})` : '—'} | ${n(c.withoutConfidence)} | ${bar(c.objects, max)} |`);
+    if (rows.length === 0)
+        return `${top} No geometry has a class.`;
+    return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`;
+}
+/** The same for a terminal: a table of plain text, the first SHOWN_ROWS classes; '' when nothing was counted. */
+function statisticsText(statistics, comparison) {
+    if (!statistics || statistics.files === 0)
+        return '';
+    const g = statistics.geometries;
+    const lines = [];
+    const totals = `${n(statistics.files)} file(s), ${n(statistics.frames)} frame(s), ${n(g.bbox)} bbox, ${n(g.cuboid)} cuboid, ${n(g.image)} image`;
+    let table;
+    let more;
+    if (comparison) {
+        lines.push(`Predictions against the baseline (${n(comparison.baselineFiles)} file(s) in ${comparison.baselines.map((b) => (0,report_escape/* oneLine */.TN)((0,report_escape/* terminalText */.eR)(b), 120)).join(', ')}); this run: ${totals}`);
+        const max = Math.max(1, ...comparison.classes.map((c) => Math.max(c.objects, c.baselineObjects)));
+        table = [['class', 'objects', 'baseline', 'change', 'confidence', 'this run █ / baseline ░']];
+        for (const c of comparison.classes.slice(0, SHOWN_ROWS))
+            table.push([
+                textName(c.name),
+                n(c.objects),
+                n(c.baselineObjects),
+                c.state === 'vanished' ? 'vanished' : formatPercent(c.changePercent),
+                confidenceChange(c),
+                `${bar(c.objects, max)} / ${baselineBar(c.baselineObjects, max)}`
+            ]);
+        more = comparison.classes.length - SHOWN_ROWS;
+    }
+    else {
+        lines.push(`Predictions: ${totals}`);
+        const max = Math.max(1, ...statistics.classes.map((c) => c.objects));
+        table = [['class', 'objects', 'geometries', 'scenes', 'confidence', '']];
+        for (const c of statistics.classes.slice(0, SHOWN_ROWS))
+            table.push([
+                textName(c.name),
+                n(c.objects),
+                n(c.geometries),
+                n(c.scenes),
+                c.confidence
+                    ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})`
+                    : '—',
+                bar(c.objects, max)
+            ]);
+        more = statistics.classes.length - SHOWN_ROWS;
+    }
+    const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...row[i]].length)));
+    for (const row of table)
+        lines.push(`  ${row.map((cell, i) => (i === 0 || i === row.length - 1 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')}`.trimEnd());
+    if (more > 0)
+        lines.push(`  …and ${n(more)} more classes (the results file has them all)`);
+    return `${(0,report_escape/* neutraliseCommands */.$B)(lines.join('\n'))}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -55497,7 +56012,7 @@ const FILES_PER_KIND = 20;
 const OPEN_WHEN_AT_MOST = 10;
 const DEFAULT_DRY_RUN_ROWS = 1000;
 const md = report_escape/* escapeMarkdownCell */.Vf;
-const n = formatCount;
+const summary_n = formatCount;
 function renderSummary(report, opts = {}) {
     const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? DEFAULT_SUMMARY_MAX_BYTES));
     const heading = opts.heading ?? DEFAULT_SUMMARY_HEADING;
@@ -55512,7 +56027,9 @@ function renderSummary(report, opts = {}) {
         statusLine(report),
         overview(report),
         countsTable(report),
-        notes(report)
+        notes(report),
+        // What the model predicted (and how it changed): a quarter of the space at most.
+        statisticsSection(report.statistics, report.comparison, Math.floor(maxBytes / 4))
     ].filter((part) => part !== '');
     const footer = elsewhere
         ? `<sub>${hint}</sub>`
@@ -55522,21 +56039,21 @@ function renderSummary(report, opts = {}) {
     const joined = (parts) => `${parts.filter((part) => part !== '').join('\n\n')}\n`;
     // Sections are given the space left in order of how much a reader needs them: the validation table is
     // short (one row per kind), the failures come next, the dry-run listing last.
-    let remaining = maxBytes - bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
+    let remaining = maxBytes - summary_bytes(joined([...head, footer])) - 3 * SEPARATOR_BYTES;
     const validation = validationSection(report, remaining, hint);
-    remaining -= bytes(validation);
+    remaining -= summary_bytes(validation);
     const failures = failuresSection(report, remaining, hint);
-    remaining -= bytes(failures);
+    remaining -= summary_bytes(failures);
     const dryRunFiles = report.dryRun
         ? dryRunSection(report, remaining, hint, opts.maxDryRunRows ?? DEFAULT_DRY_RUN_ROWS)
         : '';
     const out = joined([...head, failures, validation, dryRunFiles, footer]);
-    if (bytes(out) <= maxBytes)
+    if (summary_bytes(out) <= maxBytes)
         return out;
     // Only when the limit is too small for even the fixed part: keep the heading and status, cut the rest.
-    const note = `\n\n_The summary was cut to fit ${n(maxBytes)} bytes. ${hint}_\n`;
+    const note = `\n\n_The summary was cut to fit ${summary_n(maxBytes)} bytes. ${hint}_\n`;
     const essentials = joined(head.slice(0, 2)).trimEnd();
-    return bytes(essentials) + bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
+    return summary_bytes(essentials) + summary_bytes(note) <= maxBytes ? essentials + note : fitBytes(essentials, maxBytes);
 }
 const SEPARATOR_BYTES = 2;
 function statusLine(report) {
@@ -55589,8 +56106,8 @@ function overview(report) {
     // Coverage, when the annotations listing told which scenes have annotations.
     const missing = report.scenesWithoutPrediction;
     if (typeof missing === 'number') {
-        const of = typeof report.annotatedScenes === 'number' ? ` of ${n(report.annotatedScenes)}` : '';
-        lines.push(`- **Annotated scenes without a prediction:** ${n(missing)}${of}`);
+        const of = typeof report.annotatedScenes === 'number' ? ` of ${summary_n(report.annotatedScenes)}` : '';
+        lines.push(`- **Annotated scenes without a prediction:** ${summary_n(missing)}${of}`);
     }
     const run = runText(report);
     if (run)
@@ -55660,7 +56177,7 @@ function countsTable(report) {
     return [
         '| Files | Count |',
         '| :-- | --: |',
-        ...rows.map(([label, count]) => `| ${label} | ${n(count)} |`)
+        ...rows.map(([label, count]) => `| ${label} | ${summary_n(count)} |`)
     ].join('\n');
 }
 function notes(report) {
@@ -55669,7 +56186,7 @@ function notes(report) {
     const waited = report.waitedMs ?? 0;
     if (c.retries > 0 || waited > 0) {
         const retried = c.retries > 0
-            ? `${n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
+            ? `${summary_n(c.retries)} ${c.retries === 1 ? 'retry' : 'retries'} (a request sent again after a rate limit, server error or dropped connection)`
             : 'No retries';
         const wait = waited > 0
             ? `; ${formatDuration(waited)} spent waiting before retries and after "too many requests"`
@@ -55686,13 +56203,13 @@ function notes(report) {
             if (files++ < MAX_LISTED_DUPLICATES)
                 shown.push(`${md(result.path, PATH_CHARS)} (${md(result.sceneUuid ?? '?', SCENE_CHARS)})`);
         }
-        lines.push(`- ⚠️ ${n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
+        lines.push(`- ⚠️ ${summary_n(c.possibleDuplicates)} ${c.possibleDuplicates === 1 ? 'upload' : 'uploads'} may be stored twice: ` +
             `an attempt may have reached Kognic before it was retried. Check these scenes in Kognic: ` +
             listFirst(shown, files));
     }
     if (report.skipped.length > 0) {
         const count = report.skipped.length;
-        lines.push(`- ${n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
+        lines.push(`- ${summary_n(count)} matched ${count === 1 ? 'path was' : 'paths were'} skipped, not being prediction files: ` +
             listSome(report.skipped.map((skip) => `${md(skip.displayPath, PATH_CHARS)} (${md(skip.reason, 100)})`), MAX_LISTED_SKIPPED));
     }
     const noObjects = noObjectsNote(report.results);
@@ -55702,7 +56219,7 @@ function notes(report) {
     for (const warning of warnings.slice(0, MAX_WARNINGS))
         lines.push(`- ⚠️ ${md(warning, WARNING_CHARS)}`);
     if (warnings.length > MAX_WARNINGS)
-        lines.push(`- …and ${n(warnings.length - MAX_WARNINGS)} more warnings.`);
+        lines.push(`- …and ${summary_n(warnings.length - MAX_WARNINGS)} more warnings.`);
     return lines.join('\n');
 }
 function listSome(items, max) {
@@ -55711,7 +56228,7 @@ function listSome(items, max) {
 /** `shown`, the first of `total` items, and how many more there are. */
 function listFirst(shown, total) {
     const text = shown.join(', ');
-    return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`;
+    return total > shown.length ? `${text} and ${summary_n(total - shown.length)} more.` : `${text}.`;
 }
 /** A result's reason kind; one a caller did not set falls back to its status. */
 function reasonKindOf(result) {
@@ -55753,7 +56270,7 @@ function failuresSection(report, budget, hint) {
         if (result.sceneUuid && !isNamedAfterScene(result))
             sceneNeeded = true;
     }
-    const unreached = [...notAttempted].map(([why, count]) => `**${n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
+    const unreached = [...notAttempted].map(([why, count]) => `**${summary_n(count)} ${count === 1 ? 'file' : 'files'} not attempted:** ${md(lowerFirst(why), REASON_CHARS)}`);
     if (total === 0)
         return unreached.join('\n\n');
     const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
@@ -55788,9 +56305,9 @@ function failuresSection(report, budget, hint) {
             yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
         }
     }
-    const perKindNote = listedRows < total ? `, the first ${n(FILES_PER_KIND)} of each kind` : '';
+    const perKindNote = listedRows < total ? `, the first ${summary_n(FILES_PER_KIND)} of each kind` : '';
     const table = detailsTable({
-        summary: `${title} (${n(total)}${perKindNote})`,
+        summary: `${title} (${summary_n(total)}${perKindNote})`,
         header: sceneNeeded
             ? '| File | Scene | Reason |\n| --- | --- | --- |'
             : '| File | Reason |\n| --- | --- |',
@@ -55800,30 +56317,30 @@ function failuresSection(report, budget, hint) {
         noun: 'files',
         // Rows left out by the per-kind limit are said, not silently dropped.
         alsoOmitted: total - listedRows
-    }, budget - bytes(byKind) - bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES, hint);
+    }, budget - summary_bytes(byKind) - summary_bytes(unreached.join('\n\n')) - 2 * SEPARATOR_BYTES, hint);
     return [byKind, table, ...unreached].filter((part) => part !== '').join('\n\n');
 }
 /** The "by kind" table of the files not uploaded: kind, files (and problems when more), severity, first file. */
 function kindsTable(kinds, title, budget, hint) {
     const showProblems = kinds.some((kind) => kind.problems !== kind.files);
-    const rows = kinds.map((kind) => `| <code>${md(kind.kind, 60)}</code> | ${n(kind.files)} |${showProblems ? ` ${n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`);
+    const rows = kinds.map((kind) => `| <code>${md(kind.kind, 60)}</code> | ${summary_n(kind.files)} |${showProblems ? ` ${summary_n(kind.problems)} |` : ''} ${kind.severity} | ${md(kind.firstFile, PATH_CHARS)} |`);
     const header = showProblems
         ? '| Kind | Files | Problems | Severity | First file |\n| --- | --: | --: | --- | --- |'
         : '| Kind | Files | Severity | First file |\n| --- | --: | --- | --- |';
     const table = [`**${title}, by kind:**`, '', header];
-    let used = bytes(table.join('\n'));
+    let used = summary_bytes(table.join('\n'));
     let shown = 0;
     for (const row of rows.slice(0, MAX_PROBLEM_KINDS)) {
-        if (used + bytes(row) + 1 > budget / 2)
+        if (used + summary_bytes(row) + 1 > budget / 2)
             break;
         table.push(row);
-        used += bytes(row) + 1;
+        used += summary_bytes(row) + 1;
         shown++;
     }
     if (shown === 0)
         return '';
     if (shown < rows.length)
-        table.push('', `_…and ${n(rows.length - shown)} more kinds not shown. ${hint}_`);
+        table.push('', `_…and ${summary_n(rows.length - shown)} more kinds not shown. ${hint}_`);
     return table.join('\n');
 }
 /** The scene is in the file's name (an OpenLABEL file named <scene>.json): a Scene column would repeat it. */
@@ -55842,7 +56359,7 @@ function failureReason(result) {
     const first = result.problems[0];
     if (first) {
         const others = result.problems.length - 1 + (result.moreProblems ?? 0);
-        const more = others > 0 ? ` (and ${n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
+        const more = others > 0 ? ` (and ${summary_n(others)} more ${others === 1 ? 'problem' : 'problems'})` : '';
         const where = first.jsonPath ? ` at <code>${md(first.jsonPath, 120)}</code>` : '';
         return `Invalid: ${md(first.message, REASON_CHARS)}${where}${more}`;
     }
@@ -55892,12 +56409,12 @@ function validationSection(report, budget, hint) {
             const where = problem.jsonPath ? ` at <code>${md(problem.jsonPath, 120)}</code>` : '';
             return `${md(path, 120)}${where}: ${md(problem.message, 200)}`;
         });
-        return `| <code>${md(kind.kind, 60)}</code> | ${n(kind.problems)} | ${n(kind.files)} | ${examples.join('<br>')} |`;
+        return `| <code>${md(kind.kind, 60)}</code> | ${summary_n(kind.problems)} | ${summary_n(kind.files)} | ${examples.join('<br>')} |`;
     });
     return detailsTable({
-        summary: `Problems that did not stop a file: ${n(totalProblems + unlisted)} in ${n(filesWithProblems)} ` +
+        summary: `Problems that did not stop a file: ${summary_n(totalProblems + unlisted)} in ${summary_n(filesWithProblems)} ` +
             `${filesWithProblems === 1 ? 'file' : 'files'} (${consequence})` +
-            (unlisted > 0 ? `; the first few per file are counted by kind, ${n(unlisted)} more are not` : ''),
+            (unlisted > 0 ? `; the first few per file are counted by kind, ${summary_n(unlisted)} more are not` : ''),
         header: '| Kind | Problems | Files | Examples |\n| --- | --: | --: | --- |',
         rows,
         totalRows: rows.length,
@@ -55919,7 +56436,7 @@ function dryRunSection(report, budget, hint, maxRows) {
         }
     }
     return detailsTable({
-        summary: `Files that would be uploaded (${n(total)})`,
+        summary: `Files that would be uploaded (${summary_n(total)})`,
         header: '| File | Scene |\n| --- | --- |',
         rows: rows(),
         totalRows: total,
@@ -55935,14 +56452,14 @@ function detailsTable(table, budget, hint) {
     const open = table.totalRows + (table.alsoOmitted ?? 0) <= OPEN_WHEN_AT_MOST ? ' open' : '';
     const opening = `<details${open}>\n<summary>${table.summary}</summary>\n\n${table.header}\n`;
     const closing = '\n\n</details>';
-    const omittedNote = (omitted, forSize) => `\n\n_…and ${n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
-    let used = bytes(opening) + bytes(closing) + bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true));
+    const omittedNote = (omitted, forSize) => `\n\n_…and ${summary_n(omitted)} more ${table.noun} not shown${forSize ? ' (the summary has a size limit)' : ''}. ${hint}_`;
+    let used = summary_bytes(opening) + summary_bytes(closing) + summary_bytes(omittedNote(table.totalRows + (table.alsoOmitted ?? 0), true));
     const shown = [];
     let cutForSize = false;
     for (const row of table.rows) {
         if (shown.length >= table.maxRows)
             break;
-        const size = bytes(row) + 1;
+        const size = summary_bytes(row) + 1;
         if (used + size > budget) {
             cutForSize = true;
             break;
@@ -55953,22 +56470,22 @@ function detailsTable(table, budget, hint) {
     const omitted = table.totalRows - shown.length + (table.alsoOmitted ?? 0);
     if (shown.length === 0) {
         const line = `**${table.summary}:** not listed here${cutForSize ? ' (the summary has a size limit)' : ''}. ${hint}`;
-        return bytes(line) <= budget ? line : '';
+        return summary_bytes(line) <= budget ? line : '';
     }
     const note = omitted > 0 ? omittedNote(omitted, cutForSize) : '';
     return `${opening}${shown.join('\n')}${note}${closing}`;
 }
-function bytes(text) {
+function summary_bytes(text) {
     return Buffer.byteLength(text, 'utf8');
 }
 /** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a character. */
 function fitBytes(text, max) {
-    if (bytes(text) <= max)
+    if (summary_bytes(text) <= max)
         return text;
     let used = 0;
     let out = '';
     for (const ch of text) {
-        const size = bytes(ch);
+        const size = summary_bytes(ch);
         if (used + size > max)
             break;
         out += ch;
@@ -56135,31 +56652,20 @@ function createProgress(opts) {
  * group is ignored with its reason.
  */
 async function readEarlierRuns(patterns, workspace, target) {
-    const earlier = { byScene: new Map(), used: [], ignored: [], patternError: null };
-    let found;
-    try {
-        found = await discoverFiles(patterns, workspace, 'resume-from');
-    }
-    catch (error) {
-        earlier.patternError = error instanceof Error ? error.message : String(error);
-        return earlier;
-    }
-    for (const file of found.files) {
-        let content;
-        try {
-            content = JSON.parse(await (0,promises_.readFile)(file.path, 'utf8'));
-        }
-        catch (error) {
-            const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read';
-            earlier.ignored.push({ file: file.displayPath, reason: `${why} (${error.message})` });
-            continue;
-        }
-        const reason = whyNotUsable(content, target);
+    const read = await readResultsFiles(patterns, workspace, 'resume-from');
+    const earlier = {
+        byScene: new Map(),
+        used: [],
+        ignored: read.ignored,
+        patternError: read.patternError
+    };
+    for (const { file, content } of read.files) {
+        const reason = whyNotForTarget(content, target);
         if (reason) {
-            earlier.ignored.push({ file: file.displayPath, reason });
+            earlier.ignored.push({ file, reason });
             continue;
         }
-        earlier.used.push(file.displayPath);
+        earlier.used.push(file);
         for (const entry of content.files) {
             if (!isRecord(entry))
                 continue;
@@ -56178,19 +56684,54 @@ async function readEarlierRuns(patterns, workspace, target) {
             earlier.byScene.set(sceneUuid.toLowerCase(), {
                 contentSha256: contentSha256.toLowerCase(),
                 predictionUuid,
-                resultsFile: file.displayPath
+                resultsFile: file
             });
         }
     }
     return earlier;
 }
-function whyNotUsable(content, target) {
+/**
+ * The results files of earlier runs that `patterns` match in the workspace, parsed; a file that is not one
+ * of ours, is not JSON or comes from a later format is ignored with its reason. `input` names the patterns.
+ */
+async function readResultsFiles(patterns, workspace, input) {
+    const read = { files: [], ignored: [], patternError: null };
+    let found;
+    try {
+        found = await discoverFiles(patterns, workspace, input);
+    }
+    catch (error) {
+        read.patternError = error instanceof Error ? error.message : String(error);
+        return read;
+    }
+    for (const file of found.files) {
+        let content;
+        try {
+            content = JSON.parse(await (0,promises_.readFile)(file.path, 'utf8'));
+        }
+        catch (error) {
+            const why = error instanceof SyntaxError ? 'not valid JSON' : 'cannot be read';
+            read.ignored.push({ file: file.displayPath, reason: `${why} (${error.message})` });
+            continue;
+        }
+        const reason = whyNotResults(content);
+        if (reason)
+            read.ignored.push({ file: file.displayPath, reason });
+        else
+            read.files.push({ file: file.displayPath, content: content });
+    }
+    return read;
+}
+function whyNotResults(content) {
     if (!isRecord(content) || content.kind !== RESULTS_FILE_KIND) {
         return 'not a results file of this action (no "kind": "kognic-upload-predictions-results")';
     }
     if (typeof content.version !== 'number' || content.version > RESULTS_FILE_VERSION) {
         return `written in results format ${String(content.version)}, which this version (format ${RESULTS_FILE_VERSION}) cannot read: use the same or a later version of the action`;
     }
+    return null;
+}
+function whyNotForTarget(content, target) {
     if (!Array.isArray(content.files))
         return 'malformed: it has no "files" list';
     const dataset = typeof content.datasetUuid === 'string' ? content.datasetUuid.toLowerCase() : null;
@@ -56205,10 +56746,51 @@ function whyNotUsable(content, target) {
     return null;
 }
 
+;// CONCATENATED MODULE: ./src/baseline.ts
+// compare-with: the statistics of earlier runs (a baseline, e.g. the main branch's last run), read back from
+// their results files (resume.ts reads them), merged when there are several (the shards of one run), and set
+// against this run's. A baseline that cannot be used is one warning, never a stop.
+
+
+/** Files named in the warning before "and N more". */
+const MAX_NAMED = 5;
+async function compareWithBaseline(patterns, workspace, current, input) {
+    const read = await readResultsFiles(patterns, workspace, input);
+    if (read.patternError)
+        return { comparison: null, warning: `${read.patternError}. No comparison with a baseline is shown.` };
+    const ignored = [...read.ignored];
+    const merged = new RunStatistics();
+    const used = [];
+    for (const { file, content } of read.files) {
+        const section = readStatisticsSection(content.statistics);
+        if (typeof section === 'string')
+            ignored.push({ file, reason: section });
+        else {
+            merged.addSection(section);
+            used.push(file);
+        }
+    }
+    const listed = ignored.slice(0, MAX_NAMED).map(({ file, reason }) => `${file}: ${reason}`);
+    if (ignored.length > MAX_NAMED)
+        listed.push(`and ${ignored.length - MAX_NAMED} more`);
+    if (used.length === 0) {
+        const why = ignored.length === 0
+            ? 'matched no results file (was the baseline artifact downloaded to where it looks?)'
+            : `found no usable baseline: ${listed.join('; ')}`;
+        return { comparison: null, warning: `${input} ${why}. No comparison with a baseline is shown.` };
+    }
+    return {
+        comparison: compareStatistics(current, merged.result(), used),
+        warning: ignored.length > 0 ? `${input}: ignored ${listed.join('; ')}. Compared with ${used.join(', ')}.` : null
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The action's flow, phase by phase: inputs → files → checks (sign-in, group and scene lookups alongside)
 // → group → what is left to upload → upload → report. Nothing is created or uploaded until every check that
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
+
+
 
 
 
@@ -56249,7 +56831,9 @@ async function run(deps) {
         changedSinceUpload: 0,
         uploadMs: null,
         fatalError: null,
-        filesSearched: false
+        filesSearched: false,
+        statistics: null,
+        comparison: null
     };
     let client;
     let report;
@@ -56283,6 +56867,9 @@ async function run(deps) {
         const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log, name));
         found.files = checked.files;
         found.skipped.push(...checked.setAside);
+        found.statistics = checked.statistics;
+        if (input.compareWith)
+            found.comparison = await io.group('Compare with the baseline', () => compareWith(input, workspace, checked.statistics, log));
         let fit = checked.fit;
         if (!client || !lookups) {
             checkClassMapping(found.files, fit, setup.classMapping, log, name);
@@ -56507,10 +57094,15 @@ async function checkFiles(matched, input, stop, log, name) {
         maxFileSizeSetting: name(INPUT.maxFileSize),
         validation: input.validation
     };
+    const statistics = new RunStatistics();
     for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
-        record.inspected = await inspectFile(record.file, options);
+        // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+        const { statistics: counted, ...inspected } = await inspectFile(record.file, options);
+        record.inspected = inspected;
+        if (counted && !errorsBlock(inspected, input))
+            statistics.add(counted);
     }
     const setAside = [];
     const files = matched.filter(({ file, inspected }) => {
@@ -56549,16 +57141,32 @@ async function checkFiles(matched, input, stop, log, name) {
             const more = inspected.moreProblems > 0 ? ` (and ${inspected.moreProblems} more)` : '';
             const reason = `${problems.map((p) => `${p.jsonPath ? `${p.jsonPath}: ` : ''}${p.message}`).join('; ')}${more}`;
             // Warnings never block; errors come first among the problems kept (inspect.ts).
-            const firstError = problems.find((p) => p.severity !== 'warning');
-            if (input.validation === 'strict' && firstError)
-                return refuse({ status: 'invalid', error: `OpenLABEL problems: ${reason}`, reasonKind: firstError.kind }, 'errors');
+            if (errorsBlock(inspected, input))
+                return refuse({
+                    status: 'invalid',
+                    error: `OpenLABEL problems: ${reason}`,
+                    reasonKind: problems.find((p) => p.severity !== 'warning').kind
+                }, 'errors');
             log.info(`${record.file.displayPath}: uploaded anyway (${input.validation === 'strict' ? 'warnings only' : 'validation is warn'}): ${reason}`);
         }
         fit.push(index);
     });
     const invalid = files.length - fit.length;
     log.info(`${formatCount(fit.length)} file(s) ready to upload${invalid > 0 ? `, ${formatCount(invalid)} not usable` : ''}.`);
-    return { files, fit, setAside };
+    return { files, fit, setAside, statistics: statistics.result() };
+}
+/** This run's statistics against the baseline compare-with names; what goes wrong is one warning. */
+async function compareWith(input, workspace, statistics, log) {
+    const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith);
+    if (answer.warning)
+        log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` });
+    if (answer.comparison)
+        log.info(`Compared ${formatCount(statistics.files)} file(s) with ${formatCount(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`);
+    return answer.comparison;
+}
+/** `validation: strict` keeps back a file with an error; warnings never block. */
+function errorsBlock(inspected, input) {
+    return input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning');
 }
 /**
  * Files whose scene has no annotation in the dataset cannot be compared with anything: refused, and when no
@@ -56808,7 +57416,9 @@ function assembleReport(found, env, cancelled, startedAt, finishedAt, stats) {
         annotatedScenes: found.annotatedScenes?.size ?? null,
         scenesWithoutPrediction: scenesWithoutPrediction(found.annotatedScenes, results),
         run: { url: workflowRunUrl(env), repository: env.GITHUB_REPOSITORY, sha: env.GITHUB_SHA },
-        warnings: input?.warnings ?? []
+        warnings: input?.warnings ?? [],
+        statistics: found.statistics,
+        comparison: found.comparison
     };
 }
 /** Annotated scenes that got no prediction from this run (nor from an earlier one it resumed). */
@@ -56945,6 +57555,10 @@ const DESCRIPTIONS = {
         'FILE',
         'results file(s) of an earlier run: what they record as uploaded is not sent again'
     ],
+    'compare-with': [
+        'FILE',
+        'results file(s) of an earlier run to compare the prediction statistics with; repeatable'
+    ],
     'parallel-jobs': ['N', 'jobs running this at the same time (warns above 10 connections in all)']
 };
 /** Options of the command's own, beside the inputs. */
@@ -56981,7 +57595,7 @@ function parseCommandLine(argv) {
                 o.name,
                 {
                     type: o.value === '' ? 'boolean' : 'string',
-                    multiple: o.name === INPUT.path
+                    multiple: o.name === INPUT.path || o.name === INPUT.compareWith
                 }
             ]))
         });
@@ -57119,6 +57733,7 @@ var terminal = __nccwpck_require__(1028);
 
 
 
+
 const EXIT = { ok: 0, notUploaded: 1, usage: 2, interrupted: 130 };
 async function runCli(deps) {
     const { env, stderr } = deps;
@@ -57195,6 +57810,9 @@ async function runCli(deps) {
     if (command.junit)
         await writeReport('--junit', command.junit, renderJUnit(report, clean));
     const out = command.json ? stderr : deps.stdout;
+    const statistics = statisticsText(report.statistics, report.comparison);
+    if (statistics)
+        out.write(`\n${clean(statistics)}`);
     out.write(run_verdict(report, record.failures.length === 0 && !writeProblem, (0,terminal/* colourer */.ce)(out, env), clean));
     if (command.json) {
         const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) };
@@ -57390,12 +58008,12 @@ function createTerminal(opts) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $B: () => (/* binding */ neutraliseCommands),
 /* harmony export */   Pl: () => (/* binding */ safeUrl),
 /* harmony export */   TN: () => (/* binding */ oneLine),
 /* harmony export */   Vf: () => (/* binding */ escapeMarkdownCell),
 /* harmony export */   eR: () => (/* binding */ terminalText)
 /* harmony export */ });
-/* unused harmony export neutraliseCommands */
 // Text that came from file names or from the server is shown in markdown that GitHub renders (the job
 // summary, a pull-request comment). Nothing in it may become markup, a link, a mention or a new line.
 const DEFAULT_MAX_CHARS = 200;
