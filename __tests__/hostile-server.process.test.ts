@@ -73,10 +73,6 @@ interface GatewayOptions {
   refuseAfterListing?: boolean
   /** The answer the client gets instead of the emulator's to the groups listing. */
   replaceGroupsListing?: (emulated: Reply) => Reply
-  /** Waited for before a page of the annotations listing after the first is answered. */
-  holdAnnotationsPage?: () => Promise<void>
-  /** Hears each request as it arrives: `GET <path>?<query>` or `POST <path>`. */
-  onRequest?: (request: string) => void
 }
 
 /**
@@ -87,7 +83,6 @@ async function startGateway(options: GatewayOptions): Promise<{ url: string; clo
   let uploads = 0
   const server = createServer((req, res) => {
     void (async () => {
-      options.onRequest?.(`${req.method} ${req.url ?? ''}`)
       const body = await readBody(req)
       const headers: Record<string, string> = {}
       for (const name of ['authorization', 'content-type', 'accept']) {
@@ -109,8 +104,6 @@ async function startGateway(options: GatewayOptions): Promise<{ url: string; clo
         reply = options.replaceUpload?.(++uploads) ?? reply
       if (req.method === 'GET' && path.endsWith('/predictions-groups') && options.replaceGroupsListing)
         reply = options.replaceGroupsListing(reply)
-      if (path.endsWith('/annotations') && !/(^|&)offset=0($|&)/.test(query))
-        await options.holdAnnotationsPage?.()
       res.writeHead(reply.status, { 'content-type': reply.contentType, connection: 'close' })
       res.end(reply.body)
       const listed = !query.includes('offset=') || reply.body === '{"data":[]}'
@@ -305,56 +298,6 @@ describe('a groups listing of another shape, with the group given by UUID', () =
       }
     })
   }
-})
-
-describe('an annotations listing still coming in', () => {
-  it('does not hold back an upload whose scene a first page has shown', async () => {
-    // The listing's later pages are answered only after an upload has arrived (or 5 s, so a run that waits
-    // for the whole listing still ends): the order of the requests shows whether the uploads waited.
-    const seen: string[] = []
-    const releasedBy: string[] = []
-    let uploadArrived: () => void = () => undefined
-    const upload = new Promise<void>((resolve) => (uploadArrived = resolve))
-    const gateway = await startGateway({
-      onRequest: (request) => {
-        seen.push(request)
-        if (request.startsWith('POST') && request.endsWith('/predictions')) uploadArrived()
-      },
-      holdAnnotationsPage: async () => {
-        releasedBy.push(
-          await Promise.race([
-            upload.then(() => 'an upload'),
-            new Promise<string>((resolve) => setTimeout(() => resolve('the fallback'), 5000).unref())
-          ])
-        )
-      }
-    })
-    try {
-      const scenes = SAMPLE_OD_SCENES.slice(8, 10)
-      const run = await runAction({
-        inputs: inputs({ 'api-url': gateway.url, 'check-scenes': 'true' }),
-        files: {
-          ...predictions(scenes),
-          [`preds/${'0'.repeat(8)}-0000-4000-8000-000000000000.json`]: json(bboxDoc({}))
-        }
-      })
-      const firstUpload = seen.findIndex((r) => r.startsWith('POST') && r.endsWith('/predictions'))
-      const laterPage = seen.findIndex((r) => r.includes('/annotations?') && !r.endsWith('offset=0'))
-      expect(firstUpload, seen.join('\n')).toBeGreaterThan(-1)
-      expect(laterPage, seen.join('\n')).toBeGreaterThan(-1)
-      expect(releasedBy.length).toBeGreaterThan(0)
-      expect(new Set(releasedBy)).toEqual(new Set(['an upload']))
-      expect(run.results!.files.filter((f) => f.status === 'uploaded').map((f) => f.sceneUuid)).toEqual(
-        scenes
-      )
-      // The file whose scene is not in the dataset is still refused, once the listing has ended.
-      const refused = run.results!.files.find((f) => f.status === 'invalid')
-      expect(refused?.error).toMatch(/is not in dataset/)
-      expect(run.outputs['scenes-without-prediction']).not.toBe('')
-    } finally {
-      await gateway.close()
-    }
-  })
 })
 
 describe('a server that asks for a pause of three years', () => {

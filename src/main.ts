@@ -5,7 +5,6 @@ import { CredentialsError, maskAll, resolveCredentials, type Credentials } from 
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
 import { INPUT, InputError, readInputs, type InputName, type Inputs } from './inputs.js'
 import { KognicAuthError, KognicClient, type AnnotatedScenes } from './kognic/client.js'
-import { SceneCheck } from './scene-check.js'
 import { readUploadBody } from './predictions/body.js'
 import {
   BACKGROUND_CLASS,
@@ -184,8 +183,6 @@ export async function run(deps: RunDeps): Promise<RunReport> {
       settleScenes(lookups.scenes, found.files, fit, input, log, name)
     )
     found.annotatedScenes = scenes.annotated
-    // Files whose scene the listing has not shown yet are judged as their uploads start.
-    const judgeAtUpload = lookups.scenes?.ended === false ? lookups.scenes : null
     fit = scenes.fit
     if (fit.length === 0) {
       log.info('No file is fit to upload, so no group was created and nothing was uploaded.')
@@ -213,16 +210,13 @@ export async function run(deps: RunDeps): Promise<RunReport> {
         found.group.uuid!,
         found.files,
         fit,
-        judgeAtUpload,
         input,
         cancel.stopNew,
         now,
         log,
-        name,
         io.progressIntervalMs
       )
     )
-    if (judgeAtUpload) found.annotatedScenes = describeListing(await judgeAtUpload.done, input, log)
     found.uploadMs = upload.elapsedMs
     if (upload.refused)
       throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`)
@@ -405,8 +399,6 @@ function openClient(setup: Setup, io: ActionIO, cancel: Cancellation, name: Name
     ...(credentials!.scope ? { scope: credentials!.scope } : {}),
     maxRetries: input.maxRetries,
     requestTimeoutMs: input.requestTimeoutMs,
-    // The uploads' pool size, for every request: the annotations listing runs alongside the uploads.
-    maxConnections: input.concurrency,
     logger: io.logger,
     signal: cancel.abortInFlight,
     stopNewAttempts: cancel.stopNew,
@@ -420,18 +412,16 @@ interface Lookups {
   group: Promise<GroupSummary | null>
   datasetName: Promise<string | null>
   /** null when the scene check is turned off. */
-  scenes: SceneCheck | null
+  scenes: Promise<AnnotatedScenes> | null
 }
 
 function startLookups(api: KognicClient, input: Inputs): Lookups {
   const signedIn = api.authenticate()
   const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
-  const scenes = input.checkScenes
-    ? new SceneCheck((onScenes) => signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid, onScenes)))
-    : null
+  const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null
   const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid))
   // Awaited in their own phases; until then a failure must not count as unhandled.
-  for (const pending of [group, datasetName]) pending.catch(() => undefined)
+  for (const pending of [group, scenes, datasetName]) pending?.catch(() => undefined)
   return { signedIn, group, scenes, datasetName }
 }
 
@@ -571,80 +561,50 @@ function errorsBlock(inspected: InspectedFile, input: Inputs): boolean {
 }
 
 /**
- * Files whose scene has no annotation in the dataset cannot be compared with anything: refused, and when no
- * file's scene is in the dataset, before anything is created. The listing need not have ended: a file whose
- * scene it has not shown yet is judged when its upload starts (`sceneRefusal`). A dry run waits for it all.
+ * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before
+ * anything is created. Returns the files still fit, and the annotated scenes when the listing told them.
  */
 async function settleScenes(
-  check: SceneCheck | null,
+  listing: Promise<AnnotatedScenes> | null,
   files: RunFile[],
   fit: number[],
   input: Inputs,
   log: Logger,
   name: NameInput
 ): Promise<{ fit: number[]; annotated: Set<string> | null }> {
-  if (!check) {
+  if (!listing) {
     log.info(`${name(INPUT.checkScenes)} is 'false': the files' scenes are not checked against the dataset.`)
     return { fit, annotated: null }
   }
-  if (input.dryRun) await check.done
-  const sceneOf = (index: number): string => files[index]!.inspected!.sceneUuid!
-  if (!(await check.anyAnnotated(fit.map(sceneOf)))) {
-    for (const index of fit) refuseScene(files[index]!, input, log, name)
-    if (fit.length > 0)
-      log.warning(
-        `None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`,
-        { title: 'Scenes not in this dataset' }
-      )
-    return { fit: [], annotated: describeListing(await check.done, input, log) }
-  }
-  const kept = fit.filter((index) => {
-    if (check.known(sceneOf(index)) !== 'not-annotated') return true
-    refuseScene(files[index]!, input, log, name)
-    return false
-  })
-  return { fit: kept, annotated: check.ended ? describeListing(await check.done, input, log) : null }
-}
-
-/** Once the listing has ended: says what it told, and returns the annotated scenes when it told them. */
-function describeListing(answer: AnnotatedScenes, input: Inputs, log: Logger): Set<string> | null {
+  const answer = await listing
   if ('unavailable' in answer) {
     log.notice(`The files' scenes were not checked against the dataset: ${answer.unavailable}.`, {
       title: 'Scene check skipped'
     })
-    return null
+    return { fit, annotated: null }
   }
   // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
   const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()))
   log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`)
-  return annotated
-}
-
-function sceneNotInDataset(scene: string, input: Inputs, name: NameInput): string {
-  return `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
-}
-
-/** At the upload: why the file's scene keeps it back, once the listing has shown it or ended; null to go. */
-async function sceneRefusal(
-  scenes: SceneCheck,
-  file: InspectedFile,
-  input: Inputs,
-  log: Logger,
-  name: NameInput
-): Promise<{ error: string; reasonKind: string } | null> {
-  if ((await scenes.verdict(file.sceneUuid!)) !== 'not-annotated') return null
-  log.info(`${file.displayPath}: scene not in this dataset`)
-  return { error: sceneNotInDataset(file.sceneUuid!, input, name), reasonKind: 'scene-not-in-dataset' }
-}
-
-function refuseScene(record: RunFile, input: Inputs, log: Logger, name: NameInput): void {
-  const error = sceneNotInDataset(record.inspected!.sceneUuid!, input, name)
-  record.result = resultOf(record.file, record.inspected, {
-    status: 'invalid',
-    error,
-    reasonKind: 'scene-not-in-dataset'
+  const kept = fit.filter((index) => {
+    const record = files[index]!
+    const scene = record.inspected!.sceneUuid!
+    if (annotated.has(scene.toLowerCase())) return true
+    const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`
+    record.result = resultOf(record.file, record.inspected, {
+      status: 'invalid',
+      error,
+      reasonKind: 'scene-not-in-dataset'
+    })
+    log.info(`${record.file.displayPath}: scene not in this dataset`)
+    return false
   })
-  log.info(`${record.file.displayPath}: scene not in this dataset`)
+  if (kept.length === 0 && fit.length > 0)
+    log.warning(
+      `None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`,
+      { title: 'Scenes not in this dataset' }
+    )
+  return { fit: kept, annotated }
 }
 
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
@@ -815,12 +775,10 @@ async function uploadFiles(
   groupUuid: string,
   files: RunFile[],
   fit: number[],
-  scenes: SceneCheck | null,
   input: Inputs,
   stop: AbortSignal,
   now: () => number,
   log: Logger,
-  name: NameInput,
   progressIntervalMs: number | undefined
 ): Promise<{ elapsedMs: number; refused: KognicAuthError | undefined }> {
   const started = now()
@@ -840,7 +798,6 @@ async function uploadFiles(
       {
         concurrency: input.concurrency,
         readBody: readUploadBody,
-        ...(scenes ? { refusal: (file: InspectedFile) => sceneRefusal(scenes, file, input, log, name) } : {}),
         upload: (body) =>
           api.uploadPrediction(groupUuid, body).catch((error: unknown) => {
             if (error instanceof KognicAuthError && !refused) {

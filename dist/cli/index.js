@@ -39024,7 +39024,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9447);
+/* harmony import */ var _cli_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(503);
 /* harmony import */ var _cli_terminal_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1028);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
 // Entry point of the command (`kognic-upload-predictions`, `node dist/cli.js`): wires the terminal,
@@ -39070,7 +39070,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9447:
+/***/ 503:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51374,9 +51374,8 @@ class HttpSession {
     #stats = { requests: 0, tokenRequests: 0, retries: 0, waitedMs: 0 };
     constructor(options) {
         this.#options = options;
-        // Keep-alive is undici's default.
+        // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
         this.#agent = new undici/* Agent */.g6({
-            ...(options.maxConnections !== undefined ? { connections: options.maxConnections } : {}),
             connect: { timeout: options.requestTimeoutMs },
             headersTimeout: options.requestTimeoutMs,
             bodyTimeout: options.requestTimeoutMs
@@ -51798,7 +51797,6 @@ class KognicClient {
         this.#session = new HttpSession({
             maxRetries: options.maxRetries,
             requestTimeoutMs: options.requestTimeoutMs,
-            ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
             clock: this.#clock,
             logger: options.logger,
             userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
@@ -51853,9 +51851,8 @@ class KognicClient {
      * The scenes of the dataset that have annotations (the scenes predictions can be given for), read page
      * by page within MAX_LIST_PAGES and ANNOTATIONS_TIME_LIMIT_MS. Never throws because the listing is
      * missing, refused, unreadable or too long: says why instead. Cancellation and refused credentials throw.
-     * `onScenes` hears each page's scenes as it arrives, so an upload need not wait for the whole listing.
      */
-    async listAnnotatedScenes(datasetUuid, onScenes) {
+    async listAnnotatedScenes(datasetUuid) {
         const path = annotationsPath(datasetUuid);
         const endpoint = `GET ${path}`;
         const startedAt = this.#clock.now();
@@ -51865,7 +51862,6 @@ class KognicClient {
                 ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
                 : undefined;
             for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
-                const page = [];
                 for (const item of items) {
                     const scene = sceneIdOf(item);
                     if (scene === undefined) {
@@ -51874,9 +51870,7 @@ class KognicClient {
                         };
                     }
                     scenes.add(scene);
-                    page.push(scene);
                 }
-                onScenes?.(page);
             }
         }
         catch (error) {
@@ -52065,94 +52059,6 @@ class ListingStopped extends Error {
     constructor(message) {
         super(message);
         this.name = 'ListingStopped';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/scene-check.ts
-class SceneCheck {
-    #seen = new Set();
-    #waiting = new Map();
-    #ended = null;
-    #failed = undefined;
-    /** The whole listing's answer; rejects as the listing does (cancelled, credentials refused). */
-    done;
-    /** `list` reads the listing, calling back with each page's scenes. */
-    constructor(list) {
-        this.done = list((scenes) => this.#add(scenes)).then((answer) => {
-            this.#ended = answer;
-            for (const [, waiters] of this.#waiting)
-                for (const resolve of waiters)
-                    resolve('unavailable' in answer ? 'unchecked' : 'not-annotated');
-            this.#waiting.clear();
-            return answer;
-        }, (error) => {
-            this.#failed = error;
-            for (const [, waiters] of this.#waiting)
-                for (const resolve of waiters)
-                    resolve('unchecked');
-            this.#waiting.clear();
-            throw error;
-        });
-        // Awaited by the phases that need it; until then a failure must not count as unhandled.
-        this.done.catch(() => undefined);
-    }
-    /** The listing has ended, or failed: every verdict is known. */
-    get ended() {
-        return this.#ended !== null || this.#failed !== undefined;
-    }
-    /** The verdict when it is known already, else undefined. */
-    known(scene) {
-        const key = scene.toLowerCase();
-        if (this.#seen.has(key))
-            return 'annotated';
-        if (this.#ended === null)
-            return this.#failed === undefined ? undefined : 'unchecked';
-        return 'unavailable' in this.#ended ? 'unchecked' : 'not-annotated';
-    }
-    /** Waits until the listing shows the scene, or ends; rejects when the listing failed (see `done`). */
-    async verdict(scene) {
-        const now = this.known(scene);
-        if (now !== undefined) {
-            if (now === 'unchecked' && this.#failed !== undefined)
-                throw this.#failed;
-            return now;
-        }
-        const verdict = await new Promise((resolve) => {
-            const key = scene.toLowerCase();
-            this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), resolve]);
-        });
-        if (this.#failed !== undefined)
-            throw this.#failed;
-        return verdict;
-    }
-    /** Whether any of the scenes is annotated (or unchecked): false only once the listing has none of them. */
-    async anyAnnotated(scenes) {
-        if (scenes.length === 0)
-            return false;
-        // The first verdict other than not-annotated answers; all of them not-annotated means none is.
-        return new Promise((resolve, reject) => {
-            let left = scenes.length;
-            for (const scene of scenes) {
-                this.verdict(scene).then((verdict) => {
-                    if (verdict !== 'not-annotated')
-                        resolve(true);
-                    else if (--left === 0)
-                        resolve(false);
-                }, reject);
-            }
-        });
-    }
-    #add(scenes) {
-        for (const scene of scenes) {
-            const key = scene.toLowerCase();
-            this.#seen.add(key);
-            const waiters = this.#waiting.get(key);
-            if (waiters === undefined)
-                continue;
-            this.#waiting.delete(key);
-            for (const resolve of waiters)
-                resolve('annotated');
-        }
     }
 }
 
@@ -55493,15 +55399,6 @@ function notStartedReason(stop) {
     return `Not uploaded: the run stopped before this file was started: ${reason.message}`;
 }
 async function uploadOne(file, opts) {
-    try {
-        const refused = (await opts.refusal?.(file)) ?? null;
-        if (refused !== null)
-            return resultOf(file, file, { status: 'invalid', ...refused });
-    }
-    catch (error) {
-        // What would have judged the file failed (the run is ending): nothing of it was sent.
-        return resultOf(file, file, { status: 'not-attempted', error: `Not uploaded: ${upload_describe(error)}` });
-    }
     let body;
     try {
         body = await opts.readBody(file);
@@ -56807,7 +56704,6 @@ async function compareWithBaseline(patterns, workspace, current, input) {
 
 
 
-
 const asInputName = (name) => name;
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000;
@@ -56884,8 +56780,6 @@ async function run(deps) {
             log.info(`The group exists, so ${name(INPUT.classMapping)} is not sent; it only checks the predictions' classes.`);
         const scenes = await io.group('Check the scenes against the dataset', () => settleScenes(lookups.scenes, found.files, fit, input, log, name));
         found.annotatedScenes = scenes.annotated;
-        // Files whose scene the listing has not shown yet are judged as their uploads start.
-        const judgeAtUpload = lookups.scenes?.ended === false ? lookups.scenes : null;
         fit = scenes.fit;
         if (fit.length === 0) {
             log.info('No file is fit to upload, so no group was created and nothing was uploaded.');
@@ -56902,9 +56796,7 @@ async function run(deps) {
         }
         if (input.dryRun)
             return await answerDryRun(io, found.files, fit);
-        const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, judgeAtUpload, input, cancel.stopNew, now, log, name, io.progressIntervalMs));
-        if (judgeAtUpload)
-            found.annotatedScenes = describeListing(await judgeAtUpload.done, input, log);
+        const upload = await io.group(`Upload ${formatCount(fit.length)} prediction(s)`, () => uploadFiles(api, found.group.uuid, found.files, fit, input, cancel.stopNew, now, log, io.progressIntervalMs));
         found.uploadMs = upload.elapsedMs;
         if (upload.refused)
             throw new FatalError(`Kognic refused the credentials during the upload: ${upload.refused.message}`);
@@ -57045,8 +56937,6 @@ function openClient(setup, io, cancel, name) {
         ...(credentials.scope ? { scope: credentials.scope } : {}),
         maxRetries: input.maxRetries,
         requestTimeoutMs: input.requestTimeoutMs,
-        // The uploads' pool size, for every request: the annotations listing runs alongside the uploads.
-        maxConnections: input.concurrency,
         logger: io.logger,
         signal: cancel.abortInFlight,
         stopNewAttempts: cancel.stopNew,
@@ -57057,13 +56947,11 @@ function openClient(setup, io, cancel, name) {
 function startLookups(api, input) {
     const signedIn = api.authenticate();
     const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
-    const scenes = input.checkScenes
-        ? new SceneCheck((onScenes) => signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid, onScenes)))
-        : null;
+    const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null;
     const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid));
     // Awaited in their own phases; until then a failure must not count as unhandled.
-    for (const pending of [group, datasetName])
-        pending.catch(() => undefined);
+    for (const pending of [group, scenes, datasetName])
+        pending?.catch(() => undefined);
     return { signedIn, group, scenes, datasetName };
 }
 async function settleLookups(io, lookups, input, credentials, log, name) {
@@ -57169,64 +57057,41 @@ function errorsBlock(inspected, input) {
     return input.validation === 'strict' && inspected.problems.some((p) => p.severity !== 'warning');
 }
 /**
- * Files whose scene has no annotation in the dataset cannot be compared with anything: refused, and when no
- * file's scene is in the dataset, before anything is created. The listing need not have ended: a file whose
- * scene it has not shown yet is judged when its upload starts (`sceneRefusal`). A dry run waits for it all.
+ * Files whose scene has no annotation in the dataset cannot be compared with anything: refused before
+ * anything is created. Returns the files still fit, and the annotated scenes when the listing told them.
  */
-async function settleScenes(check, files, fit, input, log, name) {
-    if (!check) {
+async function settleScenes(listing, files, fit, input, log, name) {
+    if (!listing) {
         log.info(`${name(INPUT.checkScenes)} is 'false': the files' scenes are not checked against the dataset.`);
         return { fit, annotated: null };
     }
-    if (input.dryRun)
-        await check.done;
-    const sceneOf = (index) => files[index].inspected.sceneUuid;
-    if (!(await check.anyAnnotated(fit.map(sceneOf)))) {
-        for (const index of fit)
-            refuseScene(files[index], input, log, name);
-        if (fit.length > 0)
-            log.warning(`None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
-        return { fit: [], annotated: describeListing(await check.done, input, log) };
-    }
-    const kept = fit.filter((index) => {
-        if (check.known(sceneOf(index)) !== 'not-annotated')
-            return true;
-        refuseScene(files[index], input, log, name);
-        return false;
-    });
-    return { fit: kept, annotated: check.ended ? describeListing(await check.done, input, log) : null };
-}
-/** Once the listing has ended: says what it told, and returns the annotated scenes when it told them. */
-function describeListing(answer, input, log) {
+    const answer = await listing;
     if ('unavailable' in answer) {
         log.notice(`The files' scenes were not checked against the dataset: ${answer.unavailable}.`, {
             title: 'Scene check skipped'
         });
-        return null;
+        return { fit, annotated: null };
     }
     // UUIDs are case-insensitive: a listing in upper case must still match the files' scenes.
     const annotated = new Set([...answer.scenes].map((scene) => scene.toLowerCase()));
     log.info(`Dataset ${input.datasetUuid} has annotations for ${formatCount(annotated.size)} scene(s).`);
-    return annotated;
-}
-function sceneNotInDataset(scene, input, name) {
-    return `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`;
-}
-/** At the upload: why the file's scene keeps it back, once the listing has shown it or ended; null to go. */
-async function sceneRefusal(scenes, file, input, log, name) {
-    if ((await scenes.verdict(file.sceneUuid)) !== 'not-annotated')
-        return null;
-    log.info(`${file.displayPath}: scene not in this dataset`);
-    return { error: sceneNotInDataset(file.sceneUuid, input, name), reasonKind: 'scene-not-in-dataset' };
-}
-function refuseScene(record, input, log, name) {
-    const error = sceneNotInDataset(record.inspected.sceneUuid, input, name);
-    record.result = resultOf(record.file, record.inspected, {
-        status: 'invalid',
-        error,
-        reasonKind: 'scene-not-in-dataset'
+    const kept = fit.filter((index) => {
+        const record = files[index];
+        const scene = record.inspected.sceneUuid;
+        if (annotated.has(scene.toLowerCase()))
+            return true;
+        const error = `Scene ${scene} is not in dataset ${input.datasetUuid}: it has no annotation there to compare a prediction with. Check ${name(INPUT.datasetUuid)}, and that the file's scene is right (the file name, or sceneUuid in a request body).`;
+        record.result = resultOf(record.file, record.inspected, {
+            status: 'invalid',
+            error,
+            reasonKind: 'scene-not-in-dataset'
+        });
+        log.info(`${record.file.displayPath}: scene not in this dataset`);
+        return false;
     });
-    log.info(`${record.file.displayPath}: scene not in this dataset`);
+    if (kept.length === 0 && fit.length > 0)
+        log.warning(`None of the ${formatCount(fit.length)} file(s) has a scene in dataset ${input.datasetUuid}: are they predictions for another dataset? Nothing was created or uploaded.`, { title: 'Scenes not in this dataset' });
+    return { fit: kept, annotated };
 }
 /** A mapping that leaves out a class the predictions use would make Kognic reject them, or show them wrong. */
 function checkClassMapping(files, fit, mapping, log, name) {
@@ -57344,7 +57209,7 @@ async function answerDryRun(io, files, fit) {
         }
     });
 }
-async function uploadFiles(api, groupUuid, files, fit, scenes, input, stop, now, log, name, progressIntervalMs) {
+async function uploadFiles(api, groupUuid, files, fit, input, stop, now, log, progressIntervalMs) {
     const started = now();
     const progress = createProgress({
         total: fit.length,
@@ -57360,7 +57225,6 @@ async function uploadFiles(api, groupUuid, files, fit, scenes, input, stop, now,
         const results = await uploadAll(fit.map((i) => files[i].inspected), {
             concurrency: input.concurrency,
             readBody: readUploadBody,
-            ...(scenes ? { refusal: (file) => sceneRefusal(scenes, file, input, log, name) } : {}),
             upload: (body) => api.uploadPrediction(groupUuid, body).catch((error) => {
                 if (error instanceof KognicAuthError && !refused) {
                     refused = error;

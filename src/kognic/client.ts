@@ -43,11 +43,6 @@ export interface KognicClientOptions {
   maxRetries: number
   /** Bounds the connection, the wait for an answer's headers, and each gap in its body. */
   requestTimeoutMs: number
-  /**
-   * Connections open to a host at once; more requests wait for one. Uploads and the annotations listing
-   * share them, so Kognic's advice (at most 10) holds whatever runs alongside. Default: no limit.
-   */
-  maxConnections?: number
   logger: Logger
   /** Defaults to the real clock. */
   clock?: Clock
@@ -131,7 +126,6 @@ export class KognicClient {
     this.#session = new HttpSession({
       maxRetries: options.maxRetries,
       requestTimeoutMs: options.requestTimeoutMs,
-      ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
       clock: this.#clock,
       logger: options.logger,
       userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
@@ -188,12 +182,8 @@ export class KognicClient {
    * The scenes of the dataset that have annotations (the scenes predictions can be given for), read page
    * by page within MAX_LIST_PAGES and ANNOTATIONS_TIME_LIMIT_MS. Never throws because the listing is
    * missing, refused, unreadable or too long: says why instead. Cancellation and refused credentials throw.
-   * `onScenes` hears each page's scenes as it arrives, so an upload need not wait for the whole listing.
    */
-  async listAnnotatedScenes(
-    datasetUuid: string,
-    onScenes?: (scenes: string[]) => void
-  ): Promise<AnnotatedScenes> {
+  async listAnnotatedScenes(datasetUuid: string): Promise<AnnotatedScenes> {
     const path = annotationsPath(datasetUuid)
     const endpoint = `GET ${path}`
     const startedAt = this.#clock.now()
@@ -204,7 +194,6 @@ export class KognicClient {
           ? `${endpoint} took longer than ${ANNOTATIONS_TIME_LIMIT_MS / 1000}s`
           : undefined
       for await (const items of this.#pages(path, ANNOTATION_PAGES_AT_ONCE, overTime)) {
-        const page: string[] = []
         for (const item of items) {
           const scene = sceneIdOf(item)
           if (scene === undefined) {
@@ -213,9 +202,7 @@ export class KognicClient {
             }
           }
           scenes.add(scene)
-          page.push(scene)
         }
-        onScenes?.(page)
       }
     } catch (error) {
       if (error instanceof KognicCancelledError || error instanceof KognicAuthError) throw error

@@ -73,8 +73,6 @@ export interface HttpSessionOptions {
   maxRetries: number
   /** Bounds the connection, the wait for the answer's headers, and each gap in its body. */
   requestTimeoutMs: number
-  /** Connections open to one host at once; undici queues the requests beyond them. */
-  maxConnections?: number
   clock: Clock
   logger: Logger
   userAgent: string
@@ -127,9 +125,8 @@ export class HttpSession {
 
   constructor(options: HttpSessionOptions) {
     this.#options = options
-    // Keep-alive is undici's default.
+    // Keep-alive is undici's default. No connection limit: the callers' pool bounds requests in flight.
     this.#agent = new Agent({
-      ...(options.maxConnections !== undefined ? { connections: options.maxConnections } : {}),
       connect: { timeout: options.requestTimeoutMs },
       headersTimeout: options.requestTimeoutMs,
       bodyTimeout: options.requestTimeoutMs

@@ -15,8 +15,6 @@ export interface UploadOptions {
   concurrency: number
   readBody: (file: InspectedFile) => Promise<Buffer>
   upload: (body: Buffer) => Promise<UploadOutcome>
-  /** Asked before a file is read: a reason keeps it back (`invalid`), e.g. its scene is not in the dataset. */
-  refusal?: (file: InspectedFile) => Promise<{ error: string; reasonKind: string } | null>
   /**
    * When aborted, no new file is started; files not started are `not-attempted`. Abort it with an Error
    * to say why the run stopped (e.g. the credentials were refused); without one, the run was cancelled.
@@ -55,13 +53,6 @@ function notStartedReason(stop: AbortSignal | undefined): string {
 }
 
 async function uploadOne(file: InspectedFile, opts: UploadOptions): Promise<FileResult> {
-  try {
-    const refused = (await opts.refusal?.(file)) ?? null
-    if (refused !== null) return resultOf(file, file, { status: 'invalid', ...refused })
-  } catch (error) {
-    // What would have judged the file failed (the run is ending): nothing of it was sent.
-    return resultOf(file, file, { status: 'not-attempted', error: `Not uploaded: ${describe(error)}` })
-  }
   let body: Buffer
   try {
     body = await opts.readBody(file)
