@@ -49670,8 +49670,8 @@ function analyseOpenLabel(doc) {
                                 firstImagePath = at.path();
                             checkImage(geometry, at, report);
                         }
-                        checkAttributes(geometry.attributes, declaredStreams, at, report);
-                        statistics.geometry(geometryKey, objectId, rootObjects?.[objectId], geometry.attributes);
+                        const read = checkAttributes(geometry.attributes, declaredStreams, at, report);
+                        statistics.geometry(geometryKey, objectId, rootObjects?.[objectId], read);
                     }
                 }
             }
@@ -49861,6 +49861,7 @@ function pngHeaderProblem(base64) {
     }
     return null;
 }
+/** Checks a geometry's attributes; returns the stream and the confidence Kognic reads from them. */
 function checkAttributes(attributes, declaredStreams, at, report) {
     const record = (0,guards/* isRecord */.u4)(attributes) ? attributes : null;
     if (record !== null) {
@@ -49918,9 +49919,14 @@ function checkAttributes(attributes, declaredStreams, at, report) {
             report('confidence-place', `${at.path()}.attributes.${key}[${j}]`, `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
         }
     }
+    const read = {
+        stream: typeof stream === 'string' && stream !== '' ? stream : null,
+        confidence: null
+    };
     const num = record?.num;
     if (!Array.isArray(num))
-        return;
+        return read;
+    let confidenceSeen = false;
     for (let j = 0; j < num.length; j++) {
         const entry = num[j];
         if (!(0,guards/* isRecord */.u4)(entry))
@@ -49930,12 +49936,18 @@ function checkAttributes(attributes, declaredStreams, at, report) {
         if (entry.name !== 'confidence')
             continue;
         const confidence = entry.val;
-        if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
+        const valid = isFiniteNumber(confidence) && confidence >= 0 && confidence <= 1;
+        // Kognic reads the first confidence entry: a later one does not stand in for an invalid first.
+        if (!confidenceSeen)
+            read.confidence = valid ? confidence : null;
+        confidenceSeen = true;
+        if (!valid) {
             report('confidence', `${at.path()}.attributes.num[${j}].val`, typeof confidence === 'string'
                 ? `confidence is the text ${describeValue(confidence)}; Kognic requires a number from 0 to 1, without quotes`
                 : `confidence is ${describeValue(confidence)}; expected a number from 0 to 1`);
         }
     }
+    return read;
 }
 function reportLookalike(name, entryPath, report) {
     report('confidence-name', `${entryPath}.name`, `attribute "${name}": Kognic reads no confidence here and sets it to 1.0; rename it to "confidence" in attributes.num`);
@@ -51808,10 +51820,10 @@ class KognicClient {
     async authenticate() {
         await this.#tokens.getToken();
     }
-    /** Every predictions group of the dataset, read page by page (`?offset=N`) until an empty page. */
     /**
-     * The items of the dataset's groups listing, as Kognic gives them: their fields are not documented, so
-     * reading them is the caller's (a group named by UUID does not need every item to have a name).
+     * Every item of the dataset's groups listing, read page by page (`?offset=N`) until an empty page, as Kognic
+     * gives them: their fields are not documented, so reading them is the caller's (a group named by UUID does
+     * not need every item to have a name).
      */
     async listPredictionsGroups(datasetUuid) {
         const groups = [];
@@ -56493,14 +56505,17 @@ class FileStatisticsCollector {
     frame() {
         this.frames++;
     }
-    /** A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class). */
-    geometry(kind, objectId, rootObject, attributes) {
+    /**
+     * A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class),
+     * `read` the stream and confidence the checks read from its attributes.
+     */
+    geometry(kind, objectId, rootObject, read) {
         this.geometries[kind]++;
         const className = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(rootObject) && typeof rootObject.type === 'string' ? rootObject.type : NO_CLASS;
-        const confidence = confidenceOf(attributes);
+        const { confidence } = read;
         for (const [map, key] of [
             [this.classes, className],
-            [this.streams, streamOf(attributes)]
+            [this.streams, read.stream]
         ]) {
             if (key === null)
                 continue;
@@ -56535,29 +56550,6 @@ class FileStatisticsCollector {
             streams: tallies(this.streams)
         };
     }
-}
-/** The stream Kognic reads: the first `{"name": "stream"}` entry of `attributes.text` with a string value. */
-function streamOf(attributes) {
-    const text = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(attributes) ? attributes.text : undefined;
-    if (!Array.isArray(text))
-        return null;
-    for (const entry of text)
-        if ((0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(entry) && entry.name === 'stream')
-            return typeof entry.val === 'string' ? entry.val : null;
-    return null;
-}
-/** The confidence Kognic reads: the first `confidence` in `attributes.num`, when a number from 0 to 1. */
-function confidenceOf(attributes) {
-    const num = (0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(attributes) ? attributes.num : undefined;
-    if (!Array.isArray(num))
-        return null;
-    for (const entry of num) {
-        if (!(0,_guards_js__WEBPACK_IMPORTED_MODULE_0__/* .isRecord */ .u4)(entry) || entry.name !== 'confidence')
-            continue;
-        const val = entry.val;
-        return typeof val === 'number' && Number.isFinite(val) && val >= 0 && val <= 1 ? val : null;
-    }
-    return null;
 }
 /** The run's total: files' counts are added as they are checked, and nothing of a file is kept. */
 class RunStatistics {

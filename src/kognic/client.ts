@@ -149,10 +149,10 @@ export class KognicClient {
     await this.#tokens.getToken()
   }
 
-  /** Every predictions group of the dataset, read page by page (`?offset=N`) until an empty page. */
   /**
-   * The items of the dataset's groups listing, as Kognic gives them: their fields are not documented, so
-   * reading them is the caller's (a group named by UUID does not need every item to have a name).
+   * Every item of the dataset's groups listing, read page by page (`?offset=N`) until an empty page, as Kognic
+   * gives them: their fields are not documented, so reading them is the caller's (a group named by UUID does
+   * not need every item to have a name).
    */
   async listPredictionsGroups(datasetUuid: string): Promise<unknown[]> {
     const groups: unknown[] = []

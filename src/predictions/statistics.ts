@@ -13,6 +13,12 @@ export const NO_CLASS = ''
 
 export type GeometryKind = 'bbox' | 'cuboid' | 'image'
 
+/** What Kognic reads from a geometry's attributes: its stream, and its confidence when a number from 0 to 1. */
+export interface GeometryAttributes {
+  stream: string | null
+  confidence: number | null
+}
+
 export interface ConfidenceStats {
   /** Geometries that gave a confidence (a number from 0 to 1 in `attributes.num`). */
   count: number
@@ -102,14 +108,17 @@ export class FileStatisticsCollector {
     this.frames++
   }
 
-  /** A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class). */
-  geometry(kind: GeometryKind, objectId: string, rootObject: unknown, attributes: unknown): void {
+  /**
+   * A geometry of object `objectId`; `rootObject` is its entry in the root `objects` (its `type` is the class),
+   * `read` the stream and confidence the checks read from its attributes.
+   */
+  geometry(kind: GeometryKind, objectId: string, rootObject: unknown, read: GeometryAttributes): void {
     this.geometries[kind]++
     const className = isRecord(rootObject) && typeof rootObject.type === 'string' ? rootObject.type : NO_CLASS
-    const confidence = confidenceOf(attributes)
+    const { confidence } = read
     for (const [map, key] of [
       [this.classes, className],
-      [this.streams, streamOf(attributes)]
+      [this.streams, read.stream]
     ] as const) {
       if (key === null) continue
       let entry = map.get(key)
@@ -141,27 +150,6 @@ export class FileStatisticsCollector {
       streams: tallies(this.streams)
     }
   }
-}
-
-/** The stream Kognic reads: the first `{"name": "stream"}` entry of `attributes.text` with a string value. */
-function streamOf(attributes: unknown): string | null {
-  const text = isRecord(attributes) ? attributes.text : undefined
-  if (!Array.isArray(text)) return null
-  for (const entry of text as unknown[])
-    if (isRecord(entry) && entry.name === 'stream') return typeof entry.val === 'string' ? entry.val : null
-  return null
-}
-
-/** The confidence Kognic reads: the first `confidence` in `attributes.num`, when a number from 0 to 1. */
-function confidenceOf(attributes: unknown): number | null {
-  const num = isRecord(attributes) ? attributes.num : undefined
-  if (!Array.isArray(num)) return null
-  for (const entry of num as unknown[]) {
-    if (!isRecord(entry) || entry.name !== 'confidence') continue
-    const val = entry.val
-    return typeof val === 'number' && Number.isFinite(val) && val >= 0 && val <= 1 ? val : null
-  }
-  return null
 }
 
 /** The run's total: files' counts are added as they are checked, and nothing of a file is kept. */

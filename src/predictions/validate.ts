@@ -2,7 +2,12 @@
 // files before anything is uploaded, so paths and messages are only built when a problem is found.
 import type { Problem } from '../types.js'
 import { isRecord } from '../guards.js'
-import { FileStatisticsCollector, type FileStatistics, type GeometryKind } from './statistics.js'
+import {
+  FileStatisticsCollector,
+  type FileStatistics,
+  type GeometryAttributes,
+  type GeometryKind
+} from './statistics.js'
 
 /** What the walk learns besides problems; collected whatever the `validation` input says. */
 export interface OpenLabelFacts {
@@ -665,13 +670,8 @@ export function analyseOpenLabel(doc: unknown): OpenLabelAnalysis {
               if (firstImagePath === null) firstImagePath = at.path()
               checkImage(geometry, at, report)
             }
-            checkAttributes(geometry.attributes, declaredStreams, at, report)
-            statistics.geometry(
-              geometryKey as GeometryKind,
-              objectId,
-              rootObjects?.[objectId],
-              geometry.attributes
-            )
+            const read = checkAttributes(geometry.attributes, declaredStreams, at, report)
+            statistics.geometry(geometryKey as GeometryKind, objectId, rootObjects?.[objectId], read)
           }
         }
       }
@@ -947,12 +947,13 @@ export function pngHeaderProblem(base64: string): string | null {
   return null
 }
 
+/** Checks a geometry's attributes; returns the stream and the confidence Kognic reads from them. */
 function checkAttributes(
   attributes: unknown,
   declaredStreams: JsonRecord | null,
   at: GeometryCursor,
   report: Report
-): void {
+): GeometryAttributes {
   const record = isRecord(attributes) ? attributes : null
   if (record !== null) {
     for (const key in record) {
@@ -1028,8 +1029,13 @@ function checkAttributes(
     }
   }
 
+  const read: GeometryAttributes = {
+    stream: typeof stream === 'string' && stream !== '' ? stream : null,
+    confidence: null
+  }
   const num = record?.num
-  if (!Array.isArray(num)) return
+  if (!Array.isArray(num)) return read
+  let confidenceSeen = false
   for (let j = 0; j < num.length; j++) {
     const entry: unknown = num[j]
     if (!isRecord(entry)) continue
@@ -1037,7 +1043,11 @@ function checkAttributes(
       reportLookalike(entry.name, `${at.path()}.attributes.num[${j}]`, report)
     if (entry.name !== 'confidence') continue
     const confidence = entry.val
-    if (!isFiniteNumber(confidence) || confidence < 0 || confidence > 1) {
+    const valid = isFiniteNumber(confidence) && confidence >= 0 && confidence <= 1
+    // Kognic reads the first confidence entry: a later one does not stand in for an invalid first.
+    if (!confidenceSeen) read.confidence = valid ? confidence : null
+    confidenceSeen = true
+    if (!valid) {
       report(
         'confidence',
         `${at.path()}.attributes.num[${j}].val`,
@@ -1047,6 +1057,7 @@ function checkAttributes(
       )
     }
   }
+  return read
 }
 
 function reportLookalike(name: string, entryPath: string, report: Report): void {
