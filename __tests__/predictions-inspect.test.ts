@@ -286,6 +286,24 @@ describe('numbers too large for a double', () => {
     expect(file.problems[1]!.kind).toBe('bbox-val')
   })
 
+  it('names a number whose digits, not its exponent, take it beyond a double', async () => {
+    const huge = `1${'0'.repeat(250)}e60`
+    expect(Number(huge)).toBe(Infinity)
+    const text = JSON.stringify(bboxDocument(CAR, [1, 2, 3, 4])).replace('[1,2,3,4]', `[1,2,${huge},4]`)
+    const file = await inspectText(`${SCENE}.json`, text)
+    expect(file.problems[0]!.kind).toBe('number-too-large')
+    expect(file.problems[0]!.message).toContain(`the number 1${'0'.repeat(19)}…`)
+  })
+
+  it('names 1E+400, and reads a UUID with "3e456" in it as no number', async () => {
+    const text = JSON.stringify(bboxDocument(CAR, [1, 2, 3, 4])).replace('[1,2,3,4]', '[1,2,1E+400,4]')
+    expect((await inspectText(`${SCENE}.json`, text)).problems[0]!.kind).toBe('number-too-large')
+    const doc = bboxDocument(CAR, [1, 2, 3, 4]) as { openlabel: { metadata: Record<string, unknown> } }
+    doc.openlabel.metadata.note = '4a1c3e45-6e78-4e99-8e00-1e2345678900'
+    const file = await inspectText(`${SCENE}.json`, JSON.stringify(doc))
+    expect(file.problems.map((p) => p.kind)).not.toContain('number-too-large')
+  })
+
   it('does not mistake a large number inside a string, or a large finite one, for one', async () => {
     const doc = bboxDocument(CAR, [1, 2, 3, 4]) as { openlabel: { metadata: Record<string, unknown> } }
     doc.openlabel.metadata.note = 'value 1e400 in text'

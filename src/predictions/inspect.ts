@@ -259,8 +259,12 @@ function parseText(
   return { doc, numbersTooLarge: numbersTooLarge(text) }
 }
 
-/** A number with a three-digit exponent or 309 digits: the only kind that can overflow a double. */
-const MAYBE_TOO_LARGE = /[\d.][eE]\+?\d{3}|\d{309}/
+/**
+ * What a number beyond a double's ±1.8e308 must hold: an exponent of three digits or more, ending where a
+ * number ends (so hex inside a UUID, as in "3e456-", is no such exponent), or a run of 210 digits (with a
+ * two-digit exponent, 309 - 99). Only a text that has one is read number by number.
+ */
+const MAYBE_TOO_LARGE = /\d[eE]\+?\d{3,}(?=[\s,\]}]|$)|\d{210}/
 /** In valid JSON: a string (skipped whole, escapes and all) or a number. */
 const STRING_OR_NUMBER = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g
 
