@@ -55095,11 +55095,14 @@ function literalOf(segment) {
 function slashes(p) {
     return IS_WINDOWS ? p.replace(/\\/g, '/') : p;
 }
+// Both take absolute, normalised paths; the prefix test spares the walk a path.relative for each file.
 function isInside(root, candidate) {
-    return !(0,guards/* leavesRoot */.hs)(external_node_path_.relative(root, candidate));
+    return candidate.startsWith(root + SEP) || !(0,guards/* leavesRoot */.hs)(external_node_path_.relative(root, candidate));
 }
 function toDisplayPath(workspace, file) {
-    const relative = external_node_path_.relative(workspace, file);
+    const relative = file.startsWith(workspace + SEP)
+        ? file.slice(workspace.length + 1)
+        : external_node_path_.relative(workspace, file);
     return SEP === '/' ? relative : relative.split(SEP).join('/');
 }
 /**
@@ -55250,8 +55253,10 @@ async function discoverFiles(patterns, workspace, input = 'path') {
             const child = external_node_path_.join(p, entry.name);
             if (entry.isSymbolicLink())
                 await visitLink(child, within);
-            else
-                await visit(child, entry.isDirectory(), external_node_path_.join(real, entry.name), within);
+            else if (entry.isDirectory())
+                await visit(child, true, external_node_path_.join(real, entry.name), within);
+            else if (matchKinds(rules, child) & FILE)
+                found.push({ path: child, real: external_node_path_.join(real, entry.name) });
         }
     };
     /** A symbolic link: followed; a broken one that would be matched as a file is named. */

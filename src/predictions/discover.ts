@@ -124,12 +124,15 @@ function slashes(p: string): string {
   return IS_WINDOWS ? p.replace(/\\/g, '/') : p
 }
 
+// Both take absolute, normalised paths; the prefix test spares the walk a path.relative for each file.
 function isInside(root: string, candidate: string): boolean {
-  return !leavesRoot(path.relative(root, candidate))
+  return candidate.startsWith(root + SEP) || !leavesRoot(path.relative(root, candidate))
 }
 
 function toDisplayPath(workspace: string, file: string): string {
-  const relative = path.relative(workspace, file)
+  const relative = file.startsWith(workspace + SEP)
+    ? file.slice(workspace.length + 1)
+    : path.relative(workspace, file)
   return SEP === '/' ? relative : relative.split(SEP).join('/')
 }
 
@@ -293,7 +296,8 @@ export async function discoverFiles(patterns: string, workspace: string, input =
     for (const entry of entries) {
       const child = path.join(p, entry.name)
       if (entry.isSymbolicLink()) await visitLink(child, within)
-      else await visit(child, entry.isDirectory(), path.join(real, entry.name), within)
+      else if (entry.isDirectory()) await visit(child, true, path.join(real, entry.name), within)
+      else if (matchKinds(rules, child) & FILE) found.push({ path: child, real: path.join(real, entry.name) })
     }
   }
 
