@@ -387,6 +387,46 @@ describe('messages name options', () => {
     expect(authText).toMatch(/[Cc]heck --auth-url/)
     expect(authText).not.toMatch(/\binputs?\b/i)
   })
+
+  it('says --path for a bad pattern, --predictions-group-uuid for a group not in the dataset, --resume-from for its bad pattern', async () => {
+    const pattern = await cli([
+      '--dataset-uuid',
+      OD,
+      '--predictions-group',
+      'dry',
+      '--dry-run',
+      '../x/*.json'
+    ])
+    const patternText = pattern.stdout + pattern.stderr
+    expect(pattern.code, patternText).toBe(1)
+    expect(patternText).toContain('--path: the pattern "../x/*.json" has a "." or ".." segment')
+    expect(patternText).not.toMatch(/\binputs?\b/i)
+
+    const other = '99999999-9999-4999-8999-999999999999'
+    const byUuid = await cli(['--dataset-uuid', OD, '--predictions-group-uuid', other, ...urls(), 'preds'], {
+      workspace: makeWorkspace(bboxFiles(1, 20)),
+      env: envPair
+    })
+    const uuidText = byUuid.stdout + byUuid.stderr
+    expect(byUuid.code, uuidText).toBe(1)
+    expect(uuidText).toContain(
+      `--predictions-group-uuid ${other} is not a predictions group of dataset ${OD}`
+    )
+    expect(uuidText).toContain('or give --predictions-group to find or create a group by name')
+    expect(uuidText).not.toMatch(/\binputs?\b/i)
+
+    // The group exists after the first run: the second reads --resume-from, whose pattern leads out.
+    const group = ['--dataset-uuid', OD, '--predictions-group', `cli-resume-${Date.now()}`, ...urls()]
+    const workspace = makeWorkspace(bboxFiles(1, 21))
+    expect((await cli([...group, 'preds'], { workspace, env: envPair })).code).toBe(0)
+    const resumed = await cli([...group, '--resume-from', '../r/*.json', 'preds'], {
+      workspace,
+      env: envPair
+    })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.stderr).toMatch(/^warning: --resume-from: the pattern "..\/r\/\*\.json" has a/m)
+    expect(resumed.stdout + resumed.stderr).not.toMatch(/\binputs?\b/i)
+  })
 })
 
 describe('--compare-with (prediction statistics)', () => {
@@ -429,7 +469,7 @@ describe('--compare-with (prediction statistics)', () => {
     const workspace = makeWorkspace({ ...bboxFiles(1, 50, 'p'), 'other.json': '{"kind": "not-ours"}' })
     const run = await cli([...dry, '--compare-with', 'other.json', 'p'], { workspace })
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stderr.match(/^warning: compare-with/gm)).toHaveLength(1)
+    expect(run.stderr.match(/^warning: --compare-with/gm)).toHaveLength(1)
     expect(run.stderr).toMatch(/other\.json: not a results file of this action/)
   })
 })

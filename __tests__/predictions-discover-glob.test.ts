@@ -331,7 +331,7 @@ describe.runIf(POSIX)('discoverFiles against @actions/glob', () => {
       'other/[.][.]/x'
     ]) {
       await expect(glob.create(patterns)).rejects.toThrow()
-      await expect(discoverFiles(patterns, ws)).rejects.toThrow(/Input path: the (pattern|line)/)
+      await expect(discoverFiles(patterns, ws)).rejects.toThrow(/^path: the (pattern|line)/)
     }
   })
 

@@ -205,7 +205,7 @@ describe('discoverFiles', () => {
 
   it('refuses patterns that leave the workspace, naming the path input', async () => {
     await expect(discoverFiles('../elsewhere/*.json', ws)).rejects.toThrow(
-      /Input path: the pattern "..\/elsewhere\/\*.json" has a "." or ".." segment, which @actions\/glob does not allow/
+      /^path: the pattern "..\/elsewhere\/\*.json" has a "." or ".." segment, which @actions\/glob does not allow/
     )
     await expect(discoverFiles(`${ws}/other/../preds/*.json`, ws)).rejects.toThrow(
       /has a "." or ".." segment/
@@ -214,9 +214,9 @@ describe('discoverFiles', () => {
     await expect(discoverFiles(`${outside}/*.json`, ws)).rejects.toThrow(/points outside the workspace/)
     await expect(discoverFiles('/**/*.json', ws)).rejects.toThrow(/points outside the workspace/)
     await expect(discoverFiles('preds/**/../../*.json', ws, 'resume-from')).rejects.toThrow(
-      /Input resume-from: the pattern "preds\/\*\*\/..\/..\/\*.json" has a "." or ".." segment/
+      /^resume-from: the pattern "preds\/\*\*\/..\/..\/\*.json" has a "." or ".." segment/
     )
-    await expect(discoverFiles('!', ws)).rejects.toThrow(/Input path: the line "!" has no pattern after "!"/)
+    await expect(discoverFiles('!', ws)).rejects.toThrow(/^path: the line "!" has no pattern after "!"/)
   })
 
   it('finds nothing, without error, when nothing matches or only excludes are given', async () => {

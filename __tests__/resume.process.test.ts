@@ -302,8 +302,8 @@ describe('results files that cannot be used', () => {
     expect(run.outputs).toMatchObject({ uploaded: '3', failed: '0' })
     const warnings = annotations(run.stdout, 'warning')
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]!.message).toMatch(/^Input resume-from: the pattern .*outside the workspace/)
-    expect(warnings[0]!.message).not.toMatch(/Input path/)
+    expect(warnings[0]!.message).toMatch(/^resume-from: the pattern .*outside the workspace/)
+    expect(warnings[0]!.message).not.toMatch(/^path:/)
   })
 
   it('entries that are not well-formed (an edited results file) do not count as uploaded', async () => {

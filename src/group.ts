@@ -1,6 +1,6 @@
 // Finding the predictions group the run uploads into: by UUID, or by exact name within the dataset.
 import { isRecord } from './guards.js'
-import { INPUT, type GroupRef } from './inputs.js'
+import { asInputName, INPUT, type GroupRef, type NameInput } from './inputs.js'
 import { listedId, listedItem, predictionsGroupsPath } from './kognic/decisions.js'
 import { KognicAuthError, KognicCancelledError } from './kognic/errors.js'
 
@@ -34,35 +34,37 @@ export class GroupError extends Error {
 export async function findGroup(
   api: GroupLister,
   datasetUuid: string,
-  ref: GroupRef
+  ref: GroupRef,
+  name: NameInput = asInputName
 ): Promise<GroupSummary | null> {
   const listing = api.listPredictionsGroups(datasetUuid).catch((error: unknown) => {
     const status = (error as { status?: unknown }).status
     if (status === 404 || status === 403) {
       throw new GroupError(
-        `Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${INPUT.datasetUuid} (it follows dataset/ in the app's address), that ${INPUT.apiUrl} is the dataset API's host, and that these credentials may see the dataset.`
+        `Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${name(INPUT.datasetUuid)} (it follows dataset/ in the app's address), that ${name(INPUT.apiUrl)} is the dataset API's host, and that these credentials may see the dataset.`
       )
     }
     throw error
   })
   return ref.kind === 'uuid'
-    ? groupByUuid(listing, datasetUuid, ref.uuid)
-    : groupByName(await listing, datasetUuid, ref.name)
+    ? groupByUuid(listing, datasetUuid, ref.uuid, name)
+    : groupByName(await listing, datasetUuid, ref.name, name)
 }
 
 async function groupByName(
   items: unknown[],
   datasetUuid: string,
-  name: string
+  groupName: string,
+  name: NameInput
 ): Promise<GroupSummary | null> {
   // Every item must be readable: a group missed here would be created a second time.
   const groups = items.map((item, index) =>
     listedItem(item, index, `GET ${predictionsGroupsPath(datasetUuid)}`)
   )
-  const matches = groups.filter((g) => g.name === name)
+  const matches = groups.filter((g) => g.name === groupName)
   if (matches.length > 1) {
     throw new GroupError(
-      `${INPUT.group} "${name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`
+      `${name(INPUT.group)} "${groupName}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${name(INPUT.groupUuid)}, or rename one of them in the Kognic app.`
     )
   }
   return matches[0] ?? null
@@ -72,7 +74,8 @@ async function groupByName(
 async function groupByUuid(
   listing: Promise<unknown[]>,
   datasetUuid: string,
-  uuid: string
+  uuid: string,
+  name: NameInput
 ): Promise<GroupSummary> {
   let items: unknown[]
   try {
@@ -89,8 +92,7 @@ async function groupByUuid(
   }
   const found = items.find((item) => listedId(item)?.toLowerCase() === uuid)
   if (found !== undefined) {
-    const name = isRecord(found) && typeof found.name === 'string' ? found.name : null
-    return { uuid, name }
+    return { uuid, name: isRecord(found) && typeof found.name === 'string' ? found.name : null }
   }
   const withoutId = items.filter((item) => listedId(item) === undefined).length
   if (withoutId > 0) {
@@ -105,7 +107,7 @@ async function groupByUuid(
     name: isRecord(item) && typeof item.name === 'string' ? item.name : null
   }))
   throw new GroupError(
-    `${INPUT.groupUuid} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`
+    `${name(INPUT.groupUuid)} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${name(INPUT.group)} to find or create a group by name.`
   )
 }
 

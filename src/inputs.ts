@@ -37,6 +37,13 @@ export const INPUT = {
 
 export type InputName = (typeof INPUT)[keyof typeof INPUT]
 
+/**
+ * How messages name an input: the action says `max-file-size` (the default), the command line
+ * `--max-file-size`. Every message that tells the user which setting to change names it through this.
+ */
+export type NameInput = (name: InputName) => string
+export const asInputName: NameInput = (name) => name
+
 /** Defaults as action.yml declares them; a test keeps the two equal. */
 export const DEFAULTS: Partial<Record<InputName, string>> = {
   [INPUT.createGroup]: 'true',

@@ -3,7 +3,7 @@
 // can fail the whole run has passed. Each phase returns what it found; the report is assembled once.
 import { CredentialsError, maskAll, resolveCredentials, type Credentials } from './credentials.js'
 import { defaultGroupDescription, findGroup, workflowRunUrl, type GroupSummary } from './group.js'
-import { INPUT, InputError, readInputs, type InputName, type Inputs } from './inputs.js'
+import { asInputName, INPUT, InputError, readInputs, type Inputs, type NameInput } from './inputs.js'
 import { KognicAuthError, KognicClient, type AnnotatedScenes } from './kognic/client.js'
 import { readUploadBody } from './predictions/body.js'
 import {
@@ -52,15 +52,9 @@ export interface RunDeps {
   /** Shares the report where people discuss the change (the action's pull-request comment); never fails the run. */
   comment?: (report: RunReport, inputs: Inputs) => Promise<void>
   now?: () => number
-  /**
-   * How messages name an input: the action says `max-file-size` (the default), the command line
-   * `--max-file-size`. Every message that tells the user which setting to change names it through this.
-   */
+  /** How messages name an input: `max-file-size` by default, `--max-file-size` on the command line. */
   nameInput?: NameInput
 }
-
-export type NameInput = (name: InputName) => string
-const asInputName: NameInput = (name) => name
 
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000
@@ -153,7 +147,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
 
     // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
     client = setup.credentials ? openClient(setup, io, cancel, name) : undefined
-    const lookups = client ? startLookups(client, input) : null
+    const lookups = client ? startLookups(client, input, name) : null
 
     const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () =>
       checkFiles(found.files, input, cancel.stopNew, log, name)
@@ -163,7 +157,7 @@ export async function run(deps: RunDeps): Promise<RunReport> {
     found.statistics = checked.statistics
     if (input.compareWith)
       found.comparison = await io.group('Compare with the baseline', () =>
-        compareWith(input, workspace, checked.statistics, log)
+        compareWith(input, workspace, checked.statistics, log, name)
       )
     let fit = checked.fit
     if (!client || !lookups) {
@@ -334,7 +328,7 @@ async function findFiles(
   log: Logger,
   name: NameInput
 ): Promise<MatchedFiles> {
-  const found = await discoverFiles(input.patterns, workspace)
+  const found = await discoverFiles(input.patterns, workspace, name(INPUT.path))
   const resultsFileClash = await clashWithResultsFile(found, resultsPath, name)
   const unusable = found.skipped.filter(isUnusableMatch)
   log.info(
@@ -415,9 +409,9 @@ interface Lookups {
   scenes: Promise<AnnotatedScenes> | null
 }
 
-function startLookups(api: KognicClient, input: Inputs): Lookups {
+function startLookups(api: KognicClient, input: Inputs, name: NameInput): Lookups {
   const signedIn = api.authenticate()
-  const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group))
+  const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group, name))
   const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null
   const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid))
   // Awaited in their own phases; until then a failure must not count as unhandled.
@@ -544,10 +538,12 @@ async function compareWith(
   input: Inputs,
   workspace: string,
   statistics: Statistics,
-  log: Logger
+  log: Logger,
+  name: NameInput
 ): Promise<Comparison | null> {
-  const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith)
-  if (answer.warning) log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` })
+  const setting = name(INPUT.compareWith)
+  const answer = await compareWithBaseline(input.compareWith, workspace, statistics, setting)
+  if (answer.warning) log.warning(answer.warning, { title: `Baseline (${setting})` })
   if (answer.comparison)
     log.info(
       `Compared ${formatCount(statistics.files)} file(s) with ${formatCount(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`
@@ -623,7 +619,7 @@ function checkClassMapping(
   if (segmented && !hasBackground(mapping)) {
     const example = JSON.stringify({ annotated: BACKGROUND_CLASS, predicted: BACKGROUND_CLASS })
     throw new FatalError(
-      `${INPUT.classMapping} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`
+      `${name(INPUT.classMapping)} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`
     )
   }
   const missing = missingClasses(mapping, classes)
@@ -704,10 +700,12 @@ async function leaveOutEarlierUploads(
     else log.info(`${name(INPUT.resumeFrom)} is not set: every file is uploaded.`)
     return { fit, changed: 0 }
   }
-  const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
-    datasetUuid: input.datasetUuid,
-    groupUuid
-  })
+  const earlier = await readEarlierRuns(
+    input.resumeFrom,
+    workspace,
+    { datasetUuid: input.datasetUuid, groupUuid },
+    name(INPUT.resumeFrom)
+  )
   if (earlier.patternError)
     log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
       title: `${name(INPUT.resumeFrom)} ignored`

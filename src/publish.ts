@@ -1,7 +1,7 @@
 // What the run leaves behind, written once from the report, also when the run failed: the results file,
 // the outputs, the step's verdict and file annotations, the job summary and the pull-request comment.
 import path from 'node:path'
-import { INPUT, type Inputs } from './inputs.js'
+import { asInputName, INPUT, type Inputs } from './inputs.js'
 import type { RunDeps } from './main.js'
 import { fileAnnotations } from './report/annotations.js'
 import { formatCount } from './report/format.js'
@@ -31,7 +31,7 @@ export async function publish(
     const reason = error instanceof Error ? error.message : String(error)
     resultsProblem = reason.includes(resultsFile)
       ? reason
-      : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`
+      : `Could not write the results file ${resultsFile}: ${reason}. Check ${(deps.nameInput ?? asInputName)(INPUT.resultsFile)}.`
     resultsFile = ''
   }
 

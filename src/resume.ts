@@ -31,9 +31,10 @@ export interface EarlierRuns {
 export async function readEarlierRuns(
   patterns: string,
   workspace: string,
-  target: { datasetUuid: string; groupUuid: string }
+  target: { datasetUuid: string; groupUuid: string },
+  setting = 'resume-from'
 ): Promise<EarlierRuns> {
-  const read = await readResultsFiles(patterns, workspace, 'resume-from')
+  const read = await readResultsFiles(patterns, workspace, setting)
   const earlier: EarlierRuns = {
     byScene: new Map(),
     used: [],
@@ -78,17 +79,18 @@ export interface ResultsFilesRead {
 
 /**
  * The results files of earlier runs that `patterns` match in the workspace, parsed; a file that is not one
- * of ours, is not JSON or comes from a later format is ignored with its reason. `input` names the patterns.
+ * of ours, is not JSON or comes from a later format is ignored with its reason. `setting` names the
+ * patterns in messages (`resume-from`, or `--resume-from` on the command line).
  */
 export async function readResultsFiles(
   patterns: string,
   workspace: string,
-  input: string
+  setting: string
 ): Promise<ResultsFilesRead> {
   const read: ResultsFilesRead = { files: [], ignored: [], patternError: null }
   let found: Discovery
   try {
-    found = await discoverFiles(patterns, workspace, input)
+    found = await discoverFiles(patterns, workspace, setting)
   } catch (error) {
     read.patternError = error instanceof Error ? error.message : String(error)
     return read

@@ -50463,6 +50463,7 @@ const INPUT = {
     compareWith: 'compare-with',
     parallelJobs: 'parallel-jobs'
 };
+const asInputName = (name) => name;
 /** Defaults as action.yml declares them; a test keeps the two equal. */
 const DEFAULTS = {
     [INPUT.createGroup]: 'true',
@@ -51167,29 +51168,29 @@ class GroupError extends Error {
  * Returns the dataset's group the inputs name, or null when a name matches no group (the caller decides
  * whether to create it). A name two groups share, or a UUID a well-formed listing does not hold, is an error.
  */
-async function findGroup(api, datasetUuid, ref) {
+async function findGroup(api, datasetUuid, ref, name = asInputName) {
     const listing = api.listPredictionsGroups(datasetUuid).catch((error) => {
         const status = error.status;
         if (status === 404 || status === 403) {
-            throw new GroupError(`Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${INPUT.datasetUuid} (it follows dataset/ in the app's address), that ${INPUT.apiUrl} is the dataset API's host, and that these credentials may see the dataset.`);
+            throw new GroupError(`Could not list the predictions groups of dataset ${datasetUuid} (${error instanceof Error ? error.message : String(error)}). Check ${name(INPUT.datasetUuid)} (it follows dataset/ in the app's address), that ${name(INPUT.apiUrl)} is the dataset API's host, and that these credentials may see the dataset.`);
         }
         throw error;
     });
     return ref.kind === 'uuid'
-        ? groupByUuid(listing, datasetUuid, ref.uuid)
-        : groupByName(await listing, datasetUuid, ref.name);
+        ? groupByUuid(listing, datasetUuid, ref.uuid, name)
+        : groupByName(await listing, datasetUuid, ref.name, name);
 }
-async function groupByName(items, datasetUuid, name) {
+async function groupByName(items, datasetUuid, groupName, name) {
     // Every item must be readable: a group missed here would be created a second time.
     const groups = items.map((item, index) => listedItem(item, index, `GET ${predictionsGroupsPath(datasetUuid)}`));
-    const matches = groups.filter((g) => g.name === name);
+    const matches = groups.filter((g) => g.name === groupName);
     if (matches.length > 1) {
-        throw new GroupError(`${INPUT.group} "${name}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${INPUT.groupUuid}, or rename one of them in the Kognic app.`);
+        throw new GroupError(`${name(INPUT.group)} "${groupName}" matches ${matches.length} groups in dataset ${datasetUuid}: ${matches.map((g) => g.uuid).join(', ')}. Give the one you mean as ${name(INPUT.groupUuid)}, or rename one of them in the Kognic app.`);
     }
     return matches[0] ?? null;
 }
 /** A UUID needs from the listing only the item with that id: names and odd items elsewhere do not matter. */
-async function groupByUuid(listing, datasetUuid, uuid) {
+async function groupByUuid(listing, datasetUuid, uuid, name) {
     let items;
     try {
         items = await listing;
@@ -51204,8 +51205,7 @@ async function groupByUuid(listing, datasetUuid, uuid) {
     }
     const found = items.find((item) => listedId(item)?.toLowerCase() === uuid);
     if (found !== undefined) {
-        const name = isRecord(found) && typeof found.name === 'string' ? found.name : null;
-        return { uuid, name };
+        return { uuid, name: isRecord(found) && typeof found.name === 'string' ? found.name : null };
     }
     const withoutId = items.filter((item) => listedId(item) === undefined).length;
     if (withoutId > 0) {
@@ -51219,7 +51219,7 @@ async function groupByUuid(listing, datasetUuid, uuid) {
         uuid: listedId(item),
         name: isRecord(item) && typeof item.name === 'string' ? item.name : null
     }));
-    throw new GroupError(`${INPUT.groupUuid} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${INPUT.group} to find or create a group by name.`);
+    throw new GroupError(`${name(INPUT.groupUuid)} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${name(INPUT.group)} to find or create a group by name.`);
 }
 function describeGroups(groups) {
     if (groups.length === 0)
@@ -55107,12 +55107,12 @@ function parseLine(line, workspace, input) {
         pattern = pattern.slice(1).trim();
     }
     if (pattern === '')
-        throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`);
+        throw new Error(`${input}: the line "${line}" has no pattern after "!"`);
     pattern = normalizeSeparators(pattern);
     // @actions/glob refuses relative pathing: `.` only as the first segment, `..` nowhere.
     const written = pattern.length > 1 && pattern.endsWith(SEP) ? pattern.slice(0, -1) : pattern;
     if (written.split(SEP).some((s, i) => (literalOf(s) === '.' && i > 0) || literalOf(s) === '..')) {
-        throw new Error(`Input ${input}: the pattern "${line}" has a "." or ".." segment, which @actions/glob does not allow; write it from the workspace without them`);
+        throw new Error(`${input}: the pattern "${line}" has a "." or ".." segment, which @actions/glob does not allow; write it from the workspace without them`);
     }
     // Relative to the workspace (which `.` also names); `~` is the home directory.
     if (pattern === '.' || pattern.startsWith(`.${SEP}`))
@@ -55156,7 +55156,7 @@ function parseLine(line, workspace, input) {
     }
     const searchPath = external_node_path_.join(root, ...literal);
     if (!isInside(workspace, searchPath)) {
-        throw new Error(`Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
+        throw new Error(`${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`);
     }
     return { rules, searchPath };
 }
@@ -55194,8 +55194,8 @@ function compare(a, b) {
 /**
  * The files `patterns` (newline-separated globs relative to `workspace`, as @actions/glob reads them) match.
  * Broken symbolic links, files outside the workspace (through a link), second paths to one file and folders
- * that cannot be read are in `skipped`, with the reason. Throws only for a bad pattern, whose error names
- * `input`.
+ * that cannot be read are in `skipped`, with the reason. Throws only for a bad pattern, whose error starts
+ * with `input`, the setting as people see it (`path`, or `--path` on the command line).
  */
 async function discoverFiles(patterns, workspace, input = 'path') {
     const root = external_node_path_.resolve(workspace);
@@ -56425,7 +56425,7 @@ resultsPath, deps) {
         const reason = error instanceof Error ? error.message : String(error);
         resultsProblem = reason.includes(resultsFile)
             ? reason
-            : `Could not write the results file ${resultsFile}: ${reason}. Check ${INPUT.resultsFile}.`;
+            : `Could not write the results file ${resultsFile}: ${reason}. Check ${(deps.nameInput ?? asInputName)(INPUT.resultsFile)}.`;
         resultsFile = '';
     }
     io.setOutput('predictions-group-uuid', report.group.uuid ?? '');
@@ -56554,8 +56554,8 @@ function createProgress(opts) {
  * `target`'s dataset and group. A file that is not one of ours, is malformed, or names another dataset or
  * group is ignored with its reason.
  */
-async function readEarlierRuns(patterns, workspace, target) {
-    const read = await readResultsFiles(patterns, workspace, 'resume-from');
+async function readEarlierRuns(patterns, workspace, target, setting = 'resume-from') {
+    const read = await readResultsFiles(patterns, workspace, setting);
     const earlier = {
         byScene: new Map(),
         used: [],
@@ -56595,13 +56595,14 @@ async function readEarlierRuns(patterns, workspace, target) {
 }
 /**
  * The results files of earlier runs that `patterns` match in the workspace, parsed; a file that is not one
- * of ours, is not JSON or comes from a later format is ignored with its reason. `input` names the patterns.
+ * of ours, is not JSON or comes from a later format is ignored with its reason. `setting` names the
+ * patterns in messages (`resume-from`, or `--resume-from` on the command line).
  */
-async function readResultsFiles(patterns, workspace, input) {
+async function readResultsFiles(patterns, workspace, setting) {
     const read = { files: [], ignored: [], patternError: null };
     let found;
     try {
-        found = await discoverFiles(patterns, workspace, input);
+        found = await discoverFiles(patterns, workspace, setting);
     }
     catch (error) {
         read.patternError = error instanceof Error ? error.message : String(error);
@@ -56710,7 +56711,6 @@ async function compareWithBaseline(patterns, workspace, current, input) {
 
 
 
-const asInputName = (name) => name;
 /** After a cancellation, in-flight requests get this long to finish before they are aborted. */
 const CANCEL_GRACE_MS = 5000;
 class FatalError extends Error {
@@ -56765,13 +56765,13 @@ async function run(deps) {
             return reportNoFiles(input, found.unusable.length, workspace, log, name);
         // Sign-in, the group and the annotated scenes only read: they are looked up while the files are checked.
         client = setup.credentials ? openClient(setup, io, cancel, name) : undefined;
-        const lookups = client ? startLookups(client, input) : null;
+        const lookups = client ? startLookups(client, input, name) : null;
         const checked = await io.group(`Read and check ${formatCount(found.files.length)} file(s)`, () => checkFiles(found.files, input, cancel.stopNew, log, name));
         found.files = checked.files;
         found.skipped.push(...checked.setAside);
         found.statistics = checked.statistics;
         if (input.compareWith)
-            found.comparison = await io.group('Compare with the baseline', () => compareWith(input, workspace, checked.statistics, log));
+            found.comparison = await io.group('Compare with the baseline', () => compareWith(input, workspace, checked.statistics, log, name));
         let fit = checked.fit;
         if (!client || !lookups) {
             checkClassMapping(found.files, fit, setup.classMapping, log, name);
@@ -56888,7 +56888,7 @@ function groupAsGiven(input) {
         : { uuid: input.group.uuid, name: null, created: false, state: 'unresolved' };
 }
 async function findFiles(input, workspace, resultsPath, log, name) {
-    const found = await discoverFiles(input.patterns, workspace);
+    const found = await discoverFiles(input.patterns, workspace, name(INPUT.path));
     const resultsFileClash = await clashWithResultsFile(found, resultsPath, name);
     const unusable = found.skipped.filter(isUnusableMatch);
     log.info(`${formatCount(found.files.length + unusable.length)} file(s) matched ${name(INPUT.path)}${unusable.length > 0 ? `; ${formatCount(unusable.length)} of them cannot be used` : ''}.`);
@@ -56950,9 +56950,9 @@ function openClient(setup, io, cancel, name) {
         onToken: (token) => maskAll((form) => io.setSecret(form), token)
     });
 }
-function startLookups(api, input) {
+function startLookups(api, input, name) {
     const signedIn = api.authenticate();
-    const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group));
+    const group = signedIn.then(() => findGroup(api, input.datasetUuid, input.group, name));
     const scenes = input.checkScenes ? signedIn.then(() => api.listAnnotatedScenes(input.datasetUuid)) : null;
     const datasetName = signedIn.then(() => api.datasetName(input.datasetUuid));
     // Awaited in their own phases; until then a failure must not count as unhandled.
@@ -57050,10 +57050,11 @@ async function checkFiles(matched, input, stop, log, name) {
     return { files, fit, setAside, statistics: statistics.result() };
 }
 /** This run's statistics against the baseline compare-with names; what goes wrong is one warning. */
-async function compareWith(input, workspace, statistics, log) {
-    const answer = await compareWithBaseline(input.compareWith, workspace, statistics, INPUT.compareWith);
+async function compareWith(input, workspace, statistics, log, name) {
+    const setting = name(INPUT.compareWith);
+    const answer = await compareWithBaseline(input.compareWith, workspace, statistics, setting);
     if (answer.warning)
-        log.warning(answer.warning, { title: `Baseline (${INPUT.compareWith})` });
+        log.warning(answer.warning, { title: `Baseline (${setting})` });
     if (answer.comparison)
         log.info(`Compared ${formatCount(statistics.files)} file(s) with ${formatCount(answer.comparison.baselineFiles)} of the baseline (${answer.comparison.baselines.join(', ')}).`);
     return answer.comparison;
@@ -57111,7 +57112,7 @@ function checkClassMapping(files, fit, mapping, log, name) {
     const segmented = fit.some((index) => files[index].inspected.hasSegmentation);
     if (segmented && !hasBackground(mapping)) {
         const example = JSON.stringify({ annotated: BACKGROUND_CLASS, predicted: BACKGROUND_CLASS });
-        throw new FatalError(`${INPUT.classMapping} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`);
+        throw new FatalError(`${name(INPUT.classMapping)} has no entry with "annotated": "${BACKGROUND_CLASS}", which segmentation predictions need (Kognic's guide: the area no segment covers is ${BACKGROUND_CLASS}); add ${example}.`);
     }
     const missing = missingClasses(mapping, classes);
     if (missing.length > 0) {
@@ -57162,10 +57163,7 @@ async function leaveOutEarlierUploads(files, fit, input, groupUuid, workspace, e
             log.info(`${name(INPUT.resumeFrom)} is not set: every file is uploaded.`);
         return { fit, changed: 0 };
     }
-    const earlier = await readEarlierRuns(input.resumeFrom, workspace, {
-        datasetUuid: input.datasetUuid,
-        groupUuid
-    });
+    const earlier = await readEarlierRuns(input.resumeFrom, workspace, { datasetUuid: input.datasetUuid, groupUuid }, name(INPUT.resumeFrom));
     if (earlier.patternError)
         log.warning(`${earlier.patternError}. Nothing is resumed: every file is uploaded.`, {
             title: `${name(INPUT.resumeFrom)} ignored`

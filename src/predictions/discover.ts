@@ -151,13 +151,13 @@ function parseLine(
     negate = !negate
     pattern = pattern.slice(1).trim()
   }
-  if (pattern === '') throw new Error(`Input ${input}: the line "${line}" has no pattern after "!"`)
+  if (pattern === '') throw new Error(`${input}: the line "${line}" has no pattern after "!"`)
   pattern = normalizeSeparators(pattern)
   // @actions/glob refuses relative pathing: `.` only as the first segment, `..` nowhere.
   const written = pattern.length > 1 && pattern.endsWith(SEP) ? pattern.slice(0, -1) : pattern
   if (written.split(SEP).some((s, i) => (literalOf(s) === '.' && i > 0) || literalOf(s) === '..')) {
     throw new Error(
-      `Input ${input}: the pattern "${line}" has a "." or ".." segment, which @actions/glob does not allow; write it from the workspace without them`
+      `${input}: the pattern "${line}" has a "." or ".." segment, which @actions/glob does not allow; write it from the workspace without them`
     )
   }
 
@@ -201,7 +201,7 @@ function parseLine(
   const searchPath = path.join(root, ...literal)
   if (!isInside(workspace, searchPath)) {
     throw new Error(
-      `Input ${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`
+      `${input}: the pattern "${line}" points outside the workspace ${workspace}; patterns are relative to the workspace and must stay inside it`
     )
   }
   return { rules, searchPath }
@@ -248,8 +248,8 @@ interface Found {
 /**
  * The files `patterns` (newline-separated globs relative to `workspace`, as @actions/glob reads them) match.
  * Broken symbolic links, files outside the workspace (through a link), second paths to one file and folders
- * that cannot be read are in `skipped`, with the reason. Throws only for a bad pattern, whose error names
- * `input`.
+ * that cannot be read are in `skipped`, with the reason. Throws only for a bad pattern, whose error starts
+ * with `input`, the setting as people see it (`path`, or `--path` on the command line).
  */
 export async function discoverFiles(patterns: string, workspace: string, input = 'path'): Promise<Discovery> {
   const root = path.resolve(workspace)
