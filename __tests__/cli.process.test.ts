@@ -193,6 +193,25 @@ describe('a dry run on a folder with bad files', () => {
     expect(run.stdout).toMatch(/✗ Failed: 4 matched · 2 would be uploaded · 2 not uploaded \(2 invalid/)
   })
 
+  it('sums up the files not uploaded by kind, most first, when a kind has several', async () => {
+    const notScenes = Object.fromEntries(
+      ['a', 'b', 'c'].map((name) => [`check/${name}-not-a-scene.json`, json(bboxDoc({ seed: 3 }))])
+    )
+    const run = await cli(['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', 'check'], {
+      workspace: makeWorkspace({ ...badFiles, ...notScenes })
+    })
+    expect(run.code, run.stderr).toBe(1)
+    const digest = run.stdout.slice(run.stdout.indexOf('Would not be uploaded, by kind'))
+    expect(digest).toMatch(
+      /^Would not be uploaded, by kind \(5 file\(s\)\):\n {2}4 {2}scene-id {5}error, first: check\/a-not-a-scene\.json\n {2}1 {2}json-syntax {2}error, first: check\/cccccccc-/
+    )
+    // One file per kind: the per-file lines say it all, no digest.
+    const single = await cli(['--dataset-uuid', OD, '--predictions-group', 'dry', '--dry-run', 'check'], {
+      workspace: makeWorkspace(badFiles)
+    })
+    expect(single.stdout).not.toContain('by kind')
+  })
+
   it('--dry-run false is refused, not taken as a pattern; --dry-run=true is taken', async () => {
     const workspace = makeWorkspace(badFiles)
     const stray = await cli(
@@ -338,6 +357,41 @@ describe('Ctrl-C', () => {
     expect(results.counts.uploaded).toBeLessThan(20)
     expect(readFileSync(path.join(run.workspace, 'junit.xml'), 'utf8')).toContain('type="not-attempted"')
     expect(run.stdout).toMatch(/✗ Cancelled/)
+  })
+})
+
+describe('on a terminal', () => {
+  it('redraws the progress line about every second while uploading; piped, it prints none in a short run', async () => {
+    // Each upload held 400 ms, one at a time: five files are two seconds of upload phase.
+    emulator.setFaults({ slowRate: 1, slowMs: 400 })
+    const args = (group: string) => [
+      CLI,
+      '--dataset-uuid',
+      OD,
+      '--predictions-group',
+      group,
+      '--concurrency',
+      '1',
+      ...urls(),
+      'preds'
+    ]
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...envPair }
+    // util-linux `script` gives the command a pseudo-terminal, as a person's shell would.
+    const workspace = makeWorkspace(bboxFiles(5, 10))
+    const command = [ACTION_NODE, ...args(`cli-tty-${Date.now()}`)].map((a) => `'${a}'`).join(' ')
+    const tty = spawn('script', ['-qec', command, '/dev/null'], { cwd: workspace, env })
+    let screen = ''
+    tty.stdout.setEncoding('utf8').on('data', (chunk: string) => (screen += chunk))
+    const code = await new Promise<number | null>((resolve) => tty.on('close', resolve))
+    expect(code, screen).toBe(0)
+    expect(screen.match(/Uploaded [1-4]\/5 ·/g)?.length ?? 0).toBeGreaterThanOrEqual(1)
+
+    const piped = await cli(args(`cli-pipe-${Date.now()}`).slice(1), {
+      workspace: makeWorkspace(bboxFiles(5, 15)),
+      env: envPair
+    })
+    expect(piped.code, piped.stderr).toBe(0)
+    expect(piped.stdout + piped.stderr).not.toMatch(/Uploaded [1-4]\/5 ·/)
   })
 })
 

@@ -56960,7 +56960,9 @@ function aboutFile(path, reason) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   C3: () => (/* binding */ noObjectsNote),
 /* harmony export */   WJ: () => (/* binding */ verdict),
-/* harmony export */   aD: () => (/* binding */ countResults)
+/* harmony export */   aD: () => (/* binding */ countResults),
+/* harmony export */   cV: () => (/* binding */ failureKinds),
+/* harmony export */   oi: () => (/* binding */ reasonKindOf)
 /* harmony export */ });
 /* unused harmony exports notUploadedParts, endSentence, filesWithoutObjects */
 /* harmony import */ var _format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
@@ -57080,6 +57082,29 @@ function noObjectsNote(results) {
         return '';
     return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`;
 }
+/** A result's reason kind; one a caller did not set falls back to its status. */
+function reasonKindOf(result) {
+    return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid');
+}
+/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
+function failureKinds(results) {
+    const kinds = new Map();
+    for (const result of results) {
+        if (result.status !== 'failed' && result.status !== 'invalid')
+            continue;
+        const kind = reasonKindOf(result);
+        const severity = result.status === 'failed' ? 'upload failed' : 'error';
+        const key = `${severity}\u0000${kind}`;
+        let entry = kinds.get(key);
+        if (!entry) {
+            entry = { kind, severity, files: 0, problems: 0, firstFile: result.path };
+            kinds.set(key, entry);
+        }
+        entry.files++;
+        entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length);
+    }
+    return [...kinds.values()].sort((a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+}
 
 
 /***/ }),
@@ -57093,7 +57118,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Br: () => (/* binding */ renderSummary)
 });
 
-// UNUSED EXPORTS: DEFAULT_SUMMARY_HEADING, DEFAULT_SUMMARY_MAX_BYTES, failureKinds, reasonKindOf, uploadSpeed
+// UNUSED EXPORTS: DEFAULT_SUMMARY_HEADING, DEFAULT_SUMMARY_MAX_BYTES, uploadSpeed
 
 // EXTERNAL MODULE: ./src/report/escape.ts
 var report_escape = __nccwpck_require__(6412);
@@ -57549,29 +57574,6 @@ function listFirst(shown, total) {
     const text = shown.join(', ');
     return total > shown.length ? `${text} and ${summary_n(total - shown.length)} more.` : `${text}.`;
 }
-/** A result's reason kind; one a caller did not set falls back to its status. */
-function reasonKindOf(result) {
-    return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid');
-}
-/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
-function failureKinds(results) {
-    const kinds = new Map();
-    for (const result of results) {
-        if (result.status !== 'failed' && result.status !== 'invalid')
-            continue;
-        const kind = reasonKindOf(result);
-        const severity = result.status === 'failed' ? 'upload failed' : 'error';
-        const key = `${severity}\u0000${kind}`;
-        let entry = kinds.get(key);
-        if (!entry) {
-            entry = { kind, severity, files: 0, problems: 0, firstFile: result.path };
-            kinds.set(key, entry);
-        }
-        entry.files++;
-        entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length);
-    }
-    return [...kinds.values()].sort((a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
-}
 function failuresSection(report, budget, hint) {
     // Files the run never reached share one reason: one line for them all, not a row each.
     const listed = (result) => result.status === 'failed' || result.status === 'invalid';
@@ -57594,7 +57596,7 @@ function failuresSection(report, budget, hint) {
         return unreached.join('\n\n');
     const title = report.dryRun ? 'Files that would not be uploaded' : 'Files not uploaded';
     // Many files with one problem read as one row here, not hundreds below.
-    const kinds = failureKinds(report.results);
+    const kinds = (0,model/* failureKinds */.cV)(report.results);
     const byKind = kinds.length < total ? kindsTable(kinds, title, budget, hint) : '';
     // With the kinds table above, each kind lists its first few files: the summary grows with the kinds,
     // not the files.
@@ -57604,7 +57606,7 @@ function failuresSection(report, budget, hint) {
     for (const result of report.results) {
         if (!listed(result))
             continue;
-        const kind = reasonKindOf(result);
+        const kind = (0,model/* reasonKindOf */.oi)(result);
         const seen = shownOfKind.get(kind) ?? 0;
         shownOfKind.set(kind, seen + 1);
         if (seen < perKind)
@@ -57615,7 +57617,7 @@ function failuresSection(report, budget, hint) {
         for (const result of report.results) {
             if (!listed(result))
                 continue;
-            const kind = reasonKindOf(result);
+            const kind = (0,model/* reasonKindOf */.oi)(result);
             const seen = shownSoFar.get(kind) ?? 0;
             shownSoFar.set(kind, seen + 1);
             if (seen >= perKind)

@@ -55686,6 +55686,29 @@ function noObjectsNote(results) {
         return '';
     return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`;
 }
+/** A result's reason kind; one a caller did not set falls back to its status. */
+function reasonKindOf(result) {
+    return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid');
+}
+/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
+function failureKinds(results) {
+    const kinds = new Map();
+    for (const result of results) {
+        if (result.status !== 'failed' && result.status !== 'invalid')
+            continue;
+        const kind = reasonKindOf(result);
+        const severity = result.status === 'failed' ? 'upload failed' : 'error';
+        const key = `${severity}\u0000${kind}`;
+        let entry = kinds.get(key);
+        if (!entry) {
+            entry = { kind, severity, files: 0, problems: 0, firstFile: result.path };
+            kinds.set(key, entry);
+        }
+        entry.files++;
+        entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length);
+    }
+    return [...kinds.values()].sort((a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+}
 
 ;// CONCATENATED MODULE: ./src/report/statistics.ts
 
@@ -56132,29 +56155,6 @@ function listSome(items, max) {
 function listFirst(shown, total) {
     const text = shown.join(', ');
     return total > shown.length ? `${text} and ${summary_n(total - shown.length)} more.` : `${text}.`;
-}
-/** A result's reason kind; one a caller did not set falls back to its status. */
-function reasonKindOf(result) {
-    return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid');
-}
-/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
-function failureKinds(results) {
-    const kinds = new Map();
-    for (const result of results) {
-        if (result.status !== 'failed' && result.status !== 'invalid')
-            continue;
-        const kind = reasonKindOf(result);
-        const severity = result.status === 'failed' ? 'upload failed' : 'error';
-        const key = `${severity}\u0000${kind}`;
-        let entry = kinds.get(key);
-        if (!entry) {
-            entry = { kind, severity, files: 0, problems: 0, firstFile: result.path };
-            kinds.set(key, entry);
-        }
-        entry.files++;
-        entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length);
-    }
-    return [...kinds.values()].sort((a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
 }
 function failuresSection(report, budget, hint) {
     // Files the run never reached share one reason: one line for them all, not a row each.
@@ -57602,6 +57602,7 @@ var terminal = __nccwpck_require__(1028);
 
 
 
+
 const EXIT = { ok: 0, notUploaded: 1, usage: 2, interrupted: 130 };
 async function runCli(deps) {
     const { env, stderr } = deps;
@@ -57681,6 +57682,7 @@ async function runCli(deps) {
     const statistics = statisticsText(report.statistics, report.comparison);
     if (statistics)
         out.write(`\n${clean(statistics)}`);
+    out.write(kindsText(report, clean));
     out.write(run_verdict(report, record.failures.length === 0 && !writeProblem, (0,terminal/* colourer */.ce)(out, env), clean));
     if (command.json) {
         const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) };
@@ -57707,6 +57709,28 @@ async function folderPatterns(patterns, cwd) {
         return isFolder ? `${pattern.replace(/[/\\]+$/, '')}/**/*.json` : pattern;
     }));
     return lines.join('\n');
+}
+/** Kinds shown in the digest of the files not uploaded; the rest are counted. */
+const MAX_KINDS_SHOWN = 10;
+/**
+ * The files not uploaded by kind, most first, when some kind has several: many files with one problem
+ * read as one line here, as in the job summary's table, not as one line each scrolled past.
+ */
+function kindsText(report, clean) {
+    const kinds = failureKinds(report.results);
+    const files = kinds.reduce((sum, kind) => sum + kind.files, 0);
+    if (kinds.length === files)
+        return '';
+    const width = formatCount(kinds[0].files).length;
+    const kindWidth = Math.max(...kinds.slice(0, MAX_KINDS_SHOWN).map((kind) => kind.kind.length));
+    const lines = kinds
+        .slice(0, MAX_KINDS_SHOWN)
+        .map((kind) => `  ${formatCount(kind.files).padStart(width)}  ${kind.kind.padEnd(kindWidth)}  ${kind.severity}, first: ${kind.firstFile}`);
+    const more = kinds.length - MAX_KINDS_SHOWN;
+    if (more > 0)
+        lines.push(`  …and ${formatCount(more)} more kind(s)`);
+    const title = report.dryRun ? 'Would not be uploaded' : 'Not uploaded';
+    return `\n${title}, by kind (${formatCount(files)} file(s)):\n${(0,report_escape/* terminalText */.eR)(clean(lines.join('\n')))}\n`;
 }
 /** The verdict and the counts, as the job summary gives them, as text. */
 function run_verdict(report, ok, colour, clean) {

@@ -7,7 +7,7 @@ import { INPUT, InputError, readInputs, type InputName } from '../inputs.js'
 import { run, type RunDeps } from '../main.js'
 import { terminalText } from '../report/escape.js'
 import { formatCount, formatDuration } from '../report/format.js'
-import type { RunReport } from '../report/model.js'
+import { failureKinds, type RunReport } from '../report/model.js'
 import { fileEntry, resultsHeader } from '../report/results.js'
 import { statisticsText } from '../report/statistics.js'
 import { renderSummary } from '../report/summary.js'
@@ -110,6 +110,7 @@ export async function runCli(deps: CliDeps): Promise<number> {
   const out = command.json ? stderr : deps.stdout
   const statistics = statisticsText(report.statistics, report.comparison)
   if (statistics) out.write(`\n${clean(statistics)}`)
+  out.write(kindsText(report, clean))
   out.write(verdict(report, record.failures.length === 0 && !writeProblem, colourer(out, env), clean))
   if (command.json) {
     const results = { ...resultsHeader(report), files: Array.from(report.results, fileEntry) }
@@ -146,6 +147,31 @@ export async function folderPatterns(patterns: string, cwd: string): Promise<str
     })
   )
   return lines.join('\n')
+}
+
+/** Kinds shown in the digest of the files not uploaded; the rest are counted. */
+const MAX_KINDS_SHOWN = 10
+
+/**
+ * The files not uploaded by kind, most first, when some kind has several: many files with one problem
+ * read as one line here, as in the job summary's table, not as one line each scrolled past.
+ */
+function kindsText(report: RunReport, clean: (text: string) => string): string {
+  const kinds = failureKinds(report.results)
+  const files = kinds.reduce((sum, kind) => sum + kind.files, 0)
+  if (kinds.length === files) return ''
+  const width = formatCount(kinds[0]!.files).length
+  const kindWidth = Math.max(...kinds.slice(0, MAX_KINDS_SHOWN).map((kind) => kind.kind.length))
+  const lines = kinds
+    .slice(0, MAX_KINDS_SHOWN)
+    .map(
+      (kind) =>
+        `  ${formatCount(kind.files).padStart(width)}  ${kind.kind.padEnd(kindWidth)}  ${kind.severity}, first: ${kind.firstFile}`
+    )
+  const more = kinds.length - MAX_KINDS_SHOWN
+  if (more > 0) lines.push(`  …and ${formatCount(more)} more kind(s)`)
+  const title = report.dryRun ? 'Would not be uploaded' : 'Not uploaded'
+  return `\n${title}, by kind (${formatCount(files)} file(s)):\n${terminalText(clean(lines.join('\n')))}\n`
 }
 
 /** The verdict and the counts, as the job summary gives them, as text. */

@@ -211,3 +211,39 @@ export function noObjectsNote(results: readonly FileResult[]): string {
   if (count === 0) return ''
   return `${count} ${count === 1 ? 'file has' : 'files have'} no objects (no bbox, cuboid or image in any frame), so ${count === 1 ? 'it predicts' : 'they predict'} nothing for ${count === 1 ? 'its scene' : 'their scenes'}; see the no-objects warnings.`
 }
+
+/** A result's reason kind; one a caller did not set falls back to its status. */
+export function reasonKindOf(result: FileResult): string {
+  return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid')
+}
+
+export interface FailureKind {
+  kind: string
+  /** `error` (refused before upload) or `upload failed` (Kognic refused it, or it ran out of retries). */
+  severity: string
+  files: number
+  /** Problems of this kind in those files (counted only where the file lists its problems). */
+  problems: number
+  firstFile: string
+}
+
+/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
+export function failureKinds(results: readonly FileResult[]): FailureKind[] {
+  const kinds = new Map<string, FailureKind>()
+  for (const result of results) {
+    if (result.status !== 'failed' && result.status !== 'invalid') continue
+    const kind = reasonKindOf(result)
+    const severity = result.status === 'failed' ? 'upload failed' : 'error'
+    const key = `${severity}\u0000${kind}`
+    let entry = kinds.get(key)
+    if (!entry) {
+      entry = { kind, severity, files: 0, problems: 0, firstFile: result.path }
+      kinds.set(key, entry)
+    }
+    entry.files++
+    entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length)
+  }
+  return [...kinds.values()].sort(
+    (a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)
+  )
+}

@@ -4,7 +4,14 @@
 import type { FileResult, Problem } from '../types.js'
 import { escapeMarkdownCell, safeUrl } from './escape.js'
 import { formatCount, formatDuration, formatRate, withoutOwnName } from './format.js'
-import { noObjectsNote, verdict, type RunReport } from './model.js'
+import {
+  failureKinds,
+  noObjectsNote,
+  reasonKindOf,
+  verdict,
+  type FailureKind,
+  type RunReport
+} from './model.js'
 import { statisticsSection } from './statistics.js'
 
 /** Below GitHub's 1 MiB so the caller has room for a line of its own. */
@@ -270,42 +277,6 @@ function listSome(items: string[], max: number): string {
 function listFirst(shown: string[], total: number): string {
   const text = shown.join(', ')
   return total > shown.length ? `${text} and ${n(total - shown.length)} more.` : `${text}.`
-}
-
-/** A result's reason kind; one a caller did not set falls back to its status. */
-export function reasonKindOf(result: FileResult): string {
-  return result.reasonKind ?? (result.status === 'failed' ? 'upload-failed' : 'invalid')
-}
-
-export interface FailureKind {
-  kind: string
-  /** `error` (refused before upload) or `upload failed` (Kognic refused it, or it ran out of retries). */
-  severity: string
-  files: number
-  /** Problems of this kind in those files (counted only where the file lists its problems). */
-  problems: number
-  firstFile: string
-}
-
-/** Invalid and failed files by reason kind, most files first; ties by kind so the order is stable. */
-export function failureKinds(results: readonly FileResult[]): FailureKind[] {
-  const kinds = new Map<string, FailureKind>()
-  for (const result of results) {
-    if (result.status !== 'failed' && result.status !== 'invalid') continue
-    const kind = reasonKindOf(result)
-    const severity = result.status === 'failed' ? 'upload failed' : 'error'
-    const key = `${severity}\u0000${kind}`
-    let entry = kinds.get(key)
-    if (!entry) {
-      entry = { kind, severity, files: 0, problems: 0, firstFile: result.path }
-      kinds.set(key, entry)
-    }
-    entry.files++
-    entry.problems += Math.max(1, result.problems.filter((p) => p.kind === kind).length)
-  }
-  return [...kinds.values()].sort(
-    (a, b) => b.files - a.files || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0)
-  )
 }
 
 function failuresSection(report: RunReport, budget: number, hint: string): string {
