@@ -49778,17 +49778,23 @@ function isConfidenceLookalike(name) {
 // A confidence in a frame's or root object's object_data is generic data, not the geometry's: Kognic
 // reads none there and sets each geometry's confidence to 1.0.
 function checkDataConfidence(objectData, dataPath, report) {
-    for (const key of ATTRIBUTE_KEYS) {
-        const list = objectData[key];
+    for (const { key, index } of entriesNamedConfidence(objectData, ATTRIBUTE_KEYS)) {
+        report('confidence-place', `${dataPath}.${key}[${index}]`, `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`);
+    }
+}
+/** Where `record`'s lists under `keys` hold an entry named `confidence`. */
+function entriesNamedConfidence(record, keys) {
+    const found = [];
+    for (const key of keys) {
+        const list = record?.[key];
         if (!Array.isArray(list))
             continue;
-        for (let j = 0; j < list.length; j++) {
-            const entry = list[j];
-            if (!(0,guards/* isRecord */.u4)(entry) || entry.name !== 'confidence')
-                continue;
-            report('confidence-place', `${dataPath}.${key}[${j}]`, `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`);
-        }
+        list.forEach((entry, index) => {
+            if ((0,guards/* isRecord */.u4)(entry) && entry.name === 'confidence')
+                found.push({ key, index });
+        });
     }
+    return found;
 }
 function allFinite(values) {
     for (const value of values)
@@ -49908,16 +49914,8 @@ function checkAttributes(attributes, declaredStreams, at, report) {
             report('stream-geometry', `${at.path()}.attributes.text[${streamIndex}].val`, `a ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `a ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`);
         }
     }
-    for (const key of ['vec', 'boolean']) {
-        const list = record?.[key];
-        if (!Array.isArray(list))
-            continue;
-        for (let j = 0; j < list.length; j++) {
-            const entry = list[j];
-            if (!(0,guards/* isRecord */.u4)(entry) || entry.name !== 'confidence')
-                continue;
-            report('confidence-place', `${at.path()}.attributes.${key}[${j}]`, `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
-        }
+    for (const { key, index } of entriesNamedConfidence(record, ['vec', 'boolean'])) {
+        report('confidence-place', `${at.path()}.attributes.${key}[${index}]`, `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`);
     }
     const read = {
         stream: typeof stream === 'string' && stream !== '' ? stream : null,

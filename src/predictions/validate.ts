@@ -840,19 +840,29 @@ function isConfidenceLookalike(name: unknown): name is string {
 // A confidence in a frame's or root object's object_data is generic data, not the geometry's: Kognic
 // reads none there and sets each geometry's confidence to 1.0.
 function checkDataConfidence(objectData: JsonRecord, dataPath: string, report: Report): void {
-  for (const key of ATTRIBUTE_KEYS) {
-    const list = objectData[key]
-    if (!Array.isArray(list)) continue
-    for (let j = 0; j < list.length; j++) {
-      const entry: unknown = list[j]
-      if (!isRecord(entry) || entry.name !== 'confidence') continue
-      report(
-        'confidence-place',
-        `${dataPath}.${key}[${j}]`,
-        `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`
-      )
-    }
+  for (const { key, index } of entriesNamedConfidence(objectData, ATTRIBUTE_KEYS)) {
+    report(
+      'confidence-place',
+      `${dataPath}.${key}[${index}]`,
+      `a confidence in object_data.${key}, outside any geometry; Kognic reads no confidence here and sets it to 1.0: move {"name": "confidence", "val": <0 to 1>} into attributes.num of each geometry`
+    )
   }
+}
+
+/** Where `record`'s lists under `keys` hold an entry named `confidence`. */
+function entriesNamedConfidence(
+  record: JsonRecord | null,
+  keys: Iterable<string>
+): { key: string; index: number }[] {
+  const found: { key: string; index: number }[] = []
+  for (const key of keys) {
+    const list = record?.[key]
+    if (!Array.isArray(list)) continue
+    list.forEach((entry: unknown, index) => {
+      if (isRecord(entry) && entry.name === 'confidence') found.push({ key, index })
+    })
+  }
+  return found
 }
 
 function allFinite(values: unknown[]): boolean {
@@ -1015,18 +1025,12 @@ function checkAttributes(
       )
     }
   }
-  for (const key of ['vec', 'boolean'] as const) {
-    const list = record?.[key]
-    if (!Array.isArray(list)) continue
-    for (let j = 0; j < list.length; j++) {
-      const entry: unknown = list[j]
-      if (!isRecord(entry) || entry.name !== 'confidence') continue
-      report(
-        'confidence-place',
-        `${at.path()}.attributes.${key}[${j}]`,
-        `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`
-      )
-    }
+  for (const { key, index } of entriesNamedConfidence(record, ['vec', 'boolean'])) {
+    report(
+      'confidence-place',
+      `${at.path()}.attributes.${key}[${index}]`,
+      `a confidence in attributes.${key}; Kognic reads no confidence here and sets it to 1.0: put {"name": "confidence", "val": <0 to 1>} in attributes.num`
+    )
   }
 
   const read: GeometryAttributes = {
