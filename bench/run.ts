@@ -180,21 +180,18 @@ const fmt = {
 }
 
 function verdicts(runs: Run[]): Verdict[] {
-  const rounds = (run: Run): string => {
-    const n = runs.filter(
-      (r) => r.row === run.row && r.latencyMs === run.latencyMs && r.program === run.program
+  const runsOf = (row: RowName, program: Program, latencyMs?: number): Run[] =>
+    runs.filter(
+      (r) => r.row === row && r.program === program && (latencyMs === undefined || r.latencyMs === latencyMs)
     )
-    return n.length > 1 ? `; medians of ${n.length} interleaved runs` : ''
-  }
   // A program's median run by wall time (the one run of a row with a single round).
   const find = (row: RowName, program: Program, latencyMs?: number): Run | undefined => {
-    const mine = runs
-      .filter(
-        (r) =>
-          r.row === row && r.program === program && (latencyMs === undefined || r.latencyMs === latencyMs)
-      )
-      .sort((a, b) => a.wallMs - b.wallMs)
+    const mine = runsOf(row, program, latencyMs).sort((a, b) => a.wallMs - b.wallMs)
     return mine[Math.floor((mine.length - 1) / 2)]
+  }
+  const rounds = (run: Run): string => {
+    const n = runsOf(run.row, run.program, run.latencyMs).length
+    return n > 1 ? `; medians of ${n} interleaved runs` : ''
   }
   const out: Verdict[] = []
   for (const latencyMs of SPEED_LATENCIES_MS) {
