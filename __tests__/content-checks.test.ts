@@ -153,6 +153,7 @@ describe('stream-geometry', () => {
     doc.openlabel.streams = { [LIDAR]: { type: 'lidar' } }
     ;(geometry(doc, 'image', MASK).attributes.text as Json[])[0]!.val = LIDAR
     expect(found(doc).map(([kind]) => kind)).toEqual(['stream-geometry'])
+    expect(validateOpenLabel(doc)[0]!.message).toMatch(/^an image on stream .*; an image is 2D/)
   })
 
   it('is silent when the stream has no type, another type, or there are no streams', () => {

@@ -49294,7 +49294,7 @@ const RULES = {
     'confidence-name': {
         severity: 'warning',
         source: 'guide: confidence (1.0 when absent)',
-        checks: `no geometry attribute is named ${CONFIDENCE_LOOKALIKES.slice(1)
+        checks: `no geometry attribute in \`text\` or \`num\` is named ${CONFIDENCE_LOOKALIKES.slice(1)
             .map((n) => `\`${n}\``)
             .join(', ')} or \`confidence\` in another case (e.g. \`Confidence\`) instead of \`confidence\``
     },
@@ -49749,7 +49749,7 @@ function checkSequence(times, report) {
         }
     }
     if (times.length > 1 && times.every((t) => t.ms === 0)) {
-        report('timestamps-zero', 'frames', `all ${times.length} frames have timestamp 0, so Kognic cannot tell them apart; give each frame its time in milliseconds`);
+        report('timestamps-zero', 'frames', `all ${times.length} frames with a timestamp have timestamp 0, so Kognic cannot tell them apart; give each frame its time in milliseconds`);
         return;
     }
     const firstAt = new Map();
@@ -49911,7 +49911,8 @@ function checkAttributes(attributes, declaredStreams, at, report) {
         const type = (0,guards/* isRecord */.u4)(declared) ? declared.type : undefined;
         const wrong = (type === 'lidar' && at.geometryKey !== 'cuboid') || (type === 'camera' && at.geometryKey === 'cuboid');
         if (wrong) {
-            report('stream-geometry', `${at.path()}.attributes.text[${streamIndex}].val`, `a ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `a ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`);
+            const a = at.geometryKey === 'image' ? 'an' : 'a';
+            report('stream-geometry', `${at.path()}.attributes.text[${streamIndex}].val`, `${a} ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `${a} ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`);
         }
     }
     for (const { key, index } of entriesNamedConfidence(record, ['vec', 'boolean'])) {
@@ -50786,8 +50787,8 @@ const credentialsFile = object({
  * KOGNIC_CREDENTIALS (a file path), else env KOGNIC_CLIENT_ID + KOGNIC_CLIENT_SECRET.
  */
 async function resolveCredentials(inputs, env, mask, now = Date.now, 
-/** How messages name an input (main.ts NameInput): `credentials`, or `--credentials` on the command line. */
-name = (input) => input) {
+/** How messages name an input: `credentials`, or `--credentials` on the command line. */
+name = asInputName) {
     // Mask first: whatever goes wrong below, nothing printed afterwards can carry these.
     maskAll(mask, inputs.credentials, inputs.clientSecret, env.KOGNIC_CLIENT_SECRET);
     const hasPair = inputs.clientId !== '' || inputs.clientSecret !== '';
@@ -57277,7 +57278,7 @@ function statisticsSection(statistics, comparison, budget) {
     const header = '| Class | Objects | Geometries | Scenes | Confidence mean (min–max) | Without confidence | Objects |\n| :-- | --: | --: | --: | --: | --: | :-- |';
     const rows = statistics.classes.map((c) => `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.geometries)} | ${n(c.scenes)} | ${c.confidence ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})` : '—'} | ${n(c.withoutConfidence)} | ${bar(c.objects, max)} |`);
     if (rows.length === 0)
-        return `${top} No geometry has a class.`;
+        return `${top} The files hold no geometry.`;
     return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`;
 }
 /** The same for a terminal: a table of plain text, the first SHOWN_ROWS classes; '' when nothing was counted. */

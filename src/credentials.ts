@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
-import { INPUT, type InputName } from './inputs.js'
+import { asInputName, INPUT, type NameInput } from './inputs.js'
 import { secretForms } from './kognic/secrets.js'
 
 export interface Credentials {
@@ -50,8 +50,8 @@ export async function resolveCredentials(
   env: Env,
   mask: (secret: string) => void,
   now: () => number = Date.now,
-  /** How messages name an input (main.ts NameInput): `credentials`, or `--credentials` on the command line. */
-  name: (input: InputName) => string = (input) => input
+  /** How messages name an input: `credentials`, or `--credentials` on the command line. */
+  name: NameInput = asInputName
 ): Promise<Credentials> {
   // Mask first: whatever goes wrong below, nothing printed afterwards can carry these.
   maskAll(mask, inputs.credentials, inputs.clientSecret, env.KOGNIC_CLIENT_SECRET)

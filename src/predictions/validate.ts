@@ -183,7 +183,7 @@ export const RULES = {
   'confidence-name': {
     severity: 'warning',
     source: 'guide: confidence (1.0 when absent)',
-    checks: `no geometry attribute is named ${CONFIDENCE_LOOKALIKES.slice(1)
+    checks: `no geometry attribute in \`text\` or \`num\` is named ${CONFIDENCE_LOOKALIKES.slice(1)
       .map((n) => `\`${n}\``)
       .join(', ')} or \`confidence\` in another case (e.g. \`Confidence\`) instead of \`confidence\``
   },
@@ -802,7 +802,7 @@ function checkSequence(times: FrameTime[], report: Report): void {
     report(
       'timestamps-zero',
       'frames',
-      `all ${times.length} frames have timestamp 0, so Kognic cannot tell them apart; give each frame its time in milliseconds`
+      `all ${times.length} frames with a timestamp have timestamp 0, so Kognic cannot tell them apart; give each frame its time in milliseconds`
     )
     return
   }
@@ -1018,10 +1018,11 @@ function checkAttributes(
     const wrong =
       (type === 'lidar' && at.geometryKey !== 'cuboid') || (type === 'camera' && at.geometryKey === 'cuboid')
     if (wrong) {
+      const a = at.geometryKey === 'image' ? 'an' : 'a'
       report(
         'stream-geometry',
         `${at.path()}.attributes.text[${streamIndex}].val`,
-        `a ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `a ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`
+        `${a} ${at.geometryKey} on stream "${stream}", which "streams" declares as ${type}; ${at.geometryKey === 'cuboid' ? 'a cuboid is 3D: put it on the lidar stream' : `${a} ${at.geometryKey} is 2D: put it on the camera stream`} it was predicted on`
       )
     }
   }

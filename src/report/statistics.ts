@@ -171,7 +171,7 @@ export function statisticsSection(
     (c: ClassStats) =>
       `| ${mdName(c.name)} | ${n(c.objects)} | ${n(c.geometries)} | ${n(c.scenes)} | ${c.confidence ? `${formatConfidence(c.confidence.mean)} (${formatConfidence(c.confidence.min)}–${formatConfidence(c.confidence.max)})` : '—'} | ${n(c.withoutConfidence)} | ${bar(c.objects, max)} |`
   )
-  if (rows.length === 0) return `${top} No geometry has a class.`
+  if (rows.length === 0) return `${top} The files hold no geometry.`
   return `${top}\n\n${cappedTable(header, rows, 'classes', budget - bytes(top) - bytes(untracked) - 4)}${untracked}`
 }
 
