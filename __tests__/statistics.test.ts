@@ -159,9 +159,12 @@ describe('merge', () => {
 
   it('classes beyond the cap are counted as untracked, not kept', () => {
     const total = new RunStatistics()
-    for (let i = 0; i < 1002; i++) total.add(analyseOpenLabel(docOf([{ type: `class-${i}` }])).statistics)
+    // Each geometry also on a stream of its own: past both caps, it is still one untracked geometry.
+    for (let i = 0; i < 1002; i++)
+      total.add(analyseOpenLabel(docOf([{ type: `class-${i}`, stream: `stream-${i}` }])).statistics)
     const s = total.result()
     expect(s.classes).toHaveLength(1000)
+    expect(s.streams).toHaveLength(100)
     expect(s.untracked.geometries).toBe(2)
   })
 

@@ -56119,7 +56119,8 @@ async function checkFiles(matched, input, stop, log, name) {
     for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
-        // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+        // Counted at once, and not kept: a file counts when validation lets its content through, whatever
+        // befalls it later (a duplicate scene, a refused upload), so two runs compare alike (README).
         const { statistics: counted, ...inspected } = await inspectFile(record.file, options);
         record.inspected = inspected;
         if (counted && !errorsBlock(inspected, input))
@@ -56471,7 +56472,6 @@ function isLoopbackHost(hostname) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   $A: () => (/* binding */ MAX_STREAMS),
 /* harmony export */   lV: () => (/* binding */ compareStatistics),
 /* harmony export */   lw: () => (/* binding */ readStatisticsSection),
 /* harmony export */   sw: () => (/* binding */ MAX_CLASSES),
@@ -56479,7 +56479,7 @@ function isLoopbackHost(hostname) {
 /* harmony export */   vB: () => (/* binding */ RunStatistics),
 /* harmony export */   vf: () => (/* binding */ NO_CLASS)
 /* harmony export */ });
-/* unused harmony export STATISTICS_VERSION */
+/* unused harmony exports STATISTICS_VERSION, MAX_STREAMS */
 /* harmony import */ var _guards_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9609);
 // What the model predicted, counted in the checks' one walk over each file (validate.ts calls the collector),
 // merged into the run's total as soon as the file is checked: nothing per object or per file is kept.
@@ -56488,7 +56488,7 @@ function isLoopbackHost(hostname) {
 const STATISTICS_VERSION = 1;
 /** Distinct class names a run keeps; geometries of classes beyond are counted in `untracked`. */
 const MAX_CLASSES = 1000;
-/** Distinct stream names a run keeps; beyond, they are counted in `untracked` too. */
+/** Distinct stream names a run keeps; the rest are left out of the list. */
 const MAX_STREAMS = 100;
 /** The class of an object whose root entry has no `type` string (an error, so only with validation warn/off). */
 const NO_CLASS = '';
@@ -56575,8 +56575,9 @@ class RunStatistics {
         this.frames += file.frames;
         for (const kind of Object.keys(this.geometries))
             this.geometries[kind] += file.geometries[kind];
+        // Only the classes' overflow: a geometry past both caps would otherwise count twice.
         this.untracked += mergeInto(this.classes, file.classes, MAX_CLASSES);
-        this.untracked += mergeInto(this.streams, file.streams, MAX_STREAMS);
+        mergeInto(this.streams, file.streams, MAX_STREAMS);
     }
     /** Adds a statistics section read back from a results file (a baseline of several shards). */
     addSection(section) {
@@ -56602,7 +56603,7 @@ class RunStatistics {
             ];
         }));
         this.untracked += mergeInto(this.classes, tallies(section.classes), MAX_CLASSES);
-        this.untracked += mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
+        mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
     }
     result() {
         const byObjects = (a, b) => b.objects - a.objects || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -57246,7 +57247,7 @@ function statisticsSection(statistics, comparison, budget) {
     if (!statistics || statistics.files === 0)
         return '';
     const untracked = statistics.untracked.geometries > 0
-        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes or streams beyond the first ${n(predictions_statistics/* MAX_CLASSES */.sw)} classes or ${n(predictions_statistics/* MAX_STREAMS */.$A)} streams are counted only in the totals._`
+        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes beyond the first ${n(predictions_statistics/* MAX_CLASSES */.sw)} are counted only in the totals._`
         : '';
     if (comparison) {
         const head = [

@@ -464,7 +464,8 @@ async function checkFiles(
   const statistics = new RunStatistics()
   for (const record of matched) {
     if (stop.aborted) throw new FatalError('Cancelled while reading the prediction files')
-    // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+    // Counted at once, and not kept: a file counts when validation lets its content through, whatever
+    // befalls it later (a duplicate scene, a refused upload), so two runs compare alike (README).
     const { statistics: counted, ...inspected } = await inspectFile(record.file, options)
     record.inspected = inspected
     if (counted && !errorsBlock(inspected, input)) statistics.add(counted)

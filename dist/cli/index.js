@@ -48854,7 +48854,7 @@ function leavesRoot(relative) {
 const STATISTICS_VERSION = 1;
 /** Distinct class names a run keeps; geometries of classes beyond are counted in `untracked`. */
 const MAX_CLASSES = 1000;
-/** Distinct stream names a run keeps; beyond, they are counted in `untracked` too. */
+/** Distinct stream names a run keeps; the rest are left out of the list. */
 const MAX_STREAMS = 100;
 /** The class of an object whose root entry has no `type` string (an error, so only with validation warn/off). */
 const NO_CLASS = '';
@@ -48941,8 +48941,9 @@ class RunStatistics {
         this.frames += file.frames;
         for (const kind of Object.keys(this.geometries))
             this.geometries[kind] += file.geometries[kind];
+        // Only the classes' overflow: a geometry past both caps would otherwise count twice.
         this.untracked += mergeInto(this.classes, file.classes, MAX_CLASSES);
-        this.untracked += mergeInto(this.streams, file.streams, MAX_STREAMS);
+        mergeInto(this.streams, file.streams, MAX_STREAMS);
     }
     /** Adds a statistics section read back from a results file (a baseline of several shards). */
     addSection(section) {
@@ -48968,7 +48969,7 @@ class RunStatistics {
             ];
         }));
         this.untracked += mergeInto(this.classes, tallies(section.classes), MAX_CLASSES);
-        this.untracked += mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
+        mergeInto(this.streams, tallies(section.streams), MAX_STREAMS);
     }
     result() {
         const byObjects = (a, b) => b.objects - a.objects || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -55828,7 +55829,7 @@ function statisticsSection(statistics, comparison, budget) {
     if (!statistics || statistics.files === 0)
         return '';
     const untracked = statistics.untracked.geometries > 0
-        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes or streams beyond the first ${n(MAX_CLASSES)} classes or ${n(MAX_STREAMS)} streams are counted only in the totals._`
+        ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes beyond the first ${n(MAX_CLASSES)} are counted only in the totals._`
         : '';
     if (comparison) {
         const head = [
@@ -56991,7 +56992,8 @@ async function checkFiles(matched, input, stop, log, name) {
     for (const record of matched) {
         if (stop.aborted)
             throw new FatalError('Cancelled while reading the prediction files');
-        // Counted at once, and not kept: a file counts when its content may be uploaded (the rule below).
+        // Counted at once, and not kept: a file counts when validation lets its content through, whatever
+        // befalls it later (a duplicate scene, a refused upload), so two runs compare alike (README).
         const { statistics: counted, ...inspected } = await inspectFile(record.file, options);
         record.inspected = inspected;
         if (counted && !errorsBlock(inspected, input))

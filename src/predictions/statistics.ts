@@ -6,7 +6,7 @@ import { isRecord } from '../guards.js'
 export const STATISTICS_VERSION = 1
 /** Distinct class names a run keeps; geometries of classes beyond are counted in `untracked`. */
 export const MAX_CLASSES = 1000
-/** Distinct stream names a run keeps; beyond, they are counted in `untracked` too. */
+/** Distinct stream names a run keeps; the rest are left out of the list. */
 export const MAX_STREAMS = 100
 /** The class of an object whose root entry has no `type` string (an error, so only with validation warn/off). */
 export const NO_CLASS = ''
@@ -50,7 +50,7 @@ export interface StreamStats {
 /** The results file's `statistics` section: the files the checks let through, counted. */
 export interface Statistics {
   version: typeof STATISTICS_VERSION
-  /** Files counted: each is one scene's prediction. */
+  /** Files counted (two files for one scene count twice: both are predictions the model made). */
   files: number
   frames: number
   geometries: Record<GeometryKind, number>
@@ -58,7 +58,7 @@ export interface Statistics {
   classes: ClassStats[]
   /** Most objects first, ties by name. */
   streams: StreamStats[]
-  /** Geometries of classes or streams beyond MAX_CLASSES / MAX_STREAMS, not listed by name. */
+  /** Geometries of classes beyond MAX_CLASSES, not listed by name (each counted once). */
   untracked: { geometries: number }
 }
 
@@ -166,8 +166,9 @@ export class RunStatistics {
     this.frames += file.frames
     for (const kind of Object.keys(this.geometries) as GeometryKind[])
       this.geometries[kind] += file.geometries[kind]
+    // Only the classes' overflow: a geometry past both caps would otherwise count twice.
     this.untracked += mergeInto(this.classes, file.classes, MAX_CLASSES)
-    this.untracked += mergeInto(this.streams, file.streams, MAX_STREAMS)
+    mergeInto(this.streams, file.streams, MAX_STREAMS)
   }
 
   /** Adds a statistics section read back from a results file (a baseline of several shards). */
@@ -197,7 +198,7 @@ export class RunStatistics {
         })
       )
     this.untracked += mergeInto(this.classes, tallies(section.classes), MAX_CLASSES)
-    this.untracked += mergeInto(this.streams, tallies(section.streams), MAX_STREAMS)
+    mergeInto(this.streams, tallies(section.streams), MAX_STREAMS)
   }
 
   result(): Statistics {

@@ -3,7 +3,7 @@
 // come from the files: escaped wherever they are shown. The chart is Unicode block bars in a table column,
 // which renders alike in job summaries, pull-request comments and terminals.
 import type { ClassChange, ClassStats, Comparison, Statistics } from '../predictions/statistics.js'
-import { MAX_CLASSES, MAX_STREAMS, NO_CLASS } from '../predictions/statistics.js'
+import { MAX_CLASSES, NO_CLASS } from '../predictions/statistics.js'
 import { escapeMarkdownCell, neutraliseCommands, oneLine, terminalText } from './escape.js'
 import { formatCount } from './format.js'
 
@@ -131,7 +131,7 @@ export function statisticsSection(
   if (!statistics || statistics.files === 0) return ''
   const untracked =
     statistics.untracked.geometries > 0
-      ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes or streams beyond the first ${n(MAX_CLASSES)} classes or ${n(MAX_STREAMS)} streams are counted only in the totals._`
+      ? `\n\n_${n(statistics.untracked.geometries)} geometries of classes beyond the first ${n(MAX_CLASSES)} are counted only in the totals._`
       : ''
   if (comparison) {
     const head = [
