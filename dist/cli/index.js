@@ -57768,7 +57768,7 @@ function run_verdict(report, ok, colour, clean) {
 /* harmony export */   Xv: () => (/* binding */ CLEAR_LINE),
 /* harmony export */   ce: () => (/* binding */ colourer)
 /* harmony export */ });
-/* unused harmony exports REDACTED, TTY_PROGRESS_INTERVAL_MS, locate */
+/* unused harmony exports REDACTED, locate */
 /* harmony import */ var _report_escape_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4031);
 
 const REDACTED = '***';

@@ -70,7 +70,7 @@ const PROGRESS_LINE = /^Uploaded [\d,]+\/[\d,]+/
 /** Back to the line's start and erase it: how a TTY's progress line goes away. */
 export const CLEAR_LINE = '\r\u001b[2K'
 /** A TTY's progress line is redrawn about every second; a log gets one every 5 s (the engine's default). */
-export const TTY_PROGRESS_INTERVAL_MS = 1000
+const TTY_PROGRESS_INTERVAL_MS = 1000
 
 /**
  * `file:line:col: message` when the annotation says where (props, or a JSON syntax error's "at line N,

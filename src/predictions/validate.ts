@@ -43,11 +43,11 @@ export interface Rule {
 
 // Attribute names a model's exporter often gives its confidence; compared case-insensitively, so
 // `Confidence` and `CONFIDENCE` count too (exactly `confidence` is the right name).
-export const CONFIDENCE_LOOKALIKES = ['confidence', 'score', 'conf', 'probability', 'prob'] as const
+const CONFIDENCE_LOOKALIKES = ['confidence', 'score', 'conf', 'probability', 'prob'] as const
 /** Frames whose neighbouring timestamps are all closer than this many ms are likely in seconds. */
-export const SECONDS_GAP_MS = 1
+const SECONDS_GAP_MS = 1
 // The segmentation object type of Kognic's example.
-export const SEGMENTATION_TYPE = 'segmentation_bitmap'
+const SEGMENTATION_TYPE = 'segmentation_bitmap'
 
 // Every rule, by the `kind` its problems carry. An error rests on what Kognic documents (the guide, or the
 // data model's required fields and types) or on the file being unusable; plausibility alone only warns.

@@ -32,7 +32,7 @@ function baselineBar(value: number, max: number, width = BAR_WIDTH): string {
   return '░'.repeat(Math.max(1, Math.round((Math.min(value, max) / max) * width)))
 }
 
-export function formatPercent(change: number | null): string {
+function formatPercent(change: number | null): string {
   if (change === null) return 'new'
   const rounded = Math.abs(change) >= 10 ? change.toFixed(0) : change.toFixed(1)
   return `${change > 0 ? '+' : change < 0 ? '−' : '±'}${rounded.replace('-', '')}%`
