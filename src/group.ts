@@ -1,7 +1,6 @@
 // Finding the predictions group the run uploads into: by UUID, or by exact name within the dataset.
-import { isRecord } from './guards.js'
 import { asInputName, INPUT, type GroupRef, type NameInput } from './inputs.js'
-import { listedId, listedItem, predictionsGroupsPath } from './kognic/decisions.js'
+import { listedId, listedItem, listedName, predictionsGroupsPath } from './kognic/decisions.js'
 import { KognicAuthError, KognicCancelledError } from './kognic/errors.js'
 
 export interface GroupSummary {
@@ -92,7 +91,7 @@ async function groupByUuid(
   }
   const found = items.find((item) => listedId(item)?.toLowerCase() === uuid)
   if (found !== undefined) {
-    return { uuid, name: isRecord(found) && typeof found.name === 'string' ? found.name : null }
+    return { uuid, name: listedName(found) }
   }
   const withoutId = items.filter((item) => listedId(item) === undefined).length
   if (withoutId > 0) {
@@ -104,7 +103,7 @@ async function groupByUuid(
   }
   const groups = items.map((item) => ({
     uuid: listedId(item)!,
-    name: isRecord(item) && typeof item.name === 'string' ? item.name : null
+    name: listedName(item)
   }))
   throw new GroupError(
     `${name(INPUT.groupUuid)} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${name(INPUT.group)} to find or create a group by name.`

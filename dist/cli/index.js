@@ -51042,11 +51042,15 @@ function sceneIdOf(item) {
 function listedId(item) {
     return isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined;
 }
+/** A list item's `name`; null when it has no string name. */
+function listedName(item) {
+    return isRecord(item) && typeof item['name'] === 'string' ? item['name'] : null;
+}
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 function listedItem(item, index, what) {
     const uuid = listedId(item);
-    const name = isRecord(item) ? item['name'] : undefined;
-    if (uuid === undefined || typeof name !== 'string') {
+    const name = listedName(item);
+    if (uuid === undefined || name === null) {
         throw new KognicResponseShapeError(`${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`);
     }
     return { uuid, name };
@@ -51157,7 +51161,6 @@ class KognicCancelledError extends Error {
 
 
 
-
 class GroupError extends Error {
     constructor(message) {
         super(message);
@@ -51205,7 +51208,7 @@ async function groupByUuid(listing, datasetUuid, uuid, name) {
     }
     const found = items.find((item) => listedId(item)?.toLowerCase() === uuid);
     if (found !== undefined) {
-        return { uuid, name: isRecord(found) && typeof found.name === 'string' ? found.name : null };
+        return { uuid, name: listedName(found) };
     }
     const withoutId = items.filter((item) => listedId(item) === undefined).length;
     if (withoutId > 0) {
@@ -51217,7 +51220,7 @@ async function groupByUuid(listing, datasetUuid, uuid, name) {
     }
     const groups = items.map((item) => ({
         uuid: listedId(item),
-        name: isRecord(item) && typeof item.name === 'string' ? item.name : null
+        name: listedName(item)
     }));
     throw new GroupError(`${name(INPUT.groupUuid)} ${uuid} is not a predictions group of dataset ${datasetUuid}. ${describeGroups(groups)} Check the UUID (it follows predictions/ in the app's address), or give ${name(INPUT.group)} to find or create a group by name.`);
 }

@@ -180,11 +180,16 @@ export function listedId(item: unknown): string | undefined {
   return isRecord(item) ? (nonEmptyString(item['uuid']) ?? nonEmptyString(item['id'])) : undefined
 }
 
+/** A list item's `name`; null when it has no string name. */
+export function listedName(item: unknown): string | null {
+  return isRecord(item) && typeof item['name'] === 'string' ? item['name'] : null
+}
+
 /** One item of a list: its id (`uuid`, or `id`) and its `name`. */
 export function listedItem(item: unknown, index: number, what: string): ListedItem {
   const uuid = listedId(item)
-  const name = isRecord(item) ? item['name'] : undefined
-  if (uuid === undefined || typeof name !== 'string') {
+  const name = listedName(item)
+  if (uuid === undefined || name === null) {
     throw new KognicResponseShapeError(
       `${what}: item ${index} has no string "uuid"/"id" and "name": "${excerpt(JSON.stringify(item) ?? String(item))}"`
     )
