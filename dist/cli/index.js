@@ -56186,27 +56186,18 @@ function failuresSection(report, budget, hint) {
     // With the kinds table above, each kind lists its first few files: the summary grows with the kinds,
     // not the files.
     const perKind = byKind ? FILES_PER_KIND : Number.POSITIVE_INFINITY;
-    const shownOfKind = new Map();
-    let listedRows = 0;
-    for (const result of report.results) {
+    const ofKind = new Map();
+    const shown = report.results.filter((result) => {
         if (!listed(result))
-            continue;
+            return false;
         const kind = reasonKindOf(result);
-        const seen = shownOfKind.get(kind) ?? 0;
-        shownOfKind.set(kind, seen + 1);
-        if (seen < perKind)
-            listedRows++;
-    }
-    const shownSoFar = new Map();
+        const seen = ofKind.get(kind) ?? 0;
+        ofKind.set(kind, seen + 1);
+        return seen < perKind;
+    });
+    const listedRows = shown.length;
     function* rows() {
-        for (const result of report.results) {
-            if (!listed(result))
-                continue;
-            const kind = reasonKindOf(result);
-            const seen = shownSoFar.get(kind) ?? 0;
-            shownSoFar.set(kind, seen + 1);
-            if (seen >= perKind)
-                continue;
+        for (const result of shown) {
             const scene = sceneNeeded ? ` ${sceneCell(result)} |` : '';
             yield `| ${md(result.path, PATH_CHARS)} |${scene} ${failureReason(result)} |`;
         }
